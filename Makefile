@@ -1,0 +1,73 @@
+# Everything a person does more than once. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime's Python: python3.12 on PATH, else pyenv's 3.12.
+PY312 ?= $(shell command -v python3.12 2>/dev/null | grep -v shims || ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+PORT ?= 3001
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-3
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PY312)" || { echo "Python 3.12 not found (install it, or set PY312=/path/to/python3.12)"; exit 1; }
+	test -x $(PY) || $(PY312) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the virtual environment (Python 3.12, the Lambda runtime)
+
+.PHONY: dev
+dev: venv ## Serve every route of template.yaml on http://127.0.0.1:$(PORT) with demo data, no Docker
+	PORT=$(PORT) $(PY) -m infra.local.server
+
+.PHONY: test
+test: venv ## Run the whole suite (unit, integration on MariaDB, e2e, security)
+	$(PY) -m pytest
+
+.PHONY: test-fuzz
+test-fuzz: venv ## Fuzz the local API from its OpenAPI document (schemathesis, bounded)
+	$(PY) -m infra.fuzz
+
+$(TOOLS)/sam/bin/sam:
+	$(PY312) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install -q aws-sam-cli==1.170.0 cfn-lint==1.53.3
+
+$(TOOLS)/fuzz/bin/schemathesis:
+	$(PY312) -m venv $(TOOLS)/fuzz
+	$(TOOLS)/fuzz/bin/pip install -q schemathesis==4.32.5
+
+.PHONY: lint
+lint: venv $(TOOLS)/sam/bin/sam ## ruff, mypy on the layer, sam validate --lint, cfn-lint 1.53 (SAM-aware)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy layers/shared/lutea
+	$(TOOLS)/sam/bin/sam validate --lint --template template.yaml
+	$(TOOLS)/sam/bin/cfn-lint template.yaml
+
+.PHONY: openapi
+openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json)
+	$(PY) -m infra.openapi > openapi.json
+
+.PHONY: bench
+bench: venv ## Cold init, warm latency, contention, size and memory figures
+	$(PY) -m bench.run
+
+.PHONY: build
+build: $(TOOLS)/sam/bin/sam ## sam build (needs python3.12 on PATH)
+	PATH="$(dir $(PY312)):$$PATH" $(TOOLS)/sam/bin/sam build --cached
+
+.PHONY: deploy
+deploy: build ## sam deploy --config-env $(ENV) (dev by default)
+	$(TOOLS)/sam/bin/sam deploy --config-env $${ENV:-dev}
+
+.PHONY: clean
+clean: ## Remove local state (.local) and build output
+	rm -rf .local .aws-sam .hypothesis .schemathesis

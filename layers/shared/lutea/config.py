@@ -1,0 +1,153 @@
+"""Typed settings, read once per container.
+
+The only module that knows environment variable names. Locally every value has an embedded
+default; in AWS the secrets come from one Secrets Manager secret (``LUTEA_SECRET_ID``, a JSON
+object whose keys are the variable names below) fetched through Powertools Parameters, and the
+defaults for secrets are refused in production.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+# Secret values that may come from Secrets Manager. Everything else is plain environment.
+SECRET_KEYS = (
+    "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "MONGODB_URI", "MYSQL_PASSWORD",
+    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RESEND_API_KEY", "RECAPTCHA_SECRET_KEY",
+)
+
+# Local-only defaults for the signing keys (>= 32 bytes). Refused when STAGE=prod.
+_DEV_ACCESS_SECRET = "local-dev-access-secret-change-me-0123456789"
+_DEV_REFRESH_SECRET = "local-dev-refresh-secret-change-me-0123456789"
+
+
+def _split_origins(raw: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    service_name: str = "lutea"
+    frontend_urls: tuple[str, ...] = ("http://localhost:3000",)
+    # MongoDB: None -> the in-process stand-in (mongomock)
+    mongodb_uri: str | None = None
+    mongodb_db: str = "lutea"
+    # Analytics: MySQL when mysql_host is set, else SQLite at sqlite_path
+    mysql_host: str | None = None
+    mysql_port: int = 3306
+    mysql_user: str = "root"
+    mysql_password: str = ""
+    mysql_database: str = "lutea_analytics"
+    sqlite_path: str = ".local/analytics.sqlite3"
+    # Tokens
+    jwt_access_secret: str = _DEV_ACCESS_SECRET
+    jwt_refresh_secret: str = _DEV_REFRESH_SECRET
+    # Stripe
+    stripe_secret_key: str = "sk_test_local"
+    stripe_webhook_secret: str = "whsec_local"
+    stripe_api_base: str | None = None
+    # Email
+    resend_api_key: str | None = None
+    resend_api_base: str | None = None
+    email_outbox_dir: str = ".local/outbox"
+    email_from: str = "noreply@lutea.com"
+    email_contact: str = "pierreschnell@hotmail.com"
+    email_admin: str = "pierreschnell@hotmail.com"
+    # Protection
+    recaptcha_secret_key: str | None = None
+    rate_limit_per_minute: int = 100
+    rate_limit_strict_per_minute: int = 10
+    max_body_bytes: int = 100 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def frontend_url(self) -> str:
+        """The primary frontend origin, used in links sent by email."""
+        return self.frontend_urls[0]
+
+
+def _load_secret_values(secret_id: str) -> dict[str, str]:
+    # Imported here: only AWS deployments pay for Parameters (and boto3).
+    from aws_lambda_powertools.utilities import parameters
+
+    values = parameters.get_secret(secret_id, transform="json", max_age=300)
+    if not isinstance(values, dict):
+        raise RuntimeError("LUTEA_SECRET_ID must hold a JSON object")
+    return {k: str(v) for k, v in values.items() if k in SECRET_KEYS}
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    secret_id = env.get("LUTEA_SECRET_ID", "").strip()
+    if secret_id:
+        env.update(_load_secret_values(secret_id))
+    get = lambda name, default=None: (env.get(name) or "").strip() or default  # noqa: E731
+    settings = Settings(
+        stage=get("STAGE", "local"),
+        service_name=get("POWERTOOLS_SERVICE_NAME", "lutea"),
+        frontend_urls=_split_origins(get("FRONTEND_URL", "http://localhost:3000")),
+        mongodb_uri=get("MONGODB_URI"),
+        mongodb_db=get("MONGODB_DB", "lutea"),
+        mysql_host=get("MYSQL_HOST"),
+        mysql_port=_int(env, "MYSQL_PORT", 3306),
+        mysql_user=get("MYSQL_USER", "root"),
+        mysql_password=env.get("MYSQL_PASSWORD", ""),
+        mysql_database=get("MYSQL_DATABASE", "lutea_analytics"),
+        sqlite_path=get("ANALYTICS_SQLITE_PATH", ".local/analytics.sqlite3"),
+        jwt_access_secret=get("JWT_ACCESS_SECRET", _DEV_ACCESS_SECRET),
+        jwt_refresh_secret=get("JWT_REFRESH_SECRET", _DEV_REFRESH_SECRET),
+        stripe_secret_key=get("STRIPE_SECRET_KEY", "sk_test_local"),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+        stripe_api_base=get("STRIPE_API_BASE"),
+        resend_api_key=get("RESEND_API_KEY"),
+        resend_api_base=get("RESEND_API_BASE"),
+        email_outbox_dir=get("EMAIL_OUTBOX_DIR", ".local/outbox"),
+        email_from=get("EMAIL_FROM", "noreply@lutea.com"),
+        email_contact=get("EMAIL_CONTACT", "pierreschnell@hotmail.com"),
+        email_admin=get("EMAIL_ADMIN", "pierreschnell@hotmail.com"),
+        recaptcha_secret_key=get("RECAPTCHA_SECRET_KEY"),
+        rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 100),
+        rate_limit_strict_per_minute=_int(env, "RATE_LIMIT_STRICT_PER_MINUTE", 10),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
+    )
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    for name, value in (("JWT_ACCESS_SECRET", s.jwt_access_secret), ("JWT_REFRESH_SECRET", s.jwt_refresh_secret)):
+        # PyJWT only warns on short HMAC keys: enforce RFC 7518's 256 bits ourselves.
+        if len(value.encode()) < 32:
+            raise RuntimeError(f"{name} must be at least 32 bytes")
+    if s.jwt_access_secret == s.jwt_refresh_secret:
+        raise RuntimeError("JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ")
+    if s.is_production:
+        if s.jwt_access_secret == _DEV_ACCESS_SECRET or s.jwt_refresh_secret == _DEV_REFRESH_SECRET:
+            raise RuntimeError("production needs real JWT secrets")
+        if not s.mongodb_uri:
+            raise RuntimeError("production needs MONGODB_URI")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, local runner after overrides)."""
+    get_settings.cache_clear()

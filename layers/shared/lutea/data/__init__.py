@@ -1,0 +1,1 @@
+"""Database clients (one per container) and the repositories that use them."""

@@ -1,0 +1,166 @@
+"""The resolver factory: every function builds its API with ``create_app()`` and exposes
+``make_handler(app)``. One place for the conventions of API.md: guards before validation, the
+error model, CORS, security headers, body limits."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lutea.config import get_settings
+from lutea.errors import InvalidInput, LuteaError, TooLarge
+from lutea.http.cors import cors_headers
+from lutea.http.errors import error_response, status_of
+from lutea.http.guards import access_of, authenticate, set_principal
+from lutea.observability import logger, metrics, tracer
+from lutea.validation import error_entries
+
+# The equivalent of the original's helmet defaults that make sense for a JSON API.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-site",
+    "X-Permitted-Cross-Domain-Policies": "none",
+    "X-DNS-Prefetch-Control": "off",
+    "Cache-Control": "no-store",
+}
+
+# 401 on the profile probe is how the frontend learns nobody is signed in: not a warning.
+QUIET_401_PATHS = frozenset({"/auth/profile"})
+
+
+class LuteaResolver(APIGatewayRestResolver):
+    """APIGatewayRestResolver whose guards run before request validation."""
+
+    def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
+        try:
+            headers = {k.lower(): v for k, v in (self.current_event.headers or {}).items()}
+            set_principal(authenticate(self.current_event.http_method, headers, access_of(route.func)))
+        except Exception as exc:  # noqa: BLE001 - handed to the registered exception handlers
+            handled = self._call_exception_handler(exc, route)
+            if handled is not None:
+                return handled
+            raise
+        return super()._call_route(route, route_arguments)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        set_principal(None)
+        event = dict(event)
+        path = event.get("path") or "/"
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        origin = headers.get("origin")
+        early = self._screen(event, path)
+        if early is not None:
+            result = early
+        else:
+            result = super().resolve(event, context)
+        _decorate(result, cors_headers(origin, preflight=event.get("httpMethod") == "OPTIONS"))
+        return result
+
+    def _screen(self, event: dict[str, Any], path: str) -> dict[str, Any] | None:
+        """What is answered before routing: preflight, oversized or undecodable bodies."""
+        method = (event.get("httpMethod") or "").upper()
+        if method == "OPTIONS":
+            return {"statusCode": 204, "headers": {}, "multiValueHeaders": {}, "body": "", "isBase64Encoded": False}
+        body = event.get("body")
+        if body is None:
+            return None
+        try:
+            raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+            if len(raw) > get_settings().max_body_bytes:
+                raise TooLarge()
+            if event.get("isBase64Encoded"):
+                event["body"], event["isBase64Encoded"] = raw.decode("utf-8"), False
+        except (binascii.Error, UnicodeDecodeError):
+            return _as_proxy(error_response(400, "Corps de requête illisible", path))
+        except TooLarge as exc:
+            return _as_proxy(error_response(413, exc.message, path))
+        return None
+
+
+def _as_proxy(response: Response) -> dict[str, Any]:
+    return {"statusCode": response.status_code, "headers": dict(response.headers), "multiValueHeaders": {},
+            "body": response.body, "isBase64Encoded": False}
+
+
+def _decorate(result: dict[str, Any], extra: dict[str, str]) -> None:
+    headers = result.setdefault("headers", {}) or {}
+    multi = result.get("multiValueHeaders") or {}
+    for name, value in {**SECURITY_HEADERS, **extra}.items():
+        if name in multi:
+            continue
+        if result.get("multiValueHeaders") is not None and "headers" not in result:
+            multi[name] = [value]
+        else:
+            headers.setdefault(name, value)
+    if extra:
+        vary = headers.get("Vary")
+        headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+    result["headers"] = headers
+
+
+def create_app(*, title: str = "Lutea API") -> LuteaResolver:
+    app = LuteaResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        messages, fields = error_entries(list(exc.errors()))
+        return error_response(400, messages, app.current_event.path, fields=fields)
+
+    @app.exception_handler(LuteaError)
+    def _domain(exc: LuteaError) -> Response:
+        status = status_of(exc)
+        path = app.current_event.path
+        if status >= 500:
+            logger.error("request failed", extra={"status": status, "path": path, "error": type(exc).__name__})
+        elif not (status == 401 and path in QUIET_401_PATHS):
+            logger.info("request refused", extra={"status": status, "path": path, "error": type(exc).__name__})
+        return error_response(status, exc.message, path, fields=exc.fields if status == 400 else None,
+                              headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Logged with its traceback for us; the client gets no stack, ever.
+        logger.exception("unexpected error", extra={"path": app.current_event.path})
+        return error_response(500, "Erreur interne du serveur", app.current_event.path)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        event = app.current_event
+        return error_response(404, f"Cannot {event.http_method} {event.path}", event.path)
+
+    return app
+
+
+def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with a status other than 200, or with cookies."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps(payload, ensure_ascii=False), cookies=cookies or [], headers=headers or {})
+
+
+def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point: structured logs with the API Gateway request id as correlation
+    id, X-Ray tracing and EMF metrics, then the resolver."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler
+
+
+__all__ = ["InvalidInput", "LuteaResolver", "create_app", "json_body", "make_handler"]

@@ -1,0 +1,131 @@
+"""Route guards: one declaration per route, checked by the resolver before validation (as Nest
+guards ran before pipes, so 401/403 come before 400).
+
+    @app.get("/users")
+    @admin_required
+    def list_users(): ...
+
+Inside the route, ``current_principal()`` returns who is calling (or ``None`` on public and
+optional routes without credentials).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from lutea.auth.tokens import decode_access
+from lutea.data.sessions import SessionFamilyRepository
+from lutea.errors import NotAllowed, NotAuthenticated
+from lutea.http.cookies import ACCESS_COOKIE, parse_cookie_header
+from lutea.http.cors import is_allowed_origin
+
+Access = Literal["public", "optional", "jwt", "client", "admin"]
+F = TypeVar("F", bound=Callable[..., Any])
+ACCESS_ATTR = "__lutea_access__"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    email: str
+    role: str
+    family_id: str
+    mfa: bool
+    via: Literal["cookie", "bearer"]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" and self.mfa
+
+
+_principal: ContextVar[Principal | None] = ContextVar("lutea_principal", default=None)
+
+
+def _requires(level: Access) -> Callable[[F], F]:
+    def mark(func: F) -> F:
+        setattr(func, ACCESS_ATTR, level)
+        return func
+
+    return mark
+
+
+jwt_required = _requires("jwt")
+client_required = _requires("client")
+admin_required = _requires("admin")
+optional_auth = _requires("optional")
+
+
+def access_of(func: Callable[..., Any]) -> Access:
+    return getattr(func, ACCESS_ATTR, "public")
+
+
+def current_principal() -> Principal | None:
+    return _principal.get()
+
+
+def require_principal() -> Principal:
+    principal = _principal.get()
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def bearer_or_cookie(headers: dict[str, str], cookie_name: str = ACCESS_COOKIE) -> tuple[str | None, str | None]:
+    """(token, via): the Authorization Bearer token first, else the named cookie."""
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip(), "bearer"
+    cookie = parse_cookie_header(headers.get("cookie")).get(cookie_name)
+    return (cookie, "cookie") if cookie else (None, None)
+
+
+def check_csrf(method: str, headers: dict[str, str]) -> None:
+    """Cookies travel with cross-site requests (SameSite=None in production): a state-changing
+    request authenticated by cookie must come from an allowed origin (Origin, else Referer)."""
+    if method.upper() in SAFE_METHODS:
+        return
+    origin = headers.get("origin")
+    if not origin and headers.get("referer"):
+        parts = urlsplit(headers["referer"])
+        origin = f"{parts.scheme}://{parts.netloc}"
+    if not is_allowed_origin(origin):
+        raise NotAllowed("Origine de la requête non autorisée")
+
+
+def authenticate(method: str, headers: dict[str, str], level: Access) -> Principal | None:
+    """Resolve the caller for a route of the given access level; raise 401/403 as needed.
+    ``headers`` must have lower-case names."""
+    if level == "public":
+        return None
+    token, via = bearer_or_cookie(headers)
+    if token is None:
+        if level == "optional":
+            return None
+        raise NotAuthenticated()
+    try:
+        claims = decode_access(token)
+    except NotAuthenticated:
+        if level == "optional":
+            return None
+        raise
+    if via == "cookie":
+        check_csrf(method, headers)
+    # A logged-out or reused-and-revoked session ends its access tokens too.
+    if not SessionFamilyRepository().is_active(claims.family_id):
+        if level == "optional":
+            return None
+        raise NotAuthenticated()
+    principal = Principal(claims.user_id, claims.email, claims.role, claims.family_id, claims.mfa, via)  # type: ignore[arg-type]
+    if level == "admin" and not principal.is_admin:
+        raise NotAllowed()
+    if level == "client" and principal.role != "client":
+        raise NotAllowed()
+    return principal
+
+
+def set_principal(principal: Principal | None) -> None:
+    _principal.set(principal)

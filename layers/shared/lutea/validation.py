@@ -1,0 +1,89 @@
+"""Request models: one base with the original's whitelist + forbidNonWhitelisted, and the
+constrained types every module shares (ObjectId strings, emails, passwords)."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from lutea.errors import InvalidInput
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are rejected, strings are bounded, no coercion of types."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=5000, strict=False, populate_by_name=True)
+
+
+class LenientModel(BaseModel):
+    """For bodies whose extra fields API.md says are ignored for compatibility."""
+
+    model_config = ConfigDict(extra="ignore", str_max_length=5000, populate_by_name=True)
+
+
+ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{24}$")]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("email must be an email")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+
+PASSWORD_RULE = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)(?=.*[@$!%*?&]).{8,}$")
+
+
+def _password(value: str) -> str:
+    if not PASSWORD_RULE.match(value):
+        raise ValueError(
+            "Le mot de passe doit contenir au moins 8 caractères, une minuscule, une majuscule, "
+            "un chiffre et un caractère spécial (@$!%*?&)"
+        )
+    return value
+
+
+# bcrypt ignores bytes past 72 and bcrypt 5 refuses them: bound the length for every hasher.
+Password = Annotated[str, StringConstraints(max_length=72), AfterValidator(_password)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(max_length=255)]
+
+
+def error_entries(exc: ValidationError | list[dict[str, Any]]) -> tuple[list[str], list[dict[str, str]]]:
+    """pydantic errors -> (class-validator-like messages, [{field, rule}])."""
+    errors = exc.errors() if isinstance(exc, ValidationError) else exc
+    messages: list[str] = []
+    fields: list[dict[str, str]] = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or "body"
+        rule = err.get("type", "invalid")
+        if rule == "json_invalid":
+            field = "body"
+            messages.append("Le corps de la requête n'est pas un JSON valide")
+        elif rule == "extra_forbidden":
+            messages.append(f"property {field} should not exist")
+        elif rule == "missing":
+            messages.append(f"{field} should not be empty")
+        else:
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            messages.append(f"{field}: {msg}")
+        fields.append({"field": field, "rule": rule})
+    return messages, fields
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    """Validate outside the resolver (domain entry points, jobs): InvalidInput on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        messages, fields = error_entries(exc)
+        raise InvalidInput(messages, fields=fields) from exc
+
+
+__all__ = ["Email", "Field", "LenientModel", "Name", "ObjectIdStr", "Password", "ShortText", "StrictModel", "parse"]

@@ -1,0 +1,93 @@
+"""Test rig: the shared layer on sys.path, a fresh database for every test (mongomock by
+default, the server of MONGODB_URI when set), a controllable clock, an isolated outbox."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "layers" / "shared"), str(ROOT)]
+
+# Environment of the functions under test, before anything reads it.
+os.environ.setdefault("STAGE", "test")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LuteaTest")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("FRONTEND_URL", "http://localhost:3000")
+os.environ.setdefault("MONGODB_DB", f"lutea_test_{os.getpid()}")
+os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "100000")
+os.environ.setdefault("RATE_LIMIT_STRICT_PER_MINUTE", "100000")
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
+for var in ("RESEND_API_KEY", "STRIPE_API_BASE", "MYSQL_HOST", "LUTEA_SECRET_ID"):
+    os.environ.pop(var, None)
+
+
+class ControlledClock:
+    """The application's clock, set and moved by the test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        from datetime import timedelta
+
+        self.current = self.current + timedelta(**delta)
+        return self.current
+
+    def set(self, value: datetime) -> None:
+        self.current = value
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from lutea import clock, config
+    from lutea.data import mongo
+
+    monkeypatch.setenv("EMAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("ANALYTICS_SQLITE_PATH", str(tmp_path / "analytics.sqlite3"))
+    config.reset_settings()
+    if os.environ.get("MONGODB_URI"):
+        db = mongo.get_db()
+        for name in db.list_collection_names():
+            db.drop_collection(name)
+    mongo.reset_db()
+    yield
+    clock.set_clock(None)
+    config.reset_settings()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[ControlledClock]:
+    from lutea import clock
+
+    controlled = ControlledClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    clock.set_clock(controlled)
+    yield controlled
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def outbox_dir(tmp_path: Path) -> Path:
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def api():
+    from tests.support.client import ApiClient
+
+    return ApiClient()
+
+
+@pytest.fixture
+def make_client():
+    from tests.support.client import ApiClient
+
+    return ApiClient
