@@ -1,0 +1,124 @@
+"""The email service. Callers build an ``EmailMessage`` and call ``send``; the backend comes
+from configuration: Resend when ``RESEND_API_KEY`` is set, else complete ``.eml`` files in
+``EMAIL_OUTBOX_DIR``. Callers never know which."""
+from __future__ import annotations
+
+import base64
+import email.policy
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from lutea.clock import now
+from lutea.config import get_settings
+from lutea.errors import UpstreamFailure
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    to: tuple[str, ...]
+    subject: str
+    html: str
+    text: str
+    kind: str  # e.g. "booking_confirmation": for logs and metrics, never the address
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    reply_to: str | None = None
+
+
+class EmailDeliveryError(UpstreamFailure):
+    default_message = "L'envoi de l'email a échoué"
+
+
+class EmailBackend(Protocol):
+    def deliver(self, message: EmailMessage, sender: str) -> str: ...
+
+
+def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
+    mime = MimeMessage(policy=email.policy.SMTP)
+    mime["From"] = sender
+    mime["To"] = ", ".join(message.to)
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(now().timestamp(), usegmt=True)
+    mime["Message-ID"] = make_msgid(domain="lutea.local")
+    mime["X-Lutea-Kind"] = message.kind
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to
+    mime.set_content(message.text)
+    mime.add_alternative(message.html, subtype="html")
+    for att in message.attachments:
+        maintype, _, subtype = att.content_type.partition("/")
+        mime.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=att.filename)
+    return mime
+
+
+class OutboxBackend:
+    """Writes each message as a complete .eml file (local development and tests)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def deliver(self, message: EmailMessage, sender: str) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        message_id = uuid.uuid4().hex
+        name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{message.kind}-{message_id[:8]}.eml"
+        tmp = self.directory / f".{name}.tmp"
+        tmp.write_bytes(to_mime(message, sender).as_bytes())
+        tmp.replace(self.directory / name)  # atomic: readers never see half a file
+        return message_id
+
+
+class ResendBackend:
+    """The official resend SDK, imported on first use (cold starts stay small)."""
+
+    def __init__(self, api_key: str, api_base: str | None) -> None:
+        self.api_key = api_key
+        self.api_base = api_base
+
+    def deliver(self, message: EmailMessage, sender: str) -> str:
+        import resend  # noqa: PLC0415
+
+        resend.api_key = self.api_key
+        if self.api_base:
+            resend.api_url = self.api_base.rstrip("/")
+        params: dict = {
+            "from": sender, "to": list(message.to), "subject": message.subject,
+            "html": message.html, "text": message.text,
+        }
+        if message.reply_to:
+            params["reply_to"] = message.reply_to
+        if message.attachments:
+            params["attachments"] = [
+                {"filename": a.filename, "content": base64.b64encode(a.content).decode(), "content_type": a.content_type}
+                for a in message.attachments
+            ]
+        try:
+            sent = resend.Emails.send(params)
+        except Exception as exc:  # noqa: BLE001 - any SDK or network failure is a delivery failure
+            raise EmailDeliveryError() from exc
+        return str(sent.get("id", "")) if isinstance(sent, dict) else str(getattr(sent, "id", ""))
+
+
+def backend() -> EmailBackend:
+    settings = get_settings()
+    if settings.resend_api_key:
+        return ResendBackend(settings.resend_api_key, settings.resend_api_base)
+    return OutboxBackend(settings.email_outbox_dir)
+
+
+def send(message: EmailMessage) -> str:
+    """Deliver ``message``; raises ``EmailDeliveryError`` when the provider refuses or fails."""
+    from lutea.observability import logger
+
+    message_id = backend().deliver(message, get_settings().email_from)
+    logger.info("email sent", extra={"kind": message.kind, "recipients": len(message.to)})
+    return message_id
