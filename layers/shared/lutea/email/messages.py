@@ -25,3 +25,83 @@ def send_two_factor_code(to: str, first_name: str, code: str) -> str:
 
 def send_password_reset(to: str, first_name: str, link: str) -> str:
     return _send("password_reset", to, firstName=first_name, link=link)
+
+
+# --- Bookings and payments -------------------------------------------------------------
+# ``booking`` is the stored booking document (see lutea.data.bookings).
+
+def _paris_day(value: object) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, datetime):
+        from lutea.clock import as_utc
+
+        return as_utc(value).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _booking_values(booking: dict) -> dict[str, object]:
+    from lutea.wire import cents_to_euros
+
+    first = (booking.get("participants") or [{}])[0]
+    return {
+        "firstName": first.get("prenom", ""),
+        "retreatName": booking.get("retreatName", ""),
+        "dateStart": _paris_day(booking.get("dateStart")),
+        "dateEnd": _paris_day(booking.get("dateEnd")),
+        "address": booking.get("retreatAddress") or "",
+        "nbPlaces": booking.get("nbPlaces", ""),
+        "total": cents_to_euros(int(booking.get("prixTotalCents", 0))),
+        "reference": str(booking.get("_id", "")),
+    }
+
+
+def booking_contact(booking: dict) -> str:
+    """The first participant's email is the booking's contact, as in the original."""
+    return str((booking.get("participants") or [{}])[0].get("email", ""))
+
+
+def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
+    from lutea.config import get_settings
+    from lutea.email.service import Attachment
+
+    subject, text, html = render("booking_confirmation", **_booking_values(booking))
+    recipients = tuple(dict.fromkeys([booking_contact(booking), get_settings().email_admin]))
+    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind="booking_confirmation",
+                             attachments=(Attachment(filename, pdf),)))
+
+
+def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
+    line = ("Le montant payé vous a été remboursé intégralement ; il apparaîtra sous quelques jours."
+            if refunded else "Aucun montant n'a été débité.")
+    return _send("booking_cancelled", booking_contact(booking), refundLine=line, **_booking_values(booking))
+
+
+def send_late_payment_refunded(booking: dict) -> str:
+    from lutea.config import get_settings
+
+    return _send("late_payment_refunded", [booking_contact(booking), get_settings().email_admin],
+                 **_booking_values(booking))
+
+
+def send_admin_alert(title: str, details: str) -> str:
+    from lutea.config import get_settings
+
+    return _send("admin_alert", get_settings().email_admin, title=title, details=details)
+
+
+# --- Contact form ------------------------------------------------------------------------
+
+def send_contact_to_team(*, nom: str, prenom: str, email: str, telephone: str, message: str) -> str:
+    from lutea.config import get_settings
+
+    subject, text, html = render("contact_team", nom=nom, prenom=prenom, email=email, telephone=telephone,
+                                 message=message)
+    return send(EmailMessage(to=(get_settings().email_contact,), subject=subject, html=html, text=text,
+                             kind="contact_team", reply_to=email))
+
+
+def send_contact_ack(to: str, prenom: str) -> str:
+    # A fixed text that never repeats the visitor's message: the form can't relay content.
+    return _send("contact_ack", to, prenom=prenom)
