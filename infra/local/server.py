@@ -1,0 +1,188 @@
+"""Serve every route of template.yaml on http://127.0.0.1:$PORT without Docker.
+
+Each request becomes the REST proxy event API Gateway would send and is handed to the
+function's own handler, in this one process. Embedded defaults: the in-process MongoDB
+stand-in, SQLite analytics, an .eml outbox, demo data. Run with ``make dev``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+# Local values that replace the template's AWS-only settings; the caller's environment wins.
+LOCAL_DEFAULTS = {
+    "STAGE": "local",
+    "FRONTEND_URL": "http://localhost:3000",
+    "EMAIL_OUTBOX_DIR": str(ROOT / ".local" / "outbox"),
+    "ANALYTICS_SQLITE_PATH": str(ROOT / ".local" / "analytics.sqlite3"),
+    "POWERTOOLS_SERVICE_NAME": "lutea-local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "LuteaLocal",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "RATE_LIMIT_PER_MINUTE": "100",
+}
+# Template variables that only make sense in AWS (the secret lives in Secrets Manager there).
+AWS_ONLY = {"LUTEA_SECRET_ID"}
+
+
+def _resolve(value: Any, parameters: dict[str, Any]) -> str | None:
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dict) and "Ref" in value:
+        param = parameters.get(value["Ref"], {})
+        default = param.get("Default")
+        return None if default is None else str(default)
+    return None  # other intrinsics have no local meaning
+
+
+def local_environment(template: dict[str, Any], functions: dict[str, Any]) -> dict[str, str]:
+    """The functions' environment from the template, with local overrides, then the caller's."""
+    parameters = template.get("Parameters", {})
+    env: dict[str, str] = {}
+    for fn in functions.values():
+        for name, value in fn.environment.items():
+            resolved = _resolve(value, parameters)
+            if resolved is not None and name not in AWS_ONLY:
+                env.setdefault(name, resolved)
+    env.update(LOCAL_DEFAULTS)
+    env = {k: v for k, v in env.items() if v != ""}
+    env.update({k: os.environ[k] for k in env if k in os.environ})
+    return env
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "lutea-local"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # one short line per request
+        sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+
+    def _serve(self) -> None:
+        from infra.local import gateway
+        from infra.local.extras import local_only_response
+
+        parts = urlsplit(self.path)
+        method = self.command.upper()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self._send_error(413, "Requête trop volumineuse", parts.path)
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else None
+        extra = local_only_response(method, parts.path)
+        if extra is not None:
+            self._send(*extra)
+            return
+        table = self.server.route_table  # type: ignore[attr-defined]
+        route, params, path_known = gateway.match(table, method, parts.path)
+        if route is None and method == "OPTIONS" and path_known:
+            route = next(r for r in table if r.regex.match(parts.path))
+            params = route.regex.match(parts.path).groupdict()  # type: ignore[union-attr]
+        if route is None:
+            if path_known:
+                self._send_error(405, f"Cannot {method} {parts.path}", parts.path)
+            else:
+                self._send_error(404, f"Cannot {method} {parts.path}", parts.path)
+            return
+        headers = {k: v for k, v in self.headers.items()}
+        event = gateway.build_event(method, parts.path, resource=route.path, path_parameters=params,
+                                    query=parts.query, headers=headers, body=body,
+                                    source_ip=self.client_address[0])
+        try:
+            result = gateway.invoke(route, event)
+        except Exception:  # noqa: BLE001 - a crash in a handler is a 500, like Lambda's
+            import traceback
+
+            traceback.print_exc()
+            self._send_error(502, "Internal server error", parts.path)
+            return
+        self._send_proxy_result(result)
+
+    def _send_proxy_result(self, result: dict[str, Any]) -> None:
+        import base64
+
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+        headers: list[tuple[str, str]] = list((result.get("headers") or {}).items())
+        single = {k.lower() for k, _ in headers}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            if name.lower() in single and name.lower() != "set-cookie":
+                continue
+            headers.extend((name, v) for v in values)
+        self._send(int(result.get("statusCode", 200)), headers, payload)
+
+    def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _send_error(self, status: int, message: str, path: str) -> None:
+        from lutea.http.errors import error_body
+
+        payload = json.dumps(error_body(status, message, path), ensure_ascii=False).encode()
+        self._send(status, [("Content-Type", "application/json")], payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+
+def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    from infra.local import gateway
+
+    template = gateway.load_template()
+    fns = gateway.functions(template)
+    os.environ.update(local_environment(template, fns))
+    sys.path.insert(0, str(gateway.LAYER_DIR))
+    from lutea.config import reset_settings
+
+    reset_settings()
+    table = gateway.routes(template)
+    for fn in {r.function.logical_id: r.function for r in table}.values():
+        fn.load()  # import every function now: a broken handler fails at start, not on first call
+    server = ThreadingHTTPServer((host, port), _Handler)
+    server.daemon_threads = True
+    server.route_table = table  # type: ignore[attr-defined]
+    return server
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3001"))
+    server = build_server(port)
+    if os.environ.get("SEED_DEMO_DATA", "1") != "0":
+        from infra.local.seed import seed_demo_data
+
+        for line in seed_demo_data():
+            print(line, flush=True)
+    print(f"Lutea API on http://127.0.0.1:{port}  ({len(server.route_table)} routes from template.yaml)",  # type: ignore[attr-defined]
+          flush=True)
+    print(f"Emails are written to {os.environ['EMAIL_OUTBOX_DIR']}; Ctrl-C stops.", flush=True)
+
+    def stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
