@@ -68,6 +68,7 @@ class Settings:
     recaptcha_secret_key: str | None = None
     rate_limit_per_minute: int = 100
     rate_limit_strict_per_minute: int = 10
+    rate_limit_contact_per_minute: int = 5
     max_body_bytes: int = 100 * 1024
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -123,6 +124,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         recaptcha_secret_key=get("RECAPTCHA_SECRET_KEY"),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 100),
         rate_limit_strict_per_minute=_int(env, "RATE_LIMIT_STRICT_PER_MINUTE", 10),
+        rate_limit_contact_per_minute=_int(env, "RATE_LIMIT_CONTACT_PER_MINUTE", 5),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
     )
     _check(settings)

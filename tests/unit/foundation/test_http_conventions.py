@@ -189,6 +189,7 @@ def test_production_allows_only_frontend_url(monkeypatch):
     monkeypatch.setenv("JWT_ACCESS_SECRET", "p" * 40)
     monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
+    monkeypatch.setattr("lutea.http.ratelimit.enforce", lambda event: None)  # no database in this test
     reset_settings()
     _, headers, _ = call("GET", "/conflict", headers={"Origin": "https://www.lutea.fr"})
     assert headers["Access-Control-Allow-Origin"] == "https://www.lutea.fr"
@@ -210,3 +211,48 @@ def test_security_headers_on_every_response():
         assert headers["X-Frame-Options"] == "DENY"
         assert "default-src 'none'" in headers["Content-Security-Policy"]
         assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_rate_limit_per_client_ip_with_retry_after(monkeypatch, frozen_clock):
+    from lutea.config import reset_settings
+
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "3")
+    reset_settings()
+
+    def hit(ip, forwarded=None):
+        headers = {"Origin": "http://localhost:3000"}
+        if forwarded:
+            headers["X-Forwarded-For"] = forwarded
+        event = build_event("GET", "/conflict", headers=headers, source_ip=ip)
+        return HANDLER(event, LambdaContext("test"))
+
+    assert [hit("10.0.0.1")["statusCode"] for _ in range(3)] == [409, 409, 409]
+    limited = hit("10.0.0.1", forwarded="10.9.9.9")  # a forged header does not change the client
+    assert limited["statusCode"] == 429 and int(limited["headers"]["Retry-After"]) > 0
+    assert json.loads(limited["body"])["statusCode"] == 429
+    assert hit("10.0.0.2")["statusCode"] == 409  # another client has its own budget
+    frozen_clock.advance(minutes=1)
+    assert hit("10.0.0.1")["statusCode"] == 409  # a new window
+
+
+def test_strict_limit_on_sensitive_routes(monkeypatch):
+    from lutea.config import reset_settings
+    from lutea.errors import RateLimited
+    from lutea.http import ratelimit
+
+    monkeypatch.setenv("RATE_LIMIT_STRICT_PER_MINUTE", "2")
+    monkeypatch.setenv("RATE_LIMIT_CONTACT_PER_MINUTE", "1")
+    reset_settings()
+    login = build_event("POST", "/auth/login", source_ip="10.1.1.1")
+    ratelimit.enforce(login)
+    ratelimit.enforce(login)
+    with pytest.raises(RateLimited):
+        ratelimit.enforce(login)
+    ratelimit.enforce(build_event("GET", "/retreats/public", source_ip="10.1.1.1"))  # global budget left
+    contact = build_event("POST", "/email/contact", source_ip="10.1.1.2")
+    ratelimit.enforce(contact)
+    with pytest.raises(RateLimited):
+        ratelimit.enforce(contact)
+    webhook = build_event("POST", "/stripe/webhook", source_ip="10.1.1.2")
+    for _ in range(5):
+        ratelimit.enforce(webhook)  # Stripe is authenticated by signature, never throttled

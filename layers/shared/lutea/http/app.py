@@ -15,7 +15,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lutea.config import get_settings
-from lutea.errors import InvalidInput, LuteaError, TooLarge
+from lutea.errors import InvalidInput, LuteaError, RateLimited, TooLarge
+from lutea.http import ratelimit
 from lutea.http.cors import cors_headers
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, set_principal
@@ -61,6 +62,8 @@ class LuteaResolver(APIGatewayRestResolver):
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         origin = headers.get("origin")
         early = self._screen(event, path)
+        if early is None and event.get("httpMethod") != "OPTIONS":
+            early = self._throttle(event, path)
         if early is not None:
             result = early
         else:
@@ -86,6 +89,16 @@ class LuteaResolver(APIGatewayRestResolver):
             return _as_proxy(error_response(400, "Corps de requête illisible", path))
         except TooLarge as exc:
             return _as_proxy(error_response(413, exc.message, path))
+        return None
+
+    @staticmethod
+    def _throttle(event: dict[str, Any], path: str) -> dict[str, Any] | None:
+        try:
+            ratelimit.enforce(event)
+        except RateLimited as exc:
+            return _as_proxy(error_response(429, exc.message, path, headers=exc.headers))
+        except Exception:  # noqa: BLE001 - the counter store failing must not take the API down
+            logger.exception("rate limiter unavailable; request let through", extra={"path": path})
         return None
 
 

@@ -1,0 +1,37 @@
+"""Rate-limit counters shared by every Lambda container: one document per (bucket, client,
+minute), incremented atomically, removed by a TTL index once the window has passed."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from lutea.data.mongo import get_db, register_indexes
+
+COLLECTION = "ratelimits"
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
+
+
+class RateLimitRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def hit(self, key: str, window_end: datetime) -> int:
+        """Count one request in the window ending at ``window_end``; returns the new count."""
+        for _ in range(2):  # two first hits racing on the upsert: the loser retries as an update
+            try:
+                doc = self._col.find_one_and_update(
+                    {"_id": key},
+                    {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": window_end + timedelta(seconds=60)}},
+                    upsert=True, return_document=ReturnDocument.AFTER,
+                )
+                return int(doc["count"])
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError("rate-limit counter unavailable")

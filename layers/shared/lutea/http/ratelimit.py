@@ -1,0 +1,68 @@
+"""Per-client-IP rate limits of API.md, enforced in the app so they hold locally and behind any
+edge (the WAF rule of template.yaml is the first line in AWS). Fixed one-minute windows.
+
+The client IP comes from the API Gateway request context (``identity.sourceIp``), never from
+a header the client controls (X-Forwarded-For can be forged).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lutea.clock import now
+from lutea.config import get_settings
+from lutea.data.rate_limits import RateLimitRepository
+from lutea.errors import RateLimited
+from lutea.observability import logger, metrics
+
+# Routes that guess secrets or send email get the strict limit.
+STRICT_PATHS = frozenset({
+    "/auth/login", "/auth/2fa/finalize", "/auth/2fa/verify", "/auth/forgot-password", "/auth/reset-password",
+    "/auth/register", "/auth/validate-email", "/users/validate-password",
+})
+STRICT_PREFIXES = ("/users/check-temporary/",)
+CONTACT_PATHS = frozenset({"/email/contact"})
+# Stripe retries from a few addresses and is authenticated by signature: never throttled here.
+EXEMPT_PATHS = frozenset({"/stripe/webhook"})
+
+
+def client_ip(event: dict[str, Any]) -> str:
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def _bucket(path: str) -> tuple[str, int] | None:
+    settings = get_settings()
+    if path in EXEMPT_PATHS:
+        return None
+    if path in CONTACT_PATHS:
+        return "contact", settings.rate_limit_contact_per_minute
+    if path in STRICT_PATHS or path.startswith(STRICT_PREFIXES):
+        return "strict", settings.rate_limit_strict_per_minute
+    return "global", settings.rate_limit_per_minute
+
+
+def enforce(event: dict[str, Any]) -> None:
+    """Count the request against the global limit and, for sensitive routes, a stricter one.
+    Raises RateLimited (429 with Retry-After) past a limit."""
+    path = event.get("path") or "/"
+    specific = _bucket(path)
+    if specific is None:
+        return
+    ip = client_ip(event)
+    current = now()
+    window_start = current.replace(second=0, microsecond=0)
+    window_end = window_start + timedelta(minutes=1)
+    retry_after = max(1, int((window_end - current).total_seconds()) + 1)
+    buckets = [("global", get_settings().rate_limit_per_minute)]
+    if specific[0] != "global":
+        buckets.append(specific)
+    repo = RateLimitRepository()
+    for name, limit in buckets:
+        count = repo.hit(f"{name}:{ip}:{int(window_start.timestamp())}", window_end)
+        if count > limit:
+            metrics.add_metric(name="RateLimitedRequests", unit=MetricUnit.Count, value=1)
+            logger.info("rate limited", extra={"bucket": name, "path": path})
+            raise RateLimited(retry_after)
