@@ -1,0 +1,36 @@
+"""One-time secrets sent by email: the admin's 8-digit sign-in code, the password-reset token
+and the registration (email validation) token. Only their hashes are stored."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from lutea.config import get_settings
+
+TWO_FACTOR_DIGITS = 8
+
+
+def new_two_factor_code() -> str:
+    return f"{secrets.randbelow(10 ** TWO_FACTOR_DIGITS):0{TWO_FACTOR_DIGITS}d}"
+
+
+def hash_two_factor_code(code: str) -> str:
+    """HMAC with a server-side key: an 8-digit code has too little entropy for a bare hash
+    (a leaked database would give it away in a second); the key never sits in the database."""
+    key = hmac.new(get_settings().jwt_access_secret.encode(), b"lutea-2fa-code", hashlib.sha256).digest()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+def new_link_token() -> str:
+    """A random token for a link sent by email (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_link_token(token: str) -> str:
+    """SHA-256 suffices for 256-bit random tokens; stored and looked up by this value."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_hash(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))

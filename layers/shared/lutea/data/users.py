@@ -1,0 +1,231 @@
+"""The ``users`` and ``temporaryusers`` collections.
+
+Emails are stored lower-cased and trimmed and looked up by that exact value (never a pattern).
+Every change that must be atomic (lockout counter, one-time codes, single-use tokens, email
+quotas) is one conditional single-document update; the thresholds come from the domain.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from lutea.clock import now
+from lutea.data.mongo import get_db, register_indexes
+
+USERS = "users"
+TEMPORARY_USERS = "temporaryusers"
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    db[USERS].create_index("email", unique=True)
+    db[USERS].create_index("role")
+    db[USERS].create_index([("createdAt", -1)])
+    db[USERS].create_index("passwordResetToken", sparse=True)
+    db[TEMPORARY_USERS].create_index("email", unique=True)
+    db[TEMPORARY_USERS].create_index("verificationToken")
+    db[TEMPORARY_USERS].create_index("expiresAt")
+
+
+def normalize_email(email: Any) -> str | None:
+    """The stored form of an address; None for anything that is not a string."""
+    if not isinstance(email, str):
+        return None
+    return email.strip().lower()
+
+
+def _claim_email_slot(col: Any, doc_id: ObjectId, *, at: datetime, window: timedelta, limit: int,
+                      count_field: str, last_field: str, extra: dict[str, Any]) -> bool:
+    """Count one email against a quota of ``limit`` per ``window`` (the window restarts after
+    ``window`` without any email) and apply ``extra`` when allowed. Two conditional updates:
+    concurrent callers are serialised by the document, so the quota holds."""
+    restarted = col.update_one(
+        {"_id": doc_id, "$or": [{last_field: None}, {last_field: {"$lte": at - window}}]},
+        {"$set": {count_field: 1, last_field: at, **extra}},
+    )
+    if restarted.modified_count == 1:
+        return True
+    counted = col.update_one(
+        {"_id": doc_id, count_field: {"$lt": limit}},
+        {"$inc": {count_field: 1}, "$set": {last_field: at, **extra}},
+    )
+    return counted.modified_count == 1
+
+
+class UserRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[USERS]
+
+    # --- reads ---------------------------------------------------------------------------
+    def get(self, user_id: ObjectId) -> dict | None:
+        if not isinstance(user_id, ObjectId):
+            return None
+        return self._col.find_one({"_id": user_id})
+
+    def find_by_ids(self, ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
+        wanted = list({i for i in ids if isinstance(i, ObjectId)})
+        if not wanted:
+            return {}
+        return {doc["_id"]: doc for doc in self._col.find({"_id": {"$in": wanted}})}
+
+    def find_by_email(self, email: str) -> dict | None:
+        normalized = normalize_email(email)
+        if not normalized:
+            return None
+        return self._col.find_one({"email": normalized})
+
+    def list_all(self) -> list[dict]:
+        return list(self._col.find({}).sort("_id", 1))
+
+    # --- writes --------------------------------------------------------------------------
+    def create(self, doc: dict[str, Any]) -> dict | None:
+        """Insert a user; None when the email is already taken."""
+        stamp = now()
+        doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
+        try:
+            self._col.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        return doc
+
+    def upsert_by_email(self, email: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> dict:
+        stamp = now()
+        return self._col.find_one_and_update(
+            {"email": normalize_email(email)},
+            {"$set": {**fields, "updatedAt": stamp}, "$setOnInsert": {**on_insert, "createdAt": stamp}},
+            upsert=True, return_document=ReturnDocument.AFTER,
+        )
+
+    def update_fields(self, user_id: ObjectId, fields: dict[str, Any]) -> dict | None:
+        return self._col.find_one_and_update(
+            {"_id": user_id}, {"$set": {**fields, "updatedAt": now()}}, return_document=ReturnDocument.AFTER,
+        )
+
+    def replace_password_hash(self, user_id: ObjectId, old_hash: str, new_hash: str) -> bool:
+        """Rehash on sign-in, only if the password was not changed meanwhile."""
+        result = self._col.update_one({"_id": user_id, "password": old_hash},
+                                      {"$set": {"password": new_hash, "updatedAt": now()}})
+        return result.modified_count == 1
+
+    def delete(self, user_id: ObjectId) -> bool:
+        return self._col.delete_one({"_id": user_id}).deleted_count == 1
+
+    # --- lockout -------------------------------------------------------------------------
+    def record_login_success(self, user_id: ObjectId, *, signed_in: bool) -> None:
+        """Reset the failure count (and stamp ``lastLogin`` when this was a sign-in)."""
+        fields: dict[str, Any] = {"failedLoginAttempts": 0}
+        if signed_in:
+            fields["lastLogin"] = now()
+        self._col.update_one({"_id": user_id}, {"$set": fields, "$unset": {"lockUntil": ""}})
+
+    def record_login_failure(self, user_id: ObjectId, *, threshold: int, lock_for: timedelta) -> bool:
+        """Count a failure; at ``threshold`` consecutive failures lock the account for
+        ``lock_for`` and restart the count. True when this failure locked it."""
+        counted = self._col.find_one_and_update(
+            {"_id": user_id}, {"$inc": {"failedLoginAttempts": 1}},
+            projection={"failedLoginAttempts": 1}, return_document=ReturnDocument.AFTER,
+        )
+        if not counted or int(counted.get("failedLoginAttempts", 0)) < threshold:
+            return False
+        locked = self._col.update_one(
+            {"_id": user_id, "failedLoginAttempts": {"$gte": threshold}},
+            {"$set": {"failedLoginAttempts": 0, "lockUntil": now() + lock_for}},
+        )
+        return locked.modified_count == 1
+
+    # --- admin sign-in code --------------------------------------------------------------
+    def set_two_factor_code(self, user_id: ObjectId, code_hash: str, expires_at: datetime) -> None:
+        self._col.update_one({"_id": user_id}, {"$set": {
+            "verificationCode": code_hash, "verificationCodeExpires": expires_at, "verificationCodeAttempts": 0,
+        }})
+
+    def consume_two_factor_code(self, user_id: ObjectId, code_hash: str, *, max_attempts: int) -> bool:
+        """Use the code once: True when it matched, was live and had attempts left."""
+        used = self._col.update_one(
+            {"_id": user_id, "verificationCode": code_hash, "verificationCodeExpires": {"$gt": now()},
+             "verificationCodeAttempts": {"$lt": max_attempts}},
+            {"$unset": {"verificationCode": "", "verificationCodeExpires": ""},
+             "$set": {"verificationCodeAttempts": 0}},
+        )
+        return used.modified_count == 1
+
+    def count_two_factor_failure(self, user_id: ObjectId, *, max_attempts: int) -> None:
+        """One more wrong code; at ``max_attempts`` the code is void."""
+        counted = self._col.find_one_and_update(
+            {"_id": user_id, "verificationCode": {"$ne": None}}, {"$inc": {"verificationCodeAttempts": 1}},
+            projection={"verificationCodeAttempts": 1}, return_document=ReturnDocument.AFTER,
+        )
+        if counted and int(counted.get("verificationCodeAttempts", 0)) >= max_attempts:
+            self._col.update_one({"_id": user_id, "verificationCodeAttempts": {"$gte": max_attempts}},
+                                 {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}})
+
+    # --- password reset ------------------------------------------------------------------
+    def claim_reset_email(self, user_id: ObjectId, *, token_hash: str, expires_at: datetime,
+                          window: timedelta, limit: int) -> bool:
+        """Store a new reset token if the account's email quota allows one more email."""
+        return _claim_email_slot(
+            self._col, user_id, at=now(), window=window, limit=limit,
+            count_field="passwordResetAttempts", last_field="passwordResetLastAttempt",
+            extra={"passwordResetToken": token_hash, "passwordResetExpires": expires_at},
+        )
+
+    def find_by_reset_token(self, token_hash: str) -> dict | None:
+        return self._col.find_one({"passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}})
+
+    def consume_reset_token(self, user_id: ObjectId, token_hash: str, new_password_hash: str) -> bool:
+        """Single use: the token is removed by the same update that sets the password (and
+        lifts a lockout: the email owner proved who they are)."""
+        result = self._col.update_one(
+            {"_id": user_id, "passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}},
+            {"$set": {"password": new_password_hash, "failedLoginAttempts": 0, "updatedAt": now()},
+             "$unset": {"passwordResetToken": "", "passwordResetExpires": "", "lockUntil": ""}},
+        )
+        return result.modified_count == 1
+
+
+class TemporaryUserRepository:
+    """Registrations awaiting email validation (24 h)."""
+
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[TEMPORARY_USERS]
+
+    def create(self, doc: dict[str, Any]) -> dict | None:
+        """Insert; None when a registration for this email is already pending."""
+        stamp = now()
+        doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
+        try:
+            self._col.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        return doc
+
+    def find_by_email(self, email: str) -> dict | None:
+        normalized = normalize_email(email)
+        if not normalized:
+            return None
+        return self._col.find_one({"email": normalized})
+
+    def find_by_token(self, token_hash: str) -> dict | None:
+        return self._col.find_one({"verificationToken": token_hash})
+
+    def claim_link_email(self, temp_id: ObjectId, *, token_hash: str, window: timedelta, limit: int) -> bool:
+        """Replace the validation token if the registration's email quota allows one more."""
+        return _claim_email_slot(
+            self._col, temp_id, at=now(), window=window, limit=limit,
+            count_field="linkEmailsSent", last_field="linkEmailLastSent",
+            extra={"verificationToken": token_hash, "updatedAt": now()},
+        )
+
+    def delete(self, temp_id: ObjectId) -> bool:
+        return self._col.delete_one({"_id": temp_id}).deleted_count == 1
+
+    def delete_if_expired(self, temp_id: ObjectId) -> bool:
+        return self._col.delete_one({"_id": temp_id, "expiresAt": {"$lte": now()}}).deleted_count == 1
+
+    def delete_expired(self) -> int:
+        return self._col.delete_many({"expiresAt": {"$lte": now()}}).deleted_count

@@ -1,0 +1,1 @@
+"""Business rules, in plain Python (no API Gateway, no resolver, no database driver)."""

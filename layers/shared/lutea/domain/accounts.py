@@ -1,0 +1,354 @@
+"""Accounts: registration with email validation, password checks with lockout, password reset,
+profiles, and the admin's view of users. Sign-in sessions live in lutea.domain.sessions.
+
+Nothing here says whether an address has an account: registration and forgot-password give
+the same answer either way, and the owner of the address is the only one told by email.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from lutea.auth import codes, passwords
+from lutea.clock import as_utc, now
+from lutea.config import get_settings
+from lutea.data.sessions import SessionFamilyRepository
+from lutea.data.users import TemporaryUserRepository, UserRepository, normalize_email
+from lutea.email import messages
+from lutea.errors import InvalidInput, NotAuthenticated, NotFound
+from lutea.observability import logger
+from lutea.wire import is_object_id, to_wire
+
+CLIENT, ADMIN = "client", "admin"
+
+REGISTRATION_TTL = timedelta(hours=24)
+# Validation links per pending registration (the first one included), per hour.
+LINK_EMAILS_PER_HOUR = 3
+# security.config of the original: the 4th consecutive failure locks for 15 minutes.
+LOCK_THRESHOLD = 4
+LOCK_DURATION = timedelta(minutes=15)
+RESET_TOKEN_TTL = timedelta(hours=1)
+RESET_EMAILS_PER_HOUR = 3
+
+MSG_REGISTERED = "Inscription préparée. Veuillez vérifier votre email pour activer votre compte."
+MSG_FORGOT = "Si cet email existe dans notre base, un lien de réinitialisation a été envoyé."
+MSG_RESET_DONE = "Mot de passe réinitialisé avec succès. Vous pouvez maintenant vous connecter."
+MSG_BAD_RESET_TOKEN = "Token de réinitialisation invalide ou expiré"
+MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
+
+# The order and French labels of the original's "Champs manquants" check.
+CONTACT_FIELDS = (("phone", "téléphone"), ("address", "adresse"), ("city", "ville"),
+                  ("postalCode", "code postal"), ("country", "pays"))
+PROFILE_FIELDS = ("firstName", "lastName", "phone", "address", "city", "postalCode", "country")
+
+# What a user document may show on the wire: an allow-list, so that a field added later
+# (a secret, bookkeeping) stays private until someone decides otherwise.
+PUBLIC_USER_FIELDS = ("_id", "email", "firstName", "lastName", "role", "isEmailVerified", "phone", "address",
+                      "city", "postalCode", "country", "lastLogin", "createdAt", "updatedAt")
+
+
+# --- Wire shapes ------------------------------------------------------------------------
+
+def public_user(doc: dict[str, Any]) -> dict[str, Any]:
+    """The user as JSON, without password, code or token hashes, reset or lockout fields."""
+    return to_wire({k: doc[k] for k in PUBLIC_USER_FIELDS if k in doc})
+
+
+def session_user(doc: dict[str, Any]) -> dict[str, Any]:
+    """The original's session user (login, 2FA finalize, refresh, email validation)."""
+    user_id = str(doc["_id"])
+    return {"id": user_id, "_id": user_id, "email": doc["email"], "firstName": doc.get("firstName", ""),
+            "lastName": doc.get("lastName", ""), "role": doc.get("role", CLIENT),
+            "isEmailVerified": bool(doc.get("isEmailVerified", False))}
+
+
+def _frontend_link(path: str, token: str | None = None) -> str:
+    base = get_settings().frontend_url
+    return f"{base}{path}" + (f"?token={token}" if token else "")
+
+
+def user_id_of(principal_user_id: str) -> ObjectId:
+    """The id in a verified token; anything else means the session is not valid."""
+    if not is_object_id(principal_user_id):
+        raise NotAuthenticated()
+    return ObjectId(principal_user_id)
+
+
+def current_user(principal_user_id: str) -> dict[str, Any]:
+    """The signed-in user's document; a deleted account gets 401."""
+    user = UserRepository().get(user_id_of(principal_user_id))
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+# --- Registration -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    firstName: str
+    lastName: str
+    password: str
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postalCode: str | None = None
+    country: str | None = None
+
+
+def register(reg: Registration) -> dict[str, Any]:
+    """Start a registration. The answer is the same whether the address is new, already
+    registered or pending: the owner of a registered address is told by email, and a pending
+    registration gets its link again (a few times per hour)."""
+    missing = [label for name, label in CONTACT_FIELDS if not (getattr(reg, name) or "").strip()]
+    if missing:
+        raise InvalidInput(f"Champs manquants : {', '.join(missing)}")
+    email = normalize_email(reg.email) or ""
+    answer = {"message": MSG_REGISTERED, "email": email, "requiresEmailValidation": True}
+
+    existing = UserRepository().find_by_email(email)
+    if existing is not None:
+        _quietly(messages.send_already_registered, email, existing.get("firstName", ""),
+                 _frontend_link("/login"), kind="already_registered")
+        return answer
+
+    temporaries = TemporaryUserRepository()
+    pending = temporaries.find_by_email(email)
+    if pending is not None and temporaries.delete_if_expired(pending["_id"]):
+        pending = None
+    if pending is not None:
+        _resend_link(pending)
+        return answer
+
+    token = codes.new_link_token()
+    created = temporaries.create({
+        "email": email, "password": passwords.hash_password(reg.password),
+        "firstName": reg.firstName, "lastName": reg.lastName, "role": CLIENT,
+        **{name: (getattr(reg, name) or "").strip() for name, _ in CONTACT_FIELDS},
+        "verificationToken": codes.hash_link_token(token), "expiresAt": now() + REGISTRATION_TTL,
+        "linkEmailsSent": 1, "linkEmailLastSent": now(),
+    })
+    if created is None:  # registered concurrently: same as pending
+        return answer
+    try:
+        messages.send_validation_link(email, reg.firstName, _frontend_link("/validate-email", token))
+    except Exception:
+        # Let the person register again rather than leave a registration nobody can validate.
+        temporaries.delete(created["_id"])
+        raise
+    return answer
+
+
+def _resend_link(pending: dict[str, Any]) -> None:
+    """A pending registration gets a fresh link (the previous one stops working). Its stored
+    profile and password are never replaced: whoever re-registers someone else's address
+    must not choose the password of the account its owner will validate."""
+    token = codes.new_link_token()
+    if not TemporaryUserRepository().claim_link_email(pending["_id"], token_hash=codes.hash_link_token(token),
+                                                      window=timedelta(hours=1), limit=LINK_EMAILS_PER_HOUR):
+        logger.info("validation link not resent: hourly quota reached")
+        return
+    _quietly(messages.send_validation_link, pending["email"], pending.get("firstName", ""),
+             _frontend_link("/validate-email", token), kind="validation_link")
+
+
+def _quietly(send: Any, *args: Any, kind: str) -> None:
+    """Emails whose failure must not change the answer (it would tell whether an account exists)."""
+    try:
+        send(*args)
+    except Exception:  # noqa: BLE001 - logged, the answer stays the same
+        logger.warning("email not sent", extra={"kind": kind})
+
+
+def validate_registration(token: str) -> dict[str, Any]:
+    """Turn a pending registration into a user (email verified); the token works once."""
+    temporaries = TemporaryUserRepository()
+    pending = temporaries.find_by_token(codes.hash_link_token(token))
+    if pending is None:
+        raise InvalidInput("Token de validation invalide")
+    if as_utc(pending["expiresAt"]) <= now():
+        temporaries.delete(pending["_id"])
+        raise InvalidInput("Token de validation expiré")
+    user = UserRepository().create({
+        "email": pending["email"], "password": pending["password"],
+        "firstName": pending["firstName"], "lastName": pending["lastName"], "role": CLIENT,
+        "isEmailVerified": True, "failedLoginAttempts": 0,
+        **{name: pending.get(name, "") for name, _ in CONTACT_FIELDS},
+    })
+    # Either way the registration is done with; a concurrent validation of the same token
+    # (or an account created meanwhile for this address) finds the user already there.
+    temporaries.delete(pending["_id"])
+    if user is None:
+        raise InvalidInput("Token de validation invalide")
+    return user
+
+
+def registration_status(email: str) -> dict[str, Any]:
+    """For the page shown right after registering; says nothing about permanent accounts."""
+    normalized = normalize_email(email)
+    if not normalized or len(normalized) > 254:
+        return {"isTemporary": False}
+    pending = TemporaryUserRepository().find_by_email(normalized)
+    if pending is None or UserRepository().find_by_email(normalized) is not None:
+        return {"isTemporary": False}
+    left = as_utc(pending["expiresAt"]) - now()
+    return {"isTemporary": True, "timeLeft": max(0, int(left.total_seconds() * 1000))}
+
+
+def cleanup_expired_registrations() -> int:
+    """Delete pending registrations past their 24 h; returns how many (the scheduled job)."""
+    return TemporaryUserRepository().delete_expired()
+
+
+# --- Passwords and lockout --------------------------------------------------------------
+
+def is_locked(user: dict[str, Any]) -> bool:
+    lock_until = user.get("lockUntil")
+    return lock_until is not None and as_utc(lock_until) > now()
+
+
+def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bool = False) -> bool:
+    """The one password check (sign-in, profile): a locked account never matches, every
+    failure counts towards the lockout, a success resets it and upgrades an old hash. An
+    unknown account costs the same hashing time as a known one."""
+    if user is None:
+        passwords.verify_password(passwords.dummy_hash(), password)
+        return False
+    stored = user.get("password") or ""
+    matches = passwords.verify_password(stored, password)
+    if is_locked(user):
+        return False
+    users = UserRepository()
+    if not matches:
+        if users.record_login_failure(user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION):
+            logger.info("account locked after repeated failures", extra={"userId": str(user["_id"])})
+        return False
+    users.record_login_success(user["_id"], signed_in=signing_in)
+    if passwords.needs_rehash(stored):
+        users.replace_password_hash(user["_id"], stored, passwords.hash_password(password))
+    return True
+
+
+def request_password_reset(email: str) -> dict[str, str]:
+    """Same answer for every address; at most a few emails per hour per account."""
+    user = UserRepository().find_by_email(email)
+    if user is None:
+        return {"message": MSG_FORGOT}
+    token = codes.new_link_token()
+    allowed = UserRepository().claim_reset_email(
+        user["_id"], token_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL,
+        window=timedelta(hours=1), limit=RESET_EMAILS_PER_HOUR,
+    )
+    if allowed:
+        _quietly(messages.send_password_reset, user["email"], user.get("firstName", ""),
+                 _frontend_link("/reset-password", token), kind="password_reset")
+    else:
+        logger.info("password reset email not sent: hourly quota reached", extra={"userId": str(user["_id"])})
+    return {"message": MSG_FORGOT}
+
+
+def reset_password(token: str, new_password: str) -> dict[str, str]:
+    """Single-use token; every session of the account ends."""
+    users = UserRepository()
+    token_hash = codes.hash_link_token(token)
+    user = users.find_by_reset_token(token_hash)
+    if user is None or not users.consume_reset_token(user["_id"], token_hash, passwords.hash_password(new_password)):
+        raise NotAuthenticated(MSG_BAD_RESET_TOKEN)
+    SessionFamilyRepository().revoke_all_for_user(str(user["_id"]))
+    return {"message": MSG_RESET_DONE}
+
+
+# --- Profile ----------------------------------------------------------------------------
+
+def get_profile(principal_user_id: str) -> dict[str, Any]:
+    return public_user(current_user(principal_user_id))
+
+
+def validate_current_password(principal_user_id: str, password: str) -> dict[str, bool]:
+    """A wrong password counts towards the lockout, as at sign-in: a stolen session can't
+    be used to guess the password."""
+    return {"isValid": check_password(current_user(principal_user_id), password)}
+
+
+def update_profile(principal_user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes``: the profile fields sent (validated), and optionally the password trio."""
+    user = current_user(principal_user_id)
+    fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()
+              if k in PROFILE_FIELDS and v is not None}
+    current, new, confirm = (changes.get(k) for k in ("currentPassword", "newPassword", "confirmPassword"))
+    if current or new or confirm:
+        if not current:
+            raise InvalidInput("Le mot de passe actuel est requis")
+        if not new:
+            raise InvalidInput("Le nouveau mot de passe est requis")
+        if new != confirm:
+            raise InvalidInput("Les mots de passe ne correspondent pas")
+        if not check_password(user, current):
+            raise InvalidInput("Mot de passe actuel incorrect")
+        fields["password"] = passwords.hash_password(new)
+    updated = UserRepository().update_fields(user["_id"], fields) if fields else user
+    if updated is None:
+        raise NotAuthenticated()
+    return public_user(updated)
+
+
+def delete_account(user_id: ObjectId) -> bool:
+    """Delete a user and end all their sessions. Their bookings are left as they are: they
+    keep ``userId`` (now pointing at nobody) and their own participant and billing data, so
+    the booking history stays whole; readers treat an unknown user as absent."""
+    deleted = UserRepository().delete(user_id)
+    if deleted:
+        SessionFamilyRepository().revoke_all_for_user(str(user_id))
+    return deleted
+
+
+def delete_own_account(principal_user_id: str) -> dict[str, str]:
+    if not delete_account(user_id_of(principal_user_id)):
+        raise NotAuthenticated()
+    return {"message": "Compte supprimé avec succès"}
+
+
+# --- Admin ------------------------------------------------------------------------------
+
+def list_users() -> list[dict[str, Any]]:
+    return [public_user(u) for u in UserRepository().list_all()]
+
+
+def get_user(user_id: ObjectId) -> dict[str, Any]:
+    user = UserRepository().get(user_id)
+    if user is None:
+        raise NotFound(MSG_USER_NOT_FOUND)
+    return public_user(user)
+
+
+def delete_user(user_id: ObjectId) -> dict[str, str]:
+    if not delete_account(user_id):
+        raise NotFound(MSG_USER_NOT_FOUND)
+    return {"message": "Utilisateur supprimé avec succès"}
+
+
+def search_by_email(email: str | None) -> dict[str, Any]:
+    """Exact, case-insensitive match on the whole address: never a pattern."""
+    if not email or not email.strip():
+        raise InvalidInput("Email requis")
+    user = UserRepository().find_by_email(email)
+    return {"found": True, "user": public_user(user)} if user else {"found": False, "user": None}
+
+
+def ensure_admin(email: str, password: str, first_name: str, last_name: str) -> dict[str, Any]:
+    """Create the admin account, or make the existing account of this address an admin with
+    this password and name (idempotent; for deployment and the local demo seed)."""
+    normalized = normalize_email(email)
+    if not normalized:
+        raise InvalidInput("Email requis")
+    return UserRepository().upsert_by_email(
+        normalized,
+        {"password": passwords.hash_password(password), "firstName": first_name, "lastName": last_name,
+         "role": ADMIN, "isEmailVerified": True},
+        {"failedLoginAttempts": 0,
+         **{name: "" for name, _ in CONTACT_FIELDS}},
+    )
