@@ -1,0 +1,145 @@
+"""End to end: `make dev`'s server in a subprocess, spoken to over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.outbox import read_outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Origin", "http://localhost:3000")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.cookies:
+            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, raw, hdrs = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as err:
+            status, raw, hdrs = err.code, err.read(), err.headers
+        for cookie in hdrs.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return status, hdrs, (json.loads(raw) if raw and hdrs.get("Content-Type", "").startswith("application/json") else raw)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    local = tmp_path_factory.mktemp("local")
+    env = {**os.environ, "PORT": str(port), "EMAIL_OUTBOX_DIR": str(local / "outbox"),
+           "ANALYTICS_SQLITE_PATH": str(local / "analytics.sqlite3"), "SEED_DEMO_DATA": "1",
+           "ADMIN_EMAIL": "admin@e2e.test", "ADMIN_PASSWORD": "Adm1n!Passw0rd", "PYTHONUNBUFFERED": "1",
+           "RATE_LIMIT_PER_MINUTE": "1000", "RATE_LIMIT_STRICT_PER_MINUTE": "1000"}
+    for var in ("MONGODB_DB", "STAGE"):
+        env.pop(var, None)
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/retreats/public", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read())
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise AssertionError("the local API did not start in 60 s")
+    yield base, proc, local / "outbox"
+    if proc.poll() is None:
+        proc.kill()
+
+
+def test_public_catalogue_has_the_demo_retreats(server):
+    base, _, _ = server
+    status, headers, body = Http(base).call("GET", "/retreats/public")
+    assert status == 200 and len(body) == 3
+    assert {r["titreCard"] for r in body} >= {"Retraite Yoga & Méditation"}
+    assert all(r["isActive"] and r["dates"] and "prix" in r["dates"][0] for r in body)
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+
+def test_unknown_path_is_404_json_and_wrong_method_405(server):
+    base, _, _ = server
+    status, _, body = Http(base).call("GET", "/does/not/exist")
+    assert status == 404 and body["statusCode"] == 404 and body["path"] == "/does/not/exist"
+    status, _, body = Http(base).call("DELETE", "/retreats/public")
+    assert status == 405 and body["statusCode"] == 405
+
+
+def test_admin_signs_in_with_the_emailed_code(server):
+    base, _, outbox = server
+    http = Http(base)
+    status, _, body = http.call("POST", "/auth/login", {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"})
+    assert status == 200 and body["requires2FA"] is True and "access_token" not in http.cookies
+    mail = [m for m in read_outbox(outbox) if m.kind == "two_factor_code"][-1]
+    code = next(w for w in mail.text.split() if w.isdigit() and len(w) == 8)
+    status, _, body = http.call("POST", "/auth/2fa/finalize", {"email": "admin@e2e.test", "code": code})
+    assert status == 200 and body["user"]["role"] == "admin"
+    status, _, body = http.call("GET", "/auth/admin/check")
+    assert status == 200 and body["role"] == "admin"
+
+
+def test_guest_books_seats_and_availability_drops(server):
+    base, _, _ = server
+    http = Http(base)
+    _, _, retreats = http.call("GET", "/retreats/public")
+    retreat = retreats[0]
+    date = retreat["dates"][0]
+    _, _, before = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
+    status, _, booking = http.call("POST", "/bookings", {
+        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
+        "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@e2e.test"}],
+        "billingAddress": {"address": "1 rue A", "city": "Montpellier", "postalCode": "34000", "country": "France",
+                           "phone": "0600000000"},
+        "prixTotal": 1})
+    assert status == 201 and booking["statut"] == "PENDING" and booking["guestToken"]
+    assert booking["prixTotal"] == date["prix"] * 2
+    _, _, after = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
+    assert after["placesDisponibles"] == before["placesDisponibles"] - 2
+
+
+def test_openapi_document_is_served_locally(server):
+    base, _, _ = server
+    status, _, body = Http(base).call("GET", "/openapi.json")
+    assert status == 200 and body["openapi"].startswith("3.1") and "/bookings" in body["paths"]
+
+
+def test_ctrl_c_stops_cleanly(server):
+    _, proc, _ = server
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, out
+    assert "stopped" in out
