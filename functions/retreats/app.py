@@ -1,0 +1,91 @@
+"""Retreats routes (API.md, "Retreats — /retreats"): the public catalogue and its administration."""
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+from lutea.domain import retreats as domain
+from lutea.domain.retreats import retreat_to_wire
+from lutea.http import admin_required, create_app, json_body, make_handler
+from lutea.observability import logger, metrics
+from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
+from lutea.wire import parse_object_id
+
+app = create_app()
+LABEL = "retraite"  # -> "ID de retraite invalide"
+
+
+def _query(name: str) -> str | None:
+    return app.current_event.get_query_string_value(name)
+
+
+@app.get("/retreats/public")
+def list_public_retreats():
+    return [retreat_to_wire(doc) for doc in domain.list_public()]
+
+
+@app.get("/retreats/public/<id>")
+def get_public_retreat(id: str):
+    return retreat_to_wire(domain.get_public(parse_object_id(id, LABEL)))
+
+
+@app.get("/retreats/admin")
+@admin_required
+def list_retreats():
+    return [retreat_to_wire(doc) for doc in domain.list_all()]
+
+
+# Fix: declared before admin/<id>, which shadowed it in the original.
+@app.get("/retreats/admin/search")
+@admin_required
+def search_retreats():
+    found = domain.search(titre_card=_query("titreCard"), statut=_query("statut"),
+                          prix_min=_query("prixMin"), prix_max=_query("prixMax"))
+    return [retreat_to_wire(doc) for doc in found]
+
+
+@app.get("/retreats/admin/<id>")
+@admin_required
+def get_retreat(id: str):
+    return retreat_to_wire(domain.get_retreat(parse_object_id(id, LABEL)))
+
+
+@app.post("/retreats/admin")
+@admin_required
+def create_retreat(body: RetreatCreate):
+    doc = domain.create_retreat(body)
+    logger.info("retreat created", extra={"retreatId": str(doc["_id"]), "dates": len(doc["dates"])})
+    metrics.add_metric(name="RetreatsCreated", unit=MetricUnit.Count, value=1)
+    return json_body(201, retreat_to_wire(doc))
+
+
+@app.patch("/retreats/admin/<id>")
+@admin_required
+def update_retreat(id: str, body: RetreatUpdate):
+    doc = domain.update_retreat(parse_object_id(id, LABEL), body)
+    logger.info("retreat updated", extra={"retreatId": id, "fields": sorted(body.model_fields_set)})
+    return retreat_to_wire(doc)
+
+
+@app.delete("/retreats/admin/<id>")
+@admin_required
+def delete_retreat(id: str):
+    domain.delete_retreat(parse_object_id(id, LABEL))
+    logger.info("retreat deleted", extra={"retreatId": id})
+    return Response(status_code=204, body="")
+
+
+@app.patch("/retreats/admin/<id>/toggle-active")
+@admin_required
+def toggle_retreat_active(id: str):
+    doc = domain.toggle_active(parse_object_id(id, LABEL))
+    logger.info("retreat visibility changed", extra={"retreatId": id, "isActive": doc.get("isActive")})
+    return retreat_to_wire(doc)
+
+
+@app.get("/retreats/admin/<id>/reserved-places")
+@admin_required
+def get_reserved_places(id: str):
+    return {"placesReservees": domain.reserved_places(parse_object_id(id, LABEL), _query("date"))}
+
+
+lambda_handler = make_handler(app)

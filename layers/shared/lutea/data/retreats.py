@@ -1,0 +1,101 @@
+"""The ``retreats`` collection: storage and queries only (the rules live in lutea.domain.retreats).
+
+Document: ``_id, titreCard, imageCard, altImageCard, imageModal[], altImageModal[], texteModal,
+boutonPdfLabel?, pdfUrl?, dates[] of {_id, start, end, heureArrivee?, heureDepart?, prixCents,
+places, adresseRdv}, aVenir, isActive, createdAt, updatedAt`` (older documents may also carry
+top-level ``prix`` in euros, ``places``, ``adresseRdv``).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from lutea.data.mongo import get_db, register_indexes
+
+COLLECTION = "retreats"
+# ``updatedAt`` of the document as read, for a conditional update; MISSING skips the check.
+MISSING: Any = object()
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    col = db[COLLECTION]
+    col.create_index([("isActive", 1), ("aVenir", 1)])
+    col.create_index("dates.start")
+    col.create_index([("createdAt", -1)])
+
+
+class RetreatRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def get(self, retreat_id: ObjectId) -> dict | None:
+        return self._col.find_one({"_id": retreat_id})
+
+    def list_all(self) -> list[dict]:
+        """Newest first, as the original's findAll."""
+        return list(self._col.find({}).sort([("createdAt", -1), ("_id", -1)]))
+
+    def list_public(self, now: datetime) -> list[dict]:
+        """Active retreats that are "coming soon" or have a date block starting after ``now``,
+        in one query. The original applied no sort (natural order): ``_id`` order is insertion
+        order, deterministic on every server."""
+        query = {
+            "isActive": {"$ne": False},  # absent means active (the schema default)
+            "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}],
+        }
+        return list(self._col.find(query).sort("_id", 1))
+
+    def search(self, *, title: str | None = None, is_active: bool | None = None,
+               min_cents: int | None = None, max_cents: int | None = None) -> list[dict]:
+        """``title``: case-insensitive substring of the literal text. Price bounds: the retreat
+        has date blocks and none is priced outside ``[min_cents, max_cents]``."""
+        query: dict[str, Any] = {}
+        if title:
+            query["titreCard"] = {"$regex": re.escape(title), "$options": "i"}
+        if is_active is not None:
+            query["isActive"] = {"$ne": False} if is_active else False
+        if min_cents is not None or max_cents is not None:
+            outside: list[dict[str, Any]] = []
+            in_euros: dict[str, float] = {}
+            if min_cents is not None:
+                outside.append({"prixCents": {"$lt": min_cents}})
+                in_euros["$gte"] = min_cents / 100
+            if max_cents is not None:
+                outside.append({"prixCents": {"$gt": max_cents}})
+                in_euros["$lte"] = max_cents / 100
+            # A block stored before prices moved to cents: its euro ``prix`` decides (none: no match).
+            outside.append({"prixCents": {"$exists": False}, "prix": {"$not": in_euros}})
+            query["dates.0"] = {"$exists": True}
+            query["dates"] = {"$not": {"$elemMatch": {"$or": outside}}}
+        return list(self._col.find(query).sort([("createdAt", -1), ("_id", -1)]))
+
+    def insert(self, doc: dict) -> dict:
+        self._col.insert_one(doc)
+        return doc
+
+    def update_fields(self, retreat_id: ObjectId, set_fields: dict[str, Any], unset_fields: list[str] | tuple = (),
+                      *, expected_updated_at: Any = MISSING) -> dict | None:
+        """Apply ``$set``/``$unset`` in one update and return the new document; ``None`` when the
+        retreat is gone or (with ``expected_updated_at``) was changed since it was read."""
+        query: dict[str, Any] = {"_id": retreat_id}
+        if expected_updated_at is not MISSING:
+            query["updatedAt"] = expected_updated_at
+        update: dict[str, Any] = {"$set": set_fields}
+        if unset_fields:
+            update["$unset"] = {name: "" for name in unset_fields}
+        return self._col.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+
+    def set_active(self, retreat_id: ObjectId, *, was_active: bool, active: bool, updated_at: datetime) -> dict | None:
+        """Flip ``isActive`` only if it still has the value read (absent counts as active)."""
+        query = {"_id": retreat_id, "isActive": {"$ne": False} if was_active else False}
+        return self._col.find_one_and_update(
+            query, {"$set": {"isActive": active, "updatedAt": updated_at}}, return_document=ReturnDocument.AFTER
+        )
+
+    def delete(self, retreat_id: ObjectId) -> bool:
+        return self._col.delete_one({"_id": retreat_id}).deleted_count == 1

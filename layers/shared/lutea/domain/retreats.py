@@ -1,0 +1,366 @@
+"""Retreats: the catalogue, its date blocks and their seat counters.
+
+Every date block has a seat counter (lutea.data.seats). The rules that keep both in step:
+a block's capacity never goes below the seats it holds, a block holding seats is never removed,
+a retreat holding seats is never deleted. Counter changes come first (each one is atomic and
+refuses to break its rule), the retreat document follows; a refusal undoes what was done.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+
+from lutea.clock import as_utc, now
+from lutea.data.retreats import RetreatRepository
+from lutea.data.seats import SeatRepository
+from lutea.errors import Conflict, InvalidInput, NotFound
+from lutea.observability import logger
+from lutea.schemas.retreats import NULLABLE_UPDATE_FIELDS, DateBlockIn, RetreatCreate, RetreatUpdate
+from lutea.wire import cents_to_euros, iso, parse_instant, to_wire
+
+NOT_FOUND = "Retraite non trouvée"
+DELETE_HELD = "Impossible de supprimer une retraite qui a des réservations en cours ou confirmées"
+CHANGED_MEANWHILE = "La retraite a été modifiée entre-temps, veuillez réessayer"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+# --- Wire ---------------------------------------------------------------------------------
+
+def date_block_to_wire(block: dict) -> dict:
+    """A date block as the frontend knows it: ``prix`` in euros, never ``prixCents``."""
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        if key == "prixCents":
+            out["prix"] = cents_to_euros(int(value))
+        elif key == "prix" and "prixCents" in block:
+            continue
+        elif isinstance(value, ObjectId):
+            out[key] = str(value)
+        elif isinstance(value, datetime):
+            out[key] = iso(value)
+        else:
+            out[key] = to_wire(value)
+    return out
+
+
+def retreat_to_wire(doc: dict) -> dict:
+    """The stored retreat as JSON, in one pass (legacy top-level ``prix`` is euros, as stored)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "dates" and isinstance(value, list):
+            out[key] = [date_block_to_wire(b) for b in value]
+        elif isinstance(value, ObjectId):
+            out[key] = str(value)
+        elif isinstance(value, datetime):
+            out[key] = iso(value)
+        elif isinstance(value, str | bool | int | float) or value is None:
+            out[key] = value
+        else:
+            out[key] = to_wire(value)
+    return out
+
+
+# --- Date blocks --------------------------------------------------------------------------
+
+def find_date_block(retreat: dict, start: datetime) -> dict | None:
+    """The block of ``retreat`` whose ``start`` is the same instant as ``start``."""
+    wanted = as_utc(start)
+    for block in retreat.get("dates") or []:
+        value = block.get("start")
+        if isinstance(value, datetime) and as_utc(value) == wanted:
+            return block
+    return None
+
+
+def _paris_day(value: datetime) -> str:
+    return as_utc(value).astimezone(PARIS).strftime("%d/%m/%Y")
+
+
+def _block_doc(block: DateBlockIn, block_id: ObjectId) -> dict:
+    doc: dict[str, Any] = {"_id": block_id, "start": block.start, "end": block.end}
+    if block.heureArrivee is not None:
+        doc["heureArrivee"] = block.heureArrivee
+    if block.heureDepart is not None:
+        doc["heureDepart"] = block.heureDepart
+    doc["prixCents"] = int(Decimal(block.prix) * 100)  # exact: at most 2 decimals (schema)
+    doc["places"] = block.places
+    doc["adresseRdv"] = block.adresseRdv
+    return doc
+
+
+def _load(retreats: RetreatRepository, retreat_id: ObjectId) -> dict:
+    doc = retreats.get(retreat_id)
+    if doc is None:
+        raise NotFound(NOT_FOUND)
+    return doc
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+def list_public(*, retreats: RetreatRepository | None = None) -> list[dict]:
+    """Active retreats that are "coming soon" or have a date starting in the future."""
+    return (retreats or RetreatRepository()).list_public(now())
+
+
+def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+    """Fix: a hidden (inactive) retreat is not found for the public."""
+    doc = _load(retreats or RetreatRepository(), retreat_id)
+    if doc.get("isActive", True) is False:
+        raise NotFound(NOT_FOUND)
+    return doc
+
+
+def list_all(*, retreats: RetreatRepository | None = None) -> list[dict]:
+    return (retreats or RetreatRepository()).list_all()
+
+
+def get_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+    return _load(retreats or RetreatRepository(), retreat_id)
+
+
+def _price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
+    """A price bound of the search in euros -> cents, rounded inwards (prices are whole cents)."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        euros = Decimal(raw.strip())
+    except InvalidOperation:
+        euros = Decimal("NaN")
+    if not euros.is_finite() or len(raw) > 20:
+        raise InvalidInput(f"{name} doit être un nombre")
+    cents = euros * 100
+    return int(cents.to_integral_value(rounding="ROUND_CEILING" if lower else "ROUND_FLOOR"))
+
+
+def search(*, titre_card: str | None, statut: str | None, prix_min: str | None, prix_max: str | None,
+           retreats: RetreatRepository | None = None) -> list[dict]:
+    """Admin search. ``statut``: ``active`` -> active retreats, any other value -> inactive ones."""
+    if titre_card is not None and len(titre_card) > 200:
+        raise InvalidInput("titreCard ne doit pas dépasser 200 caractères")
+    return (retreats or RetreatRepository()).search(
+        title=titre_card or None,
+        is_active=None if not statut else statut == "active",
+        min_cents=_price_bound(prix_min, "prixMin", lower=True),
+        max_cents=_price_bound(prix_max, "prixMax", lower=False),
+    )
+
+
+def reserved_places(retreat_id: ObjectId, date: str | None, *, retreats: RetreatRepository | None = None,
+                    seats: SeatRepository | None = None) -> int:
+    """Seats held (PENDING + CONFIRMED bookings) on the block starting at ``date``, or over all
+    the retreat's blocks without ``date``. A date that starts no block holds nothing."""
+    doc = _load(retreats or RetreatRepository(), retreat_id)
+    seats = seats or SeatRepository()
+    if date is not None and date.strip():
+        try:
+            instant = parse_instant(date)
+        except ValueError as exc:
+            raise InvalidInput("Date invalide") from exc
+        block = find_date_block(doc, instant)
+        return seats.held(block["_id"]) if block else 0
+    held = seats.held_by_date(retreat_id)
+    return sum(held.get(block.get("_id"), 0) for block in doc.get("dates") or [])
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+def create_retreat(data: RetreatCreate, *, retreats: RetreatRepository | None = None,
+                   seats: SeatRepository | None = None) -> dict:
+    """A new retreat; every date block gets a new id and its seat counter (counters first:
+    a retreat is never visible with a block that cannot be booked)."""
+    retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
+    retreat_id, stamp = ObjectId(), now()
+    blocks = [_block_doc(b, ObjectId()) for b in data.dates]
+    for block in blocks:
+        seats.ensure(retreat_id=retreat_id, date_id=block["_id"], places=block["places"])
+    doc: dict[str, Any] = {
+        "_id": retreat_id,
+        "titreCard": data.titreCard,
+        "imageCard": data.imageCard,
+        "altImageCard": data.altImageCard,
+        "imageModal": list(data.imageModal),
+        "altImageModal": list(data.altImageModal),
+        "texteModal": data.texteModal,
+    }
+    if data.boutonPdfLabel is not None:
+        doc["boutonPdfLabel"] = data.boutonPdfLabel
+    if data.pdfUrl is not None:
+        doc["pdfUrl"] = data.pdfUrl
+    doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp,
+                "updatedAt": stamp})
+    return retreats.insert(doc)
+
+
+@dataclass
+class _SeatChanges:
+    """Counter changes made for one update, so that a refusal can undo them."""
+
+    seats: SeatRepository
+    retreat_id: ObjectId
+    removed: list[tuple[ObjectId, int]] = field(default_factory=list)  # (date id, places)
+    resized: list[tuple[ObjectId, int]] = field(default_factory=list)  # (date id, old places)
+    created: list[ObjectId] = field(default_factory=list)
+
+    def undo(self) -> None:
+        for date_id, places in self.removed:
+            self.seats.ensure(retreat_id=self.retreat_id, date_id=date_id, places=places)
+        for date_id, places in self.resized:
+            if not self.seats.set_places(date_id, places):
+                logger.error("seat counter not restored", extra={"dateId": str(date_id)})
+        for date_id in self.created:
+            self.seats.delete_unheld(date_id)
+
+
+def _plan_blocks(current: list[dict], sent: list[DateBlockIn]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(new block list, blocks removed, blocks created). A block keeps its id when it was sent
+    with the id of one of the retreat's blocks; any other block is new."""
+    by_id = {b["_id"]: b for b in current if "_id" in b}
+    blocks: list[dict] = []
+    created: list[dict] = []
+    kept: set[ObjectId] = set()
+    for item in sent:
+        block_id = ObjectId(item.id) if item.id else None
+        if block_id is None or block_id not in by_id:
+            block = _block_doc(item, ObjectId())
+            created.append(block)
+        else:
+            block = _block_doc(item, block_id)
+            kept.add(block_id)
+        blocks.append(block)
+    removed = [b for b in current if b.get("_id") not in kept]
+    return blocks, removed, created
+
+
+def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[dict], removed: list[dict],
+                        created: list[dict], seats: SeatRepository) -> _SeatChanges:
+    held = seats.held_by_date(retreat_id)
+    old_places = {b["_id"]: b.get("places") for b in current if "_id" in b}
+    created_ids = {b["_id"] for b in created}
+    # Check everything first, so that a refusal usually writes nothing at all.
+    for block in removed:
+        if held.get(block.get("_id"), 0) > 0:
+            raise Conflict(_removal_refused(block, held[block["_id"]]))
+    for block in blocks:
+        if block["_id"] not in created_ids and held.get(block["_id"], 0) > block["places"]:
+            raise Conflict(_resize_refused(block, held[block["_id"]]))
+    # Then the atomic counter changes; each refuses on its own if a booking came in meanwhile.
+    changes = _SeatChanges(seats, retreat_id)
+    try:
+        for block in removed:
+            date_id = block.get("_id")
+            if date_id is None or date_id not in held:
+                continue  # a block without counter (older data) holds nothing
+            if not seats.delete_unheld(date_id):
+                raise Conflict(_removal_refused(block, seats.held(date_id)))
+            changes.removed.append((date_id, int(old_places.get(date_id) or block.get("places") or 1)))
+        for block in blocks:
+            date_id = block["_id"]
+            if date_id in created_ids:
+                continue
+            seats.ensure(retreat_id=retreat_id, date_id=date_id, places=block["places"])
+            previous = old_places.get(date_id)
+            if previous != block["places"]:
+                if not seats.set_places(date_id, block["places"]):
+                    raise Conflict(_resize_refused(block, seats.held(date_id)))
+                if date_id in held and previous is not None:
+                    changes.resized.append((date_id, int(previous)))
+        for block in created:
+            seats.ensure(retreat_id=retreat_id, date_id=block["_id"], places=block["places"])
+            changes.created.append(block["_id"])
+    except Exception:
+        changes.undo()
+        raise
+    return changes
+
+
+def _resize_refused(block: dict, held: int) -> str:
+    return (f"Impossible de fixer {block['places']} place(s) pour la date du {_paris_day(block['start'])} : "
+            f"{held} place(s) déjà réservée(s)")
+
+
+def _removal_refused(block: dict, held: int) -> str:
+    start = block.get("start")
+    day = _paris_day(start) if isinstance(start, datetime) else "?"
+    return f"Impossible de supprimer la date du {day} : {held} place(s) déjà réservée(s)"
+
+
+def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None,
+                   seats: SeatRepository | None = None) -> dict:
+    """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel`` or
+    ``pdfUrl``); ``dates`` replaces the block list, under the seat rules above."""
+    retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
+    doc = _load(retreats, retreat_id)
+    changes = data.changes()
+    set_fields: dict[str, Any] = {}
+    unset_fields: list[str] = []
+    for name, value in changes.items():
+        if name == "dates":
+            continue
+        if value is None and name in NULLABLE_UPDATE_FIELDS:
+            unset_fields.append(name)
+        else:
+            set_fields[name] = list(value) if isinstance(value, list) else value
+    set_fields["updatedAt"] = now()
+    if "dates" not in changes:
+        updated = retreats.update_fields(retreat_id, set_fields, unset_fields)
+        if updated is None:
+            raise NotFound(NOT_FOUND)
+        return updated
+
+    current = list(doc.get("dates") or [])
+    blocks, removed, created = _plan_blocks(current, changes["dates"])
+    seat_changes = _apply_seat_changes(retreat_id, current, blocks, removed, created, seats)
+    set_fields["dates"] = blocks
+    # Conditional on the version read: the counters were adjusted against that block list.
+    updated = retreats.update_fields(retreat_id, set_fields, unset_fields,
+                                     expected_updated_at=doc.get("updatedAt"))
+    if updated is None:
+        seat_changes.undo()
+        if retreats.get(retreat_id) is None:
+            raise NotFound(NOT_FOUND)
+        raise Conflict(CHANGED_MEANWHILE)
+    return updated
+
+
+def toggle_active(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+    retreats = retreats or RetreatRepository()
+    for _ in range(5):
+        doc = _load(retreats, retreat_id)
+        was_active = doc.get("isActive", True) is not False
+        updated = retreats.set_active(retreat_id, was_active=was_active, active=not was_active, updated_at=now())
+        if updated is not None:
+            return updated
+    raise Conflict(CHANGED_MEANWHILE)
+
+
+def delete_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None,
+                   seats: SeatRepository | None = None) -> None:
+    """Fix: refused while any block holds seats (PENDING or CONFIRMED bookings). Counters go
+    first, each only if it holds nothing, so no booking can slip in before the retreat goes."""
+    retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
+    doc = _load(retreats, retreat_id)
+    held = seats.held_by_date(retreat_id)
+    if any(count > 0 for count in held.values()):
+        raise Conflict(DELETE_HELD)
+    places = {b.get("_id"): b.get("places") or 1 for b in doc.get("dates") or []}
+    deleted: list[ObjectId] = []
+    for date_id in held:
+        if not seats.delete_unheld(date_id):
+            for gone in deleted:
+                seats.ensure(retreat_id=retreat_id, date_id=gone, places=int(places.get(gone, 1)))
+            raise Conflict(DELETE_HELD)
+        deleted.append(date_id)
+    if not retreats.delete(retreat_id):
+        raise NotFound(NOT_FOUND)
+    seats.delete_for_retreat(retreat_id)
+
+
+__all__ = [
+    "create_retreat", "date_block_to_wire", "delete_retreat", "find_date_block", "get_public", "get_retreat",
+    "list_all", "list_public", "reserved_places", "retreat_to_wire", "search", "toggle_active", "update_retreat",
+]
