@@ -1,0 +1,168 @@
+"""Bookings routes (API.md, "Bookings — /bookings"): availability, the customer's booking and
+its PDF, and the administration of bookings. The rules live in lutea.domain.bookings."""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from aws_lambda_powertools.event_handler import Response
+from lutea.domain import bookings as domain
+from lutea.errors import InvalidInput
+from lutea.http import (
+    admin_required,
+    create_app,
+    current_principal,
+    json_body,
+    jwt_required,
+    make_handler,
+    optional_auth,
+    require_principal,
+)
+from lutea.schemas.bookings import (
+    AdminBookingIn,
+    AvailablePlacesIn,
+    BookingIn,
+    CancelBookingIn,
+    ConfirmBookingIn,
+    booking_out,
+)
+from lutea.validation import parse
+from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
+
+app = create_app()
+BOOKING = "booking"  # -> "ID de booking invalide", as the original
+RETREAT = "retraite"  # -> "ID de retraite invalide"
+
+
+def _optional_body[M: CancelBookingIn](model: type[M]) -> M:
+    """A body that may be absent (``PATCH admin/:id/cancel`` with ``raison?``)."""
+    raw = app.current_event.body
+    if not raw or not raw.strip():
+        return model()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(["Le corps de la requête n'est pas un JSON valide"],
+                           fields=[{"field": "body", "rule": "json_invalid"}]) from exc
+    return parse(model, data)
+
+
+# --- public --------------------------------------------------------------------------------
+
+@app.post("/bookings/available-places")
+def available_places(body: AvailablePlacesIn):
+    places = domain.available_places(parse_object_id(body.retreatId, RETREAT), body.date)
+    return {"placesDisponibles": places}
+
+
+@app.get("/bookings/availability/<retreatId>")
+def availability(retreatId: str):
+    retreat_id = parse_object_id(retreatId, RETREAT)
+    raw = app.current_event.get_query_string_value("date")
+    if not raw or not raw.strip():
+        raise InvalidInput("Paramètre date requis")
+    try:
+        date = parse_instant(raw[:64])
+    except ValueError as exc:
+        raise InvalidInput("La date doit être une date valide") from exc
+    places = domain.available_places(retreat_id, date)
+    return {
+        "retreatId": retreatId,
+        "date": iso(date),
+        "placesDisponibles": places,
+        "message": f"{places} places disponibles" if places > 0 else "Aucune place disponible",
+    }
+
+
+@app.post("/bookings")
+@optional_auth
+def create_booking(body: BookingIn):
+    principal = current_principal()
+    booking, guest_token = domain.create_booking(body, user_id=principal.user_id if principal else None)
+    payload = booking_out(booking)
+    if guest_token is not None:
+        payload["guestToken"] = guest_token
+    return json_body(201, payload)
+
+
+# --- the signed-in customer ------------------------------------------------------------------
+
+@app.get("/bookings/my-bookings")
+@jwt_required
+def my_bookings():
+    return [booking_out(b) for b in domain.user_bookings(require_principal().user_id)]
+
+
+@app.get("/bookings/<id>")
+@jwt_required
+def get_my_booking(id: str):
+    return booking_out(domain.owned_booking(parse_object_id(id, BOOKING), require_principal()))
+
+
+# --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------
+
+@app.get("/bookings/admin/all")
+@admin_required
+def list_bookings():
+    return [booking_out(b) for b in domain.admin_list()]
+
+
+@app.get("/bookings/admin/stats")
+@admin_required
+def booking_stats():
+    counts = domain.stats()
+    return {"total": counts["total"], "pending": counts["pending"], "confirmed": counts["confirmed"],
+            "cancelled": counts["cancelled"], "revenue": cents_to_euros(counts["revenueCents"])}
+
+
+# GET /bookings/admin/payment-discrepancies and POST /bookings/admin/send-payment-alert are
+# declared below (payments' discrepancy check).
+
+
+@app.post("/bookings/admin/cleanup")
+@admin_required
+def cleanup_expired_bookings():
+    cleaned = domain.expire_pending_bookings()
+    return {"message": f"{cleaned} bookings expirés ont été nettoyés", "cleanedCount": cleaned}
+
+
+@app.post("/bookings/admin/create")
+@admin_required
+def create_manual_booking(body: AdminBookingIn):
+    booking = domain.create_manual_booking(body, user_id=body.userId,
+                                           statut=body.statut.value if body.statut else None)
+    return json_body(201, booking_out(booking))
+
+
+@app.get("/bookings/admin/<id>")
+@admin_required
+def get_booking(id: str):
+    return booking_out(domain.admin_get(parse_object_id(id, BOOKING)))
+
+
+@app.patch("/bookings/admin/<id>/confirm")
+@admin_required
+def confirm_booking(id: str, body: ConfirmBookingIn):
+    return booking_out(domain.admin_confirm(parse_object_id(id, BOOKING), body.stripePaymentIntentId))
+
+
+@app.patch("/bookings/admin/<id>/cancel")
+@admin_required
+def cancel_booking(id: str):
+    booking_id = parse_object_id(id, BOOKING)
+    body = _optional_body(CancelBookingIn)
+    return booking_out(domain.admin_cancel(booking_id, body.raison))
+
+
+# --- the PDF (after admin/<id>, so /bookings/admin/pdf can't reach it) ------------------------
+
+@app.get("/bookings/<id>/pdf")
+@jwt_required
+def booking_pdf(id: str):
+    pdf, ascii_name, utf8_name = domain.booking_pdf(parse_object_id(id, BOOKING), require_principal())
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
+    return Response(status_code=200, content_type="application/pdf", body=pdf,
+                    headers={"Content-Disposition": disposition})
+
+
+lambda_handler = make_handler(app)

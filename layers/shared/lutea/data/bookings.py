@@ -1,0 +1,95 @@
+"""The ``bookings`` collection.
+
+Every status change is ONE conditional single-document update whose filter states the
+precondition (the current status, ``seatsHeld: true``...): when two callers race, exactly one
+matches, and only that one goes on to release seats or send emails. This repository knows how
+to apply a transition; which transitions are allowed is the domain's business
+(lutea.domain.bookings).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import DESCENDING, ReturnDocument
+
+from lutea.clock import now
+from lutea.data.mongo import get_db, register_indexes
+
+COLLECTION = "bookings"
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    col = db[COLLECTION]
+    col.create_index("userId")
+    col.create_index("retreatId")
+    col.create_index([("createdAt", DESCENDING)])
+    col.create_index([("statut", 1), ("expiresAt", 1)])  # the expiry sweep
+    col.create_index("stripePaymentIntentId", sparse=True)
+    col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
+
+
+class BookingRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        self._col.insert_one(doc)
+        return doc
+
+    def get(self, booking_id: ObjectId) -> dict | None:
+        return self._col.find_one({"_id": booking_id})
+
+    def find_by_payment_intent(self, pi_id: str) -> dict | None:
+        return self._col.find_one({"stripePaymentIntentId": pi_id})
+
+    def list_for_user(self, user_id: ObjectId) -> list[dict]:
+        return list(self._col.find({"userId": user_id}).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]))
+
+    def list_all(self) -> list[dict]:
+        return list(self._col.find({}).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]))
+
+    def list_created_since(self, since: datetime) -> list[dict]:
+        return list(self._col.find({"createdAt": {"$gte": since}}).sort([("createdAt", DESCENDING)]))
+
+    def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._col.aggregate([{"$group": {"_id": "$statut", "n": {"$sum": 1}}}]):
+            counts[str(row["_id"])] = int(row["n"])
+        return counts
+
+    def sum_total_cents(self, match: dict[str, Any]) -> int:
+        rows = list(self._col.aggregate([
+            {"$match": match}, {"$group": {"_id": None, "cents": {"$sum": "$prixTotalCents"}}},
+        ]))
+        return int(rows[0]["cents"]) if rows else 0
+
+    def sum_places(self, match: dict[str, Any]) -> int:
+        rows = list(self._col.aggregate([
+            {"$match": match}, {"$group": {"_id": None, "n": {"$sum": "$nbPlaces"}}},
+        ]))
+        return int(rows[0]["n"]) if rows else 0
+
+    def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
+        return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
+
+    def transition(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
+                   *, unset: tuple[str, ...] = ()) -> dict | None:
+        """Apply ``changes`` if the booking still matches ``precondition``, atomically.
+
+        Returns the document as it was BEFORE the update (so the caller sees, e.g., whether
+        seats were held), or ``None`` when the precondition no longer holds (someone else won).
+        """
+        update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
+        return self._col.find_one_and_update({"_id": booking_id, **precondition}, update,
+                                             return_document=ReturnDocument.BEFORE)
+
+    def update_if(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any]) -> dict | None:
+        """As ``transition`` but returns the document AFTER the update (``None`` if no match)."""
+        return self._col.find_one_and_update({"_id": booking_id, **precondition},
+                                             {"$set": {**changes, "updatedAt": now()}},
+                                             return_document=ReturnDocument.AFTER)
