@@ -1,0 +1,61 @@
+"""Stripe routes (API.md, "Stripe — /stripe"): paying for a booking at the server's price,
+reading or cancelling one's own payment, and Stripe's signed webhook. The rules live in
+lutea.domain.payments and lutea.payments.webhooks."""
+from __future__ import annotations
+
+from typing import Any
+
+from lutea.domain import payments as domain
+from lutea.errors import NotAuthenticated
+from lutea.http import create_app, current_principal, make_handler, optional_auth
+from lutea.payments import webhooks
+from lutea.schemas.payments import CreatePaymentIntentIn, PaymentIntentRefIn
+
+app = create_app()
+GUEST_TOKEN_HEADER = "x-booking-token"
+MAX_HEADER_LENGTH = 512
+
+
+def _header(name: str) -> str | None:
+    """A request header, whatever the case of its name (API Gateway keeps the client's)."""
+    for key, value in (app.current_event.headers or {}).items():
+        if key.lower() == name and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH:
+            return value
+    return None
+
+
+def _caller() -> tuple[Any, str | None]:
+    """(principal, guest token): a signed-in user or the holder of a guest booking's proof."""
+    principal, guest_token = current_principal(), _header(GUEST_TOKEN_HEADER)
+    if principal is None and not guest_token:
+        raise NotAuthenticated()
+    return principal, guest_token
+
+
+@app.post("/stripe/create-payment-intent")
+def create_payment_intent(body: CreatePaymentIntentIn):
+    # The amount, currency and other metadata sent by the client are ignored (API.md Fix).
+    return domain.start_payment(body.metadata.bookingId)
+
+
+@app.post("/stripe/get-payment-intent")
+@optional_auth
+def get_payment_intent(body: PaymentIntentRefIn):
+    return domain.payment_intent_for(body.paymentIntentId, *_caller())
+
+
+@app.post("/stripe/cancel-payment-intent")
+@optional_auth
+def cancel_payment_intent(body: PaymentIntentRefIn):
+    return domain.cancel_payment(body.paymentIntentId, *_caller())
+
+
+@app.post("/stripe/webhook")
+def stripe_webhook():
+    # The raw body, exactly as Stripe sent it: the signature covers those bytes (the resolver
+    # has already turned a base64 body back into the same UTF-8 text).
+    webhooks.handle_webhook(app.current_event.body, _header("stripe-signature"))
+    return {"received": True}
+
+
+lambda_handler = make_handler(app)

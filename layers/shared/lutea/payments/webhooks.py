@@ -1,0 +1,200 @@
+"""Stripe webhooks: signature verification on the raw body, then each event applied once.
+
+    outcome = handle_webhook(raw_body, signature_header)
+
+- The ``Stripe-Signature`` header is verified by the SDK on the body exactly as received
+  (a re-serialised body would not verify); missing or bad -> ``InvalidInput`` (400), nothing read.
+- An event is applied once: its id is claimed in ``stripeevents`` (unique index) before it is
+  applied and marked done after. A redelivery of a done event is acknowledged and skipped; a
+  failed one is applied again (Stripe retries because we answered 500).
+- Transitions only move forward; the bookings domain's conditional updates make every handler
+  safe to run on events arriving out of order.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lutea.clock import now
+from lutea.config import get_settings
+from lutea.data.bookings import BookingRepository
+from lutea.data.payments import DONE, ProcessedEventRepository
+from lutea.domain import bookings
+from lutea.email.messages import send_late_payment_refunded
+from lutea.errors import Conflict, InvalidInput, LuteaError, NotFound
+from lutea.observability import logger, metrics
+from lutea.payments.gateway import get_gateway
+from lutea.wire import is_object_id
+
+# Stripe's own default: a signature older than 5 minutes is refused (replays).
+SIGNATURE_TOLERANCE_S = 300
+# A claim older than this whose processing never finished was left by a dead invocation.
+STALE_CLAIM = timedelta(minutes=2)
+DEV_WEBHOOK_SECRET = "whsec_local"
+
+MESSAGE_NO_SIGNATURE = "Signature Stripe manquante"
+MESSAGE_BAD_SIGNATURE = "Signature Stripe invalide"
+MESSAGE_IN_PROGRESS = "Événement en cours de traitement"
+
+# Outcomes, for the caller's logs and the tests.
+PROCESSED = "processed"
+DUPLICATE = "duplicate"
+IGNORED = "ignored"
+
+
+class WebhookProcessingFailed(LuteaError):
+    """500: the event could not be applied; Stripe will deliver it again."""
+
+
+def verify_event(payload: str | bytes | None, signature: str | None) -> dict[str, Any]:
+    """The event of a delivery whose signature is valid, as a plain dict; ``InvalidInput`` otherwise."""
+    import stripe
+
+    if not payload or not signature:
+        raise InvalidInput(MESSAGE_NO_SIGNATURE)
+    secret = get_settings().stripe_webhook_secret
+    if get_settings().is_production and secret == DEV_WEBHOOK_SECRET:
+        raise RuntimeError("production needs a real STRIPE_WEBHOOK_SECRET")
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret, SIGNATURE_TOLERANCE_S)
+    except (stripe.SignatureVerificationError, ValueError, IndexError) as exc:
+        metrics.add_metric(name="StripeWebhookRejected", unit=MetricUnit.Count, value=1)
+        raise InvalidInput(MESSAGE_BAD_SIGNATURE) from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:  # signed, yet not JSON: not from Stripe as we know it
+        raise InvalidInput(MESSAGE_BAD_SIGNATURE) from exc
+    data = event.get("data") if isinstance(event, dict) else None
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
+            and isinstance(data, dict) and isinstance(data.get("object"), dict)):
+        raise InvalidInput("Événement Stripe mal formé")
+    return event
+
+
+def handle_webhook(payload: str | bytes | None, signature: str | None) -> str:
+    """Verify, deduplicate and apply one delivery. Returns PROCESSED, DUPLICATE or IGNORED."""
+    event = verify_event(payload, signature)
+    event_id, event_type = event["id"], event["type"]
+    metrics.add_metric(name=f"StripeEvent.{event_type}"[:250], unit=MetricUnit.Count, value=1)
+    handler = HANDLERS.get(event_type)
+    if handler is None:
+        logger.info("stripe event ignored", extra={"event_id": event_id, "event_type": event_type})
+        return IGNORED
+    events = ProcessedEventRepository()
+    if not events.insert_claim(event_id, event_type) and not events.reclaim(event_id, stale_before=now() - STALE_CLAIM):
+        known = events.get(event_id)
+        if known is not None and known.get("status") == DONE:
+            metrics.add_metric(name="StripeEventDuplicate", unit=MetricUnit.Count, value=1)
+            logger.info("stripe event already processed", extra={"event_id": event_id, "event_type": event_type})
+            return DUPLICATE
+        # Another delivery of this event is being applied right now: let Stripe come back later.
+        raise Conflict(MESSAGE_IN_PROGRESS)
+    try:
+        handler(event["data"]["object"])
+    except Exception as exc:
+        events.mark_failed(event_id, type(exc).__name__)
+        metrics.add_metric(name="StripeEventFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("stripe event failed", extra={"event_id": event_id, "event_type": event_type})
+        raise WebhookProcessingFailed() from exc
+    events.mark_done(event_id)
+    logger.info("stripe event processed", extra={"event_id": event_id, "event_type": event_type})
+    return PROCESSED
+
+
+# --- what each event does ----------------------------------------------------------------
+
+def _booking_id(obj: dict[str, Any]) -> str | None:
+    booking_id = (obj.get("metadata") or {}).get("bookingId")
+    if not is_object_id(booking_id):
+        # Not one of ours (a payment made in the dashboard, another integration): nothing to do.
+        logger.warning("stripe object without a booking", extra={"object_id": obj.get("id")})
+        return None
+    return booking_id
+
+
+def on_payment_succeeded(pi: dict[str, Any]) -> None:
+    booking_id = _booking_id(pi)
+    if booking_id is None:
+        return
+    amount = int(pi.get("amount_received") or pi.get("amount") or 0)
+    try:
+        outcome = bookings.confirm_paid(booking_id, pi["id"], amount)
+    except NotFound:
+        # Retrying cannot help; the discrepancy check reports the payment to the admin.
+        logger.error("payment for an unknown booking", extra={"payment_intent": pi["id"], "booking_id": booking_id})
+        return
+    logger.info("payment succeeded", extra={"payment_intent": pi["id"], "booking_id": booking_id, "outcome": outcome})
+    if outcome == "needs_refund":
+        refund_late_payment(booking_id, pi["id"])
+    elif outcome == "confirmed":
+        metrics.add_metric(name="BookingsPaid", unit=MetricUnit.Count, value=1)
+
+
+def refund_late_payment(booking_id: str, pi_id: str) -> None:
+    """A payment arrived for a booking that expired and whose seats are gone: give the money
+    back and tell the customer and the admin. Safe to run again (a failed attempt is retried):
+    the refund is idempotent at Stripe and the booking transition conditional."""
+    try:
+        get_gateway().refund(pi_id)
+    except Conflict:
+        logger.info("payment already refunded", extra={"payment_intent": pi_id})
+    booking = bookings.get_booking(booking_id)
+    # The booking is this payment's (not one paid by another PaymentIntent, or by hand): it
+    # records the refund. The seats, if it still held any, go back.
+    if booking.get("stripePaymentIntentId") == pi_id:
+        bookings.mark_refunded(booking_id)
+        booking = bookings.get_booking(booking_id)
+    send_late_payment_refunded(booking)
+    metrics.add_metric(name="LatePaymentsRefunded", unit=MetricUnit.Count, value=1)
+    logger.warning("late payment refunded", extra={"payment_intent": pi_id, "booking_id": booking_id})
+
+
+def on_payment_failed(pi: dict[str, Any]) -> None:
+    booking_id = _booking_id(pi)
+    if booking_id is None:
+        return
+    try:
+        cancelled = bookings.cancel_for_payment_failure(booking_id, pi.get("id"))
+    except NotFound:
+        logger.error("failed payment for an unknown booking", extra={"payment_intent": pi.get("id")})
+        return
+    logger.info("payment failed", extra={"payment_intent": pi.get("id"), "booking_id": booking_id,
+                                         "booking_cancelled": cancelled})
+    if cancelled and pi.get("status") not in ("canceled", "succeeded"):
+        # The booking is gone: close the PaymentIntent too, so that a retry with another card
+        # fails cleanly instead of charging a payment we would have to refund. Best effort.
+        try:
+            get_gateway().cancel_payment_intent(pi["id"])
+        except LuteaError as exc:
+            logger.warning("could not cancel the payment intent", extra={"payment_intent": pi.get("id"),
+                                                                         "error": type(exc).__name__})
+
+
+def on_charge_refunded(charge: dict[str, Any]) -> None:
+    pi_id = charge.get("payment_intent")
+    if not isinstance(pi_id, str):
+        logger.warning("refunded charge without a payment intent", extra={"charge": charge.get("id")})
+        return
+    if not charge.get("refunded"):
+        # A partial refund (made by the admin in the dashboard) leaves the booking as it is.
+        logger.info("partial refund", extra={"payment_intent": pi_id})
+        return
+    booking = BookingRepository().find_by_payment_intent(pi_id)
+    if booking is None:
+        logger.warning("refund for an unknown booking", extra={"payment_intent": pi_id})
+        return
+    changed = bookings.mark_refunded(str(booking["_id"]))
+    logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]),
+                                          "booking_changed": changed})
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "payment_intent.succeeded": on_payment_succeeded,
+    "payment_intent.payment_failed": on_payment_failed,
+    "payment_intent.canceled": on_payment_failed,
+    "charge.refunded": on_charge_refunded,
+}
