@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from lutea.auth.codes import hash_link_token
 from lutea.data.mongo import get_db
+
 from tests.integration.auth.flows import (
     PASSWORD,
     assert_error,
@@ -189,8 +190,9 @@ def _context() -> SimpleNamespace:
 
 
 def test_cleanup_deletes_expired_registrations_and_logs_only_the_count(api, frozen_clock, caplog):
-    from infra.local.gateway import functions
     from lutea.observability import logger
+
+    from infra.local.gateway import functions
 
     cleanup_temporary_users = functions()["CleanupTemporaryUsersFunction"].entry_point()
 
