@@ -133,7 +133,8 @@ def _price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
         euros = Decimal("NaN")
     if not euros.is_finite() or len(raw) > 20:
         raise InvalidInput(f"{name} doit être un nombre")
-    cents = euros * 100
+    # Clamped: prices are at most a million euros, and MongoDB integers have 64 bits.
+    cents = min(max(euros * 100, Decimal(-(10**12))), Decimal(10**12))
     return int(cents.to_integral_value(rounding="ROUND_CEILING" if lower else "ROUND_FLOOR"))
 
 
