@@ -66,6 +66,7 @@ class Settings:
     email_admin: str = "pierreschnell@hotmail.com"
     # Protection
     recaptcha_secret_key: str | None = None
+    recaptcha_verify_url: str = "https://www.google.com/recaptcha/api/siteverify"
     rate_limit_per_minute: int = 100
     rate_limit_strict_per_minute: int = 10
     rate_limit_contact_per_minute: int = 5
@@ -122,6 +123,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         email_contact=get("EMAIL_CONTACT", "pierreschnell@hotmail.com"),
         email_admin=get("EMAIL_ADMIN", "pierreschnell@hotmail.com"),
         recaptcha_secret_key=get("RECAPTCHA_SECRET_KEY"),
+        recaptcha_verify_url=get("RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify"),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 100),
         rate_limit_strict_per_minute=_int(env, "RATE_LIMIT_STRICT_PER_MINUTE", 10),
         rate_limit_contact_per_minute=_int(env, "RATE_LIMIT_CONTACT_PER_MINUTE", 5),

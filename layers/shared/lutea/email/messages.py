@@ -1,8 +1,50 @@
-"""Every email the application sends, one function per kind (the triggers call these)."""
+"""Every email the application sends, one function per kind (the triggers call these).
+
+Each function raises ``EmailDeliveryError`` when the message can't be delivered. Business
+operations call them through ``notify`` (see README.md: a failed email never undoes the
+operation that triggered it; it is recorded for a retry)."""
 from __future__ import annotations
 
-from lutea.email.service import EmailMessage, send
-from lutea.email.templates import render
+from collections.abc import Callable
+from typing import Any
+
+from lutea.email.service import EmailDeliveryError, EmailMessage, send
+from lutea.email.templates import multiline_html, render
+
+
+def notify(fn: Callable[..., str], *args: Any, **kwargs: Any) -> str | None:
+    """Call message function ``fn``; never raise. Returns the provider's message id, or ``None``
+    when the email could not be sent (then logged by kind, never by address, and kept in
+    ``emailfailures`` for ``retry_failed_emails``)."""
+    from lutea.observability import logger
+
+    try:
+        return fn(*args, **kwargs)
+    except EmailDeliveryError as exc:
+        kind = exc.email.kind if exc.email is not None else getattr(fn, "__name__", "unknown")
+        reason = type(exc.__cause__ or exc).__name__
+        logger.warning("email not delivered, kept for retry", extra={"kind": kind, "error": reason})
+        _count_failure()
+        if exc.email is not None:
+            try:
+                from lutea.email.failures import EmailFailureRepository
+
+                EmailFailureRepository().record(exc.email, reason)
+            except Exception:  # noqa: BLE001 - the business operation must go on
+                logger.exception("could not record the failed email", extra={"kind": kind})
+        return None
+    except Exception:  # noqa: BLE001 - a bug in a template must not undo a booking either
+        logger.exception("email not built", extra={"kind": getattr(fn, "__name__", "unknown")})
+        _count_failure()
+        return None
+
+
+def _count_failure() -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from lutea.observability import metrics
+
+    metrics.add_metric(name="EmailFailures", unit=MetricUnit.Count, value=1)
 
 
 def _send(kind: str, to: str | list[str], **values: object) -> str:
@@ -42,6 +84,7 @@ def _paris_day(value: object) -> str:
 
 
 def _booking_values(booking: dict) -> dict[str, object]:
+    from lutea.clock import now
     from lutea.wire import cents_to_euros
 
     first = (booking.get("participants") or [{}])[0]
@@ -54,6 +97,8 @@ def _booking_values(booking: dict) -> dict[str, object]:
         "nbPlaces": booking.get("nbPlaces", ""),
         "total": cents_to_euros(int(booking.get("prixTotalCents", 0))),
         "reference": str(booking.get("_id", "")),
+        # Sent when the payment is confirmed: today, in Paris (the original printed createdAt).
+        "paymentDate": _paris_day(now()),
     }
 
 
@@ -97,7 +142,7 @@ def send_contact_to_team(*, nom: str, prenom: str, email: str, telephone: str, m
     from lutea.config import get_settings
 
     subject, text, html = render("contact_team", nom=nom, prenom=prenom, email=email, telephone=telephone,
-                                 message=message)
+                                 message=message, messageHtml=multiline_html(message))
     return send(EmailMessage(to=(get_settings().email_contact,), subject=subject, html=html, text=text,
                              kind="contact_team", reply_to=email))
 

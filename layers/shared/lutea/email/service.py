@@ -33,10 +33,19 @@ class EmailMessage:
     kind: str  # e.g. "booking_confirmation": for logs and metrics, never the address
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     reply_to: str | None = None
+    # Sent to Resend as its Idempotency-Key: a retry of the same message is never sent twice.
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class EmailDeliveryError(UpstreamFailure):
+    """The provider refused or failed. ``email`` is the message that was not delivered (kept
+    for a retry by ``lutea.email.messages.notify``)."""
+
     default_message = "L'envoi de l'email a échoué"
+
+    def __init__(self, message: str | None = None, *, email: EmailMessage | None = None) -> None:
+        super().__init__(message)
+        self.email = email
 
 
 class EmailBackend(Protocol):
@@ -68,13 +77,20 @@ class OutboxBackend:
         self.directory = Path(directory)
 
     def deliver(self, message: EmailMessage, sender: str) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
         message_id = uuid.uuid4().hex
         name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{message.kind}-{message_id[:8]}.eml"
-        tmp = self.directory / f".{name}.tmp"
-        tmp.write_bytes(to_mime(message, sender).as_bytes())
-        tmp.replace(self.directory / name)  # atomic: readers never see half a file
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = self.directory / f".{name}.tmp"
+            tmp.write_bytes(to_mime(message, sender).as_bytes())
+            tmp.replace(self.directory / name)  # atomic: readers never see half a file
+        except OSError as exc:  # a full or read-only disk is a delivery failure like any other
+            raise EmailDeliveryError() from exc
         return message_id
+
+
+# Bounded: a slow provider must not hold a Lambda (15 s) hostage. The SDK's default is 30 s.
+RESEND_TIMEOUT_SECONDS = 5
 
 
 class ResendBackend:
@@ -85,11 +101,14 @@ class ResendBackend:
         self.api_base = api_base
 
     def deliver(self, message: EmailMessage, sender: str) -> str:
-        import resend  # noqa: PLC0415
+        import resend
 
         resend.api_key = self.api_key
-        if self.api_base:
-            resend.api_url = self.api_base.rstrip("/")
+        # RESEND_API_URL is read by the SDK at import time only: set the module attribute.
+        resend.api_url = (self.api_base or "https://api.resend.com").rstrip("/")
+        if not isinstance(resend.default_http_client, resend.RequestsClient) or \
+                getattr(resend.default_http_client, "_timeout", None) != RESEND_TIMEOUT_SECONDS:
+            resend.default_http_client = resend.RequestsClient(timeout=RESEND_TIMEOUT_SECONDS)
         params: dict = {
             "from": sender, "to": list(message.to), "subject": message.subject,
             "html": message.html, "text": message.text,
@@ -98,12 +117,13 @@ class ResendBackend:
             params["reply_to"] = message.reply_to
         if message.attachments:
             params["attachments"] = [
-                {"filename": a.filename, "content": base64.b64encode(a.content).decode(), "content_type": a.content_type}
+                {"filename": a.filename, "content": base64.b64encode(a.content).decode(),
+                 "content_type": a.content_type}
                 for a in message.attachments
             ]
         try:
-            sent = resend.Emails.send(params)
-        except Exception as exc:  # noqa: BLE001 - any SDK or network failure is a delivery failure
+            sent = resend.Emails.send(params, {"idempotency_key": message.idempotency_key})
+        except Exception as exc:
             raise EmailDeliveryError() from exc
         return str(sent.get("id", "")) if isinstance(sent, dict) else str(getattr(sent, "id", ""))
 
@@ -119,6 +139,10 @@ def send(message: EmailMessage) -> str:
     """Deliver ``message``; raises ``EmailDeliveryError`` when the provider refuses or fails."""
     from lutea.observability import logger
 
-    message_id = backend().deliver(message, get_settings().email_from)
+    try:
+        message_id = backend().deliver(message, get_settings().email_from)
+    except EmailDeliveryError as exc:
+        exc.email = message
+        raise
     logger.info("email sent", extra={"kind": message.kind, "recipients": len(message.to)})
     return message_id

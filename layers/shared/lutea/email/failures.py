@@ -1,0 +1,125 @@
+"""Emails that could not be delivered, kept in MongoDB (``emailfailures``) for a later retry.
+
+A document holds the complete rendered message (recipients, subject, bodies, attachments) and
+its Idempotency-Key, so a retry sends exactly what the business operation produced, never twice
+at Resend. Documents expire after ``RETENTION`` (they carry addresses: personal data)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from lutea.clock import now
+from lutea.data.mongo import get_db, register_indexes
+from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
+
+COLLECTION = "emailfailures"
+RETENTION = timedelta(days=30)
+MAX_ATTEMPTS = 6  # the original failure plus five retries
+# Between retries: 5 min, 15 min, 45 min, ... (a claimed document is also hidden this long).
+BASE_DELAY = timedelta(minutes=5)
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    db[COLLECTION].create_index([("status", 1), ("nextAttemptAt", 1)])
+    db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return BASE_DELAY * (3 ** max(0, attempts - 1))
+
+
+def message_to_document(message: EmailMessage) -> dict[str, Any]:
+    return {
+        "kind": message.kind,
+        "to": list(message.to),
+        "subject": message.subject,
+        "html": message.html,
+        "text": message.text,
+        "replyTo": message.reply_to,
+        "idempotencyKey": message.idempotency_key,
+        "attachments": [{"filename": a.filename, "content": a.content, "contentType": a.content_type}
+                        for a in message.attachments],
+    }
+
+
+def document_to_message(doc: dict[str, Any]) -> EmailMessage:
+    return EmailMessage(
+        to=tuple(doc["to"]), subject=doc["subject"], html=doc["html"], text=doc["text"], kind=doc["kind"],
+        reply_to=doc.get("replyTo"), idempotency_key=doc["idempotencyKey"],
+        attachments=tuple(Attachment(a["filename"], bytes(a["content"]), a["contentType"])
+                          for a in doc.get("attachments", [])),
+    )
+
+
+class EmailFailureRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def record(self, message: EmailMessage, error: str) -> ObjectId:
+        stamp = now()
+        doc = {
+            **message_to_document(message),
+            "status": "pending", "attempts": 1, "lastError": error,
+            "createdAt": stamp, "updatedAt": stamp,
+            "nextAttemptAt": stamp + _backoff(1), "expiresAt": stamp + RETENTION,
+        }
+        return self._col.insert_one(doc).inserted_id
+
+    def claim_due(self) -> dict[str, Any] | None:
+        """Take one due message: one conditional update, so two workers never send the same one."""
+        stamp = now()
+        return self._col.find_one_and_update(
+            {"status": "pending", "nextAttemptAt": {"$lte": stamp}},
+            {"$set": {"nextAttemptAt": stamp + BASE_DELAY, "updatedAt": stamp}, "$inc": {"attempts": 1}},
+            sort=[("nextAttemptAt", 1)],
+            return_document=True,
+        )
+
+    def mark_sent(self, failure_id: ObjectId) -> None:
+        self._col.delete_one({"_id": failure_id})
+
+    def mark_failed(self, failure_id: ObjectId, attempts: int, error: str) -> bool:
+        """True when the message is abandoned (too many attempts)."""
+        stamp = now()
+        abandoned = attempts >= MAX_ATTEMPTS
+        self._col.update_one({"_id": failure_id}, {"$set": {
+            "status": "abandoned" if abandoned else "pending", "lastError": error, "updatedAt": stamp,
+            "nextAttemptAt": stamp + _backoff(attempts),
+        }})
+        return abandoned
+
+    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = {} if status is None else {"status": status}
+        return list(self._col.find(query).sort("createdAt", 1))
+
+
+def retry_failed_emails(*, limit: int = 50) -> dict[str, int]:
+    """Send again the failed messages that are due. Returns ``{sent, failed, abandoned}``."""
+    from lutea.observability import logger
+
+    repo = EmailFailureRepository()
+    counts = {"sent": 0, "failed": 0, "abandoned": 0}
+    for _ in range(limit):
+        doc = repo.claim_due()
+        if doc is None:
+            break
+        try:
+            send(document_to_message(doc))
+        except EmailDeliveryError as exc:
+            if repo.mark_failed(doc["_id"], int(doc["attempts"]), type(exc.__cause__ or exc).__name__):
+                counts["abandoned"] += 1
+                logger.error("email abandoned after retries", extra={"kind": doc["kind"], "attempts": doc["attempts"]})
+            else:
+                counts["failed"] += 1
+            continue
+        repo.mark_sent(doc["_id"])
+        counts["sent"] += 1
+    if any(counts.values()):
+        logger.info("email retry run", extra=counts)
+    return counts
+
+
+__all__ = ["EmailFailureRepository", "retry_failed_emails"]
