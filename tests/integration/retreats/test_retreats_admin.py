@@ -434,3 +434,18 @@ def test_reserved_places_errors(admin):
     assert bad_request_messages(bad_date) == ["Date invalide"]
     assert admin.get(f"/retreats/admin/{ObjectId()}/reserved-places").status == 404
     assert bad_request_messages(admin.get("/retreats/admin/x/reserved-places")) == ["ID de retraite invalide"]
+
+
+# --- guards before validation, no operators into queries -------------------------------------------
+
+def test_guards_run_before_validation(api, make_client):
+    assert api.post("/retreats/admin", json={"prix": 1}).status == 401
+    client, _ = client_session(make_client)
+    assert client.post("/retreats/admin", json={"prix": 1}).status == 403
+    assert client.get("/retreats/admin/not-an-id").status == 403
+
+
+def test_an_object_where_a_string_is_expected_is_refused(admin):
+    response = admin.post("/retreats/admin", json=retreat_body(titreCard={"$gt": ""}))
+    assert bad_request_messages(response) == ["titreCard: Input should be a valid string"]
+    assert count("retreats") == 0
