@@ -36,7 +36,7 @@ def _signed_in(session: sessions.Session) -> Response:
 
 @app.post("/auth/register")
 def register(body: RegisterIn):
-    answer = accounts.register(accounts.Registration(**body.model_dump(exclude={"token"})))
+    answer = accounts.register(accounts.Registration(**body.model_dump()))
     metrics.add_metric(name="RegistrationsRequested", unit=MetricUnit.Count, value=1)
     return json_body(201, answer)
 

@@ -144,3 +144,18 @@ def test_verify_code_for_a_client_without_code_is_false(make_client):
     response = client.post("/auth/2fa/verify", json={"code": "12345678"})
 
     assert response.status == 200 and response.json() is False
+
+
+def test_code_email_failure_is_a_502_without_cookies(api, monkeypatch):
+    from lutea.email import messages
+    from lutea.email.service import EmailDeliveryError
+
+    def refuse(*_args, **_kwargs):
+        raise EmailDeliveryError()
+
+    monkeypatch.setattr(messages, "send_two_factor_code", refuse)
+    _admin()
+
+    response = api.post("/auth/login", json={"email": "admin@example.test", "password": PASSWORD})
+
+    assert response.status == 502 and response.set_cookies == []

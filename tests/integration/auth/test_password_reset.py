@@ -116,3 +116,21 @@ def test_at_most_three_reset_emails_an_hour_with_the_same_answer(api, outbox_dir
     frozen_clock.advance(minutes=2)  # 10:04: an hour without any email, a new hour starts
     api.post("/auth/forgot-password", json={"email": "gina@example.test"})
     assert len(mails_to(outbox_dir, "gina@example.test", "password_reset")) == 4
+
+
+def test_a_failed_email_does_not_change_the_answer(api, monkeypatch):
+    from lutea.email import messages
+    from lutea.email.service import EmailDeliveryError
+
+    def refuse(*_args, **_kwargs):
+        raise EmailDeliveryError()
+
+    monkeypatch.setattr(messages, "send_password_reset", refuse)
+    monkeypatch.setattr(messages, "send_already_registered", refuse)
+    user_with_password(email="gina@example.test")
+
+    assert api.post("/auth/forgot-password", json={"email": "gina@example.test"}).json() == SAME
+    from tests.integration.auth.flows import registration
+
+    again = api.post("/auth/register", json=registration("gina@example.test"))
+    assert again.status == 201 and again.json()["requiresEmailValidation"] is True

@@ -215,3 +215,18 @@ def test_cleanup_deletes_expired_registrations_and_logs_only_the_count(api, froz
     assert len(logged) == 1 and logged[0].deleted == 1
     everything = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "early@example.test" not in everything and "late@example.test" not in everything
+
+
+def test_registration_checks_recaptcha_before_anything_else(api, outbox_dir, monkeypatch):
+    from lutea.domain import accounts
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(accounts, "verify_recaptcha", lambda token: seen.append(token) or token == "good-token")
+
+    refused = api.post("/auth/register", json=registration(token="bad-token", phone=""))
+    accepted = api.post("/auth/register", json=registration(token="good-token"))
+
+    assert_error(refused, 400, "Échec de la vérification reCAPTCHA")
+    assert accepted.status == 201
+    assert seen == ["bad-token", "good-token"]
+    assert len(mails_to(outbox_dir, "alice@example.test", "validation_link")) == 1

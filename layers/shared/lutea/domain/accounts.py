@@ -2,7 +2,9 @@
 profiles, and the admin's view of users. Sign-in sessions live in lutea.domain.sessions.
 
 Nothing here says whether an address has an account: registration and forgot-password give
-the same answer either way, and the owner of the address is the only one told by email.
+the same answer either way, and the owner of the address is the only one told by email. Those
+emails go through ``messages.notify``: a failed delivery is kept for a retry and never changes
+the answer (a 502 for known addresses only would tell them apart).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from lutea.config import get_settings
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserRepository, normalize_email
 from lutea.email import messages
+from lutea.email.recaptcha import verify_recaptcha
 from lutea.errors import InvalidInput, NotAuthenticated, NotFound
 from lutea.observability import logger
 from lutea.wire import is_object_id, to_wire
@@ -98,12 +101,15 @@ class Registration:
     city: str | None = None
     postalCode: str | None = None
     country: str | None = None
+    token: str | None = None  # reCAPTCHA
 
 
 def register(reg: Registration) -> dict[str, Any]:
     """Start a registration. The answer is the same whether the address is new, already
     registered or pending: the owner of a registered address is told by email, and a pending
     registration gets its link again (a few times per hour)."""
+    if not verify_recaptcha(reg.token):
+        raise InvalidInput("Échec de la vérification reCAPTCHA")
     missing = [label for name, label in CONTACT_FIELDS if not (getattr(reg, name) or "").strip()]
     if missing:
         raise InvalidInput(f"Champs manquants : {', '.join(missing)}")
@@ -112,8 +118,8 @@ def register(reg: Registration) -> dict[str, Any]:
 
     existing = UserRepository().find_by_email(email)
     if existing is not None:
-        _quietly(messages.send_already_registered, email, existing.get("firstName", ""),
-                 _frontend_link("/login"), kind="already_registered")
+        messages.notify(messages.send_already_registered, email, existing.get("firstName", ""),
+                        _frontend_link("/login"))
         return answer
 
     temporaries = TemporaryUserRepository()
@@ -132,14 +138,8 @@ def register(reg: Registration) -> dict[str, Any]:
         "verificationToken": codes.hash_link_token(token), "expiresAt": now() + REGISTRATION_TTL,
         "linkEmailsSent": 1, "linkEmailLastSent": now(),
     })
-    if created is None:  # registered concurrently: same as pending
-        return answer
-    try:
-        messages.send_validation_link(email, reg.firstName, _frontend_link("/validate-email", token))
-    except Exception:
-        # Let the person register again rather than leave a registration nobody can validate.
-        temporaries.delete(created["_id"])
-        raise
+    if created is not None:  # else registered concurrently: same as pending
+        messages.notify(messages.send_validation_link, email, reg.firstName, _frontend_link("/validate-email", token))
     return answer
 
 
@@ -152,16 +152,8 @@ def _resend_link(pending: dict[str, Any]) -> None:
                                                       window=timedelta(hours=1), limit=LINK_EMAILS_PER_HOUR):
         logger.info("validation link not resent: hourly quota reached")
         return
-    _quietly(messages.send_validation_link, pending["email"], pending.get("firstName", ""),
-             _frontend_link("/validate-email", token), kind="validation_link")
-
-
-def _quietly(send: Any, *args: Any, kind: str) -> None:
-    """Emails whose failure must not change the answer (it would tell whether an account exists)."""
-    try:
-        send(*args)
-    except Exception:  # noqa: BLE001 - logged, the answer stays the same
-        logger.warning("email not sent", extra={"kind": kind})
+    messages.notify(messages.send_validation_link, pending["email"], pending.get("firstName", ""),
+                    _frontend_link("/validate-email", token))
 
 
 def validate_registration(token: str) -> dict[str, Any]:
@@ -244,8 +236,8 @@ def request_password_reset(email: str) -> dict[str, str]:
         window=timedelta(hours=1), limit=RESET_EMAILS_PER_HOUR,
     )
     if allowed:
-        _quietly(messages.send_password_reset, user["email"], user.get("firstName", ""),
-                 _frontend_link("/reset-password", token), kind="password_reset")
+        messages.notify(messages.send_password_reset, user["email"], user.get("firstName", ""),
+                        _frontend_link("/reset-password", token))
     else:
         logger.info("password reset email not sent: hourly quota reached", extra={"userId": str(user["_id"])})
     return {"message": MSG_FORGOT}
