@@ -105,3 +105,13 @@ def test_original_bcrypt_hash_verifies_and_is_upgraded_to_argon2(api):
     upgraded = get_db()["users"].find_one({"_id": user["_id"]})["password"]
     assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert api.post("/auth/login", json={"email": "legacy@example.test", "password": PASSWORD}).status == 200
+
+
+def test_login_ignores_other_fields_as_the_original_but_never_takes_an_object(api):
+    user_with_password(email="carla@example.test")
+
+    extra = api.post("/auth/login", json={"email": "carla@example.test", "password": PASSWORD, "token": "captcha"})
+    injected = api.post("/auth/login", json={"email": {"$ne": ""}, "password": PASSWORD})
+
+    assert extra.status == 200
+    assert injected.status == 400

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from lutea.validation import Email, Name, Password, ShortText, StrictModel
+from lutea.validation import Email, LenientModel, Name, Password, ShortText, StrictModel
 
 TwoFactorCode = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 LinkToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
@@ -33,7 +33,10 @@ class ValidateEmailIn(StrictModel):
     token: LinkToken
 
 
-class LoginIn(StrictModel):
+class LoginIn(LenientModel):
+    """The original read these two fields through passport-local, with no DTO: other fields
+    were ignored, and still are (a frontend sending e.g. a reCAPTCHA token keeps working)."""
+
     email: TypedEmail
     password: TypedPassword
 
@@ -47,7 +50,9 @@ class VerifyCodeIn(StrictModel):
     code: TwoFactorCode
 
 
-class RefreshIn(StrictModel):
+class RefreshIn(LenientModel):
+    """The original read no body at all here: other fields are ignored."""
+
     refresh_token: Annotated[str, StringConstraints(max_length=4096)] | None = None
 
 
