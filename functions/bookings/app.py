@@ -115,8 +115,20 @@ def booking_stats():
             "cancelled": counts["cancelled"], "revenue": cents_to_euros(counts["revenueCents"])}
 
 
-# GET /bookings/admin/payment-discrepancies and POST /bookings/admin/send-payment-alert are
-# declared below (payments' discrepancy check).
+@app.get("/bookings/admin/payment-discrepancies")
+@admin_required
+def payment_discrepancies():
+    from lutea.payments.discrepancies import find_payment_discrepancies
+
+    return find_payment_discrepancies()
+
+
+@app.post("/bookings/admin/send-payment-alert")
+@admin_required
+def send_payment_alert():
+    from lutea.payments.discrepancies import check_and_alert
+
+    return json_body(201, check_and_alert())
 
 
 @app.post("/bookings/admin/cleanup")
