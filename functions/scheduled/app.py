@@ -22,6 +22,17 @@ def cleanup_temporary_users(event: dict[str, Any], context: LambdaContext) -> di
 
 @logger.inject_lambda_context
 @metrics.log_metrics
+def expire_pending_bookings(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every 20 minutes: PENDING bookings unpaid after 16 minutes -> CANCELLED, seats released
+    once, PaymentIntents cancelled at Stripe (safe if two runs overlap)."""
+    from lutea.domain.bookings import expire_pending_bookings as expire
+
+    expired = expire()
+    return {"expired": expired}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
 def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every 6 hours: compare Stripe's payments of the last 5 days with the bookings and email
     the admin when anything is off (a 5-minute grace leaves fresh webhooks time to arrive)."""
