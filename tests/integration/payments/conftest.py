@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from tests.support.fake_stripe import FakeStripe
 
 START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
 PRICE_CENTS = 12_000
+ROOT_DIR = Path(__file__).resolve().parents[3]
 
 
 def insert_retreat(*, places: int = 10, prix_cents: int = PRICE_CENTS) -> dict[str, Any]:
