@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from lutea.validation import Email, ObjectIdStr, StrictModel
 from lutea.wire import parse_instant
@@ -33,7 +33,9 @@ class PaymentStatus(StrEnum):
 MAX_PLACES = 20
 
 
-def _instant(value: str) -> datetime:
+def _instant(value: Any) -> datetime:
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise ValueError("must be a valid ISO 8601 date string")
     try:
         return parse_instant(value)
     except ValueError as exc:
@@ -42,8 +44,7 @@ def _instant(value: str) -> datetime:
 
 # An ISO-8601 string (any form), parsed to an aware UTC datetime. Numbers are refused (the
 # original's IsDateString), unlike pydantic's datetime which would take a Unix timestamp.
-IsoInstant = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-                       AfterValidator(_instant)]
+IsoInstant = Annotated[datetime, BeforeValidator(_instant)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
