@@ -62,7 +62,9 @@ def availability(retreatId: str):
     if not raw or not raw.strip():
         raise InvalidInput("Paramètre date requis")
     try:
-        date = parse_instant(raw[:64])
+        if len(raw) > 64:
+            raise ValueError("too long")
+        date = parse_instant(raw)
     except ValueError as exc:
         raise InvalidInput("La date doit être une date valide") from exc
     places = domain.available_places(retreat_id, date)
