@@ -85,7 +85,7 @@ def test_a_failure_after_success_changes_nothing(payments: Payments, retreat: di
     assert payments.seats_held(retreat) == 2
 
 
-def test_payment_failed_cancels_the_booking_once_and_closes_the_payment(payments: Payments, retreat: dict) -> None:
+def test_payment_failed_cancels_the_booking_and_releases_its_seats_once(payments: Payments, retreat: dict) -> None:
     booking = payments.book(retreat, nb=3)
     created = payments.create_intent(booking)
     failed = payments.fake.fail(created["id"])
@@ -93,10 +93,13 @@ def test_payment_failed_cancels_the_booking_once_and_closes_the_payment(payments
     stored = booking.stored()
     assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED")
     assert payments.seats_held(retreat) == 0
-    # No other card can now be charged for a booking that no longer holds seats.
-    assert payments.fake.payment_intents[created["id"]]["status"] == "canceled"
-    assert payments.deliver("payment_intent.canceled", payments.fake.payment_intents[created["id"]]).status == 200
+    assert payments.deliver("payment_intent.payment_failed", failed).status == 200  # another attempt declined
     assert payments.seats_held(retreat) == 0
+    # The customer pays with another card: the booking comes back while its seats are free.
+    assert payments.deliver("payment_intent.succeeded", payments.fake.succeed(created["id"])).status == 200
+    stored = booking.stored()
+    assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
+    assert payments.seats_held(retreat) == 3
 
 
 def test_a_failure_then_a_success_with_seats_still_free_confirms(payments: Payments, retreat: dict) -> None:

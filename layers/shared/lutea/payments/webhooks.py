@@ -154,6 +154,9 @@ def refund_late_payment(booking_id: str, pi_id: str) -> None:
 
 
 def on_payment_failed(pi: dict[str, Any]) -> None:
+    """The booking is cancelled and its seats released. The PaymentIntent is left open: a
+    customer whose card was declined often pays with another one a minute later, and
+    ``confirm_paid`` then revives the booking if its seats are still free (else refunds)."""
     booking_id = _booking_id(pi)
     if booking_id is None:
         return
@@ -164,14 +167,6 @@ def on_payment_failed(pi: dict[str, Any]) -> None:
         return
     logger.info("payment failed", extra={"payment_intent": pi.get("id"), "booking_id": booking_id,
                                          "booking_cancelled": cancelled})
-    if cancelled and pi.get("status") not in ("canceled", "succeeded"):
-        # The booking is gone: close the PaymentIntent too, so that a retry with another card
-        # fails cleanly instead of charging a payment we would have to refund. Best effort.
-        try:
-            get_gateway().cancel_payment_intent(pi["id"])
-        except LuteaError as exc:
-            logger.warning("could not cancel the payment intent", extra={"payment_intent": pi.get("id"),
-                                                                         "error": type(exc).__name__})
 
 
 def on_charge_refunded(charge: dict[str, Any]) -> None:
