@@ -1,0 +1,53 @@
+"""template.yaml and the code agree: every Api event has a handler route and every handler
+route is declared in the template (no tool checks Handler: entries, so we do)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.local import gateway
+
+API_MD = Path(__file__).resolve().parents[3].parent / "shared" / "API.md"
+
+
+def _template_routes() -> set[tuple[str, str]]:
+    return {(r.method, r.path) for r in gateway.routes()}
+
+
+def _handler_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
+        found.add((route.method, re.sub(r"<(\w+)>", r"{\1}", route.path)))
+    return found
+
+
+def test_every_template_route_has_a_handler_route_and_vice_versa():
+    by_function: dict[str, set[tuple[str, str]]] = {}
+    for route in gateway.routes():
+        by_function.setdefault(route.function.logical_id, set()).add((route.method, route.path))
+    for logical_id, fn in gateway.functions().items():
+        if logical_id not in by_function:
+            continue
+        declared = by_function[logical_id]
+        served = _handler_routes(fn.load().app)
+        assert served - declared == set(), f"{logical_id}: handler routes missing from template.yaml"
+        assert declared - served == set(), f"{logical_id}: template routes without a handler route"
+
+
+def test_every_handler_entry_point_exists():
+    for fn in gateway.functions().values():
+        assert callable(fn.entry_point()), f"{fn.logical_id}: {fn.handler} is not callable"
+
+
+@pytest.mark.skipif(not API_MD.exists(), reason="API.md is beside the repository in ../shared")
+def test_template_declares_every_route_of_api_md():
+    text = API_MD.read_text(encoding="utf-8")
+    documented = set()
+    for method, path in re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) (/\S+) \|", text, re.M):
+        documented.add((method, re.sub(r":(\w+)", r"{\1}", path)))
+    assert documented, "no route found in API.md"
+    declared = _template_routes()
+    assert documented - declared == set()
+    assert declared - documented == set()
