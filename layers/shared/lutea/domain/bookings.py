@@ -2,10 +2,12 @@
 
 Lifecycle (``statut`` / ``statutPaiement``)::
 
-    PENDING/PENDING --paid--------------> CONFIRMED/PAID --refund--> CANCELLED/REFUNDED
-          |  \\--payment failed/cancelled--> CANCELLED/FAILED
-          |  \\--16 minutes, unpaid---------> CANCELLED/FAILED  (annulationRaison: expired)
-          \\--admin cancel-----------------> CANCELLED/PENDING
+    PENDING/PENDING --paid (webhook, or admin confirm)---> CONFIRMED/PAID
+        |--payment failed or cancelled----------------> CANCELLED/FAILED
+        |--unpaid 16 minutes after creation-----------> CANCELLED/FAILED  (annulationRaison: expired)
+        |--admin cancel-------------------------------> CANCELLED/PENDING
+    CONFIRMED/PAID --refund (charge.refunded, or admin cancel of a Stripe booking)--> CANCELLED/REFUNDED
+    CONFIRMED/PAID --admin cancel of a manual booking--> CANCELLED/PAID
     CANCELLED/(PENDING|FAILED) --late payment, seats re-taken--> CONFIRMED/PAID
 
 Seats: a PENDING or CONFIRMED booking holds ``nbPlaces`` seats of its date block's counter
