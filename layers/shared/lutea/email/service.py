@@ -122,7 +122,7 @@ class ResendBackend:
                 for a in message.attachments
             ]
         try:
-            sent = resend.Emails.send(params, {"idempotency_key": message.idempotency_key})
+            sent = resend.Emails.send(params, {"idempotency_key": message.idempotency_key})  # type: ignore[arg-type]
         except Exception as exc:
             raise EmailDeliveryError() from exc
         return str(sent.get("id", "")) if isinstance(sent, dict) else str(getattr(sent, "id", ""))
