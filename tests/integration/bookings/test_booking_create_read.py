@@ -161,6 +161,9 @@ def test_available_places_and_availability(api, make_retreat):
 
     missing = api.get(f"/bookings/availability/{rid}")
     assert missing.status == 400 and missing.json()["details"]["message"] == "Paramètre date requis"
+    for bad in ("demain", "2027-03-12T09:00:00Z" + " " * 60):
+        res = api.get(f"/bookings/availability/{rid}", query={"date": bad})
+        assert res.status == 400 and res.json()["details"]["message"] == "La date doit être une date valide"
     bad_id = api.post("/bookings/available-places", json={"retreatId": "xyz", "date": "2027-03-12T09:00:00Z"})
     assert bad_id.status == 400 and bad_id.json()["details"]["message"] == "ID de retraite invalide"
     other_date = api.post("/bookings/available-places", json={"retreatId": rid, "date": "2027-03-13T09:00:00Z"})
