@@ -200,3 +200,13 @@ def test_get_booking_is_for_its_owner_only(make_client, retreat):
     assert owner.get("/bookings/123").status == 400
     assert owner.get("/bookings/123").json()["details"]["message"] == "ID de booking invalide"
     assert make_client().get(f"/bookings/{booking['_id']}").status == 401
+
+
+def test_a_block_without_seat_counter_is_not_bookable_and_none_is_created(api, retreat):
+    # A booking racing an admin who removes the block must not bring its counter back.
+    date_id = retreat["dates"][0]["_id"]
+    get_db()["seatcounters"].delete_one({"_id": date_id})
+    res = api.post("/bookings", json=booking_body(retreat, nb=1))
+    assert res.status == 404 and res.json()["message"] == "Date de retraite non trouvée"
+    assert SeatRepository().get(date_id) is None
+    assert get_db()["bookings"].count_documents({}) == 0

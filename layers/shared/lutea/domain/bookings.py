@@ -183,16 +183,18 @@ def _gateway() -> Any:
 
 # --- seats ---------------------------------------------------------------------------------
 
-def _reserve(retreat_id: ObjectId, date_id: ObjectId, seats: int, *, places_if_new: int | None = None) -> None:
+def _reserve(retreat_id: ObjectId, date_id: ObjectId, seats: int) -> None:
     """Take ``seats`` of the date block's counter in one conditional update, or 409 with what
     is left.
 
     When short, PENDING bookings of this block whose payment window has closed are expired on
     the spot (the sweep runs only every 20 minutes) and the reservation is tried once more.
-    ``places_if_new``: the block's places, to create a missing counter (older data)."""
+    A block without a counter is not bookable: counters are created with their block (and by the
+    import of older data), never here, so a booking racing an admin who removes the block can't
+    bring a counter back for a block that no longer exists."""
     repo = _seats()
-    if places_if_new is not None and repo.get(date_id) is None:
-        repo.ensure(retreat_id=retreat_id, date_id=date_id, places=places_if_new)
+    if repo.get(date_id) is None:
+        raise NotFound(MSG_DATE_NOT_FOUND)
     if repo.try_reserve(date_id, seats):
         return
     if _expire_matching({**_overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats):
@@ -271,7 +273,7 @@ def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id
 def _insert_holding_seats(doc: dict[str, Any], block: dict) -> dict[str, Any]:
     """Take the seats, then insert; if the insert fails, the seats go back."""
     if doc["seatsHeld"]:
-        _reserve(doc["retreatId"], block["_id"], doc["nbPlaces"], places_if_new=int(block.get("places") or 0))
+        _reserve(doc["retreatId"], block["_id"], doc["nbPlaces"])
     try:
         return _bookings().insert(doc)
     except BaseException:
