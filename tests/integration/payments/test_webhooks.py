@@ -321,3 +321,33 @@ def test_events_for_payments_that_are_not_ours_are_acknowledged(payments: Paymen
     assert payments.deliver("payment_intent.succeeded", foreign).status == 200
     assert payments.deliver("payment_intent.payment_failed", foreign).status == 200
     assert [e["status"] for e in _events()] == ["done", "done", "done"]
+
+
+def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_for_retry(
+        payments: Payments, retreat: dict, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lutea.config import reset_settings
+    from lutea.data.mongo import get_db
+    from lutea.email.failures import retry_failed_emails
+
+    booking, pi = _paid(payments, retreat)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("the outbox cannot be created here")
+    monkeypatch.setenv("EMAIL_OUTBOX_DIR", str(blocked))
+    reset_settings()
+    response = payments.deliver("payment_intent.succeeded", pi)
+    assert response.status == 200
+    assert booking.stored()["statut"] == "CONFIRMED"
+    [failure] = list(get_db()["emailfailures"].find({}))
+    assert failure["kind"] == "booking_confirmation"
+    # Once the outbox works again, the retry sends it, PDF included.
+    outbox = tmp_path / "outbox-again"
+    monkeypatch.setenv("EMAIL_OUTBOX_DIR", str(outbox))
+    reset_settings()
+    from lutea import clock
+    from datetime import timedelta
+
+    later = clock.now() + timedelta(hours=1)
+    clock.set_clock(lambda: later)
+    retry_failed_emails()
+    [mail] = _mails(outbox, "booking_confirmation")
+    assert mail.attachments()[0][2].startswith(b"%PDF")

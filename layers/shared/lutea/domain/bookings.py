@@ -153,26 +153,23 @@ def _safely(what: str, booking_id: ObjectId, action: Any) -> bool:
 
 
 def _send_confirmation(booking: dict) -> None:
-    """The confirmation email with the PDF attached (to the contact, copy to the admin)."""
+    """The confirmation email with the PDF attached (to the contact, copy to the admin). A failed
+    delivery never undoes the confirmation: ``notify`` logs it and keeps it for a retry."""
+    from lutea.email.messages import notify, send_booking_confirmation
 
-    def send() -> None:
-        from lutea.email.messages import send_booking_confirmation
+    def send() -> str:
         from lutea.pdf.booking_confirmation import pdf_filename, render_booking_pdf
 
-        pdf = render_booking_pdf(booking)
         _, utf8_name = pdf_filename(booking)
-        send_booking_confirmation(booking, pdf, utf8_name)
+        return send_booking_confirmation(booking, render_booking_pdf(booking), utf8_name)
 
-    _safely("booking confirmation email", booking["_id"], send)
+    notify(send)
 
 
 def _send_cancelled(booking: dict, *, refunded: bool) -> None:
-    def send() -> None:
-        from lutea.email.messages import send_booking_cancelled
+    from lutea.email.messages import notify, send_booking_cancelled
 
-        send_booking_cancelled(booking, refunded=refunded)
-
-    _safely("booking cancelled email", booking["_id"], send)
+    notify(send_booking_cancelled, booking, refunded=refunded)
 
 
 def _gateway() -> Any:
