@@ -22,7 +22,7 @@ from lutea.errors import Unavailable  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.migrate", description=__doc__.splitlines()[0])
     parser.add_argument("--status", action="store_true", help="list versions without applying anything")
-    parser.add_argument("--dir", type=Path, default=ROOT / "infra" / "sql", help="migration files (infra/sql)")
+    parser.add_argument("--dir", type=Path, default=sql.MIGRATION_DIRS[0], help="migration files (infra/sql, in the layer)")
     args = parser.parse_args(argv)
 
     db = sql.connect()

@@ -41,3 +41,13 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
     result = check_and_alert(SCHEDULED_GRACE_MINUTES)
     logger.info("payment discrepancy check", extra=result["discrepancies"])
     return result
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every 15 minutes: send again the emails whose delivery failed (growing delays, bounded
+    attempts; see lutea/email/README.md)."""
+    from lutea.email.failures import retry_failed_emails as retry
+
+    return retry()

@@ -51,3 +51,29 @@ def test_template_declares_every_route_of_api_md():
     declared = _template_routes()
     assert documented - declared == set()
     assert declared - documented == set()
+
+
+def test_scheduled_jobs_have_their_schedules():
+    template = gateway.load_template()
+    schedules = {}
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] == "Schedule":
+                schedules[resource["Properties"]["Handler"]] = event["Properties"]["Schedule"]
+    assert schedules == {
+        "app.cleanup_temporary_users": "rate(1 hour)",
+        "app.expire_pending_bookings": "rate(20 minutes)",
+        "app.check_payment_discrepancies": "rate(6 hours)",
+        "app.retry_failed_emails": "rate(15 minutes)",
+    }
+
+
+def test_the_layer_ships_the_analytics_migrations():
+    from lutea.data import sql
+
+    layer = gateway.LAYER_DIR.resolve()
+    [directory] = sql.MIGRATION_DIRS
+    assert directory.resolve().is_relative_to(layer)
+    assert sorted(p.name for p in directory.glob("001_*.sql")) == ["001_analytics.mysql.sql", "001_analytics.sqlite.sql"]

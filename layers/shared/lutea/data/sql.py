@@ -40,12 +40,8 @@ PING_AFTER_IDLE = 30.0  # seconds without use before a MySQL connection is pinge
 MIGRATION_LOCK = "lutea_analytics_migrations"
 UNAVAILABLE_MESSAGE = "Service d'analytics temporairement indisponible"
 
-# Where the migration files are: a copy shipped inside the layer (deployments), else the
-# repository's infra/sql (local development, tests, the migrate command).
-MIGRATION_DIRS = (
-    Path(__file__).resolve().parent / "migrations",
-    Path(__file__).resolve().parents[4] / "infra" / "sql",
-)
+# The migration files live in the layer, so every deployment ships them (infra/sql links here).
+MIGRATION_DIRS = (Path(__file__).resolve().parent / "migrations",)
 _MIGRATION_NAME = re.compile(r"^(\d{3,}_[A-Za-z0-9_]+?)(?:\.(mysql|sqlite))?\.sql$")
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
