@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from bson import ObjectId
 
 from lutea.auth import codes, tokens
@@ -20,7 +21,7 @@ from lutea.data.users import UserRepository
 from lutea.domain import accounts
 from lutea.email import messages
 from lutea.errors import InvalidInput, NotAuthenticated
-from lutea.observability import logger
+from lutea.observability import logger, metrics
 from lutea.wire import is_object_id
 
 MSG_BAD_CREDENTIALS = "Email ou mot de passe incorrect"
@@ -68,6 +69,7 @@ def sign_in(email: str, password: str) -> Session | CodeRequired:
     """Unknown address, wrong password and locked account get the same 401."""
     user = UserRepository().find_by_email(email)
     if not accounts.check_password(user, password, signing_in=True):
+        metrics.add_metric(name="LoginsFailed", unit=MetricUnit.Count, value=1)
         raise NotAuthenticated(MSG_BAD_CREDENTIALS)
     assert user is not None
     if user.get("role") == accounts.ADMIN:
@@ -95,6 +97,7 @@ def _use_two_factor_code(user: dict[str, Any], code: str) -> bool:
 def finalize_two_factor(email: str, code: str) -> Session:
     user = UserRepository().find_by_email(email)
     if user is None or user.get("role") != accounts.ADMIN or not _use_two_factor_code(user, code):
+        metrics.add_metric(name="TwoFactorCodesRejected", unit=MetricUnit.Count, value=1)
         raise NotAuthenticated(MSG_BAD_CODE)
     return start_session(user, mfa=True, message=MSG_SIGNED_IN_2FA)
 
