@@ -22,8 +22,11 @@ def is_allowed_origin(origin: str | None) -> bool:
         return False
     try:
         parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises on "localhost:3000.evil.example", whose .hostname is "localhost"
     except ValueError:
         return False
+    if parts.username is not None or parts.path or parts.query or parts.fragment:
+        return False  # an origin is scheme://host[:port], nothing else
     # The exact host, not a substring: "localhost.evil.com" is not localhost (a Fix of API.md).
     return parts.scheme in ("http", "https") and parts.hostname in ("localhost", "127.0.0.1")
 
