@@ -36,16 +36,59 @@ def function_apps() -> dict[str, Any]:
     return apps
 
 
+ERROR_RESPONSE = {"description": "Error (API.md's error model)",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "cookie": {"type": "apiKey", "in": "cookie", "name": "access_token"},
+}
+
+
+def _access_levels(apps: dict[str, Any]) -> dict[tuple[str, str], str]:
+    from lutea.http.guards import access_of
+
+    levels = {}
+    for app in apps.values():
+        for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
+            levels[(route.method.lower(), route.openapi_path)] = access_of(route.func)
+    return levels
+
+
+def _document_conventions(schema: dict[str, Any], levels: dict[tuple[str, str], str]) -> None:
+    """What the shared layer adds to every route, written once here: the error model of
+    API.md instead of Powertools' 422, and who may call each operation."""
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["400"] = {**ERROR_RESPONSE, "description": "Invalid input (details name the fields)"}
+            responses["default"] = ERROR_RESPONSE
+            access = levels.get((method, path), "public")
+            if access in ("jwt", "client", "admin"):
+                operation["security"] = [{"bearer": []}, {"cookie": []}]
+                responses["401"] = {**ERROR_RESPONSE, "description": "Not signed in"}
+            if access in ("client", "admin"):
+                responses["403"] = {**ERROR_RESPONSE, "description": "Not allowed (admin routes need 2FA)"}
+            if access == "optional":
+                operation["security"] = [{}, {"bearer": []}, {"cookie": []}]
+    components = schema.setdefault("components", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.get("schemas", {}).pop(unused, None)
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    components["securitySchemes"] = SECURITY_SCHEMES
+
+
 def build_openapi() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
     merge = OpenAPIMerge(title=TITLE, version=VERSION, on_conflict="error",
                          description="Lutea retreat-booking API (see API.md for the wire contract).")
-    for _, app in sorted(function_apps().items()):
+    apps = function_apps()
+    for _, app in sorted(apps.items()):
         merge.add_schema(app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
             mode="json", by_alias=True, exclude_none=True))
     schema = merge.get_openapi_schema()
-    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    _document_conventions(schema, _access_levels(apps))
     return schema
 
 

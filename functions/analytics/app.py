@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from lutea.domain import analytics
-from lutea.http import admin_required, create_app, json_body, make_handler
+from lutea.http import CREATED, admin_required, create_app, json_body, make_handler
 from lutea.schemas.analytics import CreateEventIn, CreateSessionIn, UpdateSessionIn
 from lutea.wire import to_wire
 
 app = create_app()
 
 
-@app.post("/analytics/session")
+@app.post("/analytics/session", responses=CREATED)
 def create_session(body: CreateSessionIn):
     session = analytics.create_session(analytics.NewSession(
         session_id=body.session_id, started_at=body.started_at, browser=body.browser,  # type: ignore[arg-type]
@@ -30,7 +30,7 @@ def delete_session(sessionId: str):
     return Response(status_code=200, body="")  # the original returned nothing
 
 
-@app.post("/analytics/event")
+@app.post("/analytics/event", responses=CREATED)
 def create_event(body: CreateEventIn):
     event = analytics.create_event(analytics.NewEvent(
         session_id=body.session_id, event_type_code=body.event_type_code, event_ts=body.event_ts,  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lutea.auth.tokens import ACCESS_TTL, REFRESH_TTL
 from lutea.domain import accounts, sessions
 from lutea.errors import InvalidInput
-from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
+from lutea.http import CREATED, admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import REFRESH_COOKIE, cleared_cookies, parse_cookie_header, session_cookies
 from lutea.http.guards import check_csrf
 from lutea.observability import metrics
@@ -34,7 +34,7 @@ def _signed_in(session: sessions.Session) -> Response:
                      cookies=session_cookies(session.access_token, session.refresh_token, ACCESS_TTL, REFRESH_TTL))
 
 
-@app.post("/auth/register")
+@app.post("/auth/register", responses=CREATED)
 def register(body: RegisterIn):
     answer = accounts.register(accounts.Registration(**body.model_dump()))
     metrics.add_metric(name="RegistrationsRequested", unit=MetricUnit.Count, value=1)

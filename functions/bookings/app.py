@@ -9,6 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from lutea.domain import bookings as domain
 from lutea.errors import InvalidInput
 from lutea.http import (
+    CREATED,
+    PDF,
     admin_required,
     create_app,
     current_principal,
@@ -76,7 +78,7 @@ def availability(retreatId: str):
     }
 
 
-@app.post("/bookings")
+@app.post("/bookings", responses=CREATED)
 @optional_auth
 def create_booking(body: BookingIn):
     principal = current_principal()
@@ -125,7 +127,7 @@ def payment_discrepancies():
     return find_payment_discrepancies()
 
 
-@app.post("/bookings/admin/send-payment-alert")
+@app.post("/bookings/admin/send-payment-alert", responses=CREATED)
 @admin_required
 def send_payment_alert():
     from lutea.payments.discrepancies import check_and_alert
@@ -140,7 +142,7 @@ def cleanup_expired_bookings():
     return {"message": f"{cleaned} bookings expirés ont été nettoyés", "cleanedCount": cleaned}
 
 
-@app.post("/bookings/admin/create")
+@app.post("/bookings/admin/create", responses=CREATED)
 @admin_required
 def create_manual_booking(body: AdminBookingIn):
     booking = domain.create_manual_booking(body, user_id=body.userId,
@@ -170,7 +172,7 @@ def cancel_booking(id: str):
 
 # --- the PDF (after admin/<id>, so /bookings/admin/pdf can't reach it) ------------------------
 
-@app.get("/bookings/<id>/pdf")
+@app.get("/bookings/<id>/pdf", responses=PDF)
 @jwt_required
 def booking_pdf(id: str):
     pdf, ascii_name, utf8_name = domain.booking_pdf(parse_object_id(id, BOOKING), require_principal())

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from lutea.domain import retreats as domain
 from lutea.domain.retreats import retreat_to_wire
-from lutea.http import admin_required, create_app, json_body, make_handler
+from lutea.http import CREATED, NO_CONTENT, admin_required, create_app, json_body, make_handler
 from lutea.observability import logger, metrics
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
@@ -49,7 +49,7 @@ def get_retreat(id: str):
     return retreat_to_wire(domain.get_retreat(parse_object_id(id, LABEL)))
 
 
-@app.post("/retreats/admin")
+@app.post("/retreats/admin", responses=CREATED)
 @admin_required
 def create_retreat(body: RetreatCreate):
     doc = domain.create_retreat(body)
@@ -66,7 +66,7 @@ def update_retreat(id: str, body: RetreatUpdate):
     return retreat_to_wire(doc)
 
 
-@app.delete("/retreats/admin/<id>")
+@app.delete("/retreats/admin/<id>", responses=NO_CONTENT)
 @admin_required
 def delete_retreat(id: str):
     domain.delete_retreat(parse_object_id(id, LABEL))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from lutea.domain import accounts
-from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
+from lutea.http import CREATED, admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import cleared_cookies
 from lutea.schemas.users import UpdateProfileIn, ValidatePasswordIn
 from lutea.wire import parse_object_id
@@ -32,7 +32,7 @@ def delete_profile():
     return json_body(200, accounts.delete_own_account(require_principal().user_id), cookies=cleared_cookies())
 
 
-@app.post("/users/validate-password")
+@app.post("/users/validate-password", responses=CREATED)
 @jwt_required
 def validate_password(body: ValidatePasswordIn):
     return json_body(201, accounts.validate_current_password(require_principal().user_id, body.currentPassword))
