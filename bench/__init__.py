@@ -1,0 +1,1 @@
+"""Performance bench: ``make bench`` (``python -m bench.run [cold|warm|contention|size]``)."""
