@@ -36,6 +36,7 @@ if str(ROOT / "layers" / "shared") not in sys.path:
 
 from bson import ObjectId  # noqa: E402
 from lutea.clock import now  # noqa: E402
+from lutea.config import get_settings  # noqa: E402
 from lutea.data import bookings as booking_data  # noqa: E402
 from lutea.data import retreats as retreat_data  # noqa: E402
 from lutea.data import seats as seat_data  # noqa: E402
@@ -225,7 +226,9 @@ def print_summary(report: ImportReport, out: TextIO) -> None:
             say(f"  {note}\n")
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+def main(argv: list[str] | None = None, out: TextIO | None = None, db: Any = None) -> int:
+    """``db``: the database to use (tests); by default that of ``MONGODB_URI``, required to
+    write (without it the layer falls back to an in-process stand-in that vanishes on exit)."""
     out = out or sys.stdout
     parser = argparse.ArgumentParser(prog="python -m infra.import_original", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=Path, help="mongoexport of the original's users collection")
@@ -235,8 +238,12 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.users or args.retreats or args.bookings):
         parser.error("give at least one of --users, --retreats, --bookings")
+    if db is None and not get_settings().mongodb_uri and not args.dry_run:
+        print("MONGODB_URI is not set: nothing would be kept (use --dry-run to only check the files)",
+              file=sys.stderr)
+        return 2
     try:
-        report = run_import(args.users, args.retreats, args.bookings, dry_run=args.dry_run)
+        report = run_import(args.users, args.retreats, args.bookings, dry_run=args.dry_run, db=db)
     except FileUnusable as exc:
         print(f"Nothing imported: {exc}", file=sys.stderr)
         return 2

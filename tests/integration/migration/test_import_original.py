@@ -211,7 +211,7 @@ def test_someone_else_cannot_read_a_migrated_booking(make_client):
 def test_collision_skips_and_unmatched_dates_are_reported_without_addresses_in_logs(caplog):
     out = io.StringIO()
 
-    code = import_original.main(ARGS, out=out)
+    code = import_original.main(ARGS, out=out, db=get_db())
 
     assert code == 1  # documents were skipped
     logs = [{"message": r.getMessage(), **{k: v for k, v in vars(r).items() if k not in _RECORD_FIELDS}}
@@ -239,11 +239,25 @@ def test_collision_skips_and_unmatched_dates_are_reported_without_addresses_in_l
     assert f"bookings {B[7]}: statut is not one of PENDING, CONFIRMED, CANCELLED" in text
 
 
+def test_without_mongodb_uri_only_a_dry_run_is_allowed(monkeypatch, capfd):
+    from lutea import config
+
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    config.reset_settings()
+
+    assert import_original.main(ARGS) == 2
+    assert "MONGODB_URI is not set" in capfd.readouterr().err
+    out = io.StringIO()
+    assert import_original.main([*ARGS, "--dry-run"], out=out) == 1
+    assert out.getvalue().startswith("Import from the original — DRY RUN, nothing written\n")
+    assert all(get_db()[name].count_documents({}) == 0 for name in COLLECTIONS)
+
+
 def test_an_unreadable_file_imports_nothing(tmp_path, capfd):
     broken = tmp_path / "bookings.json"
     broken.write_text('[{"_id": {"$oid": "6650c1b2c3d4e5f6a7b80001"}', encoding="utf-8")
 
-    code = import_original.main([*ARGS[:4], "--bookings", str(broken)])
+    code = import_original.main([*ARGS[:4], "--bookings", str(broken)], db=get_db())
 
     assert code == 2
     assert "Nothing imported: bookings:" in capfd.readouterr().err

@@ -209,8 +209,12 @@ def _cents(value: Any, name: str, where: str, notes: list[str]) -> int:
 def _text(value: Any, name: str, *, required: bool = False, limit: int = 10_000) -> str | None:
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidDocument(f"{name} is {'missing' if value is None else 'not a text'}")
+    if value is None:
+        raise InvalidDocument(f"{name} is missing")
+    if not isinstance(value, str):
+        raise InvalidDocument(f"{name} is not a text")
+    if required and not value.strip():
+        raise InvalidDocument(f"{name} is empty")
     if len(value) > limit:
         raise InvalidDocument(f"{name} is longer than {limit} characters")
     return value
@@ -264,13 +268,13 @@ def map_user(doc: dict) -> dict:
     attempts = doc.get("failedLoginAttempts")
     out["failedLoginAttempts"] = 0 if attempts is None else _whole(attempts, "failedLoginAttempts", 0)
     for name in ("lockUntil", "lastLogin"):
-        value = _optional_instant(doc, name)
-        if value is not None:
-            out[name] = value
+        instant = _optional_instant(doc, name)
+        if instant is not None:
+            out[name] = instant
     for name in _USER_TEXT[2:]:
-        value = _text(doc.get(name), name, limit=500)
-        if value is not None:
-            out[name] = value
+        text = _text(doc.get(name), name, limit=500)
+        if text is not None:
+            out[name] = text
     out["createdAt"], out["updatedAt"] = created, updated
     return out
 
@@ -516,8 +520,8 @@ def plan_import(users: Iterable[dict] = (), retreats: Iterable[dict] = (), booki
         try:
             retreat_id = _object_id(doc.get("retreatId"), "retreatId")
             date_start = _instant(doc.get("dateStart"), "dateStart")
-            retreat = by_id.get(retreat_id) or stored_retreat(retreat_id)
-            block = find_date_block(retreat, date_start) if retreat else None
+            found = by_id.get(retreat_id) or stored_retreat(retreat_id)
+            block = find_date_block(found, date_start) if found else None
             owner = doc.get("userId")
             merged = merged_into.get(owner) if isinstance(owner, ObjectId) else None
             booking = map_booking(doc, block["_id"] if block else None, user_id=merged, notes=plan.notes)
@@ -527,7 +531,7 @@ def plan_import(users: Iterable[dict] = (), retreats: Iterable[dict] = (), booki
         if merged is not None:
             plan.notes.append(f"booking {booking['_id']}: owner {owner} merged into account {merged} (email collision)")
         if block is None:
-            plan.unmatched.append(UnmatchedBooking(booking["_id"], retreat_id, date_start, retreat is not None))
+            plan.unmatched.append(UnmatchedBooking(booking["_id"], retreat_id, date_start, found is not None))
         plan.bookings.append(booking)
 
     plan.counters = seat_counters(plan.retreats, plan.bookings)
