@@ -6,7 +6,6 @@ import itertools
 from typing import Any
 
 from bson import ObjectId
-
 from lutea.auth import tokens
 from lutea.clock import now
 from lutea.data.mongo import get_db

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bson import ObjectId
-
-from infra.local import gateway
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 from lutea.observability import logger
+
+from infra.local import gateway
 from tests.support.client import route_table
 
 PERSONAL = ("zoé.lefèvre@example.test", "Zoé", "Lefèvre", "0611223344", "3 rue des Lilas")

@@ -343,8 +343,9 @@ def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_f
     outbox = tmp_path / "outbox-again"
     monkeypatch.setenv("EMAIL_OUTBOX_DIR", str(outbox))
     reset_settings()
-    from lutea import clock
     from datetime import timedelta
+
+    from lutea import clock
 
     later = clock.now() + timedelta(hours=1)
     clock.set_clock(lambda: later)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from bson import ObjectId
-
 from lutea import wire
 from lutea.auth import tokens
 from lutea.config import load_settings

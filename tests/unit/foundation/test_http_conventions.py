@@ -6,11 +6,11 @@ import base64
 import json
 
 import pytest
-
-from infra.local.gateway import LambdaContext, build_event
 from lutea.errors import Conflict
 from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.validation import Email, StrictModel
+
+from infra.local.gateway import LambdaContext, build_event
 from tests.support.accounts import make_user, sign_in
 from tests.support.client import ApiClient
 
@@ -138,8 +138,8 @@ def test_bearer_token_is_accepted_and_cookie_needs_allowed_origin():
 
 
 def test_revoked_session_ends_its_access_tokens():
-    from lutea.data.sessions import SessionFamilyRepository
     from lutea.auth.tokens import decode_access
+    from lutea.data.sessions import SessionFamilyRepository
 
     user = make_user("client")
     bearer = sign_in(ApiClient(), user, bearer=True).bearer

@@ -98,7 +98,7 @@ def _connect() -> Any:
     if settings.mongodb_uri:
         import pymongo
 
-        client = pymongo.MongoClient(
+        client: Any = pymongo.MongoClient(
             settings.mongodb_uri,
             tz_aware=True,
             serverSelectionTimeoutMS=3000,

@@ -5,6 +5,7 @@ Plain Python: the routes of functions/payments call these; the gateway hides Str
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -36,7 +37,7 @@ def payment_metadata(booking: dict[str, Any]) -> dict[str, str]:
         "bookingId": str(booking["_id"]),
         "retreatId": str(booking.get("retreatId") or ""),
         "retreatName": str(booking.get("retreatName") or "")[:500],  # Stripe's limit per value
-        "sessionDate": as_utc(start).date().isoformat() if hasattr(start, "date") else "",
+        "sessionDate": as_utc(start).date().isoformat() if isinstance(start, datetime) else "",
         "nbPlaces": str(booking.get("nbPlaces") or ""),
         "source": METADATA_SOURCE,
     }

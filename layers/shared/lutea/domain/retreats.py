@@ -244,7 +244,7 @@ def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[
     created_ids = {b["_id"] for b in created}
     # Check everything first, so that a refusal usually writes nothing at all.
     for block in removed:
-        if held.get(block.get("_id"), 0) > 0:
+        if held.get(block["_id"], 0) > 0:
             raise Conflict(_removal_refused(block, held[block["_id"]]))
     for block in blocks:
         if block["_id"] not in created_ids and held.get(block["_id"], 0) > block["places"]:

@@ -13,7 +13,8 @@ from lutea.http.guards import (
 # Success responses other than 200, declared on the route for the OpenAPI document.
 CREATED = {201: {"description": "Created"}}
 NO_CONTENT = {204: {"description": "No Content"}}
-PDF = {200: {"description": "The PDF document", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+PDF = {200: {"description": "The PDF document",
+             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 __all__ = [
     "CREATED", "NO_CONTENT", "PDF",

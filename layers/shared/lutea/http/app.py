@@ -48,7 +48,7 @@ class LuteaResolver(APIGatewayRestResolver):
         try:
             headers = {k.lower(): v for k, v in (self.current_event.headers or {}).items()}
             set_principal(authenticate(self.current_event.http_method, headers, access_of(route.func)))
-        except Exception as exc:  # noqa: BLE001 - handed to the registered exception handlers
+        except Exception as exc:
             handled = self._call_exception_handler(exc, route)
             if handled is not None:
                 return handled
@@ -64,10 +64,7 @@ class LuteaResolver(APIGatewayRestResolver):
         early = self._screen(event, path)
         if early is None and event.get("httpMethod") != "OPTIONS":
             early = self._throttle(event, path)
-        if early is not None:
-            result = early
-        else:
-            result = super().resolve(event, context)
+        result = early if early is not None else super().resolve(event, context)
         _decorate(result, cors_headers(origin, preflight=event.get("httpMethod") == "OPTIONS"))
         return result
 
