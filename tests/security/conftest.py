@@ -42,20 +42,32 @@ def retreat() -> dict[str, Any]:
     return insert_retreat()
 
 
+@pytest.fixture(scope="session")
+def _stripe_server() -> Iterator[FakeStripe]:
+    # One server for the session: stopping one costs half a second (the serve_forever poll).
+    with FakeStripe() as fake:
+        yield fake
+
+
 @pytest.fixture
-def stripe_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+def stripe_fake(_stripe_server: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+    """The real Stripe SDK talking to tests/support/fake_stripe.py, emptied for each test."""
     from lutea import config
     from lutea.payments import gateway
 
-    with FakeStripe() as fake:
-        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
-        monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
-        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
-        config.reset_settings()
-        gateway.reset_gateway()
-        gateway.set_gateway(None)
-        yield fake
-        gateway.reset_gateway()
+    fake = _stripe_server
+    with fake._lock:
+        for store in (fake.payment_intents, fake.charges, fake.refunds, fake.requests, fake.failures,
+                      fake._idempotent):
+            store.clear()
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
+    config.reset_settings()
+    gateway.reset_gateway()
+    gateway.set_gateway(None)
+    yield fake
+    gateway.reset_gateway()
 
 
 @pytest.fixture
