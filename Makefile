@@ -56,6 +56,14 @@ lint: venv $(TOOLS)/sam/bin/sam ## ruff, mypy on the layer, sam validate --lint,
 openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json)
 	$(PY) -m infra.openapi > openapi.json
 
+.PHONY: migrate
+migrate: venv ## Apply the analytics SQL migrations (MySQL when MYSQL_HOST is set, else the SQLite file)
+	$(PY) -m infra.migrate
+
+.PHONY: import-original
+import-original: venv ## Import a mongoexport of the original backend: make import-original EXPORT=dir (users/retreats/bookings.json)
+	$(PY) -m infra.import_original --users $(EXPORT)/users.json --retreats $(EXPORT)/retreats.json --bookings $(EXPORT)/bookings.json
+
 .PHONY: bench
 bench: venv ## Cold init, warm latency, contention, size and memory figures
 	$(PY) -m bench.run
