@@ -62,6 +62,16 @@ def real_mongo() -> bool:
     return bool(os.environ.get("MONGODB_URI", "").strip())
 
 
+def drop_bench_db() -> None:
+    """On a real server, drop the database this bench process (and its children) wrote."""
+    if not real_mongo():
+        return
+    import pymongo
+
+    with pymongo.MongoClient(os.environ["MONGODB_URI"], serverSelectionTimeoutMS=3000) as client:
+        client.drop_database(f"lutea_bench_{os.getpid()}")
+
+
 # --- the functions and the request each section sends them -------------------------------------
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-from bench.common import ROOT, machine_line, real_mongo
+from bench.common import ROOT, drop_bench_db, machine_line, real_mongo
 
 SECTIONS = ("cold", "warm", "contention", "size")
 
@@ -21,7 +21,10 @@ def _run_section(name: str) -> bool:
     from importlib import import_module
 
     module = import_module(f"bench.{name}")
-    return bool(module.run())
+    try:
+        return bool(module.run())
+    finally:
+        drop_bench_db()
 
 
 def main(argv: list[str]) -> int:
