@@ -5,11 +5,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lutea.observability import logger, metrics
+from lutea.observability import instrumented, logger, metrics
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@instrumented
 def cleanup_temporary_users(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Hourly: delete registrations never validated within 24 h (counted, never listed)."""
     from lutea.domain.accounts import cleanup_expired_registrations
@@ -20,8 +19,7 @@ def cleanup_temporary_users(event: dict[str, Any], context: LambdaContext) -> di
     return {"deleted": deleted}
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@instrumented
 def expire_pending_bookings(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 20 minutes: PENDING bookings unpaid after 16 minutes -> CANCELLED, seats released
     once, PaymentIntents cancelled at Stripe (safe if two runs overlap)."""
@@ -31,8 +29,7 @@ def expire_pending_bookings(event: dict[str, Any], context: LambdaContext) -> di
     return {"expired": expired}
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@instrumented
 def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every 6 hours: compare Stripe's payments of the last 5 days with the bookings and email
     the admin when anything is off (a 5-minute grace leaves fresh webhooks time to arrive)."""
@@ -43,8 +40,7 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
     return result
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@instrumented
 def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 15 minutes: send again the emails whose delivery failed (growing delays, bounded
     attempts; see lutea/email/README.md)."""

@@ -8,6 +8,7 @@ import base64
 import importlib.util
 import re
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class Function:
     handler: str
     environment: dict[str, Any] = field(default_factory=dict)
     _module: ModuleType | None = None
+    # A Lambda execution environment handles one event at a time, and Powertools resolvers keep
+    # per-request state on the module-level instance: concurrent local requests take turns.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def module_name(self) -> str:
@@ -203,4 +207,5 @@ class LambdaContext:
 
 
 def invoke(route: Route, event: dict[str, Any]) -> dict[str, Any]:
-    return route.function.entry_point()(event, LambdaContext(route.function.logical_id))
+    with route.function.lock:
+        return route.function.entry_point()(event, LambdaContext(route.function.logical_id))

@@ -140,6 +140,11 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default backlog (5) resets connections under a burst
+
+
 def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     from infra.local import gateway
 
@@ -153,8 +158,7 @@ def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     table = gateway.routes(template)
     for fn in {r.function.logical_id: r.function for r in table}.values():
         fn.load()  # import every function now: a broken handler fails at start, not on first call
-    server = ThreadingHTTPServer((host, port), _Handler)
-    server.daemon_threads = True
+    server = _Server((host, port), _Handler)
     server.route_table = table  # type: ignore[attr-defined]
     return server
 

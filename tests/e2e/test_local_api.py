@@ -131,6 +131,25 @@ def test_guest_books_seats_and_availability_drops(server):
     assert after["placesDisponibles"] == before["placesDisponibles"] - 2
 
 
+def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _, _ = server
+    http = Http(base)
+    _, _, retreats = http.call("GET", "/retreats/public")
+    retreat = retreats[1]
+    date = retreat["dates"][1]
+    _, _, free = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
+    body = {"retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 1,
+            "participants": [{"prenom": "Léa", "nom": "Roux", "email": "lea@e2e.test"}],
+            "billingAddress": {"address": "1 rue A", "city": "Nîmes", "postalCode": "30000", "country": "France",
+                               "phone": "0600000000"}}
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(lambda _: Http(base).call("POST", "/bookings", body)[0], range(60)))
+    assert statuses.count(201) == free["placesDisponibles"]
+    assert statuses.count(409) == 60 - free["placesDisponibles"]  # no 5xx: one event at a time per function
+
+
 def test_openapi_document_is_served_locally(server):
     base, _, _ = server
     status, _, body = Http(base).call("GET", "/openapi.json")
