@@ -223,3 +223,22 @@ def test_a_client_cannot_finalize_as_an_admin(make_client: Any) -> None:
     client = user_with_password("client")
     response = make_client().post("/auth/2fa/finalize", json={"email": client["email"], "code": "00000000"})
     assert_error(response, 401)
+
+
+def test_guessing_the_current_password_with_a_stolen_session_locks_the_account(frozen_clock: Any,
+                                                                               make_client: Any) -> None:
+    """A stolen session can't brute-force the password through the profile routes: every wrong
+    guess counts towards the same lockout as the login form."""
+    user = user_with_password()
+    session = sign_in(make_client(), user)
+    change = {"newPassword": "Nouveau2@mdp", "confirmPassword": "Nouveau2@mdp"}
+    for guess in ("Guess1!aa", "Guess1!bb"):
+        assert_error(session.put("/users/profile", json={"currentPassword": guess, **change}), 400)
+    for guess in ("Guess1!cc", "Guess1!dd"):
+        assert session.post("/users/validate-password", json={"currentPassword": guess}).json() == {"isValid": False}
+    # Locked now: even the right password is refused, here and at the login form.
+    assert session.post("/users/validate-password", json={"currentPassword": PASSWORD}).json() == {"isValid": False}
+    assert_error(make_client().post("/auth/login", json={"email": user["email"], "password": PASSWORD}), 401)
+    from tests.security.support import stored
+
+    assert stored("users", user["_id"])["password"] == user["password"]
