@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import jwt
-
 from lutea.clock import now
 from lutea.config import get_settings
 from lutea.errors import NotAuthenticated
@@ -46,12 +44,16 @@ def new_id() -> str:
 def _encode(claims: dict[str, Any], key: str, ttl: timedelta) -> str:
     issued = now()
     payload = {**claims, "iss": ISSUER, "iat": int(issued.timestamp()), "exp": int((issued + ttl).timestamp())}
+    import jwt  # imported on first use: public requests never pay for it
+
     return jwt.encode(payload, key, algorithm=_ALGORITHM)
 
 
 def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
     if not token or len(token) > 4096:
         raise NotAuthenticated()
+    import jwt  # imported on first use: public requests never pay for it
+
     try:
         claims = jwt.decode(
             token, key, algorithms=[_ALGORITHM], issuer=ISSUER,
