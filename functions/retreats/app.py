@@ -20,7 +20,7 @@ def _query(name: str) -> str | None:
 
 @app.get("/retreats/public")
 def list_public_retreats():
-    return [retreat_to_wire(doc) for doc in domain.list_public()]
+    return domain.public_catalogue()
 
 
 @app.get("/retreats/public/<id>")

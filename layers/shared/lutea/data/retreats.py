@@ -50,6 +50,15 @@ class RetreatRepository:
         }
         return list(self._col.find(query).sort("_id", 1))
 
+    def public_versions(self, now: datetime) -> list[tuple[ObjectId, Any]]:
+        """``(_id, updatedAt)`` of the retreats ``list_public`` would return, in the same order:
+        a light query that tells whether the catalogue changed."""
+        query = {
+            "isActive": {"$ne": False},
+            "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}],
+        }
+        return [(d["_id"], d.get("updatedAt")) for d in self._col.find(query, {"updatedAt": 1}).sort("_id", 1)]
+
     def search(self, *, title: str | None = None, is_active: bool | None = None,
                min_cents: int | None = None, max_cents: int | None = None) -> list[dict]:
         """``title``: case-insensitive substring of the literal text. Price bounds: the retreat

@@ -7,6 +7,7 @@ refuses to break its rule), the retreat document follows; a refusal undoes what 
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -102,9 +103,34 @@ def _load(retreats: RetreatRepository, retreat_id: ObjectId) -> dict:
 
 # --- Reading ------------------------------------------------------------------------------
 
-def list_public(*, retreats: RetreatRepository | None = None) -> list[dict]:
-    """Active retreats that are "coming soon" or have a date starting in the future."""
-    return (retreats or RetreatRepository()).list_public(now())
+class _Catalogue:
+    """The public catalogue in wire form, kept per container and rebuilt only when the set of
+    visible retreats or one of their ``updatedAt`` changes (every write of a retreat sets it).
+    Serialising 2,000 retreats on every request was most of the route's cost."""
+
+    def __init__(self) -> None:
+        self.key: tuple[tuple[ObjectId, Any], ...] | None = None
+        self.retreats: list[dict] = []
+        self.lock = threading.Lock()
+
+
+_catalogue = _Catalogue()
+
+
+def public_catalogue(*, retreats: RetreatRepository | None = None) -> list[dict]:
+    """``GET /retreats/public`` in wire form: one light query per call, the full documents read
+    and converted again only when the catalogue changed."""
+    repo = retreats or RetreatRepository()
+    key = tuple(repo.public_versions(now()))
+    with _catalogue.lock:
+        if key == _catalogue.key:
+            return _catalogue.retreats
+    docs = repo.list_public(now())
+    fresh = [retreat_to_wire(doc) for doc in docs]
+    with _catalogue.lock:
+        _catalogue.key = tuple((doc["_id"], doc.get("updatedAt")) for doc in docs)
+        _catalogue.retreats = fresh
+    return fresh
 
 
 def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
