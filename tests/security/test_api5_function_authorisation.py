@@ -180,3 +180,16 @@ def test_the_probe_lists_are_complete() -> None:
                for r in admin)
     assert {(r.method, r.path) for r in admin} == set(REQUESTS)
     assert RouteKey("GET", "/bookings/{id}/pdf") in authenticated_routes()
+
+
+def test_a_demoted_admin_loses_admin_routes_at_once(make_client: Any) -> None:
+    """The role in a token is up to 15 minutes old; the account's current role decides."""
+    from lutea.data.mongo import get_db
+
+    admin_user = make_user("admin")
+    admin = sign_in(make_client(), admin_user, mfa=True)
+    assert admin.get("/users").status == 200
+    get_db()["users"].update_one({"_id": admin_user["_id"]}, {"$set": {"role": "client"}})
+    assert_error(admin.get("/users"), 403)
+    assert_error(admin.get("/auth/admin/check"), 403)
+    assert admin.get("/users/profile").status == 200  # still signed in, as the client it now is

@@ -120,11 +120,23 @@ def authenticate(method: str, headers: dict[str, str], level: Access) -> Princip
             return None
         raise NotAuthenticated()
     principal = Principal(claims.user_id, claims.email, claims.role, claims.family_id, claims.mfa, via)  # type: ignore[arg-type]
-    if level == "admin" and not principal.is_admin:
+    if level == "admin" and not (principal.is_admin and _still_admin(principal.user_id)):
         raise NotAllowed()
     if level == "client" and principal.role != "client":
         raise NotAllowed()
     return principal
+
+
+def _still_admin(user_id: str) -> bool:
+    """The role in an access token can be 15 minutes old: admin routes check the account is
+    still an admin, so that a demotion takes effect at once."""
+    from bson import ObjectId
+
+    from lutea.data.users import UserRepository
+    from lutea.wire import is_object_id
+
+    user = UserRepository().get(ObjectId(user_id)) if is_object_id(user_id) else None
+    return user is not None and user.get("role") == "admin"
 
 
 def set_principal(principal: Principal | None) -> None:
