@@ -146,7 +146,7 @@ SECRET_DETAIL = "mongodb://admin:hunter2@db.internal:27017 failed in /var/task/l
 
 
 @pytest.mark.parametrize("module, function, method, path", [
-    ("lutea.domain.retreats", "list_public", "GET", "/retreats/public"),
+    ("lutea.domain.retreats", "public_catalogue", "GET", "/retreats/public"),
     ("lutea.domain.bookings", "user_bookings", "GET", "/bookings/my-bookings"),
     ("lutea.domain.accounts", "get_profile", "GET", "/users/profile"),
     ("lutea.domain.sessions", "sign_in", "POST", "/auth/login"),
@@ -172,17 +172,35 @@ def test_an_unexpected_error_is_a_bare_500(make_client: Any, monkeypatch: pytest
     _assert_security_headers(response)
 
 
-def test_a_database_outage_says_nothing_of_the_database(make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lutea.domain import retreats
-    from pymongo.errors import ServerSelectionTimeoutError
+class _DatabaseDown:
+    """Every collection of an unreachable MongoDB cluster."""
 
-    def down(*args: Any, **kwargs: Any) -> Any:
-        raise ServerSelectionTimeoutError("db.internal:27017: timed out, Topology Description: <...>")
+    def __getitem__(self, name: str) -> Any:
+        from pymongo.errors import ServerSelectionTimeoutError
 
-    monkeypatch.setattr(retreats, "list_public", down)
-    response = make_client().get("/retreats/public")
-    assert response.status in (500, 503)
-    assert "db.internal" not in response.body and "Topology" not in response.body
+        raise ServerSelectionTimeoutError("db.internal:27017: timed out, Topology Description: <TopologyDescription>")
+
+    __getattr__ = __getitem__
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/retreats/public", None),
+    ("POST", "/auth/login", {"email": "a@example.test", "password": "x"}),
+    ("GET", "/users/profile", None),
+    ("POST", "/bookings/available-places", {"retreatId": "0" * 24, "date": "2027-03-12T09:00:00.000Z"}),
+])
+def test_a_database_outage_says_nothing_of_the_database(make_client: Any, monkeypatch: pytest.MonkeyPatch,
+                                                        method: str, path: str, body: Any) -> None:
+    from lutea.data import mongo
+
+    client, _ = client_session(make_client)
+    monkeypatch.setattr(mongo, "_db", _DatabaseDown())
+    response = client.request(method, path, json=body)
+    assert response.status in (500, 503), response.body
+    assert set(response.json()) == {"statusCode", "message", "timestamp", "path"}
+    for fragment in ("db.internal", "Topology", "27017", "ServerSelection"):
+        assert fragment not in response.body
+    _assert_security_headers(response)
 
 
 @pytest.mark.parametrize("path, payload", [
