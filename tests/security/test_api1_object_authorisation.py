@@ -167,3 +167,21 @@ def test_the_guest_token_stops_working_once_the_booking_is_over(frozen_clock: An
     assert _pi(make_client(), "cancel-payment-intent", pi["guest1"], g1["guestToken"]).status == 200
     frozen_clock.advance(minutes=17)
     assert_error(_pi(make_client(), "get-payment-intent", pi["guest1"], g1["guestToken"]), 404)
+
+
+def test_a_hidden_retreat_is_not_served_to_the_public(make_client: Any) -> None:
+    """Hiding a retreat takes effect at once, in the list and by id (whatever is cached)."""
+    from tests.security.support import insert_retreat
+    from tests.support.accounts import admin_session
+
+    shown, hidden = insert_retreat(title="Visible"), insert_retreat(title="Cachée", isActive=False)
+    visitor = make_client()
+    assert [r["_id"] for r in visitor.get("/retreats/public").json()] == [str(shown["_id"])]
+    assert_error(visitor.get(f"/retreats/public/{hidden['_id']}"), 404)
+
+    admin, _ = admin_session(make_client)
+    assert admin.patch(f"/retreats/admin/{shown['_id']}/toggle-active").json()["isActive"] is False
+    assert visitor.get("/retreats/public").json() == []
+    assert_error(visitor.get(f"/retreats/public/{shown['_id']}"), 404)
+    assert admin.patch(f"/retreats/admin/{hidden['_id']}/toggle-active").json()["isActive"] is True
+    assert [r["_id"] for r in visitor.get("/retreats/public").json()] == [str(hidden["_id"])]
