@@ -137,7 +137,12 @@ class _Handler(BaseHTTPRequestHandler):
         payload = json.dumps(error_body(status, message, path), ensure_ascii=False).encode()
         self._send(status, [("Content-Type", "application/json")], payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the router (TRACE, CONNECT, anything): an unknown one on a known
+        # path is a 405 in API.md's error shape, not http.server's bare 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 class _Server(ThreadingHTTPServer):

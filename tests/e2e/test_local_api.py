@@ -95,8 +95,9 @@ def test_unknown_path_is_404_json_and_wrong_method_405(server):
     base, _, _ = server
     status, _, body = Http(base).call("GET", "/does/not/exist")
     assert status == 404 and body["statusCode"] == 404 and body["path"] == "/does/not/exist"
-    status, _, body = Http(base).call("DELETE", "/retreats/public")
-    assert status == 405 and body["statusCode"] == 405
+    for method in ("DELETE", "TRACE", "FOO"):
+        status, _, body = Http(base).call(method, "/retreats/public")
+        assert status == 405 and body["statusCode"] == 405
 
 
 def test_admin_signs_in_with_the_emailed_code(server):

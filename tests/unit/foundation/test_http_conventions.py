@@ -83,6 +83,12 @@ def test_malformed_json_is_400_not_500():
     assert status == 400 and body["details"]["fields"][0]["field"] == "body"
 
 
+def test_a_body_that_is_not_json_is_415():
+    status, _, body = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}),
+                           headers={"Content-Type": "text/plain"})
+    assert status == 415 and body["statusCode"] == 415
+
+
 def test_non_utf8_base64_body_is_400():
     status, _, body = call("POST", "/things", b"\xff\xfe\x00", b64=True)
     assert status == 400 and body["message"] == "Données invalides"

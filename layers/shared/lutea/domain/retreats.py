@@ -389,5 +389,5 @@ def delete_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None =
 
 __all__ = [
     "create_retreat", "date_block_to_wire", "delete_retreat", "find_date_block", "get_public", "get_retreat",
-    "list_all", "list_public", "reserved_places", "retreat_to_wire", "search", "toggle_active", "update_retreat",
+    "list_all", "public_catalogue", "reserved_places", "retreat_to_wire", "search", "toggle_active", "update_retreat",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -142,6 +142,11 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
     def _validation(exc: RequestValidationError) -> Response:
         messages, fields = error_entries(list(exc.errors()))
         return error_response(400, messages, app.current_event.path, fields=fields)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(_: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)",
+                              app.current_event.path)
 
     @app.exception_handler(LuteaError)
     def _domain(exc: LuteaError) -> Response:
