@@ -83,10 +83,17 @@ def test_malformed_json_is_400_not_500():
     assert status == 400 and body["details"]["fields"][0]["field"] == "body"
 
 
-def test_a_body_that_is_not_json_is_415():
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_415(content_type):
     status, _, body = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}),
-                           headers={"Content-Type": "text/plain"})
+                           headers={"Content-Type": content_type})
     assert status == 415 and body["statusCode"] == 415
+
+
+def test_json_with_charset_is_accepted():
+    status, _, _ = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}),
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+    assert status == 201
 
 
 def test_non_utf8_base64_body_is_400():

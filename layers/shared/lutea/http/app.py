@@ -91,6 +91,11 @@ class LuteaResolver(APIGatewayRestResolver):
         body = event.get("body")
         if body is None:
             return None
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        media_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
+        if body and not (media_type == "application/json" or media_type.endswith("+json")):
+            # The API speaks JSON only: refuse other media types before any parser sees them.
+            return _as_proxy(error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)", path))
         try:
             raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
             if len(raw) > get_settings().max_body_bytes:
