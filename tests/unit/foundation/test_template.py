@@ -77,3 +77,12 @@ def test_the_layer_ships_the_analytics_migrations():
     [directory] = sql.MIGRATION_DIRS
     assert directory.resolve().is_relative_to(layer)
     assert sorted(p.name for p in directory.glob("001_*.sql")) == ["001_analytics.mysql.sql", "001_analytics.sqlite.sql"]
+
+
+def test_api_gateway_own_errors_carry_security_and_cors_headers():
+    api = gateway.load_template()["Resources"]["LuteaApi"]["Properties"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = api["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
+        assert headers["X-Content-Type-Options"] == "'nosniff'"
+        assert "Access-Control-Allow-Origin" in headers
+    assert api["BinaryMediaTypes"] == ["*~1*"]
