@@ -57,6 +57,17 @@ def _claim_email_slot(col: Any, doc_id: ObjectId, *, at: datetime, window: timed
     return counted.modified_count == 1
 
 
+
+def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
+    """Insert with timestamps and the normalised email; None when the unique email index refuses."""
+    stamp = now()
+    doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
+    try:
+        collection.insert_one(doc)
+    except DuplicateKeyError:
+        return None
+    return doc
+
 class UserRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[USERS]
@@ -85,13 +96,7 @@ class UserRepository:
     # --- writes --------------------------------------------------------------------------
     def create(self, doc: dict[str, Any]) -> dict | None:
         """Insert a user; None when the email is already taken."""
-        stamp = now()
-        doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
-        try:
-            self._col.insert_one(doc)
-        except DuplicateKeyError:
-            return None
-        return doc
+        return _insert_unique_email(self._col, doc)
 
     def upsert_by_email(self, email: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> dict:
         stamp = now()
@@ -196,13 +201,7 @@ class TemporaryUserRepository:
 
     def create(self, doc: dict[str, Any]) -> dict | None:
         """Insert; None when a registration for this email is already pending."""
-        stamp = now()
-        doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
-        try:
-            self._col.insert_one(doc)
-        except DuplicateKeyError:
-            return None
-        return doc
+        return _insert_unique_email(self._col, doc)
 
     def find_by_email(self, email: str) -> dict | None:
         normalized = normalize_email(email)
