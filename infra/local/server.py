@@ -28,6 +28,7 @@ LOCAL_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "lutea-local",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "LuteaLocal",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines are for CloudWatch; locally they drown the log
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "RATE_LIMIT_PER_MINUTE": "100",
 }

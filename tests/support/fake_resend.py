@@ -1,5 +1,5 @@
 """Small local HTTP fakes for the providers the email module calls, served on 127.0.0.1 from a
-thread, for the real clients to talk to.
+thread (tests/support/fake_http.py), for the real clients to talk to.
 
 ``FakeResend`` accepts ``POST /emails`` as Resend does: it checks ``Authorization: Bearer <key>``,
 records the JSON body (and the Idempotency-Key) and answers ``{"id": ...}``; ``fail_with(status)``
@@ -19,56 +19,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.support.fake_http import LocalServer, send_json
+
 _ids = itertools.count(1)
-
-
-class _LocalServer:
-    """A ThreadingHTTPServer on an ephemeral port, as a context manager."""
-
-    def __init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> _LocalServer:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> _LocalServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _reply(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-    body = json.dumps(payload).encode()
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
 
 
 @dataclass
@@ -78,7 +35,7 @@ class ResendRequest:
 
 
 @dataclass
-class FakeResend(_LocalServer):
+class FakeResend(LocalServer):
     api_key: str = "re_test_key"
     requests: list[ResendRequest] = field(default_factory=list)
     failure_status: int | None = None
@@ -110,33 +67,33 @@ class FakeResend(_LocalServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if self.path.rstrip("/") != "/emails":
-                    _reply(self, 404, {"statusCode": 404, "name": "not_found", "message": "Not found"})
+                    send_json(self, 404, {"statusCode": 404, "name": "not_found", "message": "Not found"})
                     return
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                     with fake._lock:
                         fake.rejected_auth += 1
-                    _reply(self, 401, {"statusCode": 401, "name": "missing_api_key", "message": "Bad key"})
+                    send_json(self, 401, {"statusCode": 401, "name": "missing_api_key", "message": "Bad key"})
                     return
                 try:
                     body = json.loads(raw)
                 except ValueError:
-                    _reply(self, 422, {"statusCode": 422, "name": "validation_error", "message": "Invalid JSON"})
+                    send_json(self, 422, {"statusCode": 422, "name": "validation_error", "message": "Invalid JSON"})
                     return
                 status = fake.failure_status
                 if status is None and fake.fail_if is not None and fake.fail_if(body):
                     status = 500
                 if status is not None:
-                    _reply(self, status, {"statusCode": status, "name": "application_error", "message": "Failure"})
+                    send_json(self, status, {"statusCode": status, "name": "application_error", "message": "Failure"})
                     return
                 with fake._lock:
                     fake.requests.append(ResendRequest(body, {k.lower(): v for k, v in self.headers.items()}))
-                _reply(self, 200, {"id": f"{uuid.uuid4()}-{next(_ids)}"})
+                send_json(self, 200, {"id": f"{uuid.uuid4()}-{next(_ids)}"})
 
         return Handler
 
 
 @dataclass
-class FakeRecaptcha(_LocalServer):
+class FakeRecaptcha(LocalServer):
     """Google's siteverify: ``accepted`` tokens succeed (with ``score``), any other fails."""
 
     secret: str = "recaptcha-test-secret"
@@ -164,6 +121,6 @@ class FakeRecaptcha(_LocalServer):
                     payload["score"] = fake.score
                 if not ok:
                     payload["error-codes"] = ["invalid-input-response"]
-                _reply(self, 200, payload)
+                send_json(self, 200, payload)
 
         return Handler

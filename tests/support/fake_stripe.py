@@ -1,8 +1,9 @@
-"""A small fake of Stripe's v1 HTTP API on 127.0.0.1, served from a thread, for the real
-``stripe`` SDK to talk to (``STRIPE_API_BASE``). It keeps PaymentIntents, charges and refunds
-in memory, records every request (with its Idempotency-Key), honours idempotency keys as
-Stripe does (same key + same parameters -> the first response replayed; same key + other
-parameters -> 400), and signs webhook payloads exactly as Stripe does.
+"""A small fake of Stripe's v1 HTTP API on 127.0.0.1, served from a thread (the LocalServer of
+tests/support/fake_http.py), for the real ``stripe`` SDK to talk to (``STRIPE_API_BASE``). It
+keeps PaymentIntents, charges and refunds in memory, records every request (with its
+Idempotency-Key), honours idempotency keys as Stripe does (same key + same parameters -> the
+first response replayed; same key + other parameters -> 400), and signs webhook payloads
+exactly as Stripe does.
 
     with FakeStripe() as fake:
         monkeypatch.setenv("STRIPE_API_BASE", fake.url)
@@ -21,9 +22,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.fake_http import LocalServer, send_json
 
 _ids = itertools.count(1)
 
@@ -92,7 +95,7 @@ class RecordedRequest:
 
 
 @dataclass
-class FakeStripe:
+class FakeStripe(LocalServer):
     api_key: str = "sk_test_fake"
     webhook_secret: str = "whsec_fake_secret"
     page_size: int | None = None  # cap list pages (to exercise pagination)
@@ -103,10 +106,11 @@ class FakeStripe:
     failures: list[int] = field(default_factory=list)  # statuses to answer to the next requests
     _idempotent: dict[str, tuple[str, dict[str, Any], int, dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeStripe:
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,38 +124,11 @@ class FakeStripe:
                 pairs = parse_qsl(raw if self.command == "POST" else split.query, keep_blank_values=True)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, body, extra = fake._dispatch(self.command, split.path, _nest(pairs), headers)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Request-Id", new_id("req"))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, status, body, {"Request-Id": new_id("req"), **extra})
 
             do_GET = do_POST = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeStripe:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "FakeStripe not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return Handler
 
     # --- what tests do ---------------------------------------------------------------------
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
