@@ -12,7 +12,7 @@ import pytest
 
 from tests.security.support import insert_retreat, leaks_in, stack_markers_in
 from tests.support.client import ApiClient, ApiResponse
-from tests.support.fake_stripe import FakeStripe
+from tests.support.fake_stripe import FakeStripe, use_fake_stripe
 
 
 @pytest.fixture(autouse=True)
@@ -52,22 +52,9 @@ def _stripe_server() -> Iterator[FakeStripe]:
 @pytest.fixture
 def stripe_fake(_stripe_server: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
     """The real Stripe SDK talking to tests/support/fake_stripe.py, emptied for each test."""
-    from lutea import config
-    from lutea.payments import gateway
-
-    fake = _stripe_server
-    with fake._lock:
-        for store in (fake.payment_intents, fake.charges, fake.refunds, fake.requests, fake.failures,
-                      fake._idempotent):
-            store.clear()
-    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
-    monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
-    config.reset_settings()
-    gateway.reset_gateway()
-    gateway.set_gateway(None)
-    yield fake
-    gateway.reset_gateway()
+    _stripe_server.reset()
+    with use_fake_stripe(monkeypatch, _stripe_server) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ Idempotency-Key), honours idempotency keys as Stripe does (same key + same param
 first response replayed; same key + other parameters -> 400), and signs webhook payloads
 exactly as Stripe does.
 
-    with FakeStripe() as fake:
-        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    with use_fake_stripe(monkeypatch) as fake:   # a FakeStripe, and the app pointed at it
         ...
         fake.succeed(pi_id)                       # the customer paid
         body, header = fake.webhook("payment_intent.succeeded", fake.payment_intents[pi_id])
@@ -21,6 +20,8 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -109,6 +110,13 @@ class FakeStripe(LocalServer):
 
     def __post_init__(self) -> None:
         super().__init__()
+
+    def reset(self) -> None:
+        """Forget every object, request, queued failure and idempotency key (between tests)."""
+        with self._lock:
+            for store in (self.payment_intents, self.charges, self.refunds, self.requests, self.failures,
+                          self._idempotent):
+                store.clear()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -299,6 +307,30 @@ class FakeStripe(LocalServer):
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         return 200, refund
+
+
+@contextmanager
+def use_fake_stripe(monkeypatch: Any, fake: FakeStripe | None = None) -> Iterator[FakeStripe]:
+    """The application's Stripe gateway pointed at ``fake`` for the block: the real SDK with the
+    fake's base URL, secret key and webhook secret (``monkeypatch`` env), settings reloaded, the
+    cached gateway dropped on the way in and out. Without ``fake``, a new FakeStripe runs for the
+    block only (give a running one to keep a server across tests)."""
+    from lutea import config
+    from lutea.payments import gateway
+
+    with ExitStack() as stack:
+        if fake is None:
+            fake = stack.enter_context(FakeStripe())
+        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+        monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
+        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
+        config.reset_settings()
+        gateway.reset_gateway()
+        gateway.set_gateway(None)
+        try:
+            yield fake
+        finally:
+            gateway.reset_gateway()
 
 
 def _error(kind: str, code: str | None, message: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from tests.support.fake_stripe import FakeStripe
+from tests.support.fake_stripe import FakeStripe, use_fake_stripe
 
 START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 
@@ -64,14 +64,5 @@ def make_retreat() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def stripe_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    from lutea import config
-    from lutea.payments import gateway
-
-    with FakeStripe() as fake:
-        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
-        monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
-        config.reset_settings()
-        gateway.reset_gateway()
-        gateway.set_gateway(None)
+    with use_fake_stripe(monkeypatch) as fake:
         yield fake
-        gateway.reset_gateway()

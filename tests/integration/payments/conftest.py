@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from tests.support.fake_stripe import FakeStripe
+from tests.support.fake_stripe import FakeStripe, use_fake_stripe
 
 START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
 PRICE_CENTS = 12_000
@@ -97,18 +97,8 @@ class Payments:
 
 @pytest.fixture
 def stripe_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    from lutea import config
-    from lutea.payments import gateway
-
-    with FakeStripe() as fake:
-        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
-        monkeypatch.setenv("STRIPE_SECRET_KEY", fake.api_key)
-        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", fake.webhook_secret)
-        config.reset_settings()
-        gateway.reset_gateway()
-        gateway.set_gateway(None)
+    with use_fake_stripe(monkeypatch) as fake:
         yield fake
-        gateway.reset_gateway()
 
 
 @pytest.fixture
