@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.security.support import insert_retreat, leaks_in, stack_markers_in
+from tests.security.support import leaks_in, stack_markers_in
+from tests.support.catalogue import insert_retreat
 from tests.support.client import ApiClient, ApiResponse
 from tests.support.fake_stripe import FakeStripe, use_fake_stripe
 

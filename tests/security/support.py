@@ -3,14 +3,13 @@ bodies as the frontend sends them, and the checks every probe shares."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
+from tests.support.catalogue import booking_body
+
 PASSWORD = "Password1!"
-START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
-PRICE_CENTS = 12_000
 FOREIGN_ORIGIN = "https://evil.example"
 
 # Keys that must never appear in a response body, at any depth (compared lower-cased).
@@ -84,40 +83,6 @@ def user_with_password(role: str = "client", password: str = PASSWORD, **fields:
     from tests.support.accounts import make_user
 
     return make_user(role, password=hash_password(password), **fields)
-
-
-def insert_retreat(*, places: int = 10, prix_cents: int = PRICE_CENTS, title: str = "Retraite Équinoxe",
-                   **fields: Any) -> dict[str, Any]:
-    """A retreat with one date block and its seat counter, as the retreats module stores it."""
-    from lutea.clock import now
-    from lutea.data.mongo import get_db
-    from lutea.data.seats import SeatRepository
-
-    block = {"_id": ObjectId(), "start": START, "end": START + timedelta(days=2), "heureArrivee": "10h00",
-             "heureDepart": "17h00", "prixCents": prix_cents, "places": places,
-             "adresseRdv": "12 chemin des Oliviers, Lodève"}
-    stamp = now()
-    doc = {"_id": ObjectId(), "titreCard": title, "imageCard": "/img/a.jpg", "altImageCard": "a",
-           "imageModal": ["/img/b.jpg"], "altImageModal": ["b"], "texteModal": "Texte", "dates": [block],
-           "aVenir": False, "isActive": True, "createdAt": stamp, "updatedAt": stamp, **fields}
-    get_db()["retreats"].insert_one(doc)
-    SeatRepository().ensure(retreat_id=doc["_id"], date_id=block["_id"], places=places)
-    return doc
-
-
-def booking_body(retreat: dict[str, Any], nb: int = 2, **overrides: Any) -> dict[str, Any]:
-    block = retreat["dates"][0]
-    body = {
-        "retreatId": str(retreat["_id"]),
-        "dateStart": block["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "dateEnd": block["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "nbPlaces": nb,
-        "participants": [{"prenom": f"Zoé{i}", "nom": "Lefèvre", "email": f"zoe{i}@example.test"} for i in range(nb)],
-        "billingAddress": {"address": "3 rue Émile Zola", "city": "Nîmes", "postalCode": "30000",
-                           "country": "France", "phone": "0611223344"},
-    }
-    body.update(overrides)
-    return body
 
 
 def retreat_body(**fields: Any) -> dict[str, Any]:

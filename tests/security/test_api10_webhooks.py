@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.security.support import PRICE_CENTS, assert_error, book, seats_held, stored
+from tests.security.support import assert_error, book, seats_held, stored
+from tests.support.catalogue import PRICE_CENTS
 from tests.support.fake_stripe import event_payload, sign_payload
 from tests.support.outbox import read_outbox
 

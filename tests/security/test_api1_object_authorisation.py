@@ -171,8 +171,8 @@ def test_the_guest_token_stops_working_once_the_booking_is_over(frozen_clock: An
 
 def test_a_hidden_retreat_is_not_served_to_the_public(make_client: Any) -> None:
     """Hiding a retreat takes effect at once, in the list and by id (whatever is cached)."""
-    from tests.security.support import insert_retreat
     from tests.support.accounts import admin_session
+    from tests.support.catalogue import insert_retreat
 
     shown, hidden = insert_retreat(title="Visible"), insert_retreat(title="Cachée", isActive=False)
     visitor = make_client()

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from tests.security.support import PRICE_CENTS, assert_error, book, booking_body, leaks_in, stored, user_with_password
+from tests.security.support import assert_error, book, leaks_in, stored, user_with_password
 from tests.support.accounts import admin_session, client_session, make_user, sign_in
+from tests.support.catalogue import PRICE_CENTS, booking_body
 
 
 @pytest.mark.parametrize("field, value", [

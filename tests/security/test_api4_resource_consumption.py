@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.security.support import assert_error, booking_body, retreat_body, user_with_password
+from tests.security.support import assert_error, retreat_body, user_with_password
 from tests.support.accounts import admin_session, client_session
+from tests.support.catalogue import booking_body
 
 
 def _assert_429(response: Any) -> None:

@@ -22,8 +22,9 @@ from tests.security.routes import (
     guard_levels,
     template_routes,
 )
-from tests.security.support import assert_error, book, booking_body, insert_retreat, retreat_body
+from tests.security.support import assert_error, book, retreat_body
 from tests.support.accounts import make_user, sign_in
+from tests.support.catalogue import booking_body, insert_retreat
 
 
 class World:

@@ -7,17 +7,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from tests.security.support import (
-    PASSWORD,
-    assert_error,
-    book,
-    booking_body,
-    insert_retreat,
-    seats_held,
-    stored,
-    user_with_password,
-    without_timestamp,
-)
+from tests.security.support import PASSWORD, assert_error, book, seats_held, stored, user_with_password, without_timestamp
+from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.outbox import read_outbox
 
 

@@ -10,16 +10,9 @@ import pytest
 from bson import ObjectId
 
 from infra.local import gateway
-from tests.security.support import (
-    FOREIGN_ORIGIN,
-    assert_error,
-    book,
-    booking_body,
-    insert_retreat,
-    stack_markers_in,
-    stored,
-)
+from tests.security.support import FOREIGN_ORIGIN, assert_error, book, stack_markers_in, stored
 from tests.support.accounts import admin_session, client_session, sign_in
+from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.client import route_table
 
 ALLOWED_ORIGIN = "http://localhost:3000"

@@ -12,8 +12,9 @@ import pytest
 from bson import ObjectId
 
 from tests.security.routes import template_routes
-from tests.security.support import PASSWORD, assert_error, book, booking_body, insert_retreat, user_with_password
+from tests.security.support import PASSWORD, assert_error, book, user_with_password
 from tests.support.accounts import admin_session, client_session, sign_in
+from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.outbox import read_outbox
 
 OPERATORS = [{"$ne": None}, {"$gt": ""}, {"$regex": ".*"}, {"$exists": True}, ["a@example.test"]]

@@ -5,8 +5,8 @@ from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 
-from tests.integration.bookings.conftest import booking_body
 from tests.support.accounts import admin_session, client_session
+from tests.support.catalogue import booking_body
 from tests.support.outbox import mails_to, read_outbox
 
 

@@ -18,7 +18,7 @@ from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 
 from infra.local import gateway
-from tests.integration.bookings.conftest import booking_body
+from tests.support.catalogue import booking_body
 
 ROOT = Path(__file__).resolve().parents[3]
 REQUESTS = 60

@@ -7,8 +7,8 @@ from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 
-from tests.integration.bookings.conftest import START, booking_body
 from tests.support.accounts import client_session, make_user, sign_in
+from tests.support.catalogue import START, booking_body
 
 BOOKING_KEYS = [
     "_id", "userId", "isGuest", "isStripeBooking", "retreatId", "retreatName", "retreatAddress",

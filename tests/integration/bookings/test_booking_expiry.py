@@ -13,8 +13,8 @@ from lutea.data.seats import SeatRepository
 from lutea.domain import bookings as domain
 
 from infra.local import gateway
-from tests.integration.bookings.conftest import booking_body
 from tests.support.accounts import admin_session
+from tests.support.catalogue import booking_body
 
 ROOT_DIR = Path(__file__).resolve().parents[3]
 EXPIRED = "Réservation expirée : paiement non finalisé dans les 16 minutes"

@@ -7,8 +7,8 @@ from urllib.parse import quote
 from bson import ObjectId
 from pypdf import PdfReader
 
-from tests.integration.bookings.conftest import booking_body
 from tests.support.accounts import client_session
+from tests.support.catalogue import booking_body
 
 
 def test_pdf_of_own_booking_with_accented_names(make_client, make_retreat):

@@ -4,48 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bson import ObjectId
 
+from tests.support import catalogue
+from tests.support.catalogue import PRICE_CENTS, booking_body
 from tests.support.fake_stripe import FakeStripe, use_fake_stripe
 
-START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
-PRICE_CENTS = 12_000
 ROOT_DIR = Path(__file__).resolve().parents[3]
 
 
 def insert_retreat(*, places: int = 10, prix_cents: int = PRICE_CENTS) -> dict[str, Any]:
-    from lutea.clock import now
-    from lutea.data.mongo import get_db
-    from lutea.data.seats import SeatRepository
-
-    block = {"_id": ObjectId(), "start": START, "end": START + timedelta(days=2), "heureArrivee": "10h00",
-             "heureDepart": "17h00", "prixCents": prix_cents, "places": places,
-             "adresseRdv": "12 chemin des Oliviers, Lodève"}
-    stamp = now()
-    doc = {"_id": ObjectId(), "titreCard": "Retraite Équinoxe", "imageCard": "/img/a.jpg", "altImageCard": "a",
-           "imageModal": [], "altImageModal": [], "texteModal": "Texte", "dates": [block], "aVenir": False,
-           "isActive": True, "createdAt": stamp, "updatedAt": stamp}
-    get_db()["retreats"].insert_one(doc)
-    SeatRepository().ensure(retreat_id=doc["_id"], date_id=block["_id"], places=places)
-    return doc
-
-
-def booking_body(retreat: dict[str, Any], nb: int = 2) -> dict[str, Any]:
-    block = retreat["dates"][0]
-    return {
-        "retreatId": str(retreat["_id"]),
-        "dateStart": block["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "dateEnd": block["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "nbPlaces": nb,
-        "participants": [{"prenom": f"Zoé{i}", "nom": "Lefèvre", "email": f"zoe{i}@example.test"} for i in range(nb)],
-        "billingAddress": {"address": "3 rue Émile Zola", "city": "Nîmes", "postalCode": "30000",
-                           "country": "France", "phone": "0611223344"},
-    }
+    """The payments tests' retreat: one date block, no modal images."""
+    return catalogue.insert_retreat(places=places, prix_cents=prix_cents, imageModal=[], altImageModal=[])
 
 
 @dataclass

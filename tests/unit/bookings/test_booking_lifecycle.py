@@ -14,7 +14,7 @@ from lutea.domain import bookings as domain
 from lutea.errors import Conflict, NotFound
 from lutea.schemas.bookings import BookingIn
 
-from tests.integration.bookings.conftest import booking_body, insert_retreat
+from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.outbox import read_outbox
 
 
