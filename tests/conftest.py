@@ -91,3 +91,12 @@ def make_client():
     from tests.support.client import ApiClient
 
     return ApiClient
+
+
+@pytest.fixture
+def tiny_switch_interval() -> Iterator[None]:
+    """Threads switch every microsecond for the test (tests/support/concurrency.py)."""
+    from tests.support.concurrency import tiny_switch_interval as switching
+
+    with switching():
+        yield

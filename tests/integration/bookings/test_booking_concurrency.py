@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import threading
 from pathlib import Path
 
@@ -19,19 +18,11 @@ from lutea.data.seats import SeatRepository
 
 from infra.local import gateway
 from tests.support.catalogue import booking_body
+from tests.support.concurrency import crashes, run_together
 
 ROOT = Path(__file__).resolve().parents[3]
 REQUESTS = 60
 ROUNDS = 15
-
-
-@pytest.fixture
-def tiny_switch_interval():
-    # Without a tiny interval, a read-then-insert reservation oversells only rarely.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def _container(n: int):
@@ -50,23 +41,10 @@ def _post_event(body: dict) -> dict:
 
 
 def _fire(handlers, bodies):
-    barrier = threading.Barrier(len(handlers))
-    results: list[dict | BaseException] = [None] * len(handlers)  # type: ignore[list-item]
-
-    def run(i: int) -> None:
-        event = _post_event(bodies[i])
-        barrier.wait()
-        try:
-            results[i] = handlers[i](event, gateway.LambdaContext("BookingsFunction"))
-        except BaseException as exc:  # a crash must fail the test, not vanish with its thread
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(handlers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+    """Every handler called at once, each with its own body: each response, or what it raised."""
+    events = [_post_event(body) for body in bodies]
+    return run_together([lambda h=h, e=e: h(e, gateway.LambdaContext("BookingsFunction"))
+                         for h, e in zip(handlers, events, strict=True)])
 
 
 @pytest.mark.usefixtures("tiny_switch_interval")
@@ -90,8 +68,8 @@ def test_last_seats_are_sold_exactly_once(make_retreat, monkeypatch):
 
         results = _fire(handlers, [booking_body(retreat, nb=1) for _ in range(REQUESTS)])
 
-        crashes = [r for r in results if isinstance(r, BaseException)]
-        assert not crashes, crashes[:3]
+        crashed = crashes(results)
+        assert not crashed, crashed[:3]
         statuses = [r["statusCode"] for r in results]
         assert set(statuses) <= {201, 409}, statuses
         created = [json.loads(r["body"]) for r in results if r["statusCode"] == 201]

@@ -2,8 +2,6 @@
 expiry when a date looks full."""
 from __future__ import annotations
 
-import sys
-import threading
 from pathlib import Path
 
 from bson import ObjectId
@@ -15,6 +13,7 @@ from lutea.domain import bookings as domain
 from infra.local import gateway
 from tests.support.accounts import admin_session
 from tests.support.catalogue import booking_body
+from tests.support.concurrency import crashes, run_together, tiny_switch_interval
 
 ROOT_DIR = Path(__file__).resolve().parents[3]
 EXPIRED = "Réservation expirée : paiement non finalisé dans les 16 minutes"
@@ -100,24 +99,11 @@ def test_concurrent_sweeps_release_each_booking_once(api, make_client, make_retr
     assert _held(retreat) == 19
     frozen_clock.advance(minutes=16)
 
-    counts: list[int] = []
-    barrier = threading.Barrier(6)
+    with tiny_switch_interval():
+        results = run_together([domain.expire_pending_bookings] * 6)
+    counts = [r for r in results if isinstance(r, int)]
 
-    def sweep() -> None:
-        barrier.wait()
-        counts.append(domain.expire_pending_bookings())
-
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=sweep) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(previous)
-
+    assert not crashes(results), crashes(results)[:3]
     assert sum(counts) == 8 and len(counts) == 6
     assert _held(retreat) == 3  # a double release would eat into the confirmed booking's seats
     assert get_db()["bookings"].count_documents({"statut": "CANCELLED", "annulationRaison": EXPIRED}) == 8

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
-import threading
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -14,28 +12,13 @@ from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 from lutea.errors import InvalidInput, NotAuthenticated
 
-
-@pytest.fixture
-def tiny_switch_interval():
-    # Without a tiny interval, an unsafe store oversells only rarely and a test passes by luck.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
+from tests.support.concurrency import crashes, run_together
 
 
 def _hammer(target, threads=50):
-    barrier = threading.Barrier(threads)
-
-    def run():
-        barrier.wait()
-        target()
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    """``target`` run by ``threads`` threads at once; none may crash."""
+    crashed = crashes(run_together([target] * threads))
+    assert not crashed, crashed[:3]
 
 
 @pytest.mark.usefixtures("tiny_switch_interval")
