@@ -5,9 +5,7 @@ thread (tests/support/fake_http.py), for the real clients to talk to.
 records the JSON body (and the Idempotency-Key) and answers ``{"id": ...}``; ``fail_with(status)``
 makes the following requests fail. ``FakeRecaptcha`` answers ``siteverify`` form POSTs.
 
-    with FakeResend(api_key="re_test") as fake:
-        monkeypatch.setenv("RESEND_API_KEY", "re_test")
-        monkeypatch.setenv("RESEND_API_BASE", fake.url)
+    with use_fake_resend(monkeypatch) as fake:   # a FakeResend, and the app pointed at it
         ...
         assert fake.sent[0]["to"] == ["someone@example.test"]
 """
@@ -17,7 +15,8 @@ import itertools
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -90,6 +89,19 @@ class FakeResend(LocalServer):
                 send_json(self, 200, {"id": f"{uuid.uuid4()}-{next(_ids)}"})
 
         return Handler
+
+
+@contextmanager
+def use_fake_resend(monkeypatch: Any, *, api_key: str = "re_test_key") -> Iterator[FakeResend]:
+    """A FakeResend running for the block, and the application's Resend backend pointed at it
+    (``RESEND_API_KEY``/``RESEND_API_BASE`` through ``monkeypatch``, settings reloaded)."""
+    from lutea import config
+
+    with FakeResend(api_key=api_key) as fake:
+        monkeypatch.setenv("RESEND_API_KEY", api_key)
+        monkeypatch.setenv("RESEND_API_BASE", fake.url)
+        config.reset_settings()
+        yield fake
 
 
 @dataclass

@@ -5,7 +5,7 @@ import pytest
 from lutea import config
 from lutea.data.mongo import get_db
 
-from tests.support.fake_resend import FakeRecaptcha, FakeResend
+from tests.support.fake_resend import FakeRecaptcha, use_fake_resend
 from tests.support.outbox import read_outbox
 
 FORM = {
@@ -128,10 +128,7 @@ def test_recaptcha_unreachable_fails_closed(api, outbox_dir, monkeypatch, recapt
 
 @pytest.fixture
 def resend_fake(monkeypatch):
-    with FakeResend(api_key="re_test_key") as fake:
-        monkeypatch.setenv("RESEND_API_KEY", "re_test_key")
-        monkeypatch.setenv("RESEND_API_BASE", fake.url)
-        config.reset_settings()
+    with use_fake_resend(monkeypatch) as fake:
         yield fake
 
 

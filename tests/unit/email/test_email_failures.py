@@ -4,12 +4,11 @@ from __future__ import annotations
 import base64
 
 import pytest
-from lutea import config
 from lutea.data.mongo import get_db
 from lutea.email import failures, messages
 from lutea.email.failures import EmailFailureRepository, retry_failed_emails
 
-from tests.support.fake_resend import FakeResend
+from tests.support.fake_resend import use_fake_resend
 
 BOOKING = {
     "_id": "65f000000000000000000001", "retreatName": "Retraite d'hiver", "nbPlaces": 2, "prixTotalCents": 24050,
@@ -19,10 +18,7 @@ BOOKING = {
 
 @pytest.fixture
 def resend_fake(monkeypatch):
-    with FakeResend(api_key="re_test_key") as fake:
-        monkeypatch.setenv("RESEND_API_KEY", "re_test_key")
-        monkeypatch.setenv("RESEND_API_BASE", fake.url)
-        config.reset_settings()
+    with use_fake_resend(monkeypatch) as fake:
         yield fake
 
 

@@ -8,16 +8,13 @@ from lutea import config
 from lutea.email import service
 from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage
 
-from tests.support.fake_resend import FakeResend
+from tests.support.fake_resend import use_fake_resend
 
 
 @pytest.fixture
 def resend_fake(monkeypatch):
-    with FakeResend(api_key="re_test_key") as fake:
-        monkeypatch.setenv("RESEND_API_KEY", "re_test_key")
-        monkeypatch.setenv("RESEND_API_BASE", fake.url)
-        monkeypatch.setenv("EMAIL_FROM", "Lutea <noreply@lutea.test>")
-        config.reset_settings()
+    monkeypatch.setenv("EMAIL_FROM", "Lutea <noreply@lutea.test>")
+    with use_fake_resend(monkeypatch) as fake:
         yield fake
 
 
