@@ -16,7 +16,7 @@ from tests.integration.retreats.support import (
     retreat_body,
     stored,
 )
-from tests.support.accounts import admin_session, client_session
+from tests.support.accounts import client_session
 
 SOME_ID = "64b000000000000000000001"
 ADMIN_ROUTES = [
@@ -29,12 +29,6 @@ ADMIN_ROUTES = [
     ("PATCH", f"/retreats/admin/{SOME_ID}/toggle-active", None),
     ("GET", f"/retreats/admin/{SOME_ID}/reserved-places", None),
 ]
-
-
-@pytest.fixture
-def admin(make_client, frozen_clock):
-    client, _ = admin_session(make_client)
-    return client
 
 
 def bad_request_messages(response) -> list[str]:

@@ -3,18 +3,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from bson import ObjectId
 from lutea.data.mongo import get_db
 
 from tests.integration.retreats.support import DATE_KEYS, RETREAT_KEYS, create, date_body
-from tests.support.accounts import admin_session
-
-
-@pytest.fixture
-def admin(make_client, frozen_clock):
-    client, _ = admin_session(make_client)
-    return client
 
 
 def test_public_list_keeps_active_retreats_coming_soon_or_with_a_future_date(api, admin, frozen_clock):

@@ -4,13 +4,6 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.retreats.support import create, date_body
-from tests.support.accounts import admin_session
-
-
-@pytest.fixture
-def admin(make_client, frozen_clock):
-    client, _ = admin_session(make_client)
-    return client
 
 
 def titles(response) -> list[str]:
