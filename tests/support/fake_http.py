@@ -3,7 +3,9 @@ ephemeral port), started and stopped from the test, and a JSON reply.
 
     class FakeThing(LocalServer):
         def _handler(self) -> type[BaseHTTPRequestHandler]:
-            ...                              # the provider's routes, closing over self
+            class Handler(QuietHandler):     # the provider's routes, closing over self
+                ...
+            return Handler
 
     with FakeThing() as fake:
         monkeypatch.setenv("THING_API_BASE", fake.url)
@@ -14,6 +16,16 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and reads the request body whole."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def read_body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
 
 class LocalServer:

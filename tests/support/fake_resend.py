@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.support.fake_http import LocalServer, send_json
+from tests.support.fake_http import LocalServer, QuietHandler, send_json
 
 _ids = itertools.count(1)
 
@@ -58,13 +58,9 @@ class FakeResend(LocalServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
+                raw = self.read_body()
                 if self.path.rstrip("/") != "/emails":
                     send_json(self, 404, {"statusCode": 404, "name": "not_found", "message": "Not found"})
                     return
@@ -119,13 +115,9 @@ class FakeRecaptcha(LocalServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                form = {k: v[-1] for k, v in parse_qs(self.read_body().decode()).items()}
                 fake.requests.append(form)
                 ok = form.get("secret") == fake.secret and form.get("response") in fake.accepted
                 payload: dict[str, Any] = {"success": ok}

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.fake_http import LocalServer, send_json
+from tests.support.fake_http import LocalServer, QuietHandler, send_json
 
 _ids = itertools.count(1)
 
@@ -121,13 +121,9 @@ class FakeStripe(LocalServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                raw = self.read_body().decode()
                 split = urlsplit(self.path)
                 pairs = parse_qsl(raw if self.command == "POST" else split.query, keep_blank_values=True)
                 headers = {k.lower(): v for k, v in self.headers.items()}
