@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMATHESIS = ROOT / ".tools" / "fuzz" / "bin" / "schemathesis"
 
 
+ADMIN_EMAIL = "fuzz-admin@lutea.local"
+ADMIN_PASSWORD = "Fuzz!Admin12345"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -31,6 +35,31 @@ def _ensure_schemathesis() -> None:
     subprocess.run([str(SCHEMATHESIS.parent / "pip"), "install", "-q", "schemathesis==4.32.5"], check=True)
 
 
+def _admin_token(base: str, outbox: Path) -> str:
+    """Sign the demo admin in (password, then the emailed 2FA code) so that the fuzzer also
+    reaches the signed-in and admin routes, with a Bearer token (no CSRF origin needed)."""
+    import email
+    import email.policy
+    import json
+    import re
+    from http.cookies import SimpleCookie
+
+    def post(path: str, payload: dict) -> urllib.request.addinfourl:
+        request = urllib.request.Request(base + path, data=json.dumps(payload).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        return urllib.request.urlopen(request, timeout=10)
+
+    post("/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    [mail] = sorted(outbox.glob("*two_factor_code*.eml"))[-1:]
+    text = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+    code = re.search(r"\b(\d{8})\b", text).group(1)  # type: ignore[union-attr]
+    response = post("/auth/2fa/finalize", {"email": ADMIN_EMAIL, "code": code})
+    cookies = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        cookies.load(header)
+    return cookies["access_token"].value
+
+
 def main() -> int:
     _ensure_schemathesis()
     port = _free_port()
@@ -38,7 +67,7 @@ def main() -> int:
     env = {**os.environ, "PORT": str(port), "EMAIL_OUTBOX_DIR": str(work / "outbox"),
            "ANALYTICS_SQLITE_PATH": str(work / "analytics.sqlite3"), "RATE_LIMIT_PER_MINUTE": "1000000",
            "RATE_LIMIT_STRICT_PER_MINUTE": "1000000", "RATE_LIMIT_CONTACT_PER_MINUTE": "1000000",
-           "POWERTOOLS_LOG_LEVEL": "ERROR"}
+           "POWERTOOLS_LOG_LEVEL": "ERROR", "ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": ADMIN_PASSWORD}
     server = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -49,8 +78,9 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
+        token = _admin_token(base, work / "outbox")
         cmd = [str(SCHEMATHESIS), "run", f"{base}/openapi.json", "-n", os.environ.get("FUZZ_EXAMPLES", "25"),
-               "--seed", "1", "--request-timeout", "10",
+               "--seed", "1", "--request-timeout", "10", "-H", f"Authorization: Bearer {token}",
                "-c", "not_a_server_error,response_schema_conformance,status_code_conformance"]
         return subprocess.run(cmd, cwd=work, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")), check=False).returncode
     finally:

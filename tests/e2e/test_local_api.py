@@ -62,8 +62,10 @@ def server(tmp_path_factory):
            "RATE_LIMIT_PER_MINUTE": "1000", "RATE_LIMIT_STRICT_PER_MINUTE": "1000"}
     for var in ("MONGODB_DB", "STAGE"):
         env.pop(var, None)
+    # The console goes to a file: an unread pipe fills up (64 KiB) and blocks the server.
+    console = open(local / "console.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=console, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -72,18 +74,19 @@ def server(tmp_path_factory):
             break
         except (urllib.error.URLError, ConnectionError):
             if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read())
+                raise AssertionError((local / "console.log").read_text(encoding="utf-8"))
             time.sleep(0.3)
     else:
         proc.kill()
         raise AssertionError("the local API did not start in 60 s")
-    yield base, proc, local / "outbox"
+    yield base, proc, local / "outbox", local / "console.log"
     if proc.poll() is None:
         proc.kill()
+    console.close()
 
 
 def test_public_catalogue_has_the_demo_retreats(server):
-    base, _, _ = server
+    base, _, _, _ = server
     status, headers, body = Http(base).call("GET", "/retreats/public")
     assert status == 200 and len(body) == 3
     assert {r["titreCard"] for r in body} >= {"Retraite Yoga & Méditation"}
@@ -92,7 +95,7 @@ def test_public_catalogue_has_the_demo_retreats(server):
 
 
 def test_unknown_path_is_404_json_and_wrong_method_405(server):
-    base, _, _ = server
+    base, _, _, _ = server
     status, _, body = Http(base).call("GET", "/does/not/exist")
     assert status == 404 and body["statusCode"] == 404 and body["path"] == "/does/not/exist"
     for method in ("DELETE", "TRACE", "FOO"):
@@ -101,7 +104,7 @@ def test_unknown_path_is_404_json_and_wrong_method_405(server):
 
 
 def test_admin_signs_in_with_the_emailed_code(server):
-    base, _, outbox = server
+    base, _, outbox, _ = server
     http = Http(base)
     status, _, body = http.call("POST", "/auth/login", {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"})
     assert status == 200 and body["requires2FA"] is True and "access_token" not in http.cookies
@@ -114,7 +117,7 @@ def test_admin_signs_in_with_the_emailed_code(server):
 
 
 def test_guest_books_seats_and_availability_drops(server):
-    base, _, _ = server
+    base, _, _, _ = server
     http = Http(base)
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[0]
@@ -135,7 +138,7 @@ def test_guest_books_seats_and_availability_drops(server):
 def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
     from concurrent.futures import ThreadPoolExecutor
 
-    base, _, _ = server
+    base, _, _, _ = server
     http = Http(base)
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[1]
@@ -152,14 +155,15 @@ def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
 
 
 def test_openapi_document_is_served_locally(server):
-    base, _, _ = server
+    base, _, _, _ = server
     status, _, body = Http(base).call("GET", "/openapi.json")
     assert status == 200 and body["openapi"].startswith("3.1") and "/bookings" in body["paths"]
 
 
 def test_ctrl_c_stops_cleanly(server):
-    _, proc, _ = server
+    _, proc, _, console = server
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=15)
+    proc.wait(timeout=15)
+    out = console.read_text(encoding="utf-8")
     assert proc.returncode == 0, out
     assert "stopped" in out
