@@ -1,11 +1,13 @@
 """Bookings routes (API.md, "Bookings — /bookings"): availability, the customer's booking and
-its PDF, and the administration of bookings. The rules live in lutea.domain.bookings."""
+its PDF, and the administration of bookings. The rules live in lutea.domain.bookings (creating
+and reading) and lutea.domain.booking_lifecycle (confirming, cancelling, expiring)."""
 from __future__ import annotations
 
 import json
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
+from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
 from lutea.errors import InvalidInput
 from lutea.http import (
@@ -138,7 +140,7 @@ def send_payment_alert():
 @app.post("/bookings/admin/cleanup")
 @admin_required
 def cleanup_expired_bookings():
-    cleaned = domain.expire_pending_bookings()
+    cleaned = lifecycle.expire_pending_bookings()
     return {"message": f"{cleaned} bookings expirés ont été nettoyés", "cleanedCount": cleaned}
 
 
@@ -159,7 +161,7 @@ def get_booking(id: str):
 @app.patch("/bookings/admin/<id>/confirm")
 @admin_required
 def confirm_booking(id: str, body: ConfirmBookingIn):
-    return booking_out(domain.admin_confirm(parse_object_id(id, BOOKING), body.stripePaymentIntentId))
+    return booking_out(lifecycle.admin_confirm(parse_object_id(id, BOOKING), body.stripePaymentIntentId))
 
 
 @app.patch("/bookings/admin/<id>/cancel")
@@ -167,7 +169,7 @@ def confirm_booking(id: str, body: ConfirmBookingIn):
 def cancel_booking(id: str):
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(CancelBookingIn)
-    return booking_out(domain.admin_cancel(booking_id, body.raison))
+    return booking_out(lifecycle.admin_cancel(booking_id, body.raison))
 
 
 # --- the PDF (after admin/<id>, so /bookings/admin/pdf can't reach it) ------------------------

@@ -23,7 +23,7 @@ def cleanup_temporary_users(event: dict[str, Any], context: LambdaContext) -> di
 def expire_pending_bookings(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 20 minutes: PENDING bookings unpaid after 16 minutes -> CANCELLED, seats released
     once, PaymentIntents cancelled at Stripe (safe if two runs overlap)."""
-    from lutea.domain.bookings import expire_pending_bookings as expire
+    from lutea.domain.booking_lifecycle import expire_pending_bookings as expire
 
     expired = expire()
     return {"expired": expired}

@@ -8,7 +8,7 @@ from bson import ObjectId
 from lutea.clock import as_utc
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
-from lutea.domain import bookings as domain
+from lutea.domain import booking_lifecycle as lifecycle
 
 from infra.local import gateway
 from tests.support.accounts import admin_session
@@ -30,7 +30,7 @@ def _stored(booking):
 def _with_payment_intent(booking, stripe_fake):
     pi = stripe_fake.add_payment_intent(amount=round(booking["prixTotal"] * 100),
                                         metadata={"bookingId": booking["_id"]})
-    domain.attach_payment_intent(booking["_id"], pi["id"])
+    lifecycle.attach_payment_intent(booking["_id"], pi["id"])
     return pi["id"]
 
 
@@ -74,7 +74,7 @@ def test_a_stripe_failure_does_not_block_the_expiry(api, retreat, stripe_fake, f
     stripe_fake.failures.extend([500] * 5)
     frozen_clock.advance(minutes=16)
 
-    assert domain.expire_pending_bookings() == 1
+    assert lifecycle.expire_pending_bookings() == 1
     assert _stored(booking)["statut"] == "CANCELLED" and _held(retreat) == 0
     assert stripe_fake.payment_intents[pi_id]["status"] == "requires_payment_method"
 
@@ -100,7 +100,7 @@ def test_concurrent_sweeps_release_each_booking_once(api, make_client, make_retr
     frozen_clock.advance(minutes=16)
 
     with tiny_switch_interval():
-        results = run_together([domain.expire_pending_bookings] * 6)
+        results = run_together([lifecycle.expire_pending_bookings] * 6)
     counts = [r for r in results if isinstance(r, int)]
 
     assert not crashes(results), crashes(results)[:3]

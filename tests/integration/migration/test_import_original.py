@@ -283,7 +283,7 @@ def test_a_second_import_changes_nothing():
 def test_a_second_import_keeps_what_changed_here_since(api, frozen_clock):
     """Re-running after go-live does not undo an upgraded password or an expired booking, and
     the counters follow the bookings as they are now."""
-    from lutea.domain.bookings import expire_pending_bookings
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
 
     import_sample()
     assert api.post("/auth/login", json={"email": "alice.martin@example.test",

@@ -44,7 +44,7 @@ def test_nothing_to_report(payments: Payments, retreat: dict, admin: Any) -> Non
 
 
 def test_orphan_payments_and_orphan_bookings_are_reported(payments: Payments, retreat: dict, admin: Any) -> None:
-    from lutea.domain.bookings import cancel_for_payment_failure
+    from lutea.domain.booking_lifecycle import cancel_for_payment_failure
     from lutea.payments.gateway import get_gateway
 
     _confirmed(payments, retreat)  # fine

@@ -76,10 +76,10 @@ def _server_metadata(booking: Any) -> dict[str, str]:
 
 
 def test_create_refuses_a_booking_that_is_not_pending(payments: Payments, retreat: dict) -> None:
-    from lutea.domain import bookings
+    from lutea.domain import booking_lifecycle
 
     booking = payments.book(retreat)
-    bookings.cancel_for_payment_failure(booking.id)
+    booking_lifecycle.cancel_for_payment_failure(booking.id)
     response = payments.make_client().post("/stripe/create-payment-intent",
                                            json={"metadata": {"bookingId": booking.id}})
     assert response.status == 409

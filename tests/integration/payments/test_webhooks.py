@@ -115,7 +115,7 @@ def test_a_failure_then_a_success_with_seats_still_free_confirms(payments: Payme
 
 
 def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_clock: Any, outbox_dir: Any) -> None:
-    from lutea.domain.bookings import expire_pending_bookings
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
 
     small = insert_retreat(places=2)
     late, pi = _paid(payments, small, nb=2)  # paid at the last second...
@@ -148,7 +148,7 @@ def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_cl
 
 def test_late_payment_with_seats_free_is_confirmed(payments: Payments, retreat: dict, frozen_clock: Any,
                                                    outbox_dir: Any) -> None:
-    from lutea.domain.bookings import expire_pending_bookings
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
 
     booking, pi = _paid(payments, retreat, nb=2)
     frozen_clock.advance(minutes=17)
@@ -191,10 +191,10 @@ def test_a_partial_refund_leaves_the_booking(payments: Payments, retreat: dict) 
 def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Payments, retreat: dict,
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 outbox_dir: Any) -> None:
-    from lutea.domain import bookings
+    from lutea.domain import booking_lifecycle
 
     booking, pi = _paid(payments, retreat)
-    real = bookings.confirm_paid
+    real = booking_lifecycle.confirm_paid
     calls = []
 
     def flaky(*args: Any) -> str:
@@ -203,7 +203,7 @@ def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Paymen
             raise RuntimeError("database hiccup")
         return real(*args)
 
-    monkeypatch.setattr(bookings, "confirm_paid", flaky)
+    monkeypatch.setattr(booking_lifecycle, "confirm_paid", flaky)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi)
     failed = payments.post_webhook(body, signature)
     assert failed.status == 500
@@ -220,7 +220,7 @@ def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Paymen
 
 def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments, frozen_clock: Any,
                                                              outbox_dir: Any) -> None:
-    from lutea.domain.bookings import expire_pending_bookings
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
 
     small = insert_retreat(places=1)
     late, pi = _paid(payments, small, nb=1)

@@ -1,4 +1,4 @@
-"""The booking state machine as the payments module drives it (lutea.domain.bookings), with an
+"""The booking state machine as the payments module drives it (lutea.domain.booking_lifecycle), with an
 in-memory payment gateway: transitions move forward only, seats are released exactly once,
 the confirmation email goes out exactly once."""
 from __future__ import annotations
@@ -10,6 +10,8 @@ import pytest
 from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
+from lutea.domain import booking_common as common
+from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
 from lutea.errors import Conflict, NotFound
 from lutea.schemas.bookings import BookingIn
@@ -71,11 +73,11 @@ def _confirmations(outbox_dir):
 def test_confirm_paid_confirms_once_and_emails_once(retreat, outbox_dir, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    domain.attach_payment_intent(bid, "pi_1")
+    lifecycle.attach_payment_intent(bid, "pi_1")
 
-    assert domain.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
-    assert domain.confirm_paid(bid, "pi_1", 20_000) == "already_confirmed"
-    stored = domain.get_booking(bid)
+    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
+    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "already_confirmed"
+    stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
     assert stored["stripePaymentIntentId"] == "pi_1"
     assert _held(retreat) == 2
@@ -86,23 +88,23 @@ def test_confirm_paid_confirms_once_and_emails_once(retreat, outbox_dir, memory_
 def test_confirm_paid_refuses_a_wrong_amount_or_a_second_payment(retreat, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    assert domain.confirm_paid(bid, "pi_1", 19_999) == "needs_refund"
-    assert domain.get_booking(bid)["statut"] == "PENDING"
-    assert domain.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
-    assert domain.confirm_paid(bid, "pi_2", 20_000) == "needs_refund"  # paid twice
-    assert domain.get_booking(bid)["stripePaymentIntentId"] == "pi_1"
+    assert lifecycle.confirm_paid(bid, "pi_1", 19_999) == "needs_refund"
+    assert common.get_booking(bid)["statut"] == "PENDING"
+    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
+    assert lifecycle.confirm_paid(bid, "pi_2", 20_000) == "needs_refund"  # paid twice
+    assert common.get_booking(bid)["stripePaymentIntentId"] == "pi_1"
 
 
 def test_late_payment_after_expiry_retakes_free_seats(retreat, frozen_clock, outbox_dir, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    domain.attach_payment_intent(bid, "pi_late")
+    lifecycle.attach_payment_intent(bid, "pi_late")
     frozen_clock.advance(minutes=16)
-    assert domain.expire_pending_bookings() == 1
+    assert lifecycle.expire_pending_bookings() == 1
     assert memory_gateway.cancelled == ["pi_late"] and _held(retreat) == 0
 
-    assert domain.confirm_paid(bid, "pi_late", 20_000) == "confirmed"
-    stored = domain.get_booking(bid)
+    assert lifecycle.confirm_paid(bid, "pi_late", 20_000) == "confirmed"
+    stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CONFIRMED", "PAID", True)
     assert "annulationRaison" not in stored and "annulationDate" not in stored
     assert _held(retreat) == 2 and len(_confirmations(outbox_dir)) == 1
@@ -112,72 +114,72 @@ def test_late_payment_when_seats_are_gone_needs_refund(retreat, frozen_clock, ou
     booking, _ = _book(retreat, nb=3)
     bid = str(booking["_id"])
     frozen_clock.advance(minutes=16)
-    domain.expire_pending_bookings()
+    lifecycle.expire_pending_bookings()
     _book(retreat, nb=2)  # someone else took seats meanwhile: 2 of 4 left, 3 needed
 
-    assert domain.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"
-    assert domain.get_booking(bid)["statut"] == "CANCELLED"
+    assert lifecycle.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"
+    assert common.get_booking(bid)["statut"] == "CANCELLED"
     assert _held(retreat) == 2 and _confirmations(outbox_dir) == []
-    assert domain.mark_refunded(bid) is True
-    assert domain.get_booking(bid)["statutPaiement"] == "REFUNDED" and _held(retreat) == 2
-    assert domain.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"  # a replay: never revived
+    assert lifecycle.mark_refunded(bid) is True
+    assert common.get_booking(bid)["statutPaiement"] == "REFUNDED" and _held(retreat) == 2
+    assert lifecycle.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"  # a replay: never revived
 
 
 def test_payment_failure_cancels_once_and_never_after_payment(retreat, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    domain.attach_payment_intent(bid, "pi_new")
-    assert domain.cancel_for_payment_failure(bid, "pi_old") is False  # an older attempt: ignored
-    assert domain.cancel_for_payment_failure(bid, "pi_new") is True
-    assert domain.cancel_for_payment_failure(bid, "pi_new") is False
-    stored = domain.get_booking(bid)
+    lifecycle.attach_payment_intent(bid, "pi_new")
+    assert lifecycle.cancel_for_payment_failure(bid, "pi_old") is False  # an older attempt: ignored
+    assert lifecycle.cancel_for_payment_failure(bid, "pi_new") is True
+    assert lifecycle.cancel_for_payment_failure(bid, "pi_new") is False
+    stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED") and _held(retreat) == 0
 
     paid, _ = _book(retreat)
-    assert domain.confirm_paid(str(paid["_id"]), "pi_p", 20_000) == "confirmed"
-    assert domain.cancel_for_payment_failure(str(paid["_id"])) is False  # a late failure: no step back
-    assert domain.get_booking(str(paid["_id"]))["statut"] == "CONFIRMED" and _held(retreat) == 2
+    assert lifecycle.confirm_paid(str(paid["_id"]), "pi_p", 20_000) == "confirmed"
+    assert lifecycle.cancel_for_payment_failure(str(paid["_id"])) is False  # a late failure: no step back
+    assert common.get_booking(str(paid["_id"]))["statut"] == "CONFIRMED" and _held(retreat) == 2
 
 
 def test_mark_refunded_releases_held_seats_once(retreat, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    domain.confirm_paid(bid, "pi_1", 20_000)
+    lifecycle.confirm_paid(bid, "pi_1", 20_000)
     other, _ = _book(retreat)
     assert _held(retreat) == 4
 
-    assert domain.mark_refunded(bid) is True
-    assert domain.mark_refunded(bid) is False
-    stored = domain.get_booking(bid)
+    assert lifecycle.mark_refunded(bid) is True
+    assert lifecycle.mark_refunded(bid) is False
+    stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CANCELLED", "REFUNDED", False)
     assert stored["annulationRaison"] == "Paiement remboursé"
-    assert _held(retreat) == 2 and domain.get_booking(str(other["_id"]))["seatsHeld"] is True
+    assert _held(retreat) == 2 and common.get_booking(str(other["_id"]))["seatsHeld"] is True
     with pytest.raises(NotFound):
-        domain.mark_refunded(str(ObjectId()))
+        lifecycle.mark_refunded(str(ObjectId()))
 
 
 def test_payable_booking_and_attach(retreat, frozen_clock, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    assert domain.payable_booking(bid)["_id"] == booking["_id"]
+    assert lifecycle.payable_booking(bid)["_id"] == booking["_id"]
     frozen_clock.advance(minutes=16)
     with pytest.raises(Conflict):
-        domain.payable_booking(bid)
-    domain.expire_pending_bookings()
+        lifecycle.payable_booking(bid)
+    lifecycle.expire_pending_bookings()
     with pytest.raises(Conflict):
-        domain.attach_payment_intent(bid, "pi_x")
+        lifecycle.attach_payment_intent(bid, "pi_x")
     for bad in ("nope", str(ObjectId()), {"$ne": None}):
         with pytest.raises(NotFound):
-            domain.payable_booking(bad)
+            lifecycle.payable_booking(bad)
 
 
 def test_expiry_survives_a_gateway_failure(retreat, frozen_clock, memory_gateway):
     booking, _ = _book(retreat)
-    domain.attach_payment_intent(str(booking["_id"]), "pi_1")
+    lifecycle.attach_payment_intent(str(booking["_id"]), "pi_1")
     memory_gateway.fail = True
     frozen_clock.advance(minutes=17)
-    assert domain.expire_pending_bookings() == 1
-    assert domain.get_booking(str(booking["_id"]))["statut"] == "CANCELLED" and _held(retreat) == 0
+    assert lifecycle.expire_pending_bookings() == 1
+    assert common.get_booking(str(booking["_id"]))["statut"] == "CANCELLED" and _held(retreat) == 0
 
 
 def test_insert_failure_gives_the_seats_back(retreat, monkeypatch):
@@ -209,10 +211,10 @@ def test_check_booking_owner(retreat, frozen_clock):
             domain.check_booking_owner(guest, SimpleNamespace(user_id=user_id), wrong)
     # Valid during the payment window, then only while the booking is still PENDING.
     get_db()["bookings"].update_one({"_id": guest["_id"]}, {"$set": {"statut": "CONFIRMED"}})
-    domain.check_booking_owner(domain.get_booking(guest["_id"]), None, token)
+    domain.check_booking_owner(common.get_booking(guest["_id"]), None, token)
     frozen_clock.advance(minutes=16, seconds=1)
     with pytest.raises(NotFound):
-        domain.check_booking_owner(domain.get_booking(guest["_id"]), None, token)
+        domain.check_booking_owner(common.get_booking(guest["_id"]), None, token)
 
 
 def test_unit_price_fallbacks():
@@ -220,4 +222,4 @@ def test_unit_price_fallbacks():
     assert domain.unit_price_cents({"prix": 3}, {"prix": 99.9}) == 9_990
     assert domain.unit_price_cents({"prix": 80}, {}) == 8_000
     assert domain.unit_price_cents({}, {}) == 0
-    assert timedelta(minutes=16) == domain.PAYMENT_WINDOW
+    assert timedelta(minutes=16) == common.PAYMENT_WINDOW

@@ -4,7 +4,7 @@ Every status change is ONE conditional single-document update whose filter state
 precondition (the current status, ``seatsHeld: true``...): when two callers race, exactly one
 matches, and only that one goes on to release seats or send emails. This repository knows how
 to apply a transition; which transitions are allowed is the domain's business
-(lutea.domain.bookings).
+(lutea.domain.booking_lifecycle).
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from bson.errors import InvalidId
 from lutea.auth.passwords import is_bcrypt
 from lutea.clock import as_utc
 from lutea.data.users import normalize_email
-from lutea.domain.bookings import PAYMENT_WINDOW
+from lutea.domain.booking_common import PAYMENT_WINDOW
 from lutea.domain.retreats import find_date_block
 from lutea.schemas.bookings import BookingStatus, PaymentStatus
 from lutea.wire import euros_to_cents, iso, parse_instant

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
-from lutea.domain import bookings
+from lutea.domain import booking_lifecycle, bookings
 from lutea.errors import Conflict, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
@@ -46,7 +46,7 @@ def payment_metadata(booking: dict[str, Any]) -> dict[str, str]:
 def start_payment(booking_id: str) -> dict[str, str]:
     """``{clientSecret, id}`` of the booking's PaymentIntent, created on first call for the
     booking's own price. The booking must be PENDING and unexpired (else 409)."""
-    booking = bookings.payable_booking(booking_id)
+    booking = booking_lifecycle.payable_booking(booking_id)
     gateway = get_gateway()
     existing = booking.get("stripePaymentIntentId")
     if existing:
@@ -55,7 +55,7 @@ def start_payment(booking_id: str) -> dict[str, str]:
         pi = gateway.create_payment_intent(
             booking_id=str(booking["_id"]), amount_cents=int(booking["prixTotalCents"]), currency=CURRENCY,
             idempotency_key=idempotency_key(str(booking["_id"])), metadata=payment_metadata(booking))
-        bookings.attach_payment_intent(str(booking["_id"]), pi["id"])
+        booking_lifecycle.attach_payment_intent(str(booking["_id"]), pi["id"])
         metrics.add_metric(name="PaymentIntentsCreated", unit=MetricUnit.Count, value=1)
         logger.info("payment intent created", extra={"booking_id": str(booking["_id"]), "payment_intent": pi["id"]})
     if pi["status"] == "canceled":
@@ -92,7 +92,7 @@ def cancel_payment(pi_id: str, principal: Any, guest_token: str | None) -> dict[
         # Already cancelled is fine (a retry); succeeded or processing is not cancellable.
         if gateway.retrieve_payment_intent(pi_id)["status"] != "canceled":
             raise Conflict(MESSAGE_NOT_CANCELLABLE) from None
-    bookings.cancel_for_payment_failure(str(booking["_id"]), pi_id)
+    booking_lifecycle.cancel_for_payment_failure(str(booking["_id"]), pi_id)
     metrics.add_metric(name="PaymentIntentsCancelled", unit=MetricUnit.Count, value=1)
     logger.info("payment cancelled by the customer", extra={"booking_id": str(booking["_id"]), "payment_intent": pi_id})
     return {"success": True, "message": MESSAGE_CANCELLED}

@@ -23,7 +23,8 @@ from lutea.clock import now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingRepository
 from lutea.data.payments import DONE, ProcessedEventRepository
-from lutea.domain import bookings
+from lutea.domain import booking_lifecycle
+from lutea.domain.booking_common import get_booking
 from lutea.email.messages import send_late_payment_refunded
 from lutea.errors import Conflict, InvalidInput, LuteaError, NotFound
 from lutea.observability import logger, metrics
@@ -122,7 +123,7 @@ def on_payment_succeeded(pi: dict[str, Any]) -> None:
         return
     amount = int(pi.get("amount_received") or pi.get("amount") or 0)
     try:
-        outcome = bookings.confirm_paid(booking_id, pi["id"], amount)
+        outcome = booking_lifecycle.confirm_paid(booking_id, pi["id"], amount)
     except NotFound:
         # Retrying cannot help; the discrepancy check reports the payment to the admin.
         logger.error("payment for an unknown booking", extra={"payment_intent": pi["id"], "booking_id": booking_id})
@@ -142,12 +143,12 @@ def refund_late_payment(booking_id: str, pi_id: str) -> None:
         get_gateway().refund(pi_id)
     except Conflict:
         logger.info("payment already refunded", extra={"payment_intent": pi_id})
-    booking = bookings.get_booking(booking_id)
+    booking = get_booking(booking_id)
     # The booking is this payment's (not one paid by another PaymentIntent, or by hand): it
     # records the refund. The seats, if it still held any, go back.
     if booking.get("stripePaymentIntentId") == pi_id:
-        bookings.mark_refunded(booking_id)
-        booking = bookings.get_booking(booking_id)
+        booking_lifecycle.mark_refunded(booking_id)
+        booking = get_booking(booking_id)
     send_late_payment_refunded(booking)
     metrics.add_metric(name="LatePaymentsRefunded", unit=MetricUnit.Count, value=1)
     logger.warning("late payment refunded", extra={"payment_intent": pi_id, "booking_id": booking_id})
@@ -161,7 +162,7 @@ def on_payment_failed(pi: dict[str, Any]) -> None:
     if booking_id is None:
         return
     try:
-        cancelled = bookings.cancel_for_payment_failure(booking_id, pi.get("id"))
+        cancelled = booking_lifecycle.cancel_for_payment_failure(booking_id, pi.get("id"))
     except NotFound:
         logger.error("failed payment for an unknown booking", extra={"payment_intent": pi.get("id")})
         return
@@ -182,7 +183,7 @@ def on_charge_refunded(charge: dict[str, Any]) -> None:
     if booking is None:
         logger.warning("refund for an unknown booking", extra={"payment_intent": pi_id})
         return
-    changed = bookings.mark_refunded(str(booking["_id"]))
+    changed = booking_lifecycle.mark_refunded(str(booking["_id"]))
     logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]),
                                           "booking_changed": changed})
 
