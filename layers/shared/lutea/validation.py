@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from lutea.errors import InvalidInput
+from lutea.wire import invalid_id_message, is_object_id
 
 
 class StrictModel(BaseModel):
@@ -22,7 +23,15 @@ class LenientModel(BaseModel):
     model_config = ConfigDict(extra="ignore", str_max_length=5000, populate_by_name=True)
 
 
-ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{24}$")]
+def object_id(label: str) -> Any:
+    """A 24-hex id field of a body; a malformed one gets the original's ``ID de <label> invalide``."""
+
+    def check(value: str) -> str:
+        if not is_object_id(value):
+            raise ValueError(invalid_id_message(label))
+        return value
+
+    return Annotated[str, StringConstraints(max_length=64), AfterValidator(check)]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -72,7 +81,8 @@ def error_entries(exc: ValidationError | list[dict[str, Any]]) -> tuple[list[str
             messages.append(f"{field} should not be empty")
         else:
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            messages.append(f"{field}: {msg}")
+            # An id keeps the original's exact message ("ID de retraite invalide").
+            messages.append(msg if msg.startswith("ID d") else f"{field}: {msg}")
         fields.append({"field": field, "rule": rule})
     return messages, fields
 
@@ -86,4 +96,4 @@ def parse(model: type[BaseModel], data: Any) -> Any:
         raise InvalidInput(messages, fields=fields) from exc
 
 
-__all__ = ["Email", "Field", "LenientModel", "Name", "ObjectIdStr", "Password", "ShortText", "StrictModel", "parse"]
+__all__ = ["Email", "Field", "LenientModel", "Name", "Password", "ShortText", "StrictModel", "object_id", "parse"]

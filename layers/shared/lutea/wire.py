@@ -19,10 +19,16 @@ def is_object_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_HEX24.match(value))
 
 
+def invalid_id_message(label: str) -> str:
+    """The original's message: ``ID de retraite invalide``, ``ID d'utilisateur invalide``."""
+    article = "d'" if label[:1].lower() in "aeiouyéèêh" else "de "
+    return f"ID {article}{label} invalide"
+
+
 def parse_object_id(value: Any, label: str) -> ObjectId:
-    """``label`` completes the original's message: ``ID de <label> invalide``."""
+    """``label`` names what the id points to, for the 400 message (``invalid_id_message``)."""
     if not is_object_id(value):
-        raise InvalidInput(f"ID de {label} invalide")
+        raise InvalidInput(invalid_id_message(label))
     return ObjectId(value)
 
 

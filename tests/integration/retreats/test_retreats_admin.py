@@ -155,7 +155,7 @@ INVALID_BODIES = [
     ("fractional places", {"dates": [date_body(places=2.5)]}, "dates.0.places"),
     ("missing adresseRdv", {"dates": [{k: v for k, v in date_body().items() if k != "adresseRdv"}]},
      "dates.0.adresseRdv"),
-    ("malformed date _id", {"dates": [date_body(_id="123")]}, "dates.0._id"),
+    ("malformed date _id", {"dates": [date_body(_id="123")]}, "ID de date invalide"),
     ("same date _id twice", {"dates": [date_body(_id=SOME_ID), date_body(_id=SOME_ID)]}, "_id en double"),
 ]
 

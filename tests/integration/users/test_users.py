@@ -178,8 +178,8 @@ def test_admin_lists_gets_and_deletes_users(make_client):
     assert target_session.get("/auth/profile").status == 401
     assert_error(admin.get(f"/users/{target['_id']}"), 404, "Utilisateur non trouvé")
     assert_error(admin.delete(f"/users/{target['_id']}"), 404, "Utilisateur non trouvé")
-    assert_error(admin.get("/users/not-an-id"), 400, "ID de utilisateur invalide")
-    assert_error(admin.delete("/users/123"), 400, "ID de utilisateur invalide")
+    assert_error(admin.get("/users/not-an-id"), 400, "ID d'utilisateur invalide")
+    assert_error(admin.delete("/users/123"), 400, "ID d'utilisateur invalide")
     assert admin.get(f"/users/{ObjectId()}").status == 404
 
 

@@ -120,3 +120,20 @@ def test_wire_formats():
     doc = {"_id": ObjectId("0123456789abcdef01234567"), "password": "h", "nested": [{"password": "x", "a": 1}]}
     assert wire.to_wire(doc, hidden=frozenset({"password"})) == {"_id": "0123456789abcdef01234567",
                                                                   "nested": [{"a": 1}]}
+
+
+def test_invalid_id_messages_follow_the_original():
+    from lutea.validation import StrictModel, object_id, parse
+
+    assert wire.invalid_id_message("retraite") == "ID de retraite invalide"
+    assert wire.invalid_id_message("utilisateur") == "ID d'utilisateur invalide"
+
+    class Body(StrictModel):
+        retreatId: object_id("retraite")  # type: ignore[valid-type]
+
+    with pytest.raises(InvalidInput) as caught:
+        parse(Body, {"retreatId": "nothex"})
+    assert caught.value.message == ["ID de retraite invalide"]
+    assert caught.value.fields == [{"field": "retreatId", "rule": "value_error"}]
+    with pytest.raises(InvalidInput):
+        parse(Body, {"retreatId": {"$ne": None}})

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from lutea.validation import Email, ObjectIdStr, StrictModel
+from lutea.validation import Email, StrictModel, object_id
 from lutea.wire import parse_instant
 
 
@@ -69,7 +69,7 @@ class BookingIn(StrictModel):
     """Body of ``POST /bookings``. ``dateEnd`` is validated (the original required it) but the
     stored value comes from the date block, as do the price and the denormalised retreat fields."""
 
-    retreatId: ObjectIdStr
+    retreatId: object_id("retraite")  # type: ignore[valid-type]
     dateStart: IsoInstant
     dateEnd: IsoInstant
     nbPlaces: Places
@@ -99,7 +99,7 @@ class AdminBookingIn(BookingIn):
     """Body of ``POST /bookings/admin/create``: as ``POST /bookings``, plus the account to attach
     the booking to and the initial status (CONFIRMED by default)."""
 
-    userId: ObjectIdStr | None = None  # type: ignore[assignment]
+    userId: object_id("utilisateur") | None = None  # type: ignore[assignment,valid-type]
     statut: BookingStatus | None = None  # type: ignore[assignment]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from lutea.validation import LenientModel, ObjectIdStr, StrictModel
+from lutea.validation import LenientModel, StrictModel, object_id
 
 # Stripe object ids: a prefix, an underscore, then letters and digits.
 PaymentIntentId = Annotated[str, StringConstraints(pattern=r"^pi_[A-Za-z0-9]{1,200}$")]
@@ -14,7 +14,7 @@ PaymentIntentId = Annotated[str, StringConstraints(pattern=r"^pi_[A-Za-z0-9]{1,2
 class PaymentMetadataIn(LenientModel):
     """Only ``bookingId`` is read; whatever else the frontend puts in the metadata is ignored."""
 
-    bookingId: ObjectIdStr
+    bookingId: object_id("booking")  # type: ignore[valid-type]
 
 
 class CreatePaymentIntentIn(LenientModel):

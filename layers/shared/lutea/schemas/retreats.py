@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
-from lutea.validation import ObjectIdStr, StrictModel
+from lutea.validation import StrictModel, object_id
 from lutea.wire import parse_instant
 
 MAX_IMAGES = 6
@@ -86,7 +86,7 @@ class DateBlockIn(StrictModel):
     """One date block. ``_id`` is optional: a block sent with the id of one of the retreat's
     blocks keeps it (PATCH edits that block); any other gets a new id."""
 
-    id: ObjectIdStr | None = Field(default=None, alias="_id")
+    id: object_id("date") | None = Field(default=None, alias="_id")  # type: ignore[valid-type]
     start: Instant
     end: Instant
     heureArrivee: HourText | None = None
