@@ -352,3 +352,16 @@ def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_f
     retry_failed_emails()
     [mail] = _mails(outbox, "booking_confirmation")
     assert mail.attachments()[0][2].startswith(b"%PDF")
+
+
+def test_a_refund_made_at_stripe_cancels_and_tells_the_customer_once(payments: Payments, retreat: dict,
+                                                                     outbox_dir: Any) -> None:
+    booking, pi = _paid(payments, retreat)
+    assert payments.deliver("payment_intent.succeeded", pi).status == 200
+    charge = {"id": "ch_dashboard", "object": "charge", "payment_intent": pi["id"], "refunded": True,
+              "amount": pi["amount"], "amount_refunded": pi["amount"]}
+    for _ in range(2):  # a redelivery, or the event of a refund we made ourselves
+        assert payments.deliver("charge.refunded", charge).status == 200
+    assert booking.stored()["statutPaiement"] == "REFUNDED"
+    [mail] = _mails(outbox_dir, "booking_cancelled")
+    assert "remboursé intégralement" in mail.text

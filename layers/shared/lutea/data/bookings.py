@@ -75,6 +75,13 @@ class BookingRepository:
     def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
 
+    def detach_user(self, user_id: ObjectId) -> int:
+        """The account is deleted: its bookings become guest-like (history and billing data
+        kept, no owner)."""
+        result = self._col.update_many({"userId": user_id},
+                                       {"$set": {"userId": None, "isGuest": True, "updatedAt": now()}})
+        return int(result.modified_count)
+
     def transition(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
                    *, unset: tuple[str, ...] = ()) -> dict | None:
         """Apply ``changes`` if the booking still matches ``precondition``, atomically.

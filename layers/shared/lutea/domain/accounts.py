@@ -17,6 +17,7 @@ from bson import ObjectId
 from lutea.auth import codes, passwords
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
+from lutea.data.bookings import BookingRepository
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserRepository, normalize_email
 from lutea.email import messages
@@ -289,12 +290,12 @@ def update_profile(principal_user_id: str, changes: dict[str, Any]) -> dict[str,
 
 
 def delete_account(user_id: ObjectId) -> bool:
-    """Delete a user and end all their sessions. Their bookings are left as they are: they
-    keep ``userId`` (now pointing at nobody) and their own participant and billing data, so
-    the booking history stays whole; readers treat an unknown user as absent."""
+    """Delete a user and end all their sessions. Their bookings keep their history (API.md):
+    they become guest-like (no owner), with their own participant and billing data."""
     deleted = UserRepository().delete(user_id)
     if deleted:
         SessionFamilyRepository().revoke_all_for_user(str(user_id))
+        BookingRepository().detach_user(user_id)
     return deleted
 
 

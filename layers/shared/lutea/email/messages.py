@@ -118,8 +118,13 @@ def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
 
 
 def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
-    line = ("Le montant payé vous a été remboursé intégralement ; il apparaîtra sous quelques jours."
-            if refunded else "Aucun montant n'a été débité.")
+    if refunded:
+        line = "Le montant payé vous a été remboursé intégralement ; il apparaîtra sous quelques jours."
+    elif booking.get("statutPaiement") == "PAID":
+        # Paid outside Stripe (a manual booking): nothing was refunded automatically.
+        line = "L'équipe Lutea reviendra vers vous pour le remboursement du montant déjà réglé."
+    else:
+        line = "Aucun montant n'a été débité."
     return _send("booking_cancelled", booking_contact(booking), refundLine=line, **_booking_values(booking))
 
 

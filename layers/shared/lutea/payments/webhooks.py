@@ -25,7 +25,7 @@ from lutea.data.bookings import BookingRepository
 from lutea.data.payments import DONE, ProcessedEventRepository
 from lutea.domain import booking_lifecycle
 from lutea.domain.booking_common import get_booking
-from lutea.email.messages import send_late_payment_refunded
+from lutea.email.messages import notify, send_booking_cancelled, send_late_payment_refunded
 from lutea.errors import Conflict, InvalidInput, LuteaError, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
@@ -149,7 +149,7 @@ def refund_late_payment(booking_id: str, pi_id: str) -> None:
     if booking.get("stripePaymentIntentId") == pi_id:
         booking_lifecycle.mark_refunded(booking_id)
         booking = get_booking(booking_id)
-    send_late_payment_refunded(booking)
+    notify(send_late_payment_refunded, booking)
     metrics.add_metric(name="LatePaymentsRefunded", unit=MetricUnit.Count, value=1)
     logger.warning("late payment refunded", extra={"payment_intent": pi_id, "booking_id": booking_id})
 
@@ -186,6 +186,10 @@ def on_charge_refunded(charge: dict[str, Any]) -> None:
     changed = booking_lifecycle.mark_refunded(str(booking["_id"]))
     logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]),
                                           "booking_changed": changed})
+    if changed:
+        # A refund made at Stripe (dashboard): the customer learns that the booking is cancelled.
+        # Refunds we made ourselves (admin cancel, late payment) already marked it and emailed.
+        notify(send_booking_cancelled, get_booking(str(booking["_id"])), refunded=True)
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
