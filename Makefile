@@ -51,6 +51,7 @@ lint: venv $(TOOLS)/sam/bin/sam ## ruff, mypy on the layer, sam validate --lint,
 	$(VENV)/bin/mypy layers/shared/lutea
 	$(TOOLS)/sam/bin/sam validate --lint --template template.yaml
 	$(TOOLS)/sam/bin/cfn-lint template.yaml
+	$(TOOLS)/sam/bin/python infra/check_template.py
 
 .PHONY: openapi
 openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json)

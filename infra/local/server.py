@@ -86,9 +86,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         table = self.server.route_table  # type: ignore[attr-defined]
         route, params, path_known = gateway.match(table, method, parts.path)
-        if route is None and method == "OPTIONS" and path_known:
-            route = next(r for r in table if r.regex.match(parts.path))
-            params = route.regex.match(parts.path).groupdict()  # type: ignore[union-attr]
         if route is None:
             if path_known:
                 self._send_error(405, f"Cannot {method} {parts.path}", parts.path)

@@ -154,6 +154,17 @@ def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
     assert statuses.count(409) == 60 - free["placesDisponibles"]  # no 5xx: one event at a time per function
 
 
+def test_preflight_is_answered_for_every_allowed_origin_and_only_those(server):
+    base, _, _, _ = server
+    for origin, allowed in (("http://localhost:5173", True), ("http://localhost:3000", True),
+                            ("https://evil.example", False)):
+        status, headers, _ = Http(base).call("OPTIONS", "/bookings", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert status == 204
+        assert (headers.get("Access-Control-Allow-Origin") == origin) is allowed
+        assert ("POST" in (headers.get("Access-Control-Allow-Methods") or "")) is allowed
+
+
 def test_openapi_document_is_served_locally(server):
     base, _, _, _ = server
     status, _, body = Http(base).call("GET", "/openapi.json")

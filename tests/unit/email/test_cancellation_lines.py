@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from bson import ObjectId
-
 from lutea.email.messages import send_booking_cancelled
+
 from tests.support.outbox import read_outbox
 
 
