@@ -123,3 +123,21 @@ def test_nothing_outside_analytics_imports_the_sql_client():
             if path not in allowed and pattern.search(path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_production_without_mysql_answers_503_instead_of_a_container_local_file(api, monkeypatch, tmp_path):
+    from lutea.config import reset_settings
+    from lutea.data.sql import reset_sql
+
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.setenv("JWT_ACCESS_SECRET", "p" * 40)
+    monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
+    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
+    monkeypatch.delenv("MYSQL_HOST", raising=False)
+    monkeypatch.setattr("lutea.http.ratelimit.enforce", lambda event: None)  # no MongoDB in this test
+    reset_settings()
+    reset_sql()
+    response = api.post("/analytics/session", json={"session_id": "s-prod", "started_at": "2026-12-01T09:00:00Z"})
+    assert response.status == 503
+    assert not (tmp_path / "analytics.sqlite3").exists()
+    reset_sql()

@@ -346,6 +346,10 @@ def get_sql() -> SqlDatabase:
     """The container's analytics database, its schema up to date. Raises ``Unavailable``."""
     global _db
     settings = get_settings()
+    if settings.is_production and not settings.mysql_host:
+        # A Lambda's SQLite file lives in its container's /tmp: analytics would be scattered and
+        # lost. Production answers 503 until MYSQL_HOST (MysqlHost) is configured.
+        raise Unavailable(UNAVAILABLE_MESSAGE)
     with _lock:
         if _db is None or _db.target != _target(settings):
             if _db is not None:
