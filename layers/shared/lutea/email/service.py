@@ -132,6 +132,10 @@ def backend() -> EmailBackend:
     settings = get_settings()
     if settings.resend_api_key:
         return ResendBackend(settings.resend_api_key, settings.resend_api_base)
+    if settings.is_production:
+        # An outbox in a Lambda's /tmp reaches nobody: fail, so that the message is kept for a
+        # retry (emailfailures) until RESEND_API_KEY is configured.
+        raise EmailDeliveryError("Aucun fournisseur d'email configuré (RESEND_API_KEY)")
     return OutboxBackend(settings.email_outbox_dir)
 
 
