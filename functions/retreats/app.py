@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from lutea.domain import retreats as domain
 from lutea.domain.retreats import retreat_to_wire
-from lutea.http import CREATED, NO_CONTENT, admin_required, create_app, json_body, make_handler
+from lutea.http import CREATED, NO_CONTENT, admin_required, create_app, json_body, json_body_reused, make_handler
 from lutea.observability import logger, metrics
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
@@ -20,7 +20,7 @@ def _query(name: str) -> str | None:
 
 @app.get("/retreats/public")
 def list_public_retreats():
-    return domain.public_catalogue()
+    return json_body_reused(domain.public_catalogue())
 
 
 @app.get("/retreats/public/<id>")

@@ -269,3 +269,17 @@ def test_strict_limit_on_sensitive_routes(monkeypatch):
     webhook = build_event("POST", "/stripe/webhook", source_ip="10.1.1.2")
     for _ in range(5):
         ratelimit.enforce(webhook)  # Stripe is authenticated by signature, never throttled
+
+
+def test_json_body_reused_encodes_each_payload_object_once(monkeypatch):
+    import lutea.http.app as http_app
+
+    encoded = []
+    real_dumps = json.dumps
+    monkeypatch.setattr(http_app.json, "dumps", lambda *a, **k: encoded.append(1) or real_dumps(*a, **k))
+    catalogue = [{"titreCard": "Été"}]
+    first = http_app.json_body_reused(catalogue)
+    second = http_app.json_body_reused(catalogue)
+    assert first.body == second.body == '[{"titreCard":"Été"}]' and len(encoded) == 1
+    rebuilt = [{"titreCard": "Hiver"}]  # a changed catalogue is a new object
+    assert http_app.json_body_reused(rebuilt).body == '[{"titreCard":"Hiver"}]' and len(encoded) == 2

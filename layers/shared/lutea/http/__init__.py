@@ -1,5 +1,5 @@
 """HTTP conventions shared by every function."""
-from lutea.http.app import create_app, json_body, make_handler
+from lutea.http.app import create_app, json_body, json_body_reused, make_handler
 from lutea.http.guards import (
     Principal,
     admin_required,
@@ -18,6 +18,6 @@ PDF = {200: {"description": "The PDF document",
 
 __all__ = [
     "CREATED", "NO_CONTENT", "PDF",
-    "Principal", "admin_required", "client_required", "create_app", "current_principal", "json_body",
+    "Principal", "admin_required", "client_required", "create_app", "current_principal", "json_body", "json_body_reused",
     "jwt_required", "make_handler", "optional_auth", "require_principal",
 ]

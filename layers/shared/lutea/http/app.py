@@ -186,6 +186,23 @@ def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
                     cookies=cookies or [], headers=headers or {})
 
 
+_last_encoded: tuple[Any, str] | None = None
+
+
+def json_body_reused(payload: Any) -> Response:
+    """A 200 JSON response whose encoding is reused while the very same payload object is
+    served again (the public catalogue is rebuilt only when a retreat changes; encoding it was
+    the largest remaining cost of the route). One slot per container."""
+    global _last_encoded
+    last = _last_encoded
+    if last is not None and last[0] is payload:
+        body = last[1]
+    else:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        _last_encoded = (payload, body)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
 def _json_default(value: Any) -> Any:
     """ObjectIds and datetimes that a route left in its payload get their wire form."""
     converted = to_wire(value)
@@ -204,4 +221,4 @@ def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext]
     return instrumented(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
 
-__all__ = ["InvalidInput", "LuteaResolver", "create_app", "json_body", "make_handler"]
+__all__ = ["InvalidInput", "LuteaResolver", "create_app", "json_body", "json_body_reused", "make_handler"]
