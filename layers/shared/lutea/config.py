@@ -129,11 +129,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_contact_per_minute=_int(env, "RATE_LIMIT_CONTACT_PER_MINUTE", 5),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
     )
-    _check(settings)
+    _check(settings, env)
     return settings
 
 
-def _check(s: Settings) -> None:
+def _check(s: Settings, env: dict[str, str]) -> None:
     for name, value in (("JWT_ACCESS_SECRET", s.jwt_access_secret), ("JWT_REFRESH_SECRET", s.jwt_refresh_secret)):
         # PyJWT only warns on short HMAC keys: enforce RFC 7518's 256 bits ourselves.
         if len(value.encode()) < 32:
@@ -145,6 +145,9 @@ def _check(s: Settings) -> None:
             raise RuntimeError("production needs real JWT secrets")
         if not s.mongodb_uri:
             raise RuntimeError("production needs MONGODB_URI")
+    if env.get("AWS_LAMBDA_FUNCTION_NAME") and not s.mongodb_uri:
+        # The in-process stand-in is for local runs and tests; it is not even in the layer.
+        raise RuntimeError("MONGODB_URI is required in Lambda (put it in the LUTEA_SECRET_ID secret)")
 
 
 @lru_cache(maxsize=1)

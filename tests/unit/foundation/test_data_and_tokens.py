@@ -90,6 +90,8 @@ def test_settings_refuse_short_equal_or_default_secrets_in_production():
         load_settings({"JWT_ACCESS_SECRET": "k" * 40, "JWT_REFRESH_SECRET": "k" * 40})
     with pytest.raises(RuntimeError, match="production"):
         load_settings({"STAGE": "prod", "MONGODB_URI": "mongodb://x"})
+    with pytest.raises(RuntimeError, match="MONGODB_URI is required in Lambda"):
+        load_settings({"AWS_LAMBDA_FUNCTION_NAME": "lutea-dev-AuthFunction"})
     s = load_settings({"FRONTEND_URL": "https://a.fr/, https://b.fr", "RATE_LIMIT_PER_MINUTE": "42"})
     assert s.frontend_urls == ("https://a.fr", "https://b.fr") and s.rate_limit_per_minute == 42
 
