@@ -43,7 +43,10 @@ def parse_instant(value: str) -> datetime:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
-    return as_utc(parsed) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return as_utc(parsed) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError as exc:  # "0001-01-01T00:00:00+01:00" has no UTC instant
+        raise ValueError("date hors limites") from exc
 
 
 def to_wire(value: Any, *, hidden: frozenset[str] = frozenset()) -> Any:

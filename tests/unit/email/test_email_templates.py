@@ -8,7 +8,8 @@ VALUES = {
     "firstName": "Anne", "link": "https://lutea.test/x?token=abc", "loginLink": "https://lutea.test/login",
     "code": "12345678", "retreatName": "Retraite", "dateStart": "01/12/2026", "dateEnd": "03/12/2026",
     "address": "Grabels", "nbPlaces": 2, "total": 240, "reference": "abc", "paymentDate": "01/12/2026",
-    "refundLine": "Remboursé.", "title": "Alerte", "details": "Détails", "nom": "Martin", "prenom": "Anne",
+    "refundLine": "Remboursé.",
+    "reason": "est arrivé trop tard.", "title": "Alerte", "details": "Détails", "nom": "Martin", "prenom": "Anne",
     "email": "anne@example.test", "telephone": "0600000000", "message": "Bonjour", "messageHtml": Markup("Bonjour"),
 }
 

@@ -92,7 +92,7 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_local")
-    monkeypatch.setattr(config, "_check", lambda s: None)  # the other production checks are not ours
+    monkeypatch.setattr(config, "_check", lambda s, env: None)  # the other production checks are not ours
     config.reset_settings()
     body = event_payload("payment_intent.succeeded", {"id": "pi_1"})
     with pytest.raises(RuntimeError):

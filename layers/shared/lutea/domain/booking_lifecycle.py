@@ -199,15 +199,17 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
             if before is not None:
                 return _confirmed(oid)
             continue
-        # Paid after it expired, failed or was cancelled: confirm only if the seats are still free.
+        # Paid after it expired or its payment failed: confirm only if the seats are still free.
+        # A booking the admin cancelled stays cancelled (its customer was told so): refund.
+        if not (booking["statut"] == CANCELLED and booking["statutPaiement"] == FAILED):
+            return "needs_refund"
         try:
             reserve_seats(booking["retreatId"], booking["dateId"], int(booking["nbPlaces"]))
-        except Conflict:
+        except (Conflict, NotFound):  # seats taken, or the date block (or retreat) removed since
             logger.warning("late payment: seats gone", extra={"bookingId": str(oid)})
             return "needs_refund"
         before = repo.transition(
-            oid, {"statut": {"$in": [PENDING, CANCELLED]}, "statutPaiement": {"$in": [PAY_PENDING, FAILED]},
-                  "seatsHeld": False},
+            oid, {"statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False},
             {**paid, "seatsHeld": True}, unset=("annulationRaison", "annulationDate"),
         )
         if before is not None:
@@ -314,21 +316,26 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
             # No payment may complete on a booking the admin cancelled.
             _safely("payment intent cancellation", oid, lambda: _gateway().cancel_payment_intent(pi_id))
         count_metric("BookingsCancelled")
-    current = get_booking(oid)
-    refunded = _refund_if_paid(current)
-    if before is not None or refunded:
-        _send_cancelled(get_booking(oid), refunded=refunded)
+    _refund_if_paid(get_booking(oid))
+    final = get_booking(oid)
+    # One email per cancellation, whoever of two overlapping cancels gets here first, telling
+    # what finally happened to the money.
+    if final["statut"] == CANCELLED and repo.update_if(oid, {"cancellationEmailAt": None},
+                                                       {"cancellationEmailAt": now()}) is not None:
+        _send_cancelled(final, refunded=final["statutPaiement"] == REFUNDED)
     return get_booking(oid)
 
 
 def _refund_if_paid(booking: dict) -> bool:
     """Refund a cancelled, PAID Stripe booking. True when this call flipped it to REFUNDED."""
     pi_id = booking.get("stripePaymentIntentId")
-    if booking["statutPaiement"] != PAID or not booking.get("isStripeBooking") or not pi_id:
+    if (booking["statut"] != CANCELLED or booking["statutPaiement"] != PAID or not booking.get("isStripeBooking")
+            or not pi_id):
         return False
     with contextlib.suppress(Conflict):  # Stripe says it is already refunded: record it
         _gateway().refund(pi_id)
-    flipped = booking_repository().update_if(booking["_id"], {"statutPaiement": PAID}, {"statutPaiement": REFUNDED})
+    flipped = booking_repository().update_if(booking["_id"], {"statut": CANCELLED, "statutPaiement": PAID},
+                                             {"statutPaiement": REFUNDED})
     if flipped is not None:
         count_metric("BookingsRefunded")
     return flipped is not None

@@ -43,10 +43,17 @@ def payment_metadata(booking: dict[str, Any]) -> dict[str, str]:
     }
 
 
+MINIMUM_CHARGE_CENTS = 50
+MESSAGE_AMOUNT_TOO_SMALL = "Le montant de cette réservation est inférieur au minimum d'un paiement en ligne (0,50 €)"
+
+
 def start_payment(booking_id: str) -> dict[str, str]:
     """``{clientSecret, id}`` of the booking's PaymentIntent, created on first call for the
     booking's own price. The booking must be PENDING and unexpired (else 409)."""
     booking = booking_lifecycle.payable_booking(booking_id)
+    if int(booking["prixTotalCents"]) < MINIMUM_CHARGE_CENTS:
+        # Stripe refuses charges under 0.50 EUR (and a free retreat needs no payment at all).
+        raise Conflict(MESSAGE_AMOUNT_TOO_SMALL)
     gateway = get_gateway()
     existing = booking.get("stripePaymentIntentId")
     if existing:

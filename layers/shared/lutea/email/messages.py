@@ -129,10 +129,17 @@ def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
 
 
 def send_late_payment_refunded(booking: dict) -> str:
+    """A payment we refunded because it could not be kept: a second payment of a booking already
+    paid, or one that arrived when the booking was no longer valid and its places were gone."""
     from lutea.config import get_settings
 
+    if booking.get("statutPaiement") == "PAID":
+        reason = "était un second paiement pour une réservation déjà réglée, qui reste confirmée."
+    else:
+        reason = ("est arrivé alors que votre réservation n'était plus valable (expirée ou annulée), "
+                  "et les places ne sont plus disponibles.")
     return _send("late_payment_refunded", [booking_contact(booking), get_settings().email_admin],
-                 **_booking_values(booking))
+                 reason=reason, **_booking_values(booking))
 
 
 def send_admin_alert(title: str, details: str) -> str:

@@ -119,7 +119,7 @@ class CancelBookingIn(StrictModel):
 # --- Responses ---------------------------------------------------------------------------------
 
 # Internal bookkeeping that never leaves the server.
-HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents"})
+HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt"})
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
