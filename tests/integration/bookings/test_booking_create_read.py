@@ -210,3 +210,26 @@ def test_a_block_without_seat_counter_is_not_bookable_and_none_is_created(api, r
     assert res.status == 404 and res.json()["message"] == "Date de retraite non trouvée"
     assert SeatRepository().get(date_id) is None
     assert get_db()["bookings"].count_documents({}) == 0
+
+
+def test_an_insert_that_fails_gives_the_seats_back_unless_the_booking_was_stored(api, retreat, monkeypatch):
+    from lutea.data.bookings import BookingRepository
+    from pymongo.errors import AutoReconnect
+
+    real_insert = BookingRepository.insert
+
+    def lost_before_the_server(self, doc):
+        raise AutoReconnect("connection reset")
+
+    def lost_after_the_server(self, doc):
+        real_insert(self, doc)
+        raise AutoReconnect("connection reset after the write")
+
+    monkeypatch.setattr(BookingRepository, "insert", lost_before_the_server)
+    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 500
+    assert _held(retreat) == 0 and get_db()["bookings"].count_documents({}) == 0
+
+    monkeypatch.setattr(BookingRepository, "insert", lost_after_the_server)
+    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 500
+    # Stored after all: it holds its seats until it expires or is cancelled (released once then).
+    assert get_db()["bookings"].count_documents({"seatsHeld": True}) == 1 and _held(retreat) == 2

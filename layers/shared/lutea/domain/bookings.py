@@ -140,15 +140,27 @@ def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id
 
 
 def _insert_holding_seats(doc: dict[str, Any], block: dict) -> dict[str, Any]:
-    """Take the seats, then insert; if the insert fails, the seats go back."""
+    """Take the seats, then insert; if the insert fails, the seats go back — unless the booking
+    was stored after all (a network error after the server applied the insert), whose own
+    cancellation or expiry will release them: releasing twice could oversell the date."""
+    doc.setdefault("_id", ObjectId())
     if doc["seatsHeld"]:
         reserve_seats(doc["retreatId"], block["_id"], doc["nbPlaces"])
+    repo = booking_repository()
     try:
-        return booking_repository().insert(doc)
+        return repo.insert(doc)
     except BaseException:
-        if doc["seatsHeld"]:
+        if doc["seatsHeld"] and not _stored_anyway(repo, doc["_id"]):
             release_seats(doc)
         raise
+
+
+def _stored_anyway(repo: Any, booking_id: ObjectId) -> bool:
+    try:
+        return repo.get(booking_id) is not None
+    except Exception:  # noqa: BLE001 - unknown: keep the seats (a leak is safer than an oversell)
+        logger.error("booking insert outcome unknown; seats kept", extra={"bookingId": str(booking_id)})
+        return True
 
 
 def create_booking(request: BookingRequest, *, user_id: str | None) -> tuple[dict, str | None]:
