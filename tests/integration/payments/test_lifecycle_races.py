@@ -151,3 +151,17 @@ def test_dates_at_the_edge_of_the_calendar_are_400_not_500(api, retreat, make_cl
         admin.get(f"/retreats/admin/{rid}/reserved-places", query={"date": edge}),
     ):
         assert response.status in (400, 404), response.body
+
+
+def test_the_expiry_confirms_a_payment_that_succeeded_just_in_time(payments, retreat, make_client, outbox_dir,
+                                                                   frozen_clock):
+    booking, pi = _paid_booking(payments, retreat)  # paid at minute 15, webhook delayed
+    frozen_clock.advance(minutes=17)
+    admin, _ = admin_session(make_client)
+    assert admin.post("/bookings/admin/cleanup").json()["cleanedCount"] == 1
+    stored = booking.stored()
+    assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CONFIRMED", "PAID", True)
+    assert payments.seats_held(retreat) == 2
+    assert payments.deliver("payment_intent.succeeded", pi).status == 200  # the late webhook: no-op
+    assert _kinds(outbox_dir).count("booking_confirmation") == 1
+    assert payments.fake.refunds == {}

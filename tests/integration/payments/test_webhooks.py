@@ -22,6 +22,26 @@ def _paid(payments: Payments, retreat: dict, nb: int = 2) -> tuple[Booked, dict[
     return booking, payments.fake.succeed(created["id"])
 
 
+def _expire_without_reaching_stripe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Expire overdue bookings while Stripe cannot be reached: the sweep neither cancels the
+    PaymentIntent nor learns that it succeeded, so the payment reaches us later, by webhook.
+    (When Stripe answers, the sweep confirms a payment that succeeded in time itself.)"""
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
+    from lutea.errors import UpstreamFailure
+    from lutea.payments.gateway import StripeGateway
+
+    original = StripeGateway.cancel_payment_intent
+
+    def unreachable(self: Any, pi_id: str) -> dict:
+        raise UpstreamFailure()
+
+    monkeypatch.setattr(StripeGateway, "cancel_payment_intent", unreachable)
+    try:
+        assert expire_pending_bookings() == 1
+    finally:
+        monkeypatch.setattr(StripeGateway, "cancel_payment_intent", original)
+
+
 def _events() -> list[dict]:
     from lutea.data.mongo import get_db
 
@@ -114,13 +134,12 @@ def test_a_failure_then_a_success_with_seats_still_free_confirms(payments: Payme
     assert payments.seats_held(retreat) == 2
 
 
-def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_clock: Any, outbox_dir: Any) -> None:
-    from lutea.domain.booking_lifecycle import expire_pending_bookings
-
+def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_clock: Any, outbox_dir: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     small = insert_retreat(places=2)
     late, pi = _paid(payments, small, nb=2)  # paid at the last second...
     frozen_clock.advance(minutes=17)
-    assert expire_pending_bookings() == 1  # ...but the booking expired before the webhook came
+    _expire_without_reaching_stripe(monkeypatch)  # ...but the booking expired before the webhook came
     assert late.stored()["statut"] == "CANCELLED"
     other = payments.book(small, nb=2)  # someone else takes the seats
     assert payments.seats_held(small) == 2
@@ -147,12 +166,10 @@ def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_cl
 
 
 def test_late_payment_with_seats_free_is_confirmed(payments: Payments, retreat: dict, frozen_clock: Any,
-                                                   outbox_dir: Any) -> None:
-    from lutea.domain.booking_lifecycle import expire_pending_bookings
-
+                                                   outbox_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     booking, pi = _paid(payments, retreat, nb=2)
     frozen_clock.advance(minutes=17)
-    assert expire_pending_bookings() == 1
+    _expire_without_reaching_stripe(monkeypatch)
     assert payments.seats_held(retreat) == 0
     assert payments.deliver("payment_intent.succeeded", pi).status == 200
     stored = booking.stored()
@@ -219,13 +236,11 @@ def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Paymen
 
 
 def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments, frozen_clock: Any,
-                                                             outbox_dir: Any) -> None:
-    from lutea.domain.booking_lifecycle import expire_pending_bookings
-
+                                                             outbox_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     small = insert_retreat(places=1)
     late, pi = _paid(payments, small, nb=1)
     frozen_clock.advance(minutes=17)
-    expire_pending_bookings()
+    _expire_without_reaching_stripe(monkeypatch)
     payments.book(small, nb=1)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi)
     payments.fake.failures = [500, 500]  # the refund request and the SDK's retry

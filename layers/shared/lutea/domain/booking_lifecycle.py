@@ -367,8 +367,22 @@ def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
     if pi_id:
         # A failure here must not block the expiry; a payment that still succeeds later is
         # handled by confirm_paid (seats re-taken, or refunded).
-        _safely("payment intent cancellation", oid, lambda: _gateway().cancel_payment_intent(pi_id))
+        _safely("payment intent cancellation", oid, lambda: _cancel_or_confirm(oid, pi_id))
     return True
+
+
+def _cancel_or_confirm(oid: ObjectId, pi_id: str) -> None:
+    """Cancel the expired booking's PaymentIntent. Stripe refuses when it has just succeeded:
+    the customer paid in time, so confirm now (seats re-taken while still free) instead of
+    waiting for the webhook, which then finds the booking already confirmed."""
+    gateway = _gateway()
+    try:
+        gateway.cancel_payment_intent(pi_id)
+    except Conflict:
+        payment = gateway.retrieve_payment_intent(pi_id)
+        if payment.get("status") == "succeeded":
+            outcome = confirm_paid(oid, pi_id, int(payment["amount"]))
+            logger.info("expiry found the payment succeeded", extra={"bookingId": str(oid), "outcome": outcome})
 
 
 def expire_pending_bookings() -> int:
