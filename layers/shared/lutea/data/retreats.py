@@ -29,6 +29,14 @@ def _indexes(db: Any) -> None:
     col.create_index([("createdAt", -1)])
 
 
+def _public_query(now: datetime) -> dict[str, Any]:
+    """Active retreats that are "coming soon" or have a date block starting after ``now``."""
+    return {
+        "isActive": {"$ne": False},  # absent means active (the schema default)
+        "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}],
+    }
+
+
 class RetreatRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[COLLECTION]
@@ -44,20 +52,13 @@ class RetreatRepository:
         """Active retreats that are "coming soon" or have a date block starting after ``now``,
         in one query. The original applied no sort (natural order): ``_id`` order is insertion
         order, deterministic on every server."""
-        query = {
-            "isActive": {"$ne": False},  # absent means active (the schema default)
-            "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}],
-        }
-        return list(self._col.find(query).sort("_id", 1))
+        return list(self._col.find(_public_query(now)).sort("_id", 1))
 
     def public_versions(self, now: datetime) -> list[tuple[ObjectId, Any]]:
         """``(_id, updatedAt)`` of the retreats ``list_public`` would return, in the same order:
         a light query that tells whether the catalogue changed."""
-        query = {
-            "isActive": {"$ne": False},
-            "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}],
-        }
-        return [(d["_id"], d.get("updatedAt")) for d in self._col.find(query, {"updatedAt": 1}).sort("_id", 1)]
+        return [(d["_id"], d.get("updatedAt"))
+                for d in self._col.find(_public_query(now), {"updatedAt": 1}).sort("_id", 1)]
 
     def search(self, *, title: str | None = None, is_active: bool | None = None,
                min_cents: int | None = None, max_cents: int | None = None) -> list[dict]:

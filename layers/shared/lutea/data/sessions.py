@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lutea.clock import now
+from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
 
 COLLECTION = "refreshfamilies"
@@ -36,7 +36,7 @@ class SessionFamilyRepository:
 
     def is_active(self, family_id: str) -> bool:
         doc = self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1})
-        return bool(doc) and not doc["revoked"] and _after_now(doc["expiresAt"])
+        return bool(doc) and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
 
     def rotate(self, *, family_id: str, old_jti: str, new_jti: str, expires_at: datetime) -> bool:
         """True when ``old_jti`` was the current token (and is now replaced)."""
@@ -53,9 +53,3 @@ class SessionFamilyRepository:
         result = self._col.update_many({"userId": user_id, "revoked": False},
                                        {"$set": {"revoked": True, "revokedAt": now()}})
         return result.modified_count
-
-
-def _after_now(value: datetime) -> bool:
-    from lutea.clock import as_utc
-
-    return as_utc(value) > now()
