@@ -12,7 +12,7 @@ from lutea.domain import accounts, sessions
 from lutea.errors import InvalidInput
 from lutea.http import CREATED, admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import REFRESH_COOKIE, cleared_cookies, parse_cookie_header, session_cookies
-from lutea.http.guards import check_csrf
+from lutea.http.guards import check_csrf, lowercase_headers
 from lutea.observability import metrics
 from lutea.schemas.auth import (
     FinalizeLoginIn,
@@ -73,7 +73,7 @@ def refresh():
     # cross-site requests too, hence the origin check for it.
     token = parse(RefreshIn, _json_body_or_empty()).refresh_token
     if not token:
-        headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+        headers = lowercase_headers(app.current_event.headers)
         token = parse_cookie_header(headers.get("cookie")).get(REFRESH_COOKIE) or None
         if token:
             check_csrf(app.current_event.http_method, headers)

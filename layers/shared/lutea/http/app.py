@@ -19,7 +19,7 @@ from lutea.errors import InvalidInput, LuteaError, RateLimited, TooLarge
 from lutea.http import ratelimit
 from lutea.http.cors import cors_headers
 from lutea.http.errors import error_response, status_of
-from lutea.http.guards import access_of, authenticate, set_principal
+from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
 from lutea.observability import instrumented, logger
 from lutea.validation import error_entries
 from lutea.wire import to_wire
@@ -45,10 +45,11 @@ QUIET_401_PATHS = frozenset({"/auth/profile"})
 class LuteaResolver(APIGatewayRestResolver):
     """APIGatewayRestResolver whose guards run before request validation."""
 
+    _headers: dict[str, str] = {}  # noqa: RUF012 - the current event's, lower-cased (one event at a time)
+
     def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
         try:
-            headers = {k.lower(): v for k, v in (self.current_event.headers or {}).items()}
-            set_principal(authenticate(self.current_event.http_method, headers, access_of(route.func)))
+            set_principal(authenticate(self.current_event.http_method, self._headers, access_of(route.func)))
         except Exception as exc:
             handled = self._call_exception_handler(exc, route)
             if handled is not None:
@@ -74,13 +75,12 @@ class LuteaResolver(APIGatewayRestResolver):
         set_principal(None)
         event = dict(event)
         path = event.get("path") or "/"
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        origin = headers.get("origin")
+        self._headers = lowercase_headers(event.get("headers"))  # this event's, read by _call_route
         early = self._screen(event, path)
         if early is None and event.get("httpMethod") != "OPTIONS":
             early = self._throttle(event, path)
         result = early if early is not None else super().resolve(event, context)
-        _decorate(result, cors_headers(origin, preflight=event.get("httpMethod") == "OPTIONS"))
+        _decorate(result, cors_headers(self._headers.get("origin"), preflight=event.get("httpMethod") == "OPTIONS"))
         return result
 
     def _screen(self, event: dict[str, Any], path: str) -> dict[str, Any] | None:
@@ -91,8 +91,7 @@ class LuteaResolver(APIGatewayRestResolver):
         body = event.get("body")
         if body is None:
             return None
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        media_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
+        media_type = (self._headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
         if body and not (media_type == "application/json" or media_type.endswith("+json")):
             # The API speaks JSON only: refuse other media types before any parser sees them.
             return _as_proxy(error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)", path))

@@ -74,6 +74,11 @@ def require_principal() -> Principal:
     return principal
 
 
+def lowercase_headers(headers: dict[str, str] | None) -> dict[str, str]:
+    """Header names are case-insensitive (API Gateway may pass them in any case)."""
+    return {k.lower(): v for k, v in (headers or {}).items()}
+
+
 def bearer_or_cookie(headers: dict[str, str], cookie_name: str = ACCESS_COOKIE) -> tuple[str | None, str | None]:
     """(token, via): the Authorization Bearer token first, else the named cookie."""
     auth = headers.get("authorization", "")
