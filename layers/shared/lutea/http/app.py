@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lutea.config import get_settings
-from lutea.errors import InvalidInput, LuteaError, RateLimited, TooLarge
+from lutea.errors import LuteaError, RateLimited, TooLarge
 from lutea.http import ratelimit
 from lutea.http.cors import cors_headers
 from lutea.http.errors import error_response, status_of
@@ -220,4 +220,4 @@ def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext]
     return instrumented(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
 
-__all__ = ["InvalidInput", "LuteaResolver", "create_app", "json_body", "json_body_reused", "make_handler"]
+__all__ = ["LuteaResolver", "create_app", "json_body", "json_body_reused", "make_handler"]
