@@ -5,7 +5,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from lutea.domain import retreats as domain
 from lutea.domain.retreats import retreat_to_wire
-from lutea.http import CREATED, NO_CONTENT, admin_required, create_app, json_body, json_body_reused, make_handler
+from lutea.http import (
+    CACHEABLE,
+    CREATED,
+    NO_CONTENT,
+    admin_required,
+    cacheable_json_body,
+    create_app,
+    json_body,
+    make_handler,
+)
 from lutea.observability import logger, metrics
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
@@ -18,14 +27,19 @@ def _query(name: str) -> str | None:
     return app.current_event.get_query_string_value(name)
 
 
-@app.get("/retreats/public")
+def _if_none_match() -> str | None:
+    return app.current_event.headers.get("If-None-Match")
+
+
+# The public catalogue is cacheable (ETag, Cache-Control, 304): see docs/catalogue-cache.md.
+@app.get("/retreats/public", responses=CACHEABLE)
 def list_public_retreats():
-    return json_body_reused(domain.public_catalogue())
+    return cacheable_json_body(domain.public_catalogue(), _if_none_match(), reuse=True)
 
 
-@app.get("/retreats/public/<id>")
+@app.get("/retreats/public/<id>", responses=CACHEABLE)
 def get_public_retreat(id: str):
-    return retreat_to_wire(domain.get_public(parse_object_id(id, LABEL)))
+    return cacheable_json_body(retreat_to_wire(domain.get_public(parse_object_id(id, LABEL))), _if_none_match())
 
 
 @app.get("/retreats/admin")

@@ -94,6 +94,20 @@ def test_public_catalogue_has_the_demo_retreats(server):
     assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
 
 
+def test_catalogue_revalidates_with_its_etag(server):
+    base, _, _, _ = server
+    http = Http(base)
+    status, headers, retreats = http.call("GET", "/retreats/public")
+    etag = headers["ETag"]
+    assert status == 200 and "max-age=" in headers["Cache-Control"] and "stale-while-revalidate" in headers["Cache-Control"]
+    status, headers, body = http.call("GET", "/retreats/public", headers={"If-None-Match": etag})
+    assert status == 304 and body == b"" and headers["ETag"] == etag
+    one = f"/retreats/public/{retreats[0]['_id']}"
+    status, headers, _ = http.call("GET", one)
+    status, _, _ = http.call("GET", one, headers={"If-None-Match": headers["ETag"]})
+    assert status == 304
+
+
 def test_unknown_path_is_404_json_and_wrong_method_405(server):
     base, _, _, _ = server
     status, _, body = Http(base).call("GET", "/does/not/exist")

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lutea.config import get_settings
 from lutea.errors import LuteaError, RateLimited, TooLarge
 from lutea.http import ratelimit
+from lutea.http.caching import cacheable_json, etag_of
 from lutea.http.cors import cors_headers
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
@@ -134,9 +135,21 @@ def _decorate(result: dict[str, Any], extra: dict[str, str]) -> None:
         else:
             headers.setdefault(name, value)
     if extra:
-        vary = headers.get("Vary")
-        headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+        _vary_on_origin(headers, multi)
     result["headers"] = headers
+
+
+def _vary_on_origin(headers: dict[str, str], multi: dict[str, list[str]]) -> None:
+    """Add ``Origin`` to ``Vary`` once, wherever the route put its own ``Vary`` (if at all)."""
+    if "Vary" in multi:
+        if not any("origin" in v.lower() for v in multi["Vary"]):
+            multi["Vary"] = [", ".join([*multi["Vary"], "Origin"])]
+        return
+    vary = headers.get("Vary")
+    if vary is None:
+        headers["Vary"] = "Origin"
+    elif "origin" not in vary.lower():
+        headers["Vary"] = f"{vary}, Origin"
 
 
 def create_app(*, title: str = "Lutea API") -> LuteaResolver:
@@ -185,21 +198,39 @@ def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
                     cookies=cookies or [], headers=headers or {})
 
 
-_last_encoded: tuple[Any, str] | None = None
+_last_encoded: tuple[Any, str, str] | None = None
 
 
-def json_body_reused(payload: Any) -> Response:
-    """A 200 JSON response whose encoding is reused while the very same payload object is
-    served again (the public catalogue is rebuilt only when a retreat changes; encoding it was
-    the largest remaining cost of the route). One slot per container."""
+def _encoded_reused(payload: Any) -> tuple[str, str]:
+    """The JSON encoding of ``payload`` and its ETag, reused while the very same payload object
+    is served again (the public catalogue is rebuilt only when a retreat changes; encoding it
+    was the largest remaining cost of the route). One slot per container."""
     global _last_encoded
     last = _last_encoded
     if last is not None and last[0] is payload:
-        body = last[1]
+        return last[1], last[2]
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    tag = etag_of(body)
+    _last_encoded = (payload, body, tag)
+    return body, tag
+
+
+def json_body_reused(payload: Any) -> Response:
+    """A 200 JSON response whose encoding is reused (see ``_encoded_reused``)."""
+    body, _ = _encoded_reused(payload)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def cacheable_json_body(payload: Any, if_none_match: str | None, *, reuse: bool = False) -> Response:
+    """A public JSON answer with ``ETag`` and ``Cache-Control``, or 304 when ``If-None-Match``
+    names the current body (lutea.http.caching). ``reuse``: the payload object is served again
+    unchanged while its source is (the catalogue), so its encoding and digest are kept."""
+    if reuse:
+        body, tag = _encoded_reused(payload)
     else:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-        _last_encoded = (payload, body)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+        tag = etag_of(body)
+    return cacheable_json(body, tag, if_none_match)
 
 
 def _json_default(value: Any) -> Any:
@@ -220,4 +251,4 @@ def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext]
     return instrumented(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
 
-__all__ = ["LuteaResolver", "create_app", "json_body", "json_body_reused", "make_handler"]
+__all__ = ["LuteaResolver", "cacheable_json_body", "create_app", "json_body", "json_body_reused", "make_handler"]
