@@ -32,6 +32,7 @@ LOCAL_DEFAULTS = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "RATE_LIMIT_PER_MINUTE": "100",
 }
+LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
 # Template variables that only make sense in AWS (the secret lives in Secrets Manager there).
 AWS_ONLY = {"LUTEA_SECRET_ID"}
 
@@ -69,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
         sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
     def _serve(self) -> None:
-        from infra.local import gateway
+        from infra.local import gateway, stripe_standin
         from infra.local.extras import local_only_response
 
         parts = urlsplit(self.path)
@@ -80,6 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else None
+        standin = self.server.stripe_standin  # type: ignore[attr-defined]
+        if standin is not None and (parts.path == stripe_standin.PREFIX or parts.path.startswith(stripe_standin.PREFIX + "/")):
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self._send(*stripe_standin.serve(standin, method, parts.path, parts.query, headers, body))
+            return
         extra = local_only_response(method, parts.path)
         if extra is not None:
             self._send(*extra)
@@ -148,12 +154,28 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # the default backlog (5) resets connections under a burst
 
 
+def use_stripe_standin(port: int) -> Any:
+    """The Stripe stand-in, unless the caller configured a Stripe of their own (a test-mode
+    key with ``stripe listen``, or ``STRIPE_API_BASE``): the SDK is pointed at it and its
+    events are delivered, signed, to this server's webhook route."""
+    from infra.local.stripe_standin import PREFIX, StripeStandIn, WebhookSender
+
+    if os.environ.get("STRIPE_API_BASE") or os.environ.get("STRIPE_SECRET_KEY", LOCAL_STRIPE_KEY) != LOCAL_STRIPE_KEY:
+        return None
+    base = f"http://127.0.0.1:{port}"
+    os.environ.update(STRIPE_API_BASE=base + PREFIX, STRIPE_SECRET_KEY=LOCAL_STRIPE_KEY)
+    secret = os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_local")
+    sender = WebhookSender(base + "/stripe/webhook", secret, lambda line: print(line, flush=True))
+    return StripeStandIn(api_key=LOCAL_STRIPE_KEY, webhook_secret=secret, on_event=sender)
+
+
 def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     from infra.local import gateway
 
     template = gateway.load_template()
     fns = gateway.functions(template)
     os.environ.update(local_environment(template, fns))
+    standin = use_stripe_standin(port)
     sys.path.insert(0, str(gateway.LAYER_DIR))
     from lutea.config import reset_settings
 
@@ -163,6 +185,7 @@ def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
         fn.load()  # import every function now: a broken handler fails at start, not on first call
     server = _Server((host, port), _Handler)
     server.route_table = table  # type: ignore[attr-defined]
+    server.stripe_standin = standin  # type: ignore[attr-defined]
     return server
 
 
@@ -176,6 +199,10 @@ def main() -> None:
             print(line, flush=True)
     print(f"Lutea API on http://127.0.0.1:{port}  ({len(server.route_table)} routes from template.yaml)",  # type: ignore[attr-defined]
           flush=True)
+    if server.stripe_standin is not None:  # type: ignore[attr-defined]
+        print(f"Stripe is the local stand-in: pay or decline at http://127.0.0.1:{port}/_stripe/", flush=True)
+    else:
+        print(f"Stripe: {os.environ.get('STRIPE_API_BASE') or 'api.stripe.com (your key)'}", flush=True)
     print(f"Emails are written to {os.environ['EMAIL_OUTBOX_DIR']}; Ctrl-C stops.", flush=True)
 
     def stop(*_: Any) -> None:

@@ -1,12 +1,16 @@
 """A frontend developer's first hour against `make dev`'s server, without internet: the Swagger
-UI and its assets come from the local server."""
+UI and its assets come from the local server, and a guest booking is paid end to end through
+the local Stripe stand-in (its signed webhook delivered to the local API), as README shows."""
 from __future__ import annotations
 
 import re
+import time
+import urllib.request
 
 import pytest
 
 from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
+from tests.support.outbox import read_outbox
 
 pytestmark = pytest.mark.e2e
 
@@ -25,3 +29,72 @@ def test_docs_page_and_its_assets_come_from_the_local_server_only(server):  # no
     assert "SwaggerUIBundle" in Http(base).call("GET", "/docs/swagger-ui-bundle.js")[2].decode()
     status, _, spec = Http(base).call("GET", "/openapi.json")
     assert status == 200 and spec["servers"] == [{"url": "/"}]  # "Try it out" calls this server
+
+
+def _guest_booking(http: Http, seats: int = 1) -> dict:
+    _, _, retreats = http.call("GET", "/retreats/public")
+    retreat = retreats[2]
+    date = retreat["dates"][0]
+    status, _, booking = http.call("POST", "/bookings", {
+        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": seats,
+        "participants": [{"prenom": "Inès", "nom": "Garnier", "email": "ines@e2e.test"}],
+        "billingAddress": {"address": "3 rue B", "city": "Lyon", "postalCode": "69001", "country": "France",
+                           "phone": "0600000001"}})
+    assert status == 201, booking
+    return booking
+
+
+def _wait_for(condition, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  # noqa: F811
+    base, _, outbox, console = server
+    http = Http(base)
+    booking = _guest_booking(http)
+    proof = {"X-Booking-Token": booking["guestToken"]}
+    status, _, intent = http.call("POST", "/stripe/create-payment-intent",
+                                  {"amount": 1, "currency": "usd", "metadata": {"bookingId": booking["_id"]}}, proof)
+    assert status == 200 and intent["id"].startswith("pi_") and intent["clientSecret"], intent
+
+    # The stand-in's page lists it with its Pay button; a form POST (as the button sends) pays it.
+    status, _, page = Http(base).call("GET", "/_stripe/")
+    assert status == 200 and intent["id"] in page.decode() and "Payer" in page.decode()
+    status, _, paid = Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})
+    assert status == 200 and paid["status"] == "succeeded"
+
+    # The signed payment_intent.succeeded reaches /stripe/webhook: the booking is confirmed and
+    # the guest gets the confirmation with its PDF.
+    mail = _wait_for(lambda: [m for m in read_outbox(outbox)
+                              if m.kind == "booking_confirmation" and "ines@e2e.test" in m.to])
+    assert mail[0].attachments()
+    status, _, seen = http.call("POST", "/stripe/get-payment-intent", {"paymentIntentId": intent["id"]}, proof)
+    assert status == 200 and seen["status"] == "succeeded" and seen["amount"] == round(booking["prixTotal"] * 100)
+    assert f"payment_intent.succeeded {intent['id']} -> webhook 200" in console.read_text(encoding="utf-8")
+
+
+def test_a_declined_card_is_announced_to_the_local_api(server):  # noqa: F811
+    base, _, _, console = server
+    http = Http(base)
+    booking = _guest_booking(http)
+    proof = {"X-Booking-Token": booking["guestToken"]}
+    _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
+    status, _, declined = Http(base).call("POST", f"/_stripe/decline/{intent['id']}", {})
+    assert status == 200 and declined["status"] == "requires_payment_method"
+    _wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200"
+              in console.read_text(encoding="utf-8"))
+
+
+def test_standin_buttons_refuse_another_sites_page(server):  # noqa: F811
+    base, _, _, _ = server
+    request = urllib.request.Request(f"{base}/_stripe/pay/pi_x", data=b"", method="POST",
+                                     headers={"Origin": "https://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
