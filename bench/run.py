@@ -14,7 +14,7 @@ import traceback
 
 from bench.common import ROOT, drop_bench_db, machine_line, real_mongo
 
-SECTIONS = ("cold", "warm", "contention", "size")
+SECTIONS = ("roundtrips", "cold", "warm", "contention", "size")
 
 
 def _run_section(name: str) -> bool:

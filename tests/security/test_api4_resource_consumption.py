@@ -95,6 +95,23 @@ def test_ordinary_routes_have_the_global_limit(frozen_clock: Any, limits: Any, m
     assert make_client(source_ip="203.0.113.13").get("/retreats/public").status == 200
 
 
+def test_behind_the_waf_only_the_strict_tiers_are_counted_in_the_app(frozen_clock: Any, limits: Any,
+                                                                    make_client: Any) -> None:
+    # AWS: the WAF rate rule holds the global per-IP limit, so read-only traffic writes no counter.
+    from lutea.data.mongo import get_db
+
+    limits(RATE_LIMIT_GLOBAL_AT_EDGE=1, RATE_LIMIT_PER_MINUTE=2, RATE_LIMIT_STRICT_PER_MINUTE=2)
+    client = make_client(source_ip="203.0.113.15")
+    for _ in range(4):
+        assert client.get("/retreats/public").status == 200
+    assert get_db()["ratelimits"].count_documents({}) == 0
+    body = {"email": "nobody@example.test", "password": "Guess1!xx"}
+    for _ in range(2):
+        assert client.post("/auth/login", json=body).status == 401
+    _assert_429(client.post("/auth/login", json=body))
+    assert client.get("/retreats/public").status == 200  # the strict budget is not the global one
+
+
 def test_signed_in_callers_are_limited_too(frozen_clock: Any, limits: Any, make_client: Any) -> None:
     client, _ = client_session(make_client)
     client.source_ip = "203.0.113.14"

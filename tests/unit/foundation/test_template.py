@@ -101,3 +101,17 @@ def test_every_path_routes_its_preflight_to_the_function_that_owns_it():
     assert set(preflight) == set(owners)
     for path, owner in preflight.items():
         assert owners[path] == {owner}, path
+
+
+def test_the_global_rate_limit_is_left_to_the_waf_only_where_the_waf_is():
+    template = gateway.load_template()
+    [rule] = [r for r in template["Resources"]["ApiWebAcl"]["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP" and statement["EvaluationWindowSec"] == 60
+    assert template["Resources"]["ApiWebAcl"]["Condition"] == "WafEnabled"
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["RATE_LIMIT_GLOBAL_AT_EDGE"] == {"Fn::If": ["WafEnabled", "true", "false"]}
+    # make dev keeps every limit in the app.
+    from infra.local.server import local_environment
+
+    assert "RATE_LIMIT_GLOBAL_AT_EDGE" not in local_environment(template, gateway.functions(template))

@@ -1,5 +1,8 @@
-"""Per-client-IP rate limits of API.md, enforced in the app so they hold locally and behind any
-edge (the WAF rule of template.yaml is the first line in AWS). Fixed one-minute windows.
+"""Per-client-IP rate limits of API.md. Fixed one-minute windows.
+
+In AWS the global limit lives at the edge (the WAF rate rule of template.yaml, 60-second window,
+``RATE_LIMIT_GLOBAL_AT_EDGE``): the app then keeps only the strict tiers, so that read-only
+traffic writes no counter. ``make dev`` and any deployment without the WAF keep every limit here.
 
 The client IP comes from the API Gateway request context (``identity.sourceIp``), never from
 a header the client controls (X-Forwarded-For can be forged).
@@ -45,8 +48,8 @@ def _bucket(path: str) -> tuple[str, int] | None:
 
 
 def enforce(event: dict[str, Any]) -> None:
-    """Count the request against the global limit and, for sensitive routes, a stricter one.
-    Raises RateLimited (429 with Retry-After) past a limit."""
+    """Count the request against the global limit (unless the edge holds it) and, for sensitive
+    routes, a stricter one. Raises RateLimited (429 with Retry-After) past a limit."""
     path = event.get("path") or "/"
     specific = _bucket(path)
     if specific is None:
@@ -56,9 +59,12 @@ def enforce(event: dict[str, Any]) -> None:
     window_start = current.replace(second=0, microsecond=0)
     window_end = window_start + timedelta(minutes=1)
     retry_after = max(1, int((window_end - current).total_seconds()) + 1)
-    buckets = [("global", get_settings().rate_limit_per_minute)]
+    settings = get_settings()
+    buckets = [] if settings.rate_limit_global_at_edge else [("global", settings.rate_limit_per_minute)]
     if specific[0] != "global":
         buckets.append(specific)
+    if not buckets:
+        return
     repo = RateLimitRepository()
     for name, limit in buckets:
         count = repo.hit(f"{name}:{ip}:{int(window_start.timestamp())}", window_end)
