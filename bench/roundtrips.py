@@ -35,15 +35,18 @@ MINIMUM: dict[str, Minimum] = {
     "catalogue": Minimum(1, 0, "one read of the public catalogue (here: its (id, updatedAt) key; the "
                               "documents only when it changed)"),
     "retreat by id": Minimum(1, 0, "one find of the retreat"),
-    "availability": Minimum(2, 0, "the retreat (its date block gives the counter's id), then the date's "
-                                  "seat counter (places - held)"),
-    "login": Minimum(3, 0, "strict-tier counter; the user by email; the new session family (insert)"),
+    "availability": Minimum(3, 0, "the retreat (its date block gives the counter's id); the date's seat "
+                                  "counter (places - held); the seats of PENDING bookings whose payment "
+                                  "window closed but that the 20-minute sweep has not expired yet "
+                                  "(they count as free)"),
+    "login": Minimum(4, 0, "strict-tier counter; the user by email; lastLogin stamped and the failure "
+                           "count reset (one update); the new session family (insert)"),
     "refresh": Minimum(2, 0, "the family rotated conditionally on its jti (reuse detection); the user "
                              "(role/email may have changed since sign-in)"),
     "profile": Minimum(2, 0, "the session family is still active (logout ends access tokens); the user"),
-    "create booking": Minimum(5, 0, "bookings-tier counter; session family active; the retreat (price, "
-                                    "date, active); seats taken by one conditional update; the booking "
-                                    "inserted"),
+    "create booking": Minimum(5, 0, "bookings-tier counter (4 until that tier exists); session family "
+                                    "active; the retreat (price, date, active); seats taken by one "
+                                    "conditional update; the booking inserted"),
     "create PaymentIntent": Minimum(2, 1, "the booking (status, amount, owner or guest token: checked on "
                                           "the booking itself); Stripe's PaymentIntent; its id stored on the "
                                           "booking (conditional on PENDING)"),

@@ -21,6 +21,11 @@ def _indexes(db: Any) -> None:
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
 
+def is_live(doc: dict | None) -> bool:
+    """A family that exists, is not revoked and has not expired."""
+    return bool(doc) and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
+
+
 class SessionFamilyRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[COLLECTION]
@@ -35,16 +40,17 @@ class SessionFamilyRepository:
         return self._col.find_one({"_id": family_id})
 
     def is_active(self, family_id: str) -> bool:
-        doc = self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1})
-        return bool(doc) and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
+        return is_live(self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1}))
 
-    def rotate(self, *, family_id: str, old_jti: str, new_jti: str, expires_at: datetime) -> bool:
-        """True when ``old_jti`` was the current token (and is now replaced)."""
-        result = self._col.update_one(
-            {"_id": family_id, "currentJti": old_jti, "revoked": False},
+    def rotate(self, *, family_id: str, user_id: str, old_jti: str, new_jti: str,
+               expires_at: datetime) -> dict | None:
+        """The family as it was, when it is live, belongs to ``user_id`` and ``old_jti`` was its
+        current token (now replaced); None otherwise (nothing changed). One round trip."""
+        return self._col.find_one_and_update(
+            {"_id": family_id, "userId": user_id, "currentJti": old_jti, "revoked": False,
+             "expiresAt": {"$gt": now()}},
             {"$set": {"currentJti": new_jti, "expiresAt": expires_at, "rotatedAt": now()}},
         )
-        return result.modified_count == 1
 
     def revoke(self, family_id: str) -> None:
         self._col.update_one({"_id": family_id}, {"$set": {"revoked": True, "revokedAt": now()}})

@@ -121,10 +121,10 @@ def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int) -> None:
     import of older data), never here, so a booking racing an admin who removes the block can't
     bring a counter back for a block that no longer exists."""
     repo = _seats()
+    if repo.try_reserve(date_id, seats):  # the usual case first: one round trip
+        return
     if repo.get(date_id) is None:
         raise NotFound(MSG_DATE_NOT_FOUND)
-    if repo.try_reserve(date_id, seats):
-        return
     if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats):
         return
     raise Conflict(f"Seulement {free_seats(date_id)} places disponibles")
@@ -185,6 +185,12 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
     """
     oid = booking_oid(booking_id)
     repo = booking_repository()
+    paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
+    # The usual case in one round trip: a PENDING booking holding its seats, paid its total.
+    before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True,
+                                   "prixTotalCents": int(amount_cents)}, paid)
+    if before is not None:
+        return _confirmed({**before, **paid})
     for _ in range(3):  # a lost race re-reads the booking; three rounds settle any interleaving
         booking = get_booking(oid)
         same_pi = booking.get("stripePaymentIntentId") == payment_intent_id
@@ -193,11 +199,10 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
         if int(amount_cents) != int(booking["prixTotalCents"]):
             logger.error("payment amount differs from the booking total", extra={"bookingId": str(oid)})
             return "needs_refund"
-        paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
         if booking["statut"] == PENDING and booking.get("seatsHeld"):
             before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid)
             if before is not None:
-                return _confirmed(oid)
+                return _confirmed({**before, **paid})
             continue
         # Paid after it expired or its payment failed: confirm only if the seats are still free.
         # A booking the admin cancelled stays cancelled (its customer was told so): refund.
@@ -214,13 +219,14 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
         )
         if before is not None:
             logger.info("late payment: booking revived", extra={"bookingId": str(oid)})
-            return _confirmed(oid)
+            revived = {k: v for k, v in before.items() if k not in ("annulationRaison", "annulationDate")}
+            return _confirmed({**revived, **paid, "seatsHeld": True})
         _seats().release(booking["dateId"], int(booking["nbPlaces"]))  # someone else moved it: give back
     return "needs_refund"
 
 
-def _confirmed(oid: ObjectId) -> str:
-    booking = get_booking(oid)
+def _confirmed(booking: dict[str, Any]) -> str:
+    """``booking`` as the winning transition left it (its state before, plus the changes)."""
     count_metric("BookingsConfirmed")
     _send_confirmation(booking)
     return "confirmed"

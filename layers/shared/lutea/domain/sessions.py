@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from lutea.auth import codes, tokens
 from lutea.clock import now
-from lutea.data.sessions import SessionFamilyRepository
+from lutea.data.sessions import SessionFamilyRepository, is_live
 from lutea.data.users import UserRepository
 from lutea.domain import accounts
 from lutea.email import messages
@@ -123,14 +123,14 @@ def refresh(refresh_token: str | None) -> Session:
     except NotAuthenticated as exc:
         raise NotAuthenticated(MSG_BAD_REFRESH) from exc
     families = SessionFamilyRepository()
-    family = families.get(claims.family_id)
-    if family is None or family.get("userId") != claims.user_id or not families.is_active(claims.family_id):
-        raise NotAuthenticated(MSG_BAD_REFRESH)
     new_jti = tokens.new_id()
-    if not families.rotate(family_id=claims.family_id, old_jti=claims.jti, new_jti=new_jti,
-                           expires_at=now() + tokens.REFRESH_TTL):
-        families.revoke(claims.family_id)
-        logger.warning("refresh token reuse: session revoked", extra={"userId": claims.user_id})
+    family = families.rotate(family_id=claims.family_id, user_id=claims.user_id, old_jti=claims.jti,
+                             new_jti=new_jti, expires_at=now() + tokens.REFRESH_TTL)
+    if family is None:  # only now read why: the usual rotation costs one round trip
+        current = families.get(claims.family_id)
+        if current is not None and current.get("userId") == claims.user_id and is_live(current):
+            families.revoke(claims.family_id)
+            logger.warning("refresh token reuse: session revoked", extra={"userId": claims.user_id})
         raise NotAuthenticated(MSG_BAD_REFRESH)
     user = UserRepository().get(ObjectId(claims.user_id)) if is_object_id(claims.user_id) else None
     if user is None:
