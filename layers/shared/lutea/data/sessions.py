@@ -23,7 +23,7 @@ def _indexes(db: Any) -> None:
 
 def is_live(doc: dict | None) -> bool:
     """A family that exists, is not revoked and has not expired."""
-    return bool(doc) and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
+    return doc is not None and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
 
 
 class SessionFamilyRepository:
