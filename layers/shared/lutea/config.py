@@ -2,8 +2,10 @@
 
 The only module that knows environment variable names. Locally every value has an embedded
 default; in AWS the secrets come from one Secrets Manager secret (``LUTEA_SECRET_ID``, a JSON
-object whose keys are the variable names below) fetched through Powertools Parameters, and the
-defaults for secrets are refused in production.
+object whose keys are the variable names below) fetched through Powertools Parameters (boto3), or
+through the Parameters and Secrets Lambda Extension on localhost with ``LUTEA_SECRETS_VIA=extension``
+(no boto3 at cold start), or resolved at deploy time into the environment (then no
+``LUTEA_SECRET_ID``); the defaults for secrets are refused in production.
 """
 from __future__ import annotations
 
@@ -85,21 +87,44 @@ class Settings:
         return self.frontend_urls[0]
 
 
-def _load_secret_values(secret_id: str) -> dict[str, str]:
-    # Imported here: only AWS deployments pay for Parameters (and boto3).
-    from aws_lambda_powertools.utilities import parameters
+def _load_secret_values(secret_id: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if env is None else env)
+    if (env.get("LUTEA_SECRETS_VIA") or "").strip().lower() == "extension":
+        values: Any = _secret_via_extension(secret_id, env)
+    else:
+        # Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
+        from aws_lambda_powertools.utilities import parameters
 
-    values = parameters.get_secret(secret_id, transform="json", max_age=300)
+        values = parameters.get_secret(secret_id, transform="json", max_age=300)
     if not isinstance(values, dict):
         raise RuntimeError("LUTEA_SECRET_ID must hold a JSON object")
     return {k: str(v) for k, v in values.items() if k in SECRET_KEYS}
+
+
+def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
+    """The secret through the AWS Parameters and Secrets Lambda Extension: one HTTP GET on
+    localhost (standard library only, no boto3 in the function). The extension authenticates
+    the caller by the sandbox's session token and caches the value itself."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    port = _int(env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773)
+    url = f"http://localhost:{port}/secretsmanager/get?secretId={urllib.parse.quote(secret_id, safe='')}"
+    request = urllib.request.Request(url, headers={"X-Aws-Parameters-Secrets-Token": env.get("AWS_SESSION_TOKEN", "")})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - fixed localhost URL
+            payload = json.loads(answer.read())
+        return json.loads(payload["SecretString"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise RuntimeError(f"secret {secret_id!r} unavailable from the secrets extension ({type(exc).__name__})") from exc
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     secret_id = env.get("LUTEA_SECRET_ID", "").strip()
     if secret_id:
-        env.update(_load_secret_values(secret_id))
+        env.update(_load_secret_values(secret_id, env))
     get = lambda name, default=None: (env.get(name) or "").strip() or default  # noqa: E731
     settings = Settings(
         stage=get("STAGE", "local"),
