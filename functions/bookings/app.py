@@ -7,9 +7,13 @@ import json
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
+from lutea import listing
+from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
+from lutea.domain import rosters
 from lutea.errors import InvalidInput
+from lutea.filenames import attachment
 from lutea.http import (
     CREATED,
     PDF,
@@ -26,10 +30,13 @@ from lutea.schemas.bookings import (
     AdminBookingIn,
     AvailablePlacesIn,
     BookingIn,
+    BookingStatus,
     CancelBookingIn,
     ConfirmBookingIn,
+    PaymentStatus,
     booking_out,
 )
+from lutea.schemas.listing import CSV, list_or_page
 from lutea.validation import parse
 from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 
@@ -107,10 +114,22 @@ def get_my_booking(id: str):
 
 # --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------
 
-@app.get("/bookings/admin/all")
+@app.get("/bookings/admin/all", responses=list_or_page("All bookings, newest first; paginated with page or limit"))
 @admin_required
 def list_bookings():
-    return [booking_out(b) for b in domain.admin_list()]
+    query = app.current_event.get_query_string_value
+    page = listing.page_request(query("page"), query("limit"))
+    period = listing.period(query("dateMin"), query("dateMax"))
+    where = BookingFilter(
+        statut=listing.choice(query("statut"), "statut", tuple(s.value for s in BookingStatus)),
+        statut_paiement=listing.choice(query("statutPaiement"), "statutPaiement", tuple(s.value for s in PaymentStatus)),
+        retreat_id=listing.object_id_filter(query("retreatId"), RETREAT),
+        date_id=listing.object_id_filter(query("dateId"), "date"),
+        start_from=period.start, start_before=period.end,
+    )
+    found, total = domain.admin_list(where, page)
+    bookings = [booking_out(b) for b in found]
+    return bookings if page is None else listing.envelope(bookings, total, page)
 
 
 @app.get("/bookings/admin/stats")
@@ -150,6 +169,15 @@ def create_manual_booking(body: AdminBookingIn):
     booking = domain.create_manual_booking(body, user_id=body.userId,
                                            statut=body.statut.value if body.statut else None)
     return json_body(201, booking_out(booking))
+
+
+@app.get("/bookings/admin/roster/<retreatId>/<dateId>", responses=CSV)
+@admin_required
+def date_block_roster(retreatId: str, dateId: str):
+    text, ascii_name, utf8_name = rosters.date_block_roster(parse_object_id(retreatId, RETREAT),
+                                                            parse_object_id(dateId, "date"))
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text,
+                    headers={"Content-Disposition": attachment(ascii_name, utf8_name)})
 
 
 @app.get("/bookings/admin/<id>")

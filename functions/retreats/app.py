@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
+from lutea import listing
 from lutea.domain import retreats as domain
 from lutea.domain.retreats import retreat_to_wire
 from lutea.http import (
@@ -16,6 +17,7 @@ from lutea.http import (
     make_handler,
 )
 from lutea.observability import logger, metrics
+from lutea.schemas.listing import list_or_page
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
 
@@ -42,10 +44,15 @@ def get_public_retreat(id: str):
     return cacheable_json_body(retreat_to_wire(domain.get_public(parse_object_id(id, LABEL))), _if_none_match())
 
 
-@app.get("/retreats/admin")
+@app.get("/retreats/admin", responses=list_or_page("Every retreat, newest first; paginated with page or limit"))
 @admin_required
 def list_retreats():
-    return [retreat_to_wire(doc) for doc in domain.list_all()]
+    page = listing.page_request(_query("page"), _query("limit"))
+    statut = listing.choice(_query("statut"), "statut", ("active", "inactive"))
+    found, total = domain.admin_list(is_active=None if statut is None else statut == "active",
+                                     period=listing.period(_query("dateMin"), _query("dateMax")), page=page)
+    retreats = [retreat_to_wire(doc) for doc in found]
+    return retreats if page is None else listing.envelope(retreats, total, page)
 
 
 # Fix: declared before admin/<id>, which shadowed it in the original.

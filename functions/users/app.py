@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from lutea import listing
 from lutea.domain import accounts
 from lutea.http import CREATED, admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import cleared_cookies
+from lutea.schemas.listing import list_or_page
 from lutea.schemas.users import UpdateProfileIn, ValidatePasswordIn
 from lutea.wire import parse_object_id
 
 app = create_app()
+ROLES = (accounts.CLIENT, accounts.ADMIN)
 
 
 @app.get("/users/profile")
@@ -43,10 +46,14 @@ def check_temporary(email: str) -> dict:
     return accounts.registration_status(unquote(email)[:320])
 
 
-@app.get("/users")
+@app.get("/users", responses=list_or_page("Users in registration order; paginated with page or limit"))
 @admin_required
-def list_users() -> list:
-    return accounts.list_users()
+def list_users():
+    query = app.current_event.get_query_string_value
+    page = listing.page_request(query("page"), query("limit"))
+    users, total = accounts.list_users(role=listing.choice(query("role"), "role", ROLES),
+                                       period=listing.period(query("dateMin"), query("dateMax")), page=page)
+    return users if page is None else listing.envelope(users, total, page)
 
 
 @app.get("/users/admin/search-by-email")

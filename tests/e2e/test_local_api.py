@@ -149,6 +149,50 @@ def test_guest_books_seats_and_availability_drops(server):
     assert after["placesDisponibles"] == before["placesDisponibles"] - 2
 
 
+def _admin(base, outbox):
+    http = Http(base)
+    http.call("POST", "/auth/login", {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"})
+    mail = [m for m in read_outbox(outbox) if m.kind == "two_factor_code"][-1]
+    code = next(w for w in mail.text.split() if w.isdigit() and len(w) == 8)
+    status, _, _ = http.call("POST", "/auth/2fa/finalize", {"email": "admin@e2e.test", "code": code})
+    assert status == 200
+    return http
+
+
+def test_admin_pages_bookings_and_downloads_a_roster_for_french_excel(server):
+    import csv
+    import io
+
+    base, _, outbox, _ = server
+    guest = Http(base)
+    _, _, retreats = guest.call("GET", "/retreats/public")
+    retreat = retreats[2]
+    date = retreat["dates"][0]
+    status, _, booking = guest.call("POST", "/bookings", {
+        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
+        "participants": [{"prenom": "Noémie", "nom": "Bérard", "email": "noemie@e2e.test"},
+                         {"prenom": "Loïc", "nom": "Bérard", "email": "loic@e2e.test"}],
+        "billingAddress": {"address": "2 rue B", "city": "Sète", "postalCode": "34200", "country": "France",
+                           "phone": "0600000001"}})
+    assert status == 201
+    admin = _admin(base, outbox)
+
+    status, _, page = admin.call("GET", f"/bookings/admin/all?page=1&limit=1&retreatId={retreat['_id']}")
+    assert status == 200 and page["total"] >= 1 and page["items"][0]["_id"] == booking["_id"]
+    status, _, array = admin.call("GET", "/bookings/admin/all")
+    assert status == 200 and isinstance(array, list)
+
+    status, headers, raw = admin.call("GET", f"/bookings/admin/roster/{retreat['_id']}/{date['_id']}")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert ".csv" in headers["Content-Disposition"]
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    mine = [r for r in rows if r["Réservation"] == booking["_id"]]
+    assert [(r["Prénom"], r["Participant"]) for r in mine] == [("Noémie", "1/2"), ("Loïc", "2/2")]
+    assert mine[0]["Statut"] == "En attente" and mine[0]["Montant payé (€)"] == "0,00"
+    assert mine[1]["Email de contact"] == "noemie@e2e.test"
+
+
 def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
     from concurrent.futures import ThreadPoolExecutor
 

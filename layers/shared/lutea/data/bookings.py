@@ -8,6 +8,7 @@ to apply a transition; which transitions are allowed is the domain's business
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +26,48 @@ def _indexes(db: Any) -> None:
     col = db[COLLECTION]
     col.create_index("userId")
     col.create_index("retreatId")
+    col.create_index([("dateId", 1), ("createdAt", 1)])  # a date block's roster and filter
     col.create_index([("createdAt", DESCENDING)])
     col.create_index([("statut", 1), ("expiresAt", 1)])  # the expiry sweep
     col.create_index("stripePaymentIntentId", sparse=True)
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """The admin's filters; ``None`` means any. ``start_from`` / ``start_before``: the stay's
+    ``dateStart`` in ``[start_from, start_before)``."""
+    statut: str | None = None
+    statut_paiement: str | None = None
+    retreat_id: ObjectId | None = None
+    date_id: ObjectId | None = None
+    start_from: datetime | None = None
+    start_before: datetime | None = None
+    statuses: tuple[str, ...] | None = None
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.statut is not None:
+            query["statut"] = self.statut
+        elif self.statuses is not None:
+            query["statut"] = {"$in": list(self.statuses)}
+        if self.statut_paiement is not None:
+            query["statutPaiement"] = self.statut_paiement
+        if self.retreat_id is not None:
+            query["retreatId"] = self.retreat_id
+        if self.date_id is not None:
+            query["dateId"] = self.date_id
+        if self.start_from is not None or self.start_before is not None:
+            bounds: dict[str, datetime] = {}
+            if self.start_from is not None:
+                bounds["$gte"] = self.start_from
+            if self.start_before is not None:
+                bounds["$lt"] = self.start_before
+            query["dateStart"] = bounds
+        return query
+
+
+NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 
 
 class BookingRepository:
@@ -49,7 +88,19 @@ class BookingRepository:
         return list(self._col.find({"userId": user_id}).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]))
 
     def list_all(self) -> list[dict]:
-        return list(self._col.find({}).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]))
+        return list(self._col.find({}).sort(NEWEST_FIRST))
+
+    def list_filtered(self, where: BookingFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+        """Newest first (``_id`` breaks ties, so pages never overlap); ``limit`` 0: all."""
+        return list(self._col.find(where.query()).sort(NEWEST_FIRST).skip(skip).limit(limit))
+
+    def count_filtered(self, where: BookingFilter) -> int:
+        return int(self._col.count_documents(where.query()))
+
+    def list_for_date_block(self, date_id: ObjectId, statuses: tuple[str, ...]) -> list[dict]:
+        """A date block's bookings in these statuses, oldest first (the roster's order)."""
+        return list(self._col.find({"dateId": date_id, "statut": {"$in": list(statuses)}})
+                    .sort([("createdAt", 1), ("_id", 1)]))
 
     def list_created_since(self, since: datetime) -> list[dict]:
         return list(self._col.find({"createdAt": {"$gte": since}}).sort([("createdAt", DESCENDING)]))

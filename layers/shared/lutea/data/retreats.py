@@ -8,6 +8,7 @@ top-level ``prix`` in euros, ``places``, ``adresseRdv``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,28 @@ def _public_query(now: datetime) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RetreatFilter:
+    """The admin's filters; ``None`` means any. ``is_active``: visible or hidden retreats;
+    a date block starting in ``[start_from, start_before)``."""
+    is_active: bool | None = None
+    start_from: datetime | None = None
+    start_before: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.is_active is not None:
+            query["isActive"] = {"$ne": False} if self.is_active else False
+        if self.start_from is not None or self.start_before is not None:
+            bounds: dict[str, datetime] = {}
+            if self.start_from is not None:
+                bounds["$gte"] = self.start_from
+            if self.start_before is not None:
+                bounds["$lt"] = self.start_before
+            query["dates"] = {"$elemMatch": {"start": bounds}}
+        return query
+
+
 class RetreatRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[COLLECTION]
@@ -47,6 +70,13 @@ class RetreatRepository:
     def list_all(self) -> list[dict]:
         """Newest first, as the original's findAll."""
         return list(self._col.find({}).sort([("createdAt", -1), ("_id", -1)]))
+
+    def list_filtered(self, where: RetreatFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+        """As ``list_all`` (newest first), filtered; ``limit`` 0: all."""
+        return list(self._col.find(where.query()).sort([("createdAt", -1), ("_id", -1)]).skip(skip).limit(limit))
+
+    def count_filtered(self, where: RetreatFilter) -> int:
+        return int(self._col.count_documents(where.query()))
 
     def list_public(self, now: datetime) -> list[dict]:
         """Active retreats that are "coming soon" or have a date block starting after ``now``,

@@ -7,6 +7,7 @@ quotas) is one conditional single-document update; the thresholds come from the 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +69,32 @@ def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
         return None
     return doc
 
+@dataclass(frozen=True)
+class UserFilter:
+    """The admin's filters; ``None`` means any. Registered (``createdAt``) in
+    ``[created_from, created_before)``."""
+    role: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.role is not None:
+            query["role"] = self.role
+        if self.created_from is not None or self.created_before is not None:
+            query["createdAt"] = _range(self.created_from, self.created_before)
+        return query
+
+
+def _range(start: datetime | None, end: datetime | None) -> dict[str, datetime]:
+    bounds: dict[str, datetime] = {}
+    if start is not None:
+        bounds["$gte"] = start
+    if end is not None:
+        bounds["$lt"] = end
+    return bounds
+
+
 class UserRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[USERS]
@@ -92,6 +119,13 @@ class UserRepository:
 
     def list_all(self) -> list[dict]:
         return list(self._col.find({}).sort("_id", 1))
+
+    def list_filtered(self, where: UserFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+        """As ``list_all`` (oldest first), filtered; ``limit`` 0: all."""
+        return list(self._col.find(where.query()).sort("_id", 1).skip(skip).limit(limit))
+
+    def count_filtered(self, where: UserFilter) -> int:
+        return int(self._col.count_documents(where.query()))
 
     # --- writes --------------------------------------------------------------------------
     def create(self, doc: dict[str, Any]) -> dict | None:

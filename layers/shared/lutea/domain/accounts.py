@@ -19,10 +19,11 @@ from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingRepository
 from lutea.data.sessions import SessionFamilyRepository
-from lutea.data.users import TemporaryUserRepository, UserRepository, normalize_email
+from lutea.data.users import TemporaryUserRepository, UserFilter, UserRepository, normalize_email
 from lutea.email import messages
 from lutea.email.recaptcha import verify_recaptcha
 from lutea.errors import InvalidInput, NotAuthenticated, NotFound
+from lutea.listing import PageRequest, Period
 from lutea.observability import logger
 from lutea.wire import is_object_id, to_wire
 
@@ -307,8 +308,18 @@ def delete_own_account(principal_user_id: str) -> dict[str, str]:
 
 # --- Admin ------------------------------------------------------------------------------
 
-def list_users() -> list[dict[str, Any]]:
-    return [public_user(u) for u in UserRepository().list_all()]
+def list_users(*, role: str | None = None, period: Period | None = None,
+               page: PageRequest | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Users in registration order, optionally of one role and registered in ``period``; with
+    ``page``, that page and the total matching."""
+    users = UserRepository()
+    period = period or Period()
+    where = UserFilter(role=role, created_from=period.start, created_before=period.end)
+    if page is None:
+        found = users.list_filtered(where)
+        return [public_user(u) for u in found], len(found)
+    docs = users.list_filtered(where, skip=page.skip, limit=page.limit)
+    return [public_user(u) for u in docs], users.count_filtered(where)
 
 
 def get_user(user_id: ObjectId) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
+from lutea.data.bookings import BookingFilter
 from lutea.domain.booking_common import (
     CANCELLED,
     CONFIRMED,
@@ -32,6 +33,7 @@ from lutea.domain.booking_common import (
 )
 from lutea.domain.booking_lifecycle import free_seats, overdue_filter, release_seats, reserve_seats
 from lutea.errors import NotFound
+from lutea.listing import PageRequest
 from lutea.observability import logger
 from lutea.wire import euros_to_cents
 
@@ -283,8 +285,15 @@ def _populate(bookings: list[dict]) -> list[dict]:
     return populated
 
 
-def admin_list() -> list[dict]:
-    return _populate(booking_repository().list_all())
+def admin_list(where: BookingFilter | None = None, page: PageRequest | None = None) -> tuple[list[dict], int]:
+    """The admin's bookings, newest first, populated; with ``page``, that page and the total
+    matching ``where``; without, all of them (the original's answer)."""
+    repo = booking_repository()
+    where = where or BookingFilter()
+    if page is None:
+        found = repo.list_filtered(where)
+        return _populate(found), len(found)
+    return _populate(repo.list_filtered(where, skip=page.skip, limit=page.limit)), repo.count_filtered(where)
 
 
 def admin_get(booking_id: ObjectId) -> dict:

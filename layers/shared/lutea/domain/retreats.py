@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
-from lutea.data.retreats import RetreatRepository
+from lutea.data.retreats import RetreatFilter, RetreatRepository
 from lutea.data.seats import SeatRepository
 from lutea.errors import Conflict, InvalidInput, NotFound
+from lutea.listing import PageRequest, Period
 from lutea.observability import logger
 from lutea.schemas.retreats import NULLABLE_UPDATE_FIELDS, DateBlockIn, RetreatCreate, RetreatUpdate
 from lutea.wire import cents_to_euros, iso, parse_instant, to_wire
@@ -143,6 +144,19 @@ def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = Non
 
 def list_all(*, retreats: RetreatRepository | None = None) -> list[dict]:
     return (retreats or RetreatRepository()).list_all()
+
+
+def admin_list(*, is_active: bool | None = None, period: Period | None = None, page: PageRequest | None = None,
+               retreats: RetreatRepository | None = None) -> tuple[list[dict], int]:
+    """Every retreat, newest first, optionally only the active (or hidden) ones and those with a
+    date block starting in ``period``; with ``page``, that page and the total matching."""
+    repo = retreats or RetreatRepository()
+    period = period or Period()
+    where = RetreatFilter(is_active=is_active, start_from=period.start, start_before=period.end)
+    if page is None:
+        found = repo.list_filtered(where)
+        return found, len(found)
+    return repo.list_filtered(where, skip=page.skip, limit=page.limit), repo.count_filtered(where)
 
 
 def get_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:

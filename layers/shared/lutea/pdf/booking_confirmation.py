@@ -8,15 +8,12 @@ Latin-1 only ("€", "—", "Œ" would fail) and Lambda has no system fonts.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from lutea.clock import as_utc
+from lutea.filenames import attachment, download_filename, paris_day
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
@@ -47,13 +44,6 @@ BORDER = (217, 217, 217)
 
 # --- Formatting ---------------------------------------------------------------------------
 
-def paris_day(value: Any, sep: str = "/") -> str:
-    """dd/mm/yyyy of an instant in Europe/Paris (the original's toLocaleDateString('fr-FR'))."""
-    if isinstance(value, datetime):
-        return as_utc(value).astimezone(PARIS).strftime(f"%d{sep}%m{sep}%Y")
-    return str(value or "")
-
-
 def format_euros(cents: int) -> str:
     """French money: ``1 250 €``, ``19,99 €``."""
     euros, rest = divmod(abs(int(cents)), 100)
@@ -64,25 +54,15 @@ def format_euros(cents: int) -> str:
 
 # --- File name ----------------------------------------------------------------------------
 
-_ASCII_FOLD = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d", "ł": "l"}
-_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._()'!~+,&=@-]")
-
-
 def pdf_filename(booking: dict) -> tuple[str, str]:
     """(ASCII ``filename``, exact UTF-8 name for RFC 6266 ``filename*``):
-    ``confirmation-<slug>-<dd-mm-yyyy>.pdf``, slug = the retreat name lower-cased with runs of
-    whitespace as ``-`` (accents kept in the exact name), date = ``dateStart`` in Europe/Paris."""
-    slug = re.sub(r"\s+", "-", str(booking.get("retreatName") or "retraite")).lower()
-    exact = f"confirmation-{slug}-{paris_day(booking.get('dateStart'), '-')}.pdf"
-    folded = "".join(_ASCII_FOLD.get(ch, ch) for ch in unicodedata.normalize("NFKD", exact))
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _UNSAFE_ASCII.sub("", folded.encode("ascii", "ignore").decode()), exact
+    ``confirmation-<slug>-<dd-mm-yyyy>.pdf`` (lutea.filenames)."""
+    return download_filename("confirmation", booking.get("retreatName"), booking.get("dateStart"), "pdf")
 
 
 def content_disposition(booking: dict) -> str:
     """``attachment; filename="<ascii>"; filename*=UTF-8''<exact, percent-encoded>``."""
-    ascii_name, exact = pdf_filename(booking)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(exact, safe='')}"
+    return attachment(*pdf_filename(booking))
 
 
 # --- Rendering ----------------------------------------------------------------------------
