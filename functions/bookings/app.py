@@ -11,8 +11,8 @@ from lutea import listing
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
-from lutea.domain import rosters
-from lutea.errors import InvalidInput
+from lutea.domain import cancellation, rosters
+from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.filenames import attachment
 from lutea.http import (
     CREATED,
@@ -36,6 +36,7 @@ from lutea.schemas.bookings import (
     PaymentStatus,
     booking_out,
 )
+from lutea.schemas.cancellation import CancellationOut, CancellationQuoteOut, SelfCancelIn, quote_out
 from lutea.schemas.listing import CSV, list_or_page
 from lutea.validation import parse
 from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
@@ -43,9 +44,29 @@ from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 app = create_app()
 BOOKING = "booking"  # -> "ID de booking invalide", as the original
 RETREAT = "retraite"  # -> "ID de retraite invalide"
+GUEST_TOKEN_HEADER = "x-booking-token"
+MAX_HEADER_LENGTH = 512
 
 
-def _optional_body[M: CancelBookingIn](model: type[M]) -> M:
+def _json(model: type, description: str) -> dict:
+    """A documented 200 response whose body is ``model``."""
+    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+def _owner_or_guest() -> tuple[object, str | None]:
+    """(principal, guest token): the signed-in owner, or the holder of the booking's guest
+    token (header ``X-Booking-Token``); neither is 401, before anything else is looked at."""
+    token = None
+    for key, value in (app.current_event.headers or {}).items():
+        if key.lower() == GUEST_TOKEN_HEADER and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH:
+            token = value
+    principal = current_principal()
+    if principal is None and not token:
+        raise NotAuthenticated()
+    return principal, token
+
+
+def _optional_body[M: (CancelBookingIn, SelfCancelIn)](model: type[M]) -> M:
     """A body that may be absent (``PATCH admin/:id/cancel`` with ``raison?``)."""
     raw = app.current_event.body
     if not raw or not raw.strip():
@@ -110,6 +131,24 @@ def my_bookings():
 @jwt_required
 def get_my_booking(id: str):
     return booking_out(domain.owned_booking(parse_object_id(id, BOOKING), require_principal()))
+
+
+# --- self-service cancellation (docs/cancellation.md) ----------------------------------------
+
+@app.get("/bookings/<id>/cancellation-quote", responses=_json(CancellationQuoteOut, "What cancelling now would refund"))
+@optional_auth
+def cancellation_quote(id: str):
+    caller = _owner_or_guest()
+    return quote_out(cancellation.cancellation_quote(parse_object_id(id, BOOKING), *caller))
+
+
+@app.post("/bookings/<id>/cancel", responses=_json(CancellationOut, "The cancelled booking"))
+@optional_auth
+def cancel_my_booking(id: str):
+    caller = _owner_or_guest()
+    booking_id = parse_object_id(id, BOOKING)
+    body = _optional_body(SelfCancelIn)
+    return booking_out(cancellation.cancel_by_customer(booking_id, *caller, raison=body.raison))
 
 
 # --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------

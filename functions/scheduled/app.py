@@ -47,3 +47,12 @@ def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[s
     from lutea.email.failures import retry_failed_emails as retry
 
     return retry()
+
+
+@instrumented
+def complete_cancellations(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every 15 minutes: the refunds and emails that customers' cancellations still owe (a
+    Stripe outage or a stopped process after the cancellation), each completed once."""
+    from lutea.domain.cancellation import complete_owed_effects
+
+    return {"visited": complete_owed_effects()}

@@ -75,6 +75,9 @@ class Settings:
     # The WAF holds the global per-IP limit (AWS): only the strict tiers are counted in the app.
     rate_limit_global_at_edge: bool = False
     max_body_bytes: int = 100 * 1024
+    # Self-service cancellation and the waiting list
+    cancellation_policy: str = "30:100,14:50"  # default refund tiers, days_before:percent
+    waiting_list_offer_hours: int = 24  # how long seats offered to the waiting list stay held
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,6 +159,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_contact_per_minute=_int(env, "RATE_LIMIT_CONTACT_PER_MINUTE", 5),
         rate_limit_global_at_edge=get("RATE_LIMIT_GLOBAL_AT_EDGE", "false").lower() in ("1", "true", "yes"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
+        cancellation_policy=get("CANCELLATION_POLICY", "30:100,14:50"),
+        waiting_list_offer_hours=_int(env, "WAITING_LIST_OFFER_HOURS", 24),
     )
     _check(settings, env)
     return settings
@@ -168,6 +173,14 @@ def _check(s: Settings, env: dict[str, str]) -> None:
             raise RuntimeError(f"{name} must be at least 32 bytes")
     if s.jwt_access_secret == s.jwt_refresh_secret:
         raise RuntimeError("JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ")
+    from lutea.domain.refund_policy import parse_policy_setting
+
+    try:
+        parse_policy_setting(s.cancellation_policy)
+    except ValueError as exc:
+        raise RuntimeError(f"CANCELLATION_POLICY is invalid: {exc}") from exc
+    if not 1 <= s.waiting_list_offer_hours <= 24 * 14:
+        raise RuntimeError("WAITING_LIST_OFFER_HOURS must be between 1 and 336")
     if s.is_production:
         if s.jwt_access_secret == _DEV_ACCESS_SECRET or s.jwt_refresh_secret == _DEV_REFRESH_SECRET:
             raise RuntimeError("production needs real JWT secrets")

@@ -75,6 +75,7 @@ def test_scheduled_jobs_have_their_schedules():
         "app.expire_pending_bookings": "rate(20 minutes)",
         "app.check_payment_discrepancies": "rate(6 hours)",
         "app.retry_failed_emails": "rate(15 minutes)",
+        "app.complete_cancellations": "rate(15 minutes)",
     }
 
 

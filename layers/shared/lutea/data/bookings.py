@@ -31,6 +31,7 @@ def _indexes(db: Any) -> None:
     col.create_index([("statut", 1), ("expiresAt", 1)])  # the expiry sweep
     col.create_index("stripePaymentIntentId", sparse=True)
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
+    col.create_index("annulationDate", sparse=True)  # owed effects of cancellations
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,20 @@ class BookingRepository:
         return self._col.find_one_and_update({"_id": booking_id, **precondition},
                                              {"$set": {**changes, "updatedAt": now()}},
                                              return_document=ReturnDocument.AFTER)
+
+    # --- effects a customer's cancellation owes (lutea.domain.cancellation) ----------------
+
+    def complete_owed_refund(self, booking_id: ObjectId) -> bool:
+        """The owed refund was made: forget it (once)."""
+        result = self._col.update_one({"_id": booking_id, "refundOwed": {"$exists": True}},
+                                      {"$unset": {"refundOwed": ""}, "$set": {"refundedAt": now(), "updatedAt": now()}})
+        return result.modified_count == 1
+
+    def complete_owed_email(self, booking_id: ObjectId, kind: str) -> bool:
+        result = self._col.update_one({"_id": booking_id, "owedEmails": kind}, {"$pull": {"owedEmails": kind}})
+        return result.modified_count == 1
+
+    def ids_with_owed_effects(self, cancelled_before: datetime, limit: int = 200) -> list[ObjectId]:
+        match = {"annulationDate": {"$lte": cancelled_before},
+                 "$or": [{"refundOwed": {"$exists": True}}, {"owedEmails.0": {"$exists": True}}]}
+        return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]

@@ -338,6 +338,8 @@ def _refund_if_paid(booking: dict) -> bool:
     if (booking["statut"] != CANCELLED or booking["statutPaiement"] != PAID or not booking.get("isStripeBooking")
             or not pi_id):
         return False
+    if booking.get("annulePar") == "client":
+        return False  # cancelled by its owner: the refund policy already decided what goes back
     with contextlib.suppress(Conflict):  # Stripe says it is already refunded: record it
         _gateway().refund(pi_id)
     flipped = booking_repository().update_if(booking["_id"], {"statut": CANCELLED, "statutPaiement": PAID},

@@ -32,6 +32,7 @@ from lutea.domain.booking_common import (
     get_booking,
 )
 from lutea.domain.booking_lifecycle import free_seats, overdue_filter, release_seats, reserve_seats
+from lutea.domain.refund_policy import retreat_policy
 from lutea.errors import NotFound
 from lutea.listing import PageRequest
 from lutea.observability import logger
@@ -137,6 +138,8 @@ def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id
     })
     if request.notes is not None:
         doc["notes"] = request.notes
+    # The refund terms in force now are the ones this booking is cancelled under.
+    doc["politiqueAnnulation"] = retreat_policy(retreat).to_doc()
     doc.update({"createdAt": stamp, "updatedAt": stamp})
     return doc
 

@@ -232,6 +232,8 @@ def create_retreat(data: RetreatCreate, *, retreats: RetreatRepository | None = 
         doc["boutonPdfLabel"] = data.boutonPdfLabel
     if data.pdfUrl is not None:
         doc["pdfUrl"] = data.pdfUrl
+    if data.politiqueAnnulation is not None:
+        doc["politiqueAnnulation"] = data.politiqueAnnulation.model_dump()
     doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp,
                 "updatedAt": stamp})
     return retreats.insert(doc)
@@ -344,6 +346,8 @@ def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: Retre
             continue
         if value is None and name in NULLABLE_UPDATE_FIELDS:
             unset_fields.append(name)
+        elif hasattr(value, "model_dump"):
+            set_fields[name] = value.model_dump()
         else:
             set_fields[name] = list(value) if isinstance(value, list) else value
     set_fields["updatedAt"] = now()

@@ -99,7 +99,15 @@ def _booking_values(booking: dict) -> dict[str, object]:
         "reference": str(booking.get("_id", "")),
         # Sent when the payment is confirmed: today, in Paris (the original printed createdAt).
         "paymentDate": _paris_day(now()),
+        "policyText": _policy_text(booking),
     }
+
+
+def _policy_text(booking: dict) -> str:
+    """The booking's cancellation terms, from the same tiers as the PDF and the quote route."""
+    from lutea.domain.refund_policy import booking_policy_text
+
+    return booking_policy_text(booking)
 
 
 def booking_contact(booking: dict) -> str:
@@ -126,6 +134,64 @@ def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
     else:
         line = "Aucun montant n'a été débité."
     return _send("booking_cancelled", booking_contact(booking), refundLine=line, **_booking_values(booking))
+
+
+def _refund_line(booking: dict) -> str:
+    from lutea.wire import cents_to_euros
+
+    cents = int(booking.get("montantRembourseCents") or 0)
+    percent = int(booking.get("pourcentageRembourse") or 0)
+    if cents <= 0:
+        return "Selon les conditions d'annulation, aucun remboursement n'est dû à cette date."
+    amount = f"{cents_to_euros(cents):.2f}".replace(".", ",")
+    if not booking.get("isStripeBooking"):
+        return f"Un remboursement de {amount} € ({percent} %) vous est dû : l'équipe Lutea revient vers vous pour le régler."
+    return (f"Un remboursement de {amount} € ({percent} %) est effectué sur votre moyen de paiement ; "
+            "il apparaîtra sous quelques jours.")
+
+
+def send_customer_cancellation(booking: dict, *, policy_text: str) -> str:
+    """The owner cancelled her booking herself: what was refunded, and why (the policy)."""
+    values = {**_booking_values(booking), "policyText": policy_text}
+    return _send("booking_cancelled_by_customer", booking_contact(booking), refundLine=_refund_line(booking),
+                 cancelDate=_paris_day(booking.get("annulationDate")), **values)
+
+
+def send_cancellation_to_admin(booking: dict, *, policy_text: str) -> str:
+    from lutea.config import get_settings
+    from lutea.wire import cents_to_euros
+
+    cents = int(booking.get("montantRembourseCents") or 0)
+    mode = ("aucun" if cents <= 0 else "remboursé par Stripe" if booking.get("isStripeBooking")
+            else "à rembourser manuellement")
+    values = {**_booking_values(booking), "policyText": policy_text}
+    return _send("booking_cancelled_admin", get_settings().email_admin, refundPercent=booking.get("pourcentageRembourse", 0),
+                 refund=cents_to_euros(cents), refundMode=mode, cancelDate=_paris_day(booking.get("annulationDate")),
+                 **values)
+
+
+def send_waiting_list_joined(to: str, *, first_name: str, retreat_name: str, date_start: object, date_end: object,
+                             nb_places: int, offer_hours: int, leave_link: str) -> str:
+    return _send("waiting_list_joined", to, firstName=first_name, retreatName=retreat_name,
+                 dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
+                 offerHours=offer_hours, leaveLink=leave_link)
+
+
+def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date_start: object, date_end: object,
+                            nb_places: int, total_cents: int, offer_until: object, book_link: str, leave_link: str,
+                            policy_text: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from lutea.clock import as_utc
+    from lutea.wire import cents_to_euros
+
+    until = (as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
+             if isinstance(offer_until, datetime) else str(offer_until))
+    return _send("waiting_list_offer", to, firstName=first_name, retreatName=retreat_name,
+                 dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
+                 total=cents_to_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
+                 policyText=policy_text)
 
 
 def send_late_payment_refunded(booking: dict) -> str:

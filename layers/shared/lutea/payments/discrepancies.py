@@ -60,6 +60,8 @@ def find_payment_discrepancies(grace_minutes: int = 0) -> dict[str, Any]:
         # The booking (cancelled, expired) still says who paid; Stripe's metadata holds no email.
         booking = repo.get(ObjectId(metadata["bookingId"])) if is_object_id(metadata.get("bookingId")) else None
         booking = booking or {}
+        if booking.get("annulePar") == "client":
+            continue  # cancelled by its owner: what the refund policy kept is not an orphan payment
         orphan_payments.append({
             "paymentId": pi_id,
             "retreatId": metadata.get("retreatId") or (str(booking["retreatId"]) if booking.get("retreatId") else None),

@@ -28,8 +28,8 @@ COMPANY = {
     "email": "lutea.montpellier@gmail.com",
 }
 
-CANCELLATION_TERMS = ("Prestation non remboursable, sauf en cas de force majeure ou sur présentation "
-                      "d'un justificatif médical.")
+CANCELLATION_TERMS = ("En cas de force majeure ou sur présentation d'un justificatif médical, "
+                      "contactez-nous.")
 INCLUDED = ("Le tarif inclut l'hébergement, les repas, les cours de yoga & de pilates ainsi que les ateliers "
             "et activités. Le transport n'est pas inclus dans ces frais.")
 
@@ -165,6 +165,9 @@ def render_booking_pdf(booking: dict) -> bytes:
     line(f"Téléphone : {COMPANY['phone']}")
 
     heading("CONDITIONS D'ANNULATION / REMBOURSEMENT")
+    from lutea.domain.refund_policy import booking_policy_text
+
+    line(booking_policy_text(booking), size=10)  # the same tiers as the cancellation routes
     line(CANCELLATION_TERMS, size=10)
 
     heading("PRESTATIONS INCLUSES")

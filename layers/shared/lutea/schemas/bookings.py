@@ -119,7 +119,8 @@ class CancelBookingIn(StrictModel):
 # --- Responses ---------------------------------------------------------------------------------
 
 # Internal bookkeeping that never leaves the server.
-HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt"})
+HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
+                           "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation"})
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +133,8 @@ def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
     for key, value in doc.items():
         if key == "prixTotalCents":
             shaped["prixTotal"] = cents_to_euros(int(value))
+        elif key == "montantRembourseCents":
+            shaped["montantRembourse"] = cents_to_euros(int(value))
         elif key not in HIDDEN_FIELDS:
             shaped[key] = value
     return to_wire(shaped)

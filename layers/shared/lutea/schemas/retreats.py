@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
+from lutea.schemas.cancellation import CancellationPolicyIn
 from lutea.validation import StrictModel, object_id
 from lutea.wire import parse_instant
 
@@ -128,6 +129,8 @@ class RetreatCreate(StrictModel):
     dates: DateBlocks = Field(default_factory=list)
     aVenir: StrictBool = False
     isActive: StrictBool = True
+    # The refund tiers of self-service cancellation; absent: the global default.
+    politiqueAnnulation: CancellationPolicyIn | None = None
 
     @model_validator(mode="after")
     def _check_blocks(self) -> RetreatCreate:
@@ -137,7 +140,7 @@ class RetreatCreate(StrictModel):
 
 # Fields of a PATCH that may be sent as null to remove them; the others are required on the
 # document and null is refused.
-NULLABLE_UPDATE_FIELDS = frozenset({"boutonPdfLabel", "pdfUrl"})
+NULLABLE_UPDATE_FIELDS = frozenset({"boutonPdfLabel", "pdfUrl", "politiqueAnnulation"})
 
 
 class RetreatUpdate(StrictModel):
@@ -154,6 +157,7 @@ class RetreatUpdate(StrictModel):
     dates: DateBlocks | None = None
     aVenir: StrictBool | None = None
     isActive: StrictBool | None = None
+    politiqueAnnulation: CancellationPolicyIn | None = None  # null: back to the global default
 
     @model_validator(mode="after")
     def _check(self) -> RetreatUpdate:
