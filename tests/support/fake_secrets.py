@@ -42,7 +42,7 @@ class FakeSecretsExtension(_FakeSecrets):
         fake = self
 
         class Handler(QuietHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 split = urlsplit(self.path)
                 secret_id = (parse_qs(split.query).get("secretId") or [None])[0]
                 token = self.headers.get("X-Aws-Parameters-Secrets-Token")
@@ -62,7 +62,7 @@ class FakeSecretsManager(_FakeSecrets):
         fake = self
 
         class Handler(QuietHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = json.loads(self.read_body() or b"{}")
                 target = self.headers.get("X-Amz-Target")
                 fake.requests.append({"target": target, "secretId": body.get("SecretId")})

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from lutea.config import load_settings
+
 from tests.support.fake_secrets import FakeSecretsExtension
 
 ROOT = Path(__file__).resolve().parents[3]
