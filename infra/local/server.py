@@ -6,7 +6,6 @@ stand-in, SQLite analytics, an .eml outbox, demo data. Run with ``make dev``.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -136,9 +135,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def _send_error(self, status: int, message: str, path: str) -> None:
+        from lutea.http.encoding import encode_json
         from lutea.http.errors import error_body
 
-        payload = json.dumps(error_body(status, message, path), ensure_ascii=False).encode()
+        payload = encode_json(error_body(status, message, path)).encode()
         self._send(status, [("Content-Type", "application/json")], payload)
 
     def __getattr__(self, name: str) -> Any:

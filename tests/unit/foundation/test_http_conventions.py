@@ -275,8 +275,8 @@ def test_json_body_reused_encodes_each_payload_object_once(monkeypatch):
     import lutea.http.app as http_app
 
     encoded = []
-    real_dumps = json.dumps
-    monkeypatch.setattr(http_app.json, "dumps", lambda *a, **k: encoded.append(1) or real_dumps(*a, **k))
+    real_encode = http_app.encode_json
+    monkeypatch.setattr(http_app, "encode_json", lambda payload: encoded.append(1) or real_encode(payload))
     catalogue = [{"titreCard": "Été"}]
     first = http_app.json_body_reused(catalogue)
     second = http_app.json_body_reused(catalogue)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,11 +18,11 @@ from lutea.errors import LuteaError, RateLimited, TooLarge
 from lutea.http import ratelimit
 from lutea.http.caching import cacheable_json, etag_of
 from lutea.http.cors import cors_headers
+from lutea.http.encoding import encode_json
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
 from lutea.observability import instrumented, logger
 from lutea.validation import error_entries
-from lutea.wire import to_wire
 
 # The equivalent of the original's helmet defaults that make sense for a JSON API.
 SECURITY_HEADERS = {
@@ -153,7 +152,7 @@ def _vary_on_origin(headers: dict[str, str], multi: dict[str, list[str]]) -> Non
 
 
 def create_app(*, title: str = "Lutea API") -> LuteaResolver:
-    app = LuteaResolver(enable_validation=True)
+    app = LuteaResolver(enable_validation=True, serializer=encode_json)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:
@@ -194,7 +193,7 @@ def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
               headers: dict[str, str] | None = None) -> Response:
     """A JSON response with a status other than 200, or with cookies."""
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default),
+                    body=encode_json(payload),
                     cookies=cookies or [], headers=headers or {})
 
 
@@ -209,7 +208,7 @@ def _encoded_reused(payload: Any) -> tuple[str, str]:
     last = _last_encoded
     if last is not None and last[0] is payload:
         return last[1], last[2]
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    body = encode_json(payload)
     tag = etag_of(body)
     _last_encoded = (payload, body, tag)
     return body, tag
@@ -228,17 +227,9 @@ def cacheable_json_body(payload: Any, if_none_match: str | None, *, reuse: bool 
     if reuse:
         body, tag = _encoded_reused(payload)
     else:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        body = encode_json(payload)
         tag = etag_of(body)
     return cacheable_json(body, tag, if_none_match)
-
-
-def _json_default(value: Any) -> Any:
-    """ObjectIds and datetimes that a route left in its payload get their wire form."""
-    converted = to_wire(value)
-    if converted is value:
-        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-    return converted
 
 
 def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:

@@ -2,13 +2,13 @@
 ``{statusCode, message, timestamp, path}`` plus ``details`` on every 400."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from lutea import errors
 from lutea.clock import now
+from lutea.http.encoding import encode_json
 from lutea.wire import iso
 
 STATUS: dict[type[errors.LuteaError], int] = {
@@ -48,5 +48,5 @@ def error_response(status: int, message: Any, path: str, *, fields: list[dict[st
                    headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status, content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(error_body(status, message, path, fields), ensure_ascii=False), headers=headers or {},
+        body=encode_json(error_body(status, message, path, fields)), headers=headers or {},
     )
