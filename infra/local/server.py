@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ LOCAL_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "LuteaLocal",
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines are for CloudWatch; locally they drown the log
-    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",  # the console shows one line per request, warnings, errors
     "RATE_LIMIT_PER_MINUTE": "100",
 }
 LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
@@ -65,8 +66,20 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "lutea-local"
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, fmt: str, *args: Any) -> None:  # one short line per request
-        sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+    _started = 0.0
+
+    def parse_request(self) -> bool:
+        self._started = time.perf_counter()  # the request line is read: the clock of this request
+        return super().parse_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        from infra.local.console import request_line
+
+        status = getattr(code, "value", code)
+        print(request_line(self.command, self.path, status, (time.perf_counter() - self._started) * 1000), flush=True)
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # http.server's own errors, in full
+        sys.stderr.write(f"WARNING  {fmt % args}  client={self.client_address[0]}\n")
 
     def _serve(self) -> None:
         from infra.local import gateway, stripe_standin
@@ -153,6 +166,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the default backlog (5) resets connections under a burst
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser closing or resetting a keep-alive connection is normal, not a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError | ConnectionAbortedError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 def use_stripe_standin(port: int) -> Any:
     """The Stripe stand-in, unless the caller configured a Stripe of their own (a test-mode
@@ -183,6 +202,9 @@ def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     table = gateway.routes(template)
     for fn in {r.function.logical_id: r.function for r in table}.values():
         fn.load()  # import every function now: a broken handler fails at start, not on first call
+    from infra.local.console import use_console_logs
+
+    use_console_logs()
     server = _Server((host, port), _Handler)
     server.route_table = table  # type: ignore[attr-defined]
     server.stripe_standin = standin  # type: ignore[attr-defined]

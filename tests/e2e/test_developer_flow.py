@@ -3,6 +3,7 @@ UI and its assets come from the local server, and a guest booking is paid end to
 the local Stripe stand-in (its signed webhook delivered to the local API), as README shows."""
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.request
@@ -98,3 +99,35 @@ def test_standin_buttons_refuse_another_sites_page(server):  # noqa: F811
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403
+
+
+def test_console_shows_one_line_per_request_and_problems_in_full(server):  # noqa: F811
+    import socket
+    import struct
+    import urllib.parse
+
+    base, _, _, console = server
+    Http(base).call("GET", "/retreats/public?x=1")
+    # A browser resetting a keep-alive connection, and one that goes away mid-request.
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    for request in (b"GET /retreats/public HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /retreats/pub"):
+        sock = socket.create_connection((host, port))
+        sock.sendall(request)
+        if request.endswith(b"\r\n\r\n"):
+            sock.recv(100)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    # A payment for a booking that does not exist: the API logs an error.
+    key = {"Authorization": "Bearer sk_test_local", "Content-Type": "application/x-www-form-urlencoded"}
+    form = b"amount=5000&currency=eur&metadata[bookingId]=" + b"0" * 24
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/_stripe/v1/payment_intents", data=form,
+                                                       headers=key), timeout=5) as response:
+        orphan = json.loads(response.read())
+    Http(base).call("POST", f"/_stripe/pay/{orphan['id']}", {})
+    text = _wait_for(lambda: (t := console.read_text(encoding="utf-8")) and "unknown booking" in t and t)
+    lines = text.splitlines()
+    assert re.search(r"^GET /retreats/public\?x=1 200 \d+ ms$", text, re.M), text
+    assert not [line for line in lines if line.startswith("{")], text  # no JSON log lines, no metric blobs
+    assert "Traceback" not in text and "ConnectionResetError" not in text, text
+    error = next(line for line in lines if "payment for an unknown booking" in line)
+    assert error.startswith("ERROR") and f"payment_intent={orphan['id']}" in error, error

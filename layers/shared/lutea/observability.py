@@ -48,4 +48,6 @@ def instrumented[F: Callable[..., Any]](handler: F, *, correlation_id_path: str 
     """Every Lambda entry point: structured logs with the Lambda context (and a correlation id
     when the event has one), EMF metrics flushed at the end, X-Ray when recording."""
     logged = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(handler)
-    return traced(metrics.log_metrics(capture_cold_start_metric=True)(logged))  # type: ignore[no-any-return]
+    # Powertools prints the cold-start metric even with metrics disabled (make dev's console).
+    cold_start = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() not in ("1", "true", "yes")
+    return traced(metrics.log_metrics(capture_cold_start_metric=cold_start)(logged))  # type: ignore[no-any-return]
