@@ -3,6 +3,7 @@ Powertools from the routes and their pydantic models), merged into one with Powe
 OpenAPIMerge. ``python -m infra.openapi`` prints it (``make openapi`` writes openapi.json)."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -13,6 +14,16 @@ from infra.local import gateway
 TITLE = "Lutea API"
 VERSION = "1.0.0"
 
+TAGS = {
+    "auth": "Sign-up, sign-in (cookies), 2FA for admins, refresh, password reset",
+    "users": "The signed-in user's profile; user administration",
+    "retreats": "The public catalogue; retreat administration",
+    "bookings": "Booking seats (signed in or as a guest), one's bookings and their PDF; administration",
+    "stripe": "Paying a booking (PaymentIntents) and Stripe's signed webhook",
+    "email": "The contact form",
+    "analytics": "Anonymous sessions and events of the site; statistics for admins",
+}
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["statusCode", "message", "timestamp", "path"],
@@ -21,7 +32,17 @@ ERROR_SCHEMA = {
         "message": {"type": "string"},
         "timestamp": {"type": "string"},
         "path": {"type": "string"},
-        "details": {"type": "object"},
+        "details": {
+            "type": "object",
+            "description": "400 only: the real reason (a French message, or the list of validation messages)",
+            "properties": {
+                "statusCode": {"type": "integer"},
+                "message": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "error": {"type": "string"},
+                "fields": {"type": "array", "items": {
+                    "type": "object", "properties": {"field": {"type": "string"}, "rule": {"type": "string"}}}},
+            },
+        },
     },
 }
 
@@ -44,14 +65,48 @@ SECURITY_SCHEMES = {
 }
 
 
+def _route_functions(apps: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(method, OpenAPI path) -> the route's function, for its guard and its docstring."""
+    found = {}
+    for app in apps.values():
+        for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
+            found[(route.method.lower(), route.openapi_path)] = route.func
+    return found
+
+
 def _access_levels(apps: dict[str, Any]) -> dict[tuple[str, str], str]:
     from lutea.http.guards import access_of
 
-    levels = {}
-    for app in apps.values():
-        for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
-            levels[(route.method.lower(), route.openapi_path)] = access_of(route.func)
-    return levels
+    return {key: access_of(func) for key, func in _route_functions(apps).items()}
+
+
+def _document_routes(schema: dict[str, Any], functions: dict[tuple[str, str], Any]) -> None:
+    """Each operation's tag (its endpoint group: the path's first segment), and its summary and
+    description from the route's docstring (first line, then the rest)."""
+    for path, operations in schema.get("paths", {}).items():
+        group = path.strip("/").split("/", 1)[0]
+        for method, operation in operations.items():
+            operation["tags"] = [group]
+            doc = inspect.getdoc(functions.get((method, path))) or ""
+            summary, _, description = doc.partition("\n")
+            if summary:
+                operation["summary"] = summary.strip()
+            if description.strip():
+                operation["description"] = " ".join(description.split())
+            for response in operation.get("responses", {}).values():
+                # Powertools' placeholder for a response without a model: no schema, says nothing.
+                if response.get("content") == {"application/json": {}}:
+                    del response["content"]
+    schema["tags"] = [{"name": name, "description": text} for name, text in TAGS.items()]
+
+
+def _response_models() -> dict[str, Any]:
+    from lutea.schemas.responses import MODELS
+    from pydantic.json_schema import models_json_schema
+
+    _, defs = models_json_schema([(model, "validation") for model in MODELS],
+                                 ref_template="#/components/schemas/{model}")
+    return dict(defs.get("$defs", {}))
 
 
 def _document_conventions(schema: dict[str, Any], levels: dict[tuple[str, str], str]) -> None:
@@ -63,6 +118,7 @@ def _document_conventions(schema: dict[str, Any], levels: dict[tuple[str, str], 
             responses.pop("422", None)
             responses["400"] = {**ERROR_RESPONSE, "description": "Invalid input (details name the fields)"}
             responses["default"] = ERROR_RESPONSE
+            responses["429"] = {**ERROR_RESPONSE, "description": "Too many requests (see Retry-After)"}
             access = levels.get((method, path), "public")
             if access in ("jwt", "client", "admin"):
                 operation["security"] = [{"bearer": []}, {"cookie": []}]
@@ -72,9 +128,10 @@ def _document_conventions(schema: dict[str, Any], levels: dict[tuple[str, str], 
             if access == "optional":
                 operation["security"] = [{}, {"bearer": []}, {"cookie": []}]
     components = schema.setdefault("components", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.get("schemas", {}).pop(unused, None)
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    components["schemas"].update(_response_models())
     components["securitySchemes"] = SECURITY_SCHEMES
 
 
@@ -89,6 +146,7 @@ def build_openapi() -> dict[str, Any]:
             mode="json", by_alias=True, exclude_none=True))
     schema = merge.get_openapi_schema()
     _document_conventions(schema, _access_levels(apps))
+    _document_routes(schema, _route_functions(apps))
     return schema
 
 

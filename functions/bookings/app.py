@@ -15,7 +15,6 @@ from lutea.domain import cancellation, rosters
 from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.filenames import attachment
 from lutea.http import (
-    CREATED,
     PDF,
     admin_required,
     create_app,
@@ -26,6 +25,7 @@ from lutea.http import (
     optional_auth,
     require_principal,
 )
+from lutea.http.docs import ok
 from lutea.schemas.bookings import (
     AdminBookingIn,
     AvailablePlacesIn,
@@ -37,7 +37,7 @@ from lutea.schemas.bookings import (
     booking_out,
 )
 from lutea.schemas.cancellation import CancellationOut, CancellationQuoteOut, SelfCancelIn, quote_out
-from lutea.schemas.listing import CSV, list_or_page
+from lutea.schemas.listing import CSV
 from lutea.validation import parse
 from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 
@@ -81,14 +81,20 @@ def _optional_body[M: (CancelBookingIn, SelfCancelIn)](model: type[M]) -> M:
 
 # --- public --------------------------------------------------------------------------------
 
-@app.post("/bookings/available-places")
+@app.post("/bookings/available-places", responses=ok("AvailablePlaces", errors=(404,)))
 def available_places(body: AvailablePlacesIn):
+    """Free seats on a retreat date.
+
+    For `retreatId` and `date` (the date block's start)."""
     places = domain.available_places(parse_object_id(body.retreatId, RETREAT), body.date)
     return {"placesDisponibles": places}
 
 
-@app.get("/bookings/availability/<retreatId>")
+@app.get("/bookings/availability/<retreatId>", responses=ok("Availability", errors=(404,)))
 def availability(retreatId: str):
+    """Free seats on a retreat date, with a message.
+
+    `?date=` (ISO) is required."""
     retreat_id = parse_object_id(retreatId, RETREAT)
     raw = app.current_event.get_query_string_value("date")
     if not raw or not raw.strip():
@@ -108,9 +114,14 @@ def availability(retreatId: str):
     }
 
 
-@app.post("/bookings", responses=CREATED)
+@app.post("/bookings", responses=ok("GuestBooking", 201, errors=(404, 409)))
 @optional_auth
 def create_booking(body: BookingIn):
+    """Book seats, signed in or as a guest.
+
+    The price comes from the date block (a `prixTotal` sent by the client is ignored); the seats are
+    held while the booking awaits payment. A guest booking's answer carries `guestToken`: send it as
+    X-Booking-Token to the /stripe routes. Not enough seats: 409 `Seulement N places disponibles`."""
     principal = current_principal()
     booking, guest_token = domain.create_booking(body, user_id=principal.user_id if principal else None)
     payload = booking_out(booking)
@@ -121,30 +132,46 @@ def create_booking(body: BookingIn):
 
 # --- the signed-in customer ------------------------------------------------------------------
 
-@app.get("/bookings/my-bookings")
+@app.get("/bookings/my-bookings", responses=ok(["Booking"]))
 @jwt_required
 def my_bookings():
+    """The signed-in user's bookings.
+
+    Every booking of the signed-in user."""
     return [booking_out(b) for b in domain.user_bookings(require_principal().user_id)]
 
 
-@app.get("/bookings/<id>")
+@app.get("/bookings/<id>", responses=ok("Booking", errors=(404,)))
 @jwt_required
 def get_my_booking(id: str):
+    """One of the signed-in user's bookings.
+
+    Someone else's or unknown: 404."""
     return booking_out(domain.owned_booking(parse_object_id(id, BOOKING), require_principal()))
 
 
 # --- self-service cancellation (docs/cancellation.md) ----------------------------------------
 
-@app.get("/bookings/<id>/cancellation-quote", responses=_json(CancellationQuoteOut, "What cancelling now would refund"))
+@app.get("/bookings/<id>/cancellation-quote",
+         responses=ok(None, errors=(404,), merge=_json(CancellationQuoteOut, "What cancelling now would refund")))
 @optional_auth
 def cancellation_quote(id: str):
+    """What cancelling one's booking now would refund.
+
+    The owner (cookie or Bearer) or the guest token (X-Booking-Token); someone else's or unknown:
+    404. See docs/cancellation.md."""
     caller = _owner_or_guest()
     return quote_out(cancellation.cancellation_quote(parse_object_id(id, BOOKING), *caller))
 
 
-@app.post("/bookings/<id>/cancel", responses=_json(CancellationOut, "The cancelled booking"))
+@app.post("/bookings/<id>/cancel",
+          responses=ok(None, errors=(404, 409), merge=_json(CancellationOut, "The cancelled booking")))
 @optional_auth
 def cancel_my_booking(id: str):
+    """Cancel one's confirmed booking, refunded by the retreat's policy.
+
+    The owner or the guest token; only a CONFIRMED and PAID booking whose stay has not started,
+    else 409. See docs/cancellation.md."""
     caller = _owner_or_guest()
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(SelfCancelIn)
@@ -153,9 +180,13 @@ def cancel_my_booking(id: str):
 
 # --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------
 
-@app.get("/bookings/admin/all", responses=list_or_page("All bookings, newest first; paginated with page or limit"))
+@app.get("/bookings/admin/all", responses=ok(["Booking"], paged=True))
 @admin_required
 def list_bookings():
+    """All bookings (admin), newest first.
+
+    With `retreatId` and `userId` populated. Filters and pages (`page`, `limit`): see
+    docs/admin-lists.md; without `page` or `limit`, the whole array."""
     query = app.current_event.get_query_string_value
     page = listing.page_request(query("page"), query("limit"))
     period = listing.period(query("dateMin"), query("dateMax"))
@@ -171,69 +202,101 @@ def list_bookings():
     return bookings if page is None else listing.envelope(bookings, total, page)
 
 
-@app.get("/bookings/admin/stats")
+@app.get("/bookings/admin/stats", responses=ok("BookingStats"))
 @admin_required
 def booking_stats():
+    """Booking counts and revenue (admin).
+
+    Counts by `statut`; `revenue` is the `prixTotal` of CONFIRMED and PAID bookings, in euros."""
     counts = domain.stats()
     return {"total": counts["total"], "pending": counts["pending"], "confirmed": counts["confirmed"],
             "cancelled": counts["cancelled"], "revenue": cents_to_euros(counts["revenueCents"])}
 
 
-@app.get("/bookings/admin/payment-discrepancies")
+@app.get("/bookings/admin/payment-discrepancies", responses=ok("Discrepancies"))
 @admin_required
 def payment_discrepancies():
+    """Payments and bookings that disagree (admin).
+
+    Succeeded PaymentIntents without a confirmed booking, and confirmed Stripe bookings without a
+    succeeded PaymentIntent, over the last 5 days."""
     from lutea.payments.discrepancies import find_payment_discrepancies
 
     return find_payment_discrepancies()
 
 
-@app.post("/bookings/admin/send-payment-alert", responses=CREATED)
+@app.post("/bookings/admin/send-payment-alert", responses=ok("PaymentAlert", 201))
 @admin_required
 def send_payment_alert():
+    """Email the admin about discrepancies (admin).
+
+    Runs the discrepancy check and emails the admin when anything is off."""
     from lutea.payments.discrepancies import check_and_alert
 
     return json_body(201, check_and_alert())
 
 
-@app.post("/bookings/admin/cleanup")
+@app.post("/bookings/admin/cleanup", responses=ok("Cleanup"))
 @admin_required
 def cleanup_expired_bookings():
+    """Expire unpaid bookings now (admin).
+
+    As the scheduled expiry: PENDING bookings past their payment window are cancelled and their
+    seats released."""
     cleaned = lifecycle.expire_pending_bookings()
     return {"message": f"{cleaned} bookings expirés ont été nettoyés", "cleanedCount": cleaned}
 
 
-@app.post("/bookings/admin/create", responses=CREATED)
+@app.post("/bookings/admin/create", responses=ok("Booking", 201, errors=(404, 409)))
 @admin_required
 def create_manual_booking(body: AdminBookingIn):
+    """Create a booking by hand (admin).
+
+    `isStripeBooking: false`, CONFIRMED and PAID unless `statut` says otherwise; seats taken
+    atomically, price from the date block."""
     booking = domain.create_manual_booking(body, user_id=body.userId,
                                            statut=body.statut.value if body.statut else None)
     return json_body(201, booking_out(booking))
 
 
-@app.get("/bookings/admin/roster/<retreatId>/<dateId>", responses=CSV)
+@app.get("/bookings/admin/roster/<retreatId>/<dateId>", responses=ok(None, errors=(404,), merge=CSV))
 @admin_required
 def date_block_roster(retreatId: str, dateId: str):
+    """The roster of a date block as CSV (admin).
+
+    One line per participant of the date's CONFIRMED and PENDING bookings: see
+    docs/admin-lists.md."""
     text, ascii_name, utf8_name = rosters.date_block_roster(parse_object_id(retreatId, RETREAT),
                                                             parse_object_id(dateId, "date"))
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text,
                     headers={"Content-Disposition": attachment(ascii_name, utf8_name)})
 
 
-@app.get("/bookings/admin/<id>")
+@app.get("/bookings/admin/<id>", responses=ok("Booking", errors=(404,)))
 @admin_required
 def get_booking(id: str):
+    """One booking (admin).
+
+    Populated as admin/all."""
     return booking_out(domain.admin_get(parse_object_id(id, BOOKING)))
 
 
-@app.patch("/bookings/admin/<id>/confirm")
+@app.patch("/bookings/admin/<id>/confirm", responses=ok("Booking", errors=(404, 409)))
 @admin_required
 def confirm_booking(id: str, body: ConfirmBookingIn):
+    """Confirm a pending booking (admin).
+
+    The PaymentIntent must have succeeded for the booking's amount; a booking that is not pending:
+    400 `Le booking n'est pas en attente`. Sends the confirmation email with the PDF."""
     return booking_out(lifecycle.admin_confirm(parse_object_id(id, BOOKING), body.stripePaymentIntentId))
 
 
-@app.patch("/bookings/admin/<id>/cancel")
+@app.patch("/bookings/admin/<id>/cancel", responses=ok("Booking", errors=(404, 409)))
 @admin_required
 def cancel_booking(id: str):
+    """Cancel a booking (admin).
+
+    Optional body `{raison}`. Seats are released once; a paid Stripe booking is refunded."""
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(CancelBookingIn)
     return booking_out(lifecycle.admin_cancel(booking_id, body.raison))
@@ -241,9 +304,12 @@ def cancel_booking(id: str):
 
 # --- the PDF (after admin/<id>, so /bookings/admin/pdf can't reach it) ------------------------
 
-@app.get("/bookings/<id>/pdf", responses=PDF)
+@app.get("/bookings/<id>/pdf", responses=ok(None, errors=(404,), merge=PDF))
 @jwt_required
 def booking_pdf(id: str):
+    """The booking's confirmation as a PDF.
+
+    The owner's booking only; someone else's or unknown: 404."""
     pdf, ascii_name, utf8_name = domain.booking_pdf(parse_object_id(id, BOOKING), require_principal())
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
     return Response(status_code=200, content_type="application/pdf", body=pdf,

@@ -5,14 +5,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lutea.domain import contact
 from lutea.email import EmailDeliveryError
 from lutea.http import create_app, json_body, make_handler
+from lutea.http.docs import ok
 from lutea.observability import metrics
 from lutea.schemas.contact import ContactIn
 
 app = create_app()
 
 
-@app.post("/email/contact")
+@app.post("/email/contact", responses=ok("Success"))
 def send_contact_message(body: ContactIn):
+    """Send the contact form.
+
+    `rgpd` must be true; the reCAPTCHA `token` is checked when configured; a failed send: 502
+    `{success: false, message}`. Strict rate limit."""
     form = contact.ContactForm(nom=body.nom, prenom=body.prenom, email=body.email, telephone=body.telephone,
                                message=body.message, token=body.token)
     try:

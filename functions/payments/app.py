@@ -8,6 +8,7 @@ from typing import Any
 from lutea.domain import payments as domain
 from lutea.errors import NotAuthenticated
 from lutea.http import create_app, current_principal, make_handler, optional_auth
+from lutea.http.docs import ok
 from lutea.payments import webhooks
 from lutea.schemas.payments import CreatePaymentIntentIn, PaymentIntentRefIn
 
@@ -32,26 +33,41 @@ def _caller() -> tuple[Any, str | None]:
     return principal, guest_token
 
 
-@app.post("/stripe/create-payment-intent")
+@app.post("/stripe/create-payment-intent", responses=ok("PaymentIntentCreated", errors=(404, 409)))
 def create_payment_intent(body: CreatePaymentIntentIn):
+    """Start paying a booking.
+
+    The booking's owner (cookie or Bearer) or, for a guest booking, X-Booking-Token. The amount is
+    the booking's `prixTotal` in cents, EUR: what the client sends is ignored. Idempotent per
+    booking. The booking must be PENDING and unexpired, else 409."""
     # The amount, currency and other metadata sent by the client are ignored (API.md Fix).
     return domain.start_payment(body.metadata.bookingId)
 
 
-@app.post("/stripe/get-payment-intent")
+@app.post("/stripe/get-payment-intent", responses=ok("PaymentIntent", errors=(404,)))
 @optional_auth
 def get_payment_intent(body: PaymentIntentRefIn):
+    """A payment's status.
+
+    Only for the caller's own booking (or its guest token), else 404."""
     return domain.payment_intent_for(body.paymentIntentId, *_caller())
 
 
-@app.post("/stripe/cancel-payment-intent")
+@app.post("/stripe/cancel-payment-intent", responses=ok("Success", errors=(404, 409)))
 @optional_auth
 def cancel_payment_intent(body: PaymentIntentRefIn):
+    """Cancel a payment and its booking.
+
+    The booking's owner or guest token only; the seats are released once."""
     return domain.cancel_payment(body.paymentIntentId, *_caller())
 
 
-@app.post("/stripe/webhook")
+@app.post("/stripe/webhook", responses=ok("WebhookReceived"))
 def stripe_webhook():
+    """Stripe's webhook (signed).
+
+    `Stripe-Signature` is verified on the raw body (bad or missing: 400); each event is applied
+    once; a processing error answers 500 so that Stripe retries."""
     # The raw body, exactly as Stripe sent it: the signature covers those bytes (the resolver
     # has already turned a base64 body back into the same UTF-8 text).
     webhooks.handle_webhook(app.current_event.body, _header("stripe-signature"))

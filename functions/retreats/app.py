@@ -8,16 +8,14 @@ from lutea.domain import retreats as domain
 from lutea.domain.retreats import retreat_to_wire
 from lutea.http import (
     CACHEABLE,
-    CREATED,
-    NO_CONTENT,
     admin_required,
     cacheable_json_body,
     create_app,
     json_body,
     make_handler,
 )
+from lutea.http.docs import ok
 from lutea.observability import logger, metrics
-from lutea.schemas.listing import list_or_page
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
 
@@ -34,19 +32,30 @@ def _if_none_match() -> str | None:
 
 
 # The public catalogue is cacheable (ETag, Cache-Control, 304): see docs/catalogue-cache.md.
-@app.get("/retreats/public", responses=CACHEABLE)
+@app.get("/retreats/public", responses=ok(["Retreat"], merge=CACHEABLE))
 def list_public_retreats():
+    """The public catalogue.
+
+    Active retreats that are coming soon or have a future date. Send the ETag back in If-None-Match
+    to get 304."""
     return cacheable_json_body(domain.public_catalogue(), _if_none_match(), reuse=True)
 
 
-@app.get("/retreats/public/<id>", responses=CACHEABLE)
+@app.get("/retreats/public/<id>", responses=ok("Retreat", errors=(404,), merge=CACHEABLE))
 def get_public_retreat(id: str):
+    """One retreat of the catalogue.
+
+    Inactive or unknown: 404."""
     return cacheable_json_body(retreat_to_wire(domain.get_public(parse_object_id(id, LABEL))), _if_none_match())
 
 
-@app.get("/retreats/admin", responses=list_or_page("Every retreat, newest first; paginated with page or limit"))
+@app.get("/retreats/admin", responses=ok(["Retreat"], paged=True))
 @admin_required
 def list_retreats():
+    """All retreats (admin), newest first.
+
+    Active and inactive. Filters and pages (`page`, `limit`): see docs/admin-lists.md;
+    without `page` or `limit`, the whole array."""
     page = listing.page_request(_query("page"), _query("limit"))
     statut = listing.choice(_query("statut"), "statut", ("active", "inactive"))
     found, total = domain.admin_list(is_active=None if statut is None else statut == "active",
@@ -56,56 +65,78 @@ def list_retreats():
 
 
 # Fix: declared before admin/<id>, which shadowed it in the original.
-@app.get("/retreats/admin/search")
+@app.get("/retreats/admin/search", responses=ok(["Retreat"]))
 @admin_required
 def search_retreats():
+    """Search retreats (admin).
+
+    `titreCard`: substring, case-insensitive; `statut`: `active` or anything else; `prixMin` /
+    `prixMax` in euros: every date's price in range."""
     found = domain.search(titre_card=_query("titreCard"), statut=_query("statut"),
                           prix_min=_query("prixMin"), prix_max=_query("prixMax"))
     return [retreat_to_wire(doc) for doc in found]
 
 
-@app.get("/retreats/admin/<id>")
+@app.get("/retreats/admin/<id>", responses=ok("Retreat", errors=(404,)))
 @admin_required
 def get_retreat(id: str):
+    """One retreat (admin).
+
+    Unknown: 404."""
     return retreat_to_wire(domain.get_retreat(parse_object_id(id, LABEL)))
 
 
-@app.post("/retreats/admin", responses=CREATED)
+@app.post("/retreats/admin", responses=ok("Retreat", 201))
 @admin_required
 def create_retreat(body: RetreatCreate):
+    """Create a retreat (admin).
+
+    Each date carries its own price (euros) and places."""
     doc = domain.create_retreat(body)
     logger.info("retreat created", extra={"retreatId": str(doc["_id"]), "dates": len(doc["dates"])})
     metrics.add_metric(name="RetreatsCreated", unit=MetricUnit.Count, value=1)
     return json_body(201, retreat_to_wire(doc))
 
 
-@app.patch("/retreats/admin/<id>")
+@app.patch("/retreats/admin/<id>", responses=ok("Retreat", errors=(404,)))
 @admin_required
 def update_retreat(id: str, body: RetreatUpdate):
+    """Update a retreat (admin).
+
+    Only the fields sent change."""
     doc = domain.update_retreat(parse_object_id(id, LABEL), body)
     logger.info("retreat updated", extra={"retreatId": id, "fields": sorted(body.model_fields_set)})
     return retreat_to_wire(doc)
 
 
-@app.delete("/retreats/admin/<id>", responses=NO_CONTENT)
+@app.delete("/retreats/admin/<id>", responses=ok(None, 204, errors=(404, 409)))
 @admin_required
 def delete_retreat(id: str):
+    """Delete a retreat (admin).
+
+    204 without a body; a retreat whose dates still hold booked seats: 409."""
     domain.delete_retreat(parse_object_id(id, LABEL))
     logger.info("retreat deleted", extra={"retreatId": id})
     return Response(status_code=204, body="")
 
 
-@app.patch("/retreats/admin/<id>/toggle-active")
+@app.patch("/retreats/admin/<id>/toggle-active", responses=ok("Retreat", errors=(404,)))
 @admin_required
 def toggle_retreat_active(id: str):
+    """Show or hide a retreat (admin).
+
+    Flips `isActive`."""
     doc = domain.toggle_active(parse_object_id(id, LABEL))
     logger.info("retreat visibility changed", extra={"retreatId": id, "isActive": doc.get("isActive")})
     return retreat_to_wire(doc)
 
 
-@app.get("/retreats/admin/<id>/reserved-places")
+@app.get("/retreats/admin/<id>/reserved-places", responses=ok("ReservedPlaces", errors=(404,)))
 @admin_required
 def get_reserved_places(id: str):
+    """Seats taken on a retreat (admin).
+
+    `?date=` limits the count to one date."""
     return {"placesReservees": domain.reserved_places(parse_object_id(id, LABEL), _query("date"))}
 
 

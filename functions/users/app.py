@@ -6,9 +6,9 @@ from urllib.parse import unquote
 
 from lutea import listing
 from lutea.domain import accounts
-from lutea.http import CREATED, admin_required, create_app, json_body, jwt_required, make_handler, require_principal
+from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import cleared_cookies
-from lutea.schemas.listing import list_or_page
+from lutea.http.docs import ok
 from lutea.schemas.users import UpdateProfileIn, ValidatePasswordIn
 from lutea.wire import parse_object_id
 
@@ -16,39 +16,59 @@ app = create_app()
 ROLES = (accounts.CLIENT, accounts.ADMIN)
 
 
-@app.get("/users/profile")
+@app.get("/users/profile", responses=ok("User"))
 @jwt_required
 def get_profile() -> dict:
+    """The signed-in user's profile.
+
+    The user without secrets."""
     return accounts.get_profile(require_principal().user_id)
 
 
-@app.put("/users/profile")
+@app.put("/users/profile", responses=ok("User"))
 @jwt_required
 def update_profile(body: UpdateProfileIn) -> dict:
+    """Update one's profile or password.
+
+    Only firstName, lastName, phone, address, city, postalCode and country; a password change needs
+    currentPassword, newPassword and confirmPassword. Any other field: 400."""
     return accounts.update_profile(require_principal().user_id, body.model_dump(exclude_unset=True))
 
 
-@app.delete("/users/profile")
+@app.delete("/users/profile", responses=ok("Message"))
 @jwt_required
 def delete_profile():
+    """Delete one's account.
+
+    Bookings keep their history; the session cookies are cleared."""
     # The account is gone: its cookies go too.
     return json_body(200, accounts.delete_own_account(require_principal().user_id), cookies=cleared_cookies())
 
 
-@app.post("/users/validate-password", responses=CREATED)
+@app.post("/users/validate-password", responses=ok("PasswordCheck", 201))
 @jwt_required
 def validate_password(body: ValidatePasswordIn):
+    """Check the current password.
+
+    Answers 201 with `isValid`, as the original; rate-limited."""
     return json_body(201, accounts.validate_current_password(require_principal().user_id, body.currentPassword))
 
 
-@app.get("/users/check-temporary/<email>")
+@app.get("/users/check-temporary/<email>", responses=ok("TemporaryCheck"))
 def check_temporary(email: str) -> dict:
+    """Is a registration pending for this address?
+
+    Public, used right after registering; says nothing about permanent accounts."""
     return accounts.registration_status(unquote(email)[:320])
 
 
-@app.get("/users", responses=list_or_page("Users in registration order; paginated with page or limit"))
+@app.get("/users", responses=ok(["User"], paged=True))
 @admin_required
 def list_users():
+    """List users (admin), in registration order.
+
+    Without secrets. Filters and pages (`page`, `limit`): see docs/admin-lists.md; without
+    `page` or `limit`, the whole array."""
     query = app.current_event.get_query_string_value
     page = listing.page_request(query("page"), query("limit"))
     users, total = accounts.list_users(role=listing.choice(query("role"), "role", ROLES),
@@ -56,21 +76,30 @@ def list_users():
     return users if page is None else listing.envelope(users, total, page)
 
 
-@app.get("/users/admin/search-by-email")
+@app.get("/users/admin/search-by-email", responses=ok("UserSearch"))
 @admin_required
 def search_by_email() -> dict:
+    """Find a user by email (admin).
+
+    Exact, case-insensitive match of `?email=`; missing: 400."""
     return accounts.search_by_email(app.current_event.get_query_string_value("email"))
 
 
-@app.get("/users/<id>")
+@app.get("/users/<id>", responses=ok("User", errors=(404,)))
 @admin_required
 def get_user(id: str) -> dict:
+    """One user (admin).
+
+    Unknown id: 404; malformed id: 400."""
     return accounts.get_user(parse_object_id(id, "utilisateur"))
 
 
-@app.delete("/users/<id>")
+@app.delete("/users/<id>", responses=ok("Message", errors=(404,)))
 @admin_required
 def delete_user(id: str) -> dict:
+    """Delete a user (admin).
+
+    Unknown id: 404; the user's bookings keep their history."""
     return accounts.delete_user(parse_object_id(id, "utilisateur"))
 
 

@@ -45,6 +45,73 @@ class ApiResponse:
         return None
 
 
+_DOCUMENT: dict[str, Any] | None = None
+
+
+def check_declared_shape(method: str, path: str, response: ApiResponse) -> None:
+    """Every JSON success body matches the schema its route declares in the OpenAPI document
+    (the models of lutea.schemas): the document the frontend generates its client from stays true."""
+    global _DOCUMENT
+    if not 200 <= response.status < 300 or not response.headers.get("Content-Type", "").startswith("application/json"):
+        return
+    if _DOCUMENT is None:
+        from infra.openapi import build_openapi
+
+        _DOCUMENT = build_openapi()
+    operation = _DOCUMENT["paths"].get(path, {}).get(method.lower())
+    declared = (operation or {}).get("responses", {}).get(str(response.status))
+    schema = ((declared or {}).get("content") or {}).get("application/json", {}).get("schema")
+    assert schema is not None, f"{method} {path} answered {response.status} with JSON it does not declare"
+    problem = _mismatch(schema, response.json())
+    assert problem is None, f"{method} {path} {response.status}: the body does not match its schema: {problem}"
+
+
+def _model(name: str) -> Any:
+    import importlib
+    import pkgutil
+
+    import lutea.schemas
+
+    for info in pkgutil.iter_modules(lutea.schemas.__path__):
+        found = getattr(importlib.import_module(f"lutea.schemas.{info.name}"), name, None)
+        if found is not None:
+            return found
+    return None
+
+
+def _mismatch(schema: dict[str, Any], value: Any) -> str | None:
+    """Why ``value`` does not fit ``schema`` (the subset of JSON Schema the document uses), or None."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if "anyOf" in schema:
+        problems = [_mismatch(option, value) for option in schema["anyOf"]]
+        return None if None in problems else "; ".join(str(p) for p in problems)
+    if "allOf" in schema:
+        return next((p for p in (_mismatch(part, value) for part in schema["allOf"]) if p), None)
+    if "$ref" in schema:
+        model = _model(schema["$ref"].rsplit("/", 1)[1])
+        if model is None:
+            return None  # a component no model of lutea.schemas describes: nothing to check it with
+        try:
+            TypeAdapter(model).validate_python(value)
+        except ValidationError as exc:
+            return str(exc)
+        return None
+    kind = schema.get("type")
+    if kind == "array":
+        if not isinstance(value, list):
+            return f"expected an array, got {type(value).__name__}"
+        return next((p for p in (_mismatch(schema.get("items", {}), item) for item in value) if p), None)
+    if kind == "object":
+        if not isinstance(value, dict):
+            return f"expected an object, got {type(value).__name__}"
+        props = schema.get("properties", {})
+        return next((p for key, sub in props.items() if key in value for p in [_mismatch(sub, value[key])] if p), None)
+    if kind == "boolean" and not isinstance(value, bool):
+        return f"expected a boolean, got {value!r}"
+    return None
+
+
 @dataclass
 class ApiClient:
     origin: str | None = DEFAULT_ORIGIN
@@ -73,7 +140,9 @@ class ApiClient:
                                     query=urlencode(query or {}, doseq=True), headers=hdrs, body=body,
                                     source_ip=self.source_ip)
         raw = gateway.invoke(route, event)
-        return self._response(raw)
+        response = self._response(raw)
+        check_declared_shape(method.upper(), route.path, response)
+        return response
 
     def _response(self, raw: dict[str, Any]) -> ApiResponse:
         headers = {k: v for k, v in (raw.get("headers") or {}).items()}

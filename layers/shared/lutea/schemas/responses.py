@@ -1,0 +1,295 @@
+"""The success bodies of the API, as pydantic models, for the OpenAPI document (and the
+TypeScript client the frontend generates from it). Routes name them in their ``responses``
+(``lutea.http.docs.ok("Booking")``); ``infra/openapi.py`` turns these classes into the
+document's components. Not imported by the functions at run time: cold starts stay small, and
+the shapes are checked against real answers by the tests and the schemathesis run.
+
+Field names are the wire's (French where API.md is). Models allow extra fields: a shape
+documents what the frontend may rely on, not everything a stored document may carry."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lutea.schemas.listing import PageOut
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+Role = Literal["client", "admin"]
+
+
+class Message(_Out):
+    message: str
+
+
+class SessionUser(_Out):
+    """The signed-in user of login, 2FA finalize, refresh and email validation."""
+    id: str
+    field_id: str | None = Field(None, alias="_id")
+    email: str
+    firstName: str
+    lastName: str
+    role: Role
+    isEmailVerified: bool
+
+
+class SignedIn(_Out):
+    user: SessionUser
+    message: str
+
+
+class LoginAnswer(_Out):
+    """A client is signed in (``user`` + cookies); an admin gets ``requires2FA`` and no cookies."""
+    message: str
+    user: SessionUser | None = None
+    requires2FA: bool | None = None
+
+
+class Registered(_Out):
+    message: str
+    email: str
+    requiresEmailValidation: Literal[True]
+
+
+class ProfileClaims(_Out):
+    sub: str
+    email: str
+    role: Role
+    firstName: str
+    lastName: str
+
+
+class AdminCheck(_Out):
+    message: str
+    role: Literal["admin"]
+
+
+class User(_Out):
+    """A user without secrets."""
+    field_id: str = Field(alias="_id")
+    email: str
+    firstName: str | None = None
+    lastName: str | None = None
+    role: Role
+    isEmailVerified: bool | None = None
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postalCode: str | None = None
+    country: str | None = None
+    lastLogin: str | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+
+
+class UserSearch(_Out):
+    found: bool
+    user: User | None = None
+
+
+class TemporaryCheck(_Out):
+    isTemporary: bool
+    timeLeft: int | None = Field(None, description="ms until the pending registration expires")
+
+
+class PasswordCheck(_Out):
+    isValid: bool
+
+
+class DateBlock(_Out):
+    field_id: str = Field(alias="_id")
+    start: str
+    end: str
+    heureArrivee: str | None = None
+    heureDepart: str | None = None
+    prix: float = Field(description="euros")
+    places: int
+    adresseRdv: str | None = None
+
+
+class Retreat(_Out):
+    field_id: str = Field(alias="_id")
+    titreCard: str
+    imageCard: str | None = None
+    altImageCard: str | None = None
+    imageModal: list[str] | None = None
+    altImageModal: list[str] | None = None
+    texteModal: str | None = None
+    boutonPdfLabel: str | None = None
+    pdfUrl: str | None = None
+    dates: list[DateBlock] = []
+    aVenir: bool | None = None
+    isActive: bool | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+
+
+class ReservedPlaces(_Out):
+    placesReservees: int
+
+
+class AvailablePlaces(_Out):
+    placesDisponibles: int
+
+
+class Availability(_Out):
+    retreatId: str
+    date: str
+    placesDisponibles: int
+    message: str
+
+
+class Participant(_Out):
+    field_id: str | None = Field(None, alias="_id")
+    prenom: str
+    nom: str
+    email: str
+
+
+class BillingAddress(_Out):
+    address: str
+    city: str
+    postalCode: str
+    country: str
+    phone: str
+
+
+BookingStatus = Literal["PENDING", "CONFIRMED", "CANCELLED"]
+PaymentStatus = Literal["PENDING", "PAID", "FAILED", "REFUNDED"]
+
+
+class Booking(_Out):
+    """A booking. Admin views populate ``retreatId`` and ``userId`` with their documents."""
+    field_id: str = Field(alias="_id")
+    userId: str | dict[str, Any] | None = None
+    isGuest: bool | None = None
+    isStripeBooking: bool | None = None
+    retreatId: str | dict[str, Any] | None = None
+    retreatName: str | None = None
+    retreatAddress: str | None = None
+    retreatHeureArrivee: str | None = None
+    retreatHeureDepart: str | None = None
+    dateStart: str
+    dateEnd: str
+    nbPlaces: int
+    prixTotal: float = Field(description="euros")
+    participants: list[Participant] = []
+    billingAddress: BillingAddress | None = None
+    statut: BookingStatus
+    statutPaiement: PaymentStatus
+    stripePaymentIntentId: str | None = None
+    notes: str | None = None
+    annulationRaison: str | None = None
+    annulationDate: str | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+
+
+class GuestBooking(Booking):
+    guestToken: str | None = Field(None, description="guest bookings only: send it as X-Booking-Token")
+
+
+class BookingStats(_Out):
+    total: int
+    pending: int
+    confirmed: int
+    cancelled: int
+    revenue: float = Field(description="euros")
+
+
+class DiscrepancySummary(_Out):
+    totalDiscrepancies: int
+    orphanPaymentsCount: int
+    orphanBookingsCount: int
+    retreatsWithIssues: int
+    sessionsWithIssues: int
+
+
+class Discrepancies(_Out):
+    summary: DiscrepancySummary
+    sessionDiscrepancies: list[dict[str, Any]]
+    bookingDiscrepancies: list[dict[str, Any]]
+
+
+class PaymentAlert(_Out):
+    message: str
+    discrepancies: DiscrepancySummary | dict[str, Any]
+
+
+class Cleanup(_Out):
+    message: str
+    cleanedCount: int
+
+
+class PaymentIntentCreated(_Out):
+    clientSecret: str
+    id: str
+
+
+class PaymentIntent(_Out):
+    id: str
+    status: str
+    amount: int = Field(description="cents")
+    currency: str
+    client_secret: str | None = None
+
+
+class Success(_Out):
+    success: bool
+    message: str
+
+
+class WebhookReceived(_Out):
+    received: Literal[True]
+
+
+class AnalyticsSession(_Out):
+    session_id: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    browser: str | None = None
+    device_type: Literal["mobile", "desktop", "tablet"] | None = None
+    is_login: bool | None = None
+
+
+class AnalyticsEvent(_Out):
+    event_id: int | None = None
+    session_id: str | None = None
+    event_type_code: str | None = None
+    event_ts: str | None = None
+    page_path: str | None = None
+    event_data: dict[str, Any] | None = None
+
+
+class EventType(_Out):
+    code: str
+    label: str
+    category: str | None = None
+
+
+class AnalyticsStats(_Out):
+    """The original's AnalyticsService.getStats() result (sub-shapes as in its source)."""
+    totalSessions: int
+    totalEvents: int
+    bounceRate: float
+    conversionRate: float
+    eventsByType: Any = None
+    tunnelReservation: dict[str, Any] | None = None
+
+
+class AnalyticsCleared(_Out):
+    deletedSessions: int
+    deletedEvents: int
+
+
+MODELS: tuple[type[BaseModel], ...] = (
+    Message, SessionUser, SignedIn, LoginAnswer, Registered, ProfileClaims, AdminCheck, User, UserSearch,
+    TemporaryCheck, PasswordCheck, DateBlock, Retreat, ReservedPlaces, AvailablePlaces, Availability,
+    Participant, BillingAddress, Booking, GuestBooking, BookingStats, DiscrepancySummary, Discrepancies,
+    PaymentAlert, Cleanup, PaymentIntentCreated, PaymentIntent, Success, WebhookReceived, AnalyticsSession,
+    AnalyticsEvent, EventType, AnalyticsStats, AnalyticsCleared, PageOut,
+)
