@@ -57,6 +57,10 @@ lint: venv $(TOOLS)/sam/bin/sam ## ruff, mypy on the layer, sam validate --lint,
 openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json)
 	$(PY) -m infra.openapi > openapi.json
 
+.PHONY: client-check
+client-check: ## Generate the frontend's TypeScript client from openapi.json and type-check it (needs node)
+	infra/client/check.sh
+
 .PHONY: migrate
 migrate: venv ## Apply the analytics SQL migrations (MySQL when MYSQL_HOST is set, else the SQLite file)
 	$(PY) -m infra.migrate
