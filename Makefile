@@ -54,8 +54,13 @@ lint: venv $(TOOLS)/sam/bin/sam ## ruff, mypy on the layer, sam validate --lint,
 	$(TOOLS)/sam/bin/python infra/check_template.py
 
 .PHONY: openapi
-openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json)
+openapi: venv ## Regenerate the checked-in OpenAPI document (openapi.json) and docs/api.md's tables
 	$(PY) -m infra.openapi > openapi.json
+	$(PY) -m infra.api_docs
+
+.PHONY: docs
+docs: venv ## Regenerate docs/api.md's tables (routes, shapes, index of docs/) from openapi.json
+	$(PY) -m infra.api_docs
 
 .PHONY: client-check
 client-check: ## Generate the frontend's TypeScript client from openapi.json and type-check it (needs node)

@@ -57,7 +57,7 @@ def function_apps() -> dict[str, Any]:
     return apps
 
 
-ERROR_RESPONSE = {"description": "Error (API.md's error model)",
+ERROR_RESPONSE = {"description": "Error (docs/api.md, Errors)",
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -120,6 +120,7 @@ def _document_conventions(schema: dict[str, Any], levels: dict[tuple[str, str], 
             responses["default"] = ERROR_RESPONSE
             responses["429"] = {**ERROR_RESPONSE, "description": "Too many requests (see Retry-After)"}
             access = levels.get((method, path), "public")
+            operation["x-access"] = access
             if access in ("jwt", "client", "admin"):
                 operation["security"] = [{"bearer": []}, {"cookie": []}]
                 responses["401"] = {**ERROR_RESPONSE, "description": "Not signed in"}
@@ -139,7 +140,7 @@ def build_openapi() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
     merge = OpenAPIMerge(title=TITLE, version=VERSION, on_conflict="error",
-                         description="Lutea retreat-booking API (see API.md for the wire contract).")
+                         description="Lutea retreat-booking API. Conventions (errors, cookies, CSRF, guest proof): docs/api.md.")
     apps = function_apps()
     for _, app in sorted(apps.items()):
         merge.add_schema(app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(

@@ -1,6 +1,6 @@
 """The success bodies of the API, as pydantic models, for the OpenAPI document (and the
-TypeScript client the frontend generates from it). Routes name them in their ``responses``
-(``lutea.http.docs.ok("Booking")``); ``infra/openapi.py`` turns these classes into the
+TypeScript client the frontend generates from it). Routes name them in their `responses`
+(`lutea.http.docs.ok("Booking")`); `infra/openapi.py` turns these classes into the
 document's components. Not imported by the functions at run time: cold starts stay small, and
 the shapes are checked against real answers by the tests and the schemathesis run.
 
@@ -43,7 +43,7 @@ class SignedIn(_Out):
 
 
 class LoginAnswer(_Out):
-    """A client is signed in (``user`` + cookies); an admin gets ``requires2FA`` and no cookies."""
+    """A client is signed in (`user` + cookies); an admin gets `requires2FA` and no cookies."""
     message: str
     user: SessionUser | None = None
     requires2FA: bool | None = None
@@ -163,7 +163,7 @@ PaymentStatus = Literal["PENDING", "PAID", "FAILED", "REFUNDED"]
 
 
 class Booking(_Out):
-    """A booking. Admin views populate ``retreatId`` and ``userId`` with their documents."""
+    """A booking. Admin views populate `retreatId` and `userId` with their documents."""
     field_id: str = Field(alias="_id")
     userId: str | dict[str, Any] | None = None
     isGuest: bool | None = None
