@@ -220,7 +220,7 @@ def payment_discrepancies():
 
     Succeeded PaymentIntents without a confirmed booking, and confirmed Stripe bookings without a
     succeeded PaymentIntent, over the last 5 days."""
-    from lutea.payments.discrepancies import find_payment_discrepancies
+    from lutea.domain.payment_discrepancies import find_payment_discrepancies
 
     return find_payment_discrepancies()
 
@@ -231,7 +231,7 @@ def send_payment_alert():
     """Email the admin about discrepancies (admin).
 
     Runs the discrepancy check and emails the admin when anything is off."""
-    from lutea.payments.discrepancies import check_and_alert
+    from lutea.domain.payment_discrepancies import check_and_alert
 
     return json_body(201, check_and_alert())
 

@@ -1,15 +1,15 @@
 """Stripe routes (API.md, "Stripe — /stripe"): paying for a booking at the server's price,
 reading or cancelling one's own payment, and Stripe's signed webhook. The rules live in
-lutea.domain.payments and lutea.payments.webhooks."""
+lutea.domain.payments and lutea.domain.payment_events (the signature: lutea.payments.signature)."""
 from __future__ import annotations
 
 from typing import Any
 
+from lutea.domain import payment_events as webhooks
 from lutea.domain import payments as domain
 from lutea.errors import NotAuthenticated
 from lutea.http import create_app, current_principal, make_handler, optional_auth
 from lutea.http.docs import ok
-from lutea.payments import webhooks
 from lutea.schemas.payments import CreatePaymentIntentIn, PaymentIntentRefIn
 
 app = create_app()

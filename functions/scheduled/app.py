@@ -33,7 +33,7 @@ def expire_pending_bookings(event: dict[str, Any], context: LambdaContext) -> di
 def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every 6 hours: compare Stripe's payments of the last 5 days with the bookings and email
     the admin when anything is off (a 5-minute grace leaves fresh webhooks time to arrive)."""
-    from lutea.payments.discrepancies import SCHEDULED_GRACE_MINUTES, check_and_alert
+    from lutea.domain.payment_discrepancies import SCHEDULED_GRACE_MINUTES, check_and_alert
 
     result = check_and_alert(SCHEDULED_GRACE_MINUTES)
     logger.info("payment discrepancy check", extra=result["discrepancies"])

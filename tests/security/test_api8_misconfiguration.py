@@ -143,7 +143,7 @@ SECRET_DETAIL = "mongodb://admin:hunter2@db.internal:27017 failed in /var/task/l
     ("lutea.domain.bookings", "user_bookings", "GET", "/bookings/my-bookings"),
     ("lutea.domain.accounts", "get_profile", "GET", "/users/profile"),
     ("lutea.domain.sessions", "sign_in", "POST", "/auth/login"),
-    ("lutea.payments.webhooks", "handle_webhook", "POST", "/stripe/webhook"),
+    ("lutea.domain.payment_events", "handle_webhook", "POST", "/stripe/webhook"),
 ])
 def test_an_unexpected_error_is_a_bare_500(make_client: Any, monkeypatch: pytest.MonkeyPatch, module: str,
                                            function: str, method: str, path: str) -> None:
@@ -327,7 +327,7 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
 
 def test_production_refuses_the_development_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     from lutea import config
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     from tests.support.fake_stripe import sign_payload
 

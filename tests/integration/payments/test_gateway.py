@@ -139,7 +139,7 @@ def test_listing_follows_pages_and_reports_refunds(stripe_fake: FakeStripe) -> N
 
 def test_stripe_is_not_imported_until_used() -> None:
     code = ("import sys; sys.path[:0] = ['layers/shared', '.'];"
-            "import lutea.payments.gateway, lutea.payments.webhooks, lutea.payments.discrepancies,"
+            "import lutea.payments.gateway, lutea.domain.payment_events, lutea.domain.payment_discrepancies,"
             " lutea.domain.payments;"
             "print('stripe' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True, check=True,

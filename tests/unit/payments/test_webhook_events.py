@@ -39,7 +39,7 @@ def test_sign_payload_is_stripes_scheme() -> None:
 
 
 def test_a_valid_delivery_gives_the_event_as_a_dict() -> None:
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     body, signature = _signed(event_id="evt_123")
     event = verify_event(body, signature)
@@ -59,7 +59,7 @@ def test_a_valid_delivery_gives_the_event_as_a_dict() -> None:
     lambda b, s: (b, "nonsense"),
 ])
 def test_anything_but_the_exact_signed_bytes_is_refused(mutate: Any) -> None:
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     body, signature = mutate(*_signed())
     with pytest.raises(InvalidInput) as caught:
@@ -69,7 +69,7 @@ def test_anything_but_the_exact_signed_bytes_is_refused(mutate: Any) -> None:
 
 @pytest.mark.parametrize(("body", "signature"), [(None, "t=1,v1=0"), ("{}", None), ("", "t=1,v1=0"), ("{}", "")])
 def test_a_missing_body_or_signature_is_refused(body: Any, signature: Any) -> None:
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     with pytest.raises(InvalidInput) as caught:
         verify_event(body, signature)
@@ -80,7 +80,7 @@ def test_a_missing_body_or_signature_is_refused(body: Any, signature: Any) -> No
                                   '{"id": 1, "type": "x", "data": {"object": {}}}',
                                   '{"id": "evt_1", "type": "x", "data": {"object": "pi_1"}}'])
 def test_a_signed_body_that_is_not_an_event_is_refused(body: str) -> None:
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     with pytest.raises(InvalidInput):
         verify_event(body, sign_payload(body, SECRET))
@@ -88,7 +88,7 @@ def test_a_signed_body_that_is_not_an_event_is_refused(body: str) -> None:
 
 def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     from lutea import config
-    from lutea.payments.webhooks import verify_event
+    from lutea.payments.signature import verify_event
 
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_local")
@@ -139,7 +139,7 @@ def test_the_event_id_index_is_unique() -> None:
 
 def test_a_delivery_while_another_is_applying_the_event_is_409(monkeypatch: pytest.MonkeyPatch) -> None:
     from lutea.data.payments import ProcessedEventRepository
-    from lutea.payments import webhooks
+    from lutea.domain import payment_events as webhooks
 
     applied: list[dict] = []
     monkeypatch.setitem(webhooks.HANDLERS, "payment_intent.succeeded", applied.append)
@@ -151,7 +151,7 @@ def test_a_delivery_while_another_is_applying_the_event_is_409(monkeypatch: pyte
 
 
 def test_handle_webhook_outcomes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lutea.payments import webhooks
+    from lutea.domain import payment_events as webhooks
 
     applied: list[dict] = []
     monkeypatch.setitem(webhooks.HANDLERS, "payment_intent.succeeded", applied.append)
@@ -165,7 +165,7 @@ def test_handle_webhook_outcomes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_failing_handler_is_recorded_and_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     from lutea.data.payments import ProcessedEventRepository
-    from lutea.payments import webhooks
+    from lutea.domain import payment_events as webhooks
 
     attempts: list[int] = []
 

@@ -46,6 +46,7 @@ from lutea.domain.booking_common import (
 )
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import logger
+from lutea.payments.gateway import get_gateway
 
 EXPIRY_BATCH = 200
 
@@ -101,12 +102,6 @@ def _send_cancelled(booking: dict, *, refunded: bool) -> None:
     from lutea.email.messages import notify, send_booking_cancelled
 
     notify(send_booking_cancelled, booking, refunded=refunded)
-
-
-def _gateway() -> Any:
-    from lutea.payments.gateway import get_gateway
-
-    return get_gateway()
 
 
 # --- seats ---------------------------------------------------------------------------------
@@ -284,7 +279,7 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     if other is not None and other["_id"] != booking["_id"]:
         raise InvalidInput(MSG_PAYMENT_OTHER_BOOKING)
     try:
-        intent = _gateway().retrieve_payment_intent(payment_intent_id)
+        intent = get_gateway().retrieve_payment_intent(payment_intent_id)
     except NotFound as exc:
         raise InvalidInput(MSG_PAYMENT_NOT_FOUND) from exc
     meta_booking = (intent.get("metadata") or {}).get("bookingId")
@@ -320,7 +315,7 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
         pi_id = before.get("stripePaymentIntentId")
         if before["statutPaiement"] == PAY_PENDING and pi_id:
             # No payment may complete on a booking the admin cancelled.
-            _safely("payment intent cancellation", oid, lambda: _gateway().cancel_payment_intent(pi_id))
+            _safely("payment intent cancellation", oid, lambda: get_gateway().cancel_payment_intent(pi_id))
         count_metric("BookingsCancelled")
     _refund_if_paid(get_booking(oid))
     final = get_booking(oid)
@@ -341,7 +336,7 @@ def _refund_if_paid(booking: dict) -> bool:
     if booking.get("annulePar") == "client":
         return False  # cancelled by its owner: the refund policy already decided what goes back
     with contextlib.suppress(Conflict):  # Stripe says it is already refunded: record it
-        _gateway().refund(pi_id)
+        get_gateway().refund(pi_id)
     flipped = booking_repository().update_if(booking["_id"], {"statut": CANCELLED, "statutPaiement": PAID},
                                              {"statutPaiement": REFUNDED})
     if flipped is not None:
@@ -383,7 +378,7 @@ def _cancel_or_confirm(oid: ObjectId, pi_id: str) -> None:
     """Cancel the expired booking's PaymentIntent. Stripe refuses when it has just succeeded:
     the customer paid in time, so confirm now (seats re-taken while still free) instead of
     waiting for the webhook, which then finds the booking already confirmed."""
-    gateway = _gateway()
+    gateway = get_gateway()
     try:
         gateway.cancel_payment_intent(pi_id)
     except Conflict:

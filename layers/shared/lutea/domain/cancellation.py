@@ -35,6 +35,7 @@ from lutea.domain.booking_common import (
 from lutea.domain.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
 from lutea.errors import Conflict, NotFound, UpstreamFailure
 from lutea.observability import logger
+from lutea.payments.gateway import get_gateway
 
 MSG_NOT_CONFIRMED = "Seule une réservation confirmée et payée peut être annulée"
 MSG_STARTED = "Le séjour a déjà commencé : la réservation ne peut plus être annulée"
@@ -145,8 +146,6 @@ def settle(booking_id: ObjectId) -> None:
         return
     owed = booking.get("refundOwed")
     if owed:
-        from lutea.payments.gateway import get_gateway
-
         try:
             with contextlib.suppress(Conflict):  # Stripe says it is already refunded: done
                 get_gateway().refund(owed["paymentIntentId"], int(owed["amountCents"]))

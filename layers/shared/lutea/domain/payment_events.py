@@ -1,9 +1,9 @@
-"""Stripe webhooks: signature verification on the raw body, then each event applied once.
+"""Stripe's webhook events applied to bookings: the signature checked by the adapter
+(lutea.payments.signature), then each event applied once.
 
     outcome = handle_webhook(raw_body, signature_header)
 
-- The ``Stripe-Signature`` header is verified by the SDK on the body exactly as received
-  (a re-serialised body would not verify); missing or bad -> ``InvalidInput`` (400), nothing read.
+- A missing or bad signature -> ``InvalidInput`` (400), nothing read.
 - An event is applied once: its id is claimed in ``stripeevents`` (unique index) before it is
   applied and marked done after. A redelivery of a done event is acknowledged and skipped; a
   failed one is applied again (Stripe retries because we answered 500).
@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,25 +19,20 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lutea.clock import now
-from lutea.config import get_settings
 from lutea.data.bookings import BookingRepository
 from lutea.data.payments import DONE, ProcessedEventRepository
 from lutea.domain import booking_lifecycle
 from lutea.domain.booking_common import get_booking
 from lutea.email.messages import notify, send_booking_cancelled, send_late_payment_refunded
-from lutea.errors import Conflict, InvalidInput, LuteaError, NotFound
+from lutea.errors import Conflict, LuteaError, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
+from lutea.payments.signature import verify_event
 from lutea.wire import is_object_id
 
-# Stripe's own default: a signature older than 5 minutes is refused (replays).
-SIGNATURE_TOLERANCE_S = 300
 # A claim older than this whose processing never finished was left by a dead invocation.
 STALE_CLAIM = timedelta(minutes=2)
-DEV_WEBHOOK_SECRET = "whsec_local"
 
-MESSAGE_NO_SIGNATURE = "Signature Stripe manquante"
-MESSAGE_BAD_SIGNATURE = "Signature Stripe invalide"
 MESSAGE_IN_PROGRESS = "Événement en cours de traitement"
 
 # Outcomes, for the caller's logs and the tests.
@@ -49,31 +43,6 @@ IGNORED = "ignored"
 
 class WebhookProcessingFailed(LuteaError):
     """500: the event could not be applied; Stripe will deliver it again."""
-
-
-def verify_event(payload: str | bytes | None, signature: str | None) -> dict[str, Any]:
-    """The event of a delivery whose signature is valid, as a plain dict; ``InvalidInput`` otherwise."""
-    import stripe
-
-    if not payload or not signature:
-        raise InvalidInput(MESSAGE_NO_SIGNATURE)
-    secret = get_settings().stripe_webhook_secret
-    if get_settings().is_production and secret == DEV_WEBHOOK_SECRET:
-        raise RuntimeError("production needs a real STRIPE_WEBHOOK_SECRET")
-    try:
-        stripe.WebhookSignature.verify_header(payload, signature, secret, SIGNATURE_TOLERANCE_S)
-    except (stripe.SignatureVerificationError, ValueError, IndexError) as exc:
-        metrics.add_metric(name="StripeWebhookRejected", unit=MetricUnit.Count, value=1)
-        raise InvalidInput(MESSAGE_BAD_SIGNATURE) from exc
-    try:
-        event = json.loads(payload)
-    except ValueError as exc:  # signed, yet not JSON: not from Stripe as we know it
-        raise InvalidInput(MESSAGE_BAD_SIGNATURE) from exc
-    data = event.get("data") if isinstance(event, dict) else None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance(data, dict) and isinstance(data.get("object"), dict)):
-        raise InvalidInput("Événement Stripe mal formé")
-    return event
 
 
 def handle_webhook(payload: str | bytes | None, signature: str | None) -> str:

@@ -1,0 +1,98 @@
+"""The structure drawn from the imports of the shared layer (every import, including those
+inside functions): dependencies point down and nothing loops back. Handler -> domain ->
+repositories / adapters -> database or provider."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+LAYER = Path(__file__).resolve().parents[3] / "layers" / "shared"
+
+# Below the domain: they must never import it (nor the HTTP layer or the request schemas).
+ADAPTERS = ("lutea.data", "lutea.payments")
+ABOVE_ADAPTERS = ("lutea.domain", "lutea.http", "lutea.schemas")
+# The domain is plain Python: no resolver, no API Gateway event, no database driver.
+DOMAIN_MUST_NOT_IMPORT = ("lutea.http", "aws_lambda_powertools.event_handler", "pymongo")
+# Known and left to its owner: configuration parses the refund-policy setting with the domain's
+# parser (a loop config <-> domain.refund_policy). Any other loop fails.
+KNOWN_CYCLES = [{"lutea.config", "lutea.domain.refund_policy"}]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in (LAYER / "lutea").rglob("*.py"):
+        name = ".".join(path.relative_to(LAYER).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = path
+    return found
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Every module ``path`` imports, at its top or inside a function."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out.update(f"{node.module}.{alias.name}" for alias in node.names
+                       if f"{node.module}.{alias.name}" in modules)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph = {}
+    for name, path in modules.items():
+        # A package's own __init__ is not a dependency of its modules (Python runs it first anyway).
+        graph[name] = {m for m in _imports(path, modules)
+                       if not (name.startswith(m + ".") and m in modules)}
+    return graph
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_adapters_and_repositories_never_import_the_domain_or_above():
+    arrows = [f"{a} -> {b}" for a, targets in _graph().items() if _under(a, ADAPTERS)
+              for b in targets if _under(b, ABOVE_ADAPTERS)]
+    assert not arrows, "\n".join(arrows)
+
+
+def test_the_domain_imports_no_resolver_event_or_driver():
+    arrows = [f"{a} -> {b}" for a, targets in _graph().items() if _under(a, ("lutea.domain",))
+              for b in targets if _under(b, DOMAIN_MUST_NOT_IMPORT)]
+    assert not arrows, "\n".join(arrows)
+
+
+def test_no_import_cycle_not_even_behind_a_lazy_import():
+    graph = {a: {b for b in targets if b in _modules()} for a, targets in _graph().items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(component)
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    unexpected = [sorted(c) for c in cycles if c not in KNOWN_CYCLES]
+    assert not unexpected, unexpected
