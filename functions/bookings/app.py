@@ -4,6 +4,7 @@ and reading) and lutea.domain.booking_lifecycle (confirming, cancelling, expirin
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,7 +12,7 @@ from lutea import listing
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
-from lutea.domain import cancellation, rosters
+from lutea.domain import cancellation, rosters, waiting_list
 from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.filenames import attachment
 from lutea.http import (
@@ -38,6 +39,15 @@ from lutea.schemas.bookings import (
 )
 from lutea.schemas.cancellation import CancellationOut, CancellationQuoteOut, SelfCancelIn, quote_out
 from lutea.schemas.listing import CSV
+from lutea.schemas.waiting_list import (
+    AdminBlockOut,
+    MessageOut,
+    OfferBookingIn,
+    OfferOut,
+    WaitingListJoinIn,
+    WaitingListJoinOut,
+    WaitingListTokenIn,
+)
 from lutea.validation import parse
 from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 
@@ -48,9 +58,9 @@ GUEST_TOKEN_HEADER = "x-booking-token"
 MAX_HEADER_LENGTH = 512
 
 
-def _json(model: type, description: str) -> dict:
-    """A documented 200 response whose body is ``model``."""
-    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+def _json(model: Any, description: str, status: int = 200) -> dict:
+    """A documented response whose body is ``model``."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def _owner_or_guest() -> tuple[object, str | None]:
@@ -176,6 +186,71 @@ def cancel_my_booking(id: str):
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(SelfCancelIn)
     return booking_out(cancellation.cancel_by_customer(booking_id, *caller, raison=body.raison))
+
+
+# --- the waiting list (docs/waiting-list.md) ------------------------------------------------
+
+@app.post("/bookings/waiting-list", responses=ok(None, 201, errors=(404, 409), merge=_json(
+    WaitingListJoinOut, "On the list (the same answer if the address already was)", 201)))
+@optional_auth
+def join_waiting_list(body: WaitingListJoinIn):
+    """Join a full date block's waiting list.
+
+    Public; signed in, the entry is the user's. The same 201 whether the address was already on
+    this block's list or not; the confirmation (with a leave link) is emailed. See
+    docs/waiting-list.md."""
+    principal = current_principal()
+    joined = waiting_list.join(retreat_id=body.retreatId, date_start=body.dateStart, nb_places=body.nbPlaces,
+                               email=body.email, prenom=body.prenom, user_id=principal.user_id if principal else None)
+    return json_body(201, joined)
+
+
+@app.post("/bookings/waiting-list/leave",
+          responses=ok(None, errors=(404,), merge=_json(MessageOut, "Off the list (also when already off)")))
+def leave_waiting_list(body: WaitingListTokenIn):
+    """Leave the waiting list with the token of an emailed link.
+
+    An offer in progress gives its seats back to the next in line. See docs/waiting-list.md."""
+    return waiting_list.leave(body.token)
+
+
+@app.post("/bookings/waiting-list/offer",
+          responses=ok(None, errors=(404, 409), merge=_json(OfferOut, "The offer the link names")))
+def waiting_list_offer(body: WaitingListTokenIn):
+    """The seats offered to a waiting-list entry, with the token of the offer email.
+
+    409 when the entry holds no live offer. See docs/waiting-list.md."""
+    offer = waiting_list.offer_details(body.token)
+    return {"retreatId": str(offer["retreatId"]), "retreatName": offer["retreatName"],
+            "dateStart": iso(offer["dateStart"]), "dateEnd": iso(offer["dateEnd"]), "nbPlaces": offer["nbPlaces"],
+            "prixTotal": cents_to_euros(offer["prixTotalCents"]), "offreExpireLe": iso(offer["offerExpiresAt"]),
+            "politiqueAnnulation": offer["policyText"]}
+
+
+@app.post("/bookings/waiting-list/offer/book", responses=ok("GuestBooking", 201, errors=(404, 409)))
+@optional_auth
+def book_waiting_list_offer(body: OfferBookingIn):
+    """Book the seats of a waiting-list offer.
+
+    A PENDING booking at the server's price for the offered block and seats, paid like any
+    other; signed in, the user's. See docs/waiting-list.md."""
+    principal = current_principal()
+    booking, guest_token = domain.book_waiting_list_offer(body.token, body,
+                                                          user_id=principal.user_id if principal else None)
+    payload = booking_out(booking)
+    if guest_token is not None:
+        payload["guestToken"] = guest_token
+    return json_body(201, payload)
+
+
+@app.get("/bookings/admin/waiting-list/<retreatId>",
+         responses=ok(None, errors=(404,), merge=_json(list[AdminBlockOut], "Each date block's list and offers")))
+@admin_required
+def admin_waiting_list(retreatId: str):
+    """The waiting lists of a retreat's date blocks, with their offers (admin).
+
+    See docs/waiting-list.md."""
+    return waiting_list.admin_view(parse_object_id(retreatId, RETREAT))
 
 
 # --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------

@@ -56,3 +56,12 @@ def complete_cancellations(event: dict[str, Any], context: LambdaContext) -> dic
     from lutea.domain.cancellation import complete_owed_effects
 
     return {"visited": complete_owed_effects()}
+
+
+@instrumented
+def run_waiting_list_offers(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every 5 minutes: offers not taken in time pass to the next in line; free seats of every
+    block with people waiting are offered; offer emails a crash left unsent are sent."""
+    from lutea.domain.waiting_list import run_offers
+
+    return run_offers()

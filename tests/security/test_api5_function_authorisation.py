@@ -88,6 +88,8 @@ REQUESTS: dict[tuple[str, str], Any] = {
     ("POST", "/bookings/admin/create"): lambda w: ("/bookings/admin/create", {"json": booking_body(w.retreat, 1)}, 201),
     ("GET", "/bookings/admin/roster/{retreatId}/{dateId}"): lambda w: (
         f"/bookings/admin/roster/{w.retreat['_id']}/{w.retreat['dates'][0]['_id']}", {}, 200),
+    ("GET", "/bookings/admin/waiting-list/{retreatId}"): lambda w: (
+        f"/bookings/admin/waiting-list/{w.retreat['_id']}", {}, 200),
     ("GET", "/bookings/admin/{id}"): lambda w: (f"/bookings/admin/{w.pending_booking['_id']}", {}, 200),
     ("PATCH", "/bookings/admin/{id}/confirm"): lambda w: (
         f"/bookings/admin/{w.paid_booking[0]['_id']}/confirm",

@@ -138,6 +138,18 @@ def release_seats(booking: dict) -> None:
     turned ``seatsHeld`` from true to false, hence once per booking."""
     if not _seats().release(booking["dateId"], int(booking["nbPlaces"])):
         logger.error("seat counter below a booking's seats", extra={"bookingId": str(booking["_id"])})
+    offer_to_waiting_list(booking["dateId"])
+
+
+def offer_to_waiting_list(date_id: ObjectId) -> None:
+    """Seats came back on a date block: its waiting list is offered them at once. Never fails
+    the operation that freed them; the waiting-list job makes any offer missed here."""
+    try:
+        from lutea.domain.waiting_list import offer_freed_seats
+
+        offer_freed_seats(date_id)
+    except Exception:  # noqa: BLE001 - logged; the scheduled job catches up
+        logger.exception("waiting list offer failed", extra={"dateId": str(date_id)})
 
 
 # --- payments (called by lutea payments code and the admin routes) ----------------------------

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -32,11 +33,11 @@ from lutea.domain.booking_common import (
     get_booking,
 )
 from lutea.domain.booking_lifecycle import free_seats, overdue_filter, release_seats, reserve_seats
+from lutea.domain.pricing import unit_price_cents
 from lutea.domain.refund_policy import retreat_policy
 from lutea.errors import NotFound
 from lutea.listing import PageRequest
 from lutea.observability import logger
-from lutea.wire import euros_to_cents
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
@@ -74,18 +75,6 @@ def _date_block(retreat: dict, start: datetime) -> dict:
     if block is None:
         raise NotFound(MSG_DATE_NOT_FOUND)
     return block
-
-
-def unit_price_cents(retreat: dict, block: dict) -> int:
-    """The block's price; older blocks kept euros in ``prix``, older retreats a top-level ``prix``
-    (the original's fallback chain: block price, then the retreat's, then 0)."""
-    if block.get("prixCents") is not None:
-        return int(block["prixCents"])
-    if block.get("prix") is not None:
-        return euros_to_cents(block["prix"])
-    if retreat.get("prix") is not None:
-        return euros_to_cents(retreat["prix"])
-    return 0
 
 
 # --- availability --------------------------------------------------------------------------
@@ -189,6 +178,51 @@ def create_booking(request: BookingRequest, *, user_id: str | None) -> tuple[dic
     count_metric("BookingsCreated")
     logger.info("booking created", extra={"bookingId": str(booking["_id"]), "nbPlaces": booking["nbPlaces"],
                                           "guest": owner is None})
+    return booking, guest_token
+
+
+@dataclass
+class _OfferRequest:
+    """A booking request whose block and seats come from a waiting-list offer."""
+
+    retreatId: str
+    dateStart: datetime
+    nbPlaces: int
+    participants: list[Any]
+    billingAddress: Any
+    notes: str | None
+
+
+def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) -> tuple[dict, str | None]:
+    """Book the seats of a waiting-list offer (``POST /bookings/waiting-list/offer/book``): a
+    PENDING booking at the server's price, paid like any other within its 16-minute window.
+    The seats pass from the offer to the booking without leaving the counter: the offer is
+    claimed for this booking's id first, then the booking is inserted holding them. Returns
+    ``(booking, guest_token)`` as ``create_booking``."""
+    from lutea.domain import waiting_list
+
+    booking_id = ObjectId()
+    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id,
+                                                     nb_participants=len(request.participants))
+    owner = ObjectId(user_id) if user_id else None
+    offer = _OfferRequest(str(retreat["_id"]), block["start"], int(entry["nbPlaces"]), list(request.participants),
+                          request.billingAddress, request.notes)
+    doc = _new_booking(offer, retreat=retreat, block=block, user_id=owner, stripe=True,
+                       statut=PENDING, statut_paiement=PAY_PENDING)
+    doc.update({"_id": booking_id, "waitingListEntryId": entry["_id"], "expiresAt": doc["createdAt"] + PAYMENT_WINDOW})
+    guest_token = None
+    if owner is None:
+        guest_token = secrets.token_urlsafe(32)
+        doc["guestTokenHash"] = hash_guest_token(guest_token)
+    repo = booking_repository()
+    try:
+        booking = repo.insert(doc)
+    except BaseException:
+        if not _stored_anyway(repo, booking_id):
+            waiting_list.unclaim_offer(entry["_id"], booking_id)
+        raise
+    count_metric("BookingsCreatedFromWaitingList")
+    logger.info("booking created from a waiting-list offer", extra={"bookingId": str(booking_id)})
     return booking, guest_token
 
 

@@ -369,7 +369,22 @@ def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: Retre
         if retreats.get(retreat_id) is None:
             raise NotFound(NOT_FOUND)
         raise Conflict(CHANGED_MEANWHILE)
+    _offer_added_places(current, blocks)
     return updated
+
+
+def _offer_added_places(current: list[dict], blocks: list[dict]) -> None:
+    """Blocks whose places the admin raised: their waiting lists are offered the new seats
+    (never failing the update: the waiting-list job makes any offer missed here)."""
+    from lutea.domain.waiting_list import offer_freed_seats
+
+    before = {b.get("_id"): int(b.get("places") or 0) for b in current}
+    for block in blocks:
+        if block["_id"] in before and int(block["places"]) > before[block["_id"]]:
+            try:
+                offer_freed_seats(block["_id"])
+            except Exception:  # noqa: BLE001 - logged; the scheduled job catches up
+                logger.exception("waiting list offer failed", extra={"dateId": str(block["_id"])})
 
 
 def toggle_active(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:

@@ -25,7 +25,8 @@ STRICT_PATHS = frozenset({
     "/auth/login", "/auth/2fa/finalize", "/auth/2fa/verify", "/auth/forgot-password", "/auth/reset-password",
     "/auth/register", "/auth/validate-email", "/users/validate-password",
 })
-STRICT_PREFIXES = ("/users/check-temporary/",)
+# The waiting list emails an address and its links carry secrets.
+STRICT_PREFIXES = ("/users/check-temporary/", "/bookings/waiting-list")
 CONTACT_PATHS = frozenset({"/email/contact"})
 # Stripe retries from a few addresses and is authenticated by signature: never throttled here.
 EXEMPT_PATHS = frozenset({"/stripe/webhook"})

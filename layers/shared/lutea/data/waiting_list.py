@@ -1,0 +1,98 @@
+"""The ``waitinglist`` collection: one entry per person waiting for seats of a date block.
+
+``{_id, retreatId, dateId, nbPlaces, email, prenom, userId, statut, tokenVersion, seatsHeld,
+offeredAt?, offerExpiresAt?, offerEmailOwed?, bookingId?, joinEmails, createdAt, updatedAt}``
+
+As for bookings, every status change is one conditional single-document update whose filter
+is the state it leaves (lutea.domain.waiting_list decides which changes are allowed): when two
+callers race, one wins and only the winner touches the seat counter or sends an email.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+
+from lutea.clock import as_utc, now
+from lutea.data.mongo import get_db, register_indexes
+
+COLLECTION = "waitinglist"
+WAITING, OFFERED, BOOKED, LEFT, EXPIRED = "WAITING", "OFFERED", "BOOKED", "LEFT", "EXPIRED"
+ACTIVE = (WAITING, OFFERED)
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    col = db[COLLECTION]
+    col.create_index([("dateId", ASCENDING), ("statut", ASCENDING), ("createdAt", ASCENDING), ("_id", ASCENDING)])
+    col.create_index([("statut", ASCENDING), ("offerExpiresAt", ASCENDING)])
+    col.create_index([("retreatId", ASCENDING), ("createdAt", ASCENDING)])
+    col.create_index([("email", ASCENDING), ("dateId", ASCENDING)])
+
+
+class WaitingListRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        self._col.insert_one(doc)
+        return doc
+
+    def get(self, entry_id: ObjectId) -> dict | None:
+        return self._col.find_one({"_id": entry_id})
+
+    def active_for(self, email: str, date_id: ObjectId) -> dict | None:
+        """The person's entry still waiting or offered on this date block."""
+        return self._col.find_one({"email": email, "dateId": date_id, "statut": {"$in": list(ACTIVE)}})
+
+    def first_fitting(self, date_id: ObjectId, free: int) -> dict | None:
+        """The first in line (oldest) still waiting whose request fits in ``free`` seats."""
+        found = self._col.find({"dateId": date_id, "statut": WAITING, "nbPlaces": {"$lte": free}}) \
+            .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(1)
+        return next(iter(found), None)
+
+    def waiting_ahead(self, entry: dict) -> int:
+        """How many entries of the same block were waiting before this one."""
+        return self._col.count_documents({
+            "dateId": entry["dateId"], "statut": WAITING,
+            "$or": [{"createdAt": {"$lt": entry["createdAt"]}},
+                    {"createdAt": entry["createdAt"], "_id": {"$lt": entry["_id"]}}]})
+
+    def dates_with_waiting(self, limit: int = 500) -> list[ObjectId]:
+        return list(self._col.distinct("dateId", {"statut": WAITING}))[:limit]
+
+    def overdue_offer_ids(self, at: datetime, limit: int = 200) -> list[ObjectId]:
+        return [d["_id"] for d in self._col.find({"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": at}},
+                                                 {"_id": 1}).limit(limit)]
+
+    def owed_offer_email_ids(self, offered_before: datetime, limit: int = 200) -> list[ObjectId]:
+        return [d["_id"] for d in self._col.find({"statut": OFFERED, "offerEmailOwed": True,
+                                                  "offeredAt": {"$lte": offered_before}}, {"_id": 1}).limit(limit)]
+
+    def list_for_retreat(self, retreat_id: ObjectId) -> list[dict]:
+        return list(self._col.find({"retreatId": retreat_id}).sort([("createdAt", ASCENDING), ("_id", ASCENDING)]))
+
+    def transition(self, entry_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
+                   *, unset: tuple[str, ...] = (), inc: dict[str, int] | None = None) -> dict | None:
+        """Apply ``changes`` if the entry still matches ``precondition``, atomically; the entry
+        as it was BEFORE, or None when someone else changed it first."""
+        update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
+        if inc:
+            update["$inc"] = inc
+        return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
+                                             return_document=ReturnDocument.BEFORE)
+
+    def record_join_email(self, entry_id: ObjectId, since: datetime, limit: int) -> bool:
+        """Count one more confirmation email if fewer than ``limit`` went out since ``since``
+        (at most a few per hour per entry, whoever asks)."""
+        entry = self._col.find_one({"_id": entry_id}, {"joinEmails": 1}) or {}
+        recent = [t for t in entry.get("joinEmails") or [] if as_utc(t) >= since]
+        if len(recent) >= limit:
+            return False
+        result = self._col.update_one({"_id": entry_id, "joinEmails": entry.get("joinEmails") or []},
+                                      {"$set": {"joinEmails": [*recent, now()]}})
+        return result.modified_count == 1

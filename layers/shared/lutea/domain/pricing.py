@@ -1,0 +1,16 @@
+"""The price of a date block's seats (integer cents), shared by bookings and waiting-list offers."""
+from __future__ import annotations
+
+from lutea.wire import euros_to_cents
+
+
+def unit_price_cents(retreat: dict, block: dict) -> int:
+    """The block's price; older blocks kept euros in ``prix``, older retreats a top-level ``prix``
+    (the original's fallback chain: block price, then the retreat's, then 0)."""
+    if block.get("prixCents") is not None:
+        return int(block["prixCents"])
+    if block.get("prix") is not None:
+        return euros_to_cents(block["prix"])
+    if retreat.get("prix") is not None:
+        return euros_to_cents(retreat["prix"])
+    return 0
