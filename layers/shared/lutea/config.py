@@ -173,12 +173,7 @@ def _check(s: Settings, env: dict[str, str]) -> None:
             raise RuntimeError(f"{name} must be at least 32 bytes")
     if s.jwt_access_secret == s.jwt_refresh_secret:
         raise RuntimeError("JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ")
-    from lutea.domain.refund_policy import parse_policy_setting
-
-    try:
-        parse_policy_setting(s.cancellation_policy)
-    except ValueError as exc:
-        raise RuntimeError(f"CANCELLATION_POLICY is invalid: {exc}") from exc
+    _check_refund_tiers(s.cancellation_policy)
     if not 1 <= s.waiting_list_offer_hours <= 24 * 14:
         raise RuntimeError("WAITING_LIST_OFFER_HOURS must be between 1 and 336")
     if s.is_production:
@@ -189,6 +184,18 @@ def _check(s: Settings, env: dict[str, str]) -> None:
     if env.get("AWS_LAMBDA_FUNCTION_NAME") and not s.mongodb_uri:
         # The in-process stand-in is for local runs and tests; it is not even in the layer.
         raise RuntimeError("MONGODB_URI is required in Lambda (put it in the LUTEA_SECRET_ID secret)")
+
+
+def _check_refund_tiers(raw: str) -> None:
+    """``days:percent`` pairs, comma-separated, distinct days (lutea.domain.refund_policy reads
+    them; checked here so that a wrong value stops the start, not a cancellation)."""
+    pairs = [p.strip().split(":") for p in raw.split(",") if p.strip()]
+    try:
+        tiers = [(int(days), int(percent)) for days, percent in pairs]
+    except ValueError as exc:
+        raise RuntimeError(f"CANCELLATION_POLICY must be days:percent pairs, got {raw!r}") from exc
+    if any(not (0 <= d <= 730 and 0 <= p <= 100) for d, p in tiers) or len({d for d, _ in tiers}) != len(tiers):
+        raise RuntimeError(f"CANCELLATION_POLICY: days 0-730 (distinct), percent 0-100, got {raw!r}")
 
 
 @lru_cache(maxsize=1)

@@ -46,3 +46,12 @@ def test_the_text_says_every_tier_and_what_follows():
                                     "remboursement de 50 % ; au-delà : aucun remboursement.")
     assert "aucun remboursement en cas d'annulation" in policy_text(make_policy([]))
     assert "1 jour avant" in policy_text(make_policy([(1, 100)]))
+
+
+@pytest.mark.parametrize("raw", ["30-100", "30:101", "800:10", "3:10,3:20", "x:y"])
+def test_a_wrong_default_policy_stops_the_start(raw):
+    from lutea.config import load_settings
+
+    with pytest.raises(RuntimeError, match="CANCELLATION_POLICY"):
+        load_settings({"CANCELLATION_POLICY": raw})
+    assert load_settings({"CANCELLATION_POLICY": "60:100, 7:20"}).cancellation_policy == "60:100, 7:20"

@@ -13,9 +13,8 @@ ADAPTERS = ("lutea.data", "lutea.payments")
 ABOVE_ADAPTERS = ("lutea.domain", "lutea.http", "lutea.schemas")
 # The domain is plain Python: no resolver, no API Gateway event, no database driver.
 DOMAIN_MUST_NOT_IMPORT = ("lutea.http", "aws_lambda_powertools.event_handler", "pymongo")
-# Known and left to its owner: configuration parses the refund-policy setting with the domain's
-# parser (a loop config <-> domain.refund_policy). Any other loop fails.
-KNOWN_CYCLES = [{"lutea.config", "lutea.domain.refund_policy"}]
+# Any loop fails.
+KNOWN_CYCLES: list[set[str]] = []
 
 
 def _modules() -> dict[str, Path]:

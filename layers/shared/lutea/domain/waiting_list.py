@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -93,15 +93,18 @@ def _links(entry: dict) -> tuple[str, str]:
 
 def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None, start: Any = None) -> tuple[dict, dict]:
     from lutea.data.retreats import RetreatRepository
-    from lutea.domain.retreats import find_date_block
 
     retreat = RetreatRepository().get(retreat_id)
     if retreat is None or retreat.get("isActive") is False:
         raise NotFound(MSG_RETREAT_NOT_FOUND)
+    # By id, or by the same start instant (as lutea.domain.retreats.find_date_block, which
+    # this module can't import: the retreats module offers raised places to the list).
+    blocks = retreat.get("dates") or []
     if date_id is not None:
-        block = next((b for b in retreat.get("dates") or [] if b.get("_id") == date_id), None)
+        block = next((b for b in blocks if b.get("_id") == date_id), None)
     else:
-        block = find_date_block(retreat, start)
+        block = next((b for b in blocks if isinstance(b.get("start"), datetime)
+                      and as_utc(b["start"]) == as_utc(start)), None)
     if block is None:
         from lutea.domain.booking_common import MSG_DATE_NOT_FOUND
 
