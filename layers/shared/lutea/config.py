@@ -108,19 +108,24 @@ def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
     """The secret through the AWS Parameters and Secrets Lambda Extension: one HTTP GET on
     localhost (standard library only, no boto3 in the function). The extension authenticates
     the caller by the sandbox's session token and caches the value itself."""
+    import http.client
     import json
-    import urllib.parse
-    import urllib.request
+    from urllib.parse import quote
 
     port = _int(env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773)
-    url = f"http://localhost:{port}/secretsmanager/get?secretId={urllib.parse.quote(secret_id, safe='')}"
-    request = urllib.request.Request(url, headers={"X-Aws-Parameters-Secrets-Token": env.get("AWS_SESSION_TOKEN", "")})
+    connection = http.client.HTTPConnection("localhost", port, timeout=5)
     try:
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - fixed localhost URL
-            payload = json.loads(answer.read())
-        return json.loads(payload["SecretString"])
+        connection.request("GET", f"/secretsmanager/get?secretId={quote(secret_id, safe='')}",
+                           headers={"X-Aws-Parameters-Secrets-Token": env.get("AWS_SESSION_TOKEN", "")})
+        answer = connection.getresponse()
+        payload = answer.read()
+        if answer.status != 200:
+            raise ValueError(f"HTTP {answer.status}")
+        return json.loads(json.loads(payload)["SecretString"])
     except (OSError, ValueError, KeyError) as exc:
-        raise RuntimeError(f"secret {secret_id!r} unavailable from the secrets extension ({type(exc).__name__})") from exc
+        raise RuntimeError(f"secret {secret_id!r} unavailable from the secrets extension ({exc})") from exc
+    finally:
+        connection.close()
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
