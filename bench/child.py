@@ -4,6 +4,7 @@
     python -m bench.child baseline
     python -m bench.child cold <group>
     python -m bench.child memory <group> <requests>
+    python -m bench.child secret
 
 The harness (template parsing, the proxy event) is prepared before the clock starts, the same
 way in the baseline and in a function. Without ``MONGODB_URI`` the database is the in-process
@@ -58,8 +59,12 @@ def baseline() -> dict[str, Any]:
 
 
 def baseline_validated() -> dict[str, Any]:
-    """The baseline plus what request validation itself costs: a resolver with
-    ``enable_validation=True`` and one route taking a pydantic body (informative)."""
+    """The floor of any function of this kind: ``event_handler`` + pydantic + pymongo, a resolver
+    with ``enable_validation=True`` and one route taking a pydantic body, and one request
+    through it (as each function's measure handles one request)."""
+    event = gateway.build_event("POST", "/x", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"name": "Lutea"}))
+    context = gateway.LambdaContext("baseline")
     _mark("start")
     t0 = time.perf_counter()
     import aws_lambda_powertools.event_handler
@@ -75,10 +80,12 @@ def baseline_validated() -> dict[str, Any]:
     def route(body: Body) -> dict:
         return {"name": body.name}
 
-    elapsed = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    status = app.resolve(event, context)["statusCode"]
+    t2 = time.perf_counter()
     _mark("stop")
-    return {"init_ms": elapsed * 1000, "import_ms": elapsed * 1000, "request_ms": 0.0,
-            "modules": sorted(sys.modules)}
+    return {"init_ms": (t2 - t0) * 1000, "import_ms": (t1 - t0) * 1000, "request_ms": (t2 - t1) * 1000,
+            "status": status, "modules": sorted(sys.modules)}
 
 
 def cold(group: str) -> dict[str, Any]:
@@ -107,6 +114,9 @@ def cold(group: str) -> dict[str, Any]:
 
             charged = time.perf_counter() - s
         import mongomock  # noqa: F401 - the local stand-in: not charged
+    from bench.dbcount import CommandCounter
+
+    counter = CommandCounter().install()  # before the first request: the client is created lazily
     _mark("resume")
     t2 = time.perf_counter()
     status = None
@@ -116,7 +126,23 @@ def cold(group: str) -> dict[str, Any]:
     t3 = time.perf_counter()
     _mark("stop")
     return {"init_ms": ((t1 - t0) + charged + (t3 - t2)) * 1000, "import_ms": (t1 - t0 + charged) * 1000,
-            "request_ms": (t3 - t2) * 1000, "status": status}
+            "request_ms": (t3 - t2) * 1000, "status": status, "commands": counter.total,
+            "create_indexes": counter.count("createIndexes"), "boto3": "boto3" in sys.modules}
+
+
+def secret() -> dict[str, Any]:
+    """Settings loaded from ``LUTEA_SECRET_ID`` the way the environment says (SDK or extension,
+    against the local fakes the parent started), or from the environment alone: the secret
+    fetch of a cold start, imports included."""
+    from lutea import config  # part of every function's init, charged there
+
+    _mark("start")
+    t0 = time.perf_counter()
+    settings = config.load_settings()
+    elapsed = time.perf_counter() - t0
+    _mark("stop")
+    assert settings.jwt_access_secret.startswith("bench-"), "the secret was not read"
+    return {"secret_ms": elapsed * 1000, "boto3": "boto3" in sys.modules}
 
 
 def memory(group: str, requests: int) -> dict[str, Any]:
@@ -162,6 +188,8 @@ def main(argv: list[str]) -> None:
         result = baseline_validated()
     elif mode == "cold":
         result = cold(argv[1])
+    elif mode == "secret":
+        result = secret()
     elif mode == "memory":
         result = memory(argv[1], int(argv[2]))
     else:
