@@ -123,3 +123,13 @@ def test_the_global_rate_limit_is_left_to_the_waf_only_where_the_waf_is():
     from infra.local.server import local_environment
 
     assert "RATE_LIMIT_GLOBAL_AT_EDGE" not in local_environment(template, gateway.functions(template))
+
+
+def test_snapstart_is_an_opt_in_on_published_versions():
+    template = gateway.load_template()
+    parameter = template["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "false" and set(parameter["AllowedValues"]) == {"true", "false"}
+    assert template["Conditions"]["SnapStartEnabled"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+    function = template["Globals"]["Function"]
+    assert function["SnapStart"] == {"ApplyOn": {"Fn::If": ["SnapStartEnabled", "PublishedVersions", "None"]}}
+    assert function["AutoPublishAlias"] == "live"  # SnapStart applies to published versions only

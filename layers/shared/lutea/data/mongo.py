@@ -133,6 +133,16 @@ def get_db() -> Any:
     return _db
 
 
+def close_db() -> None:
+    """Close the client (a real one) and forget the handle: the next ``get_db()`` connects anew
+    (SnapStart: no connection may outlive the snapshot)."""
+    global _db
+    with _lock:
+        db, _db = _db, None
+    if db is not None and not isinstance(db, _LockedDatabase):
+        db.client.close()
+
+
 def reset_db() -> None:
     """Drop the cached handle (tests switch databases between runs)."""
     global _db
