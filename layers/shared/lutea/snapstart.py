@@ -13,7 +13,8 @@ made during init may therefore be shared or outlive its purpose:
 
 ``secrets``, ``uuid4`` and the password hashers draw from ``os.urandom`` at each call, which
 the runtime keeps unique per restore. The hooks come from ``snapshot-restore-py``, which the
-managed runtime provides; elsewhere (tests, ``make dev``) registering is a no-op.
+managed runtime provides (test_packaging counts it as the runtime's); elsewhere (tests,
+``make dev``) registering is a no-op.
 """
 from __future__ import annotations
 
@@ -41,7 +42,12 @@ def after_restore() -> None:
     reseed()
     _forget_clients()
     get_settings()  # the secret, fetched again
-    get_db()  # a new client, connecting in the background
+    try:
+        get_db()  # a new client, connecting in the background
+    except Exception:  # noqa: BLE001 - the database being down must not fail the restore
+        from lutea.observability import logger
+
+        logger.warning("database unavailable after restore; the first request connects")
 
 
 def reseed() -> None:
@@ -62,10 +68,12 @@ def _forget_clients() -> None:
 
 
 def register_hooks() -> bool:
-    """Register the hooks once per process; False where the runtime has no SnapStart hooks."""
+    """Register the hooks once per process; False where SnapStart is off or has no hooks."""
     global _registered
     if _registered:
         return True
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+        return False  # Lambda says so during a SnapStart init; elsewhere there is nothing to hook
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot
     except ImportError:

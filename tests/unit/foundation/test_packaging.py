@@ -27,7 +27,8 @@ IMPORT_NAMES = {
     "stripe": {"stripe"},
     "fpdf2": {"fpdf"},
 }
-RUNTIME = {"boto3", "botocore"}
+# The Lambda Python runtime's own: the SDK, and the SnapStart hooks (snapshot-restore-py).
+RUNTIME = {"boto3", "botocore", "snapshot_restore_py"}
 # Imported only when MONGODB_URI is unset: the local stand-in, never used in AWS.
 LOCAL_ONLY = {"mongomock"}
 

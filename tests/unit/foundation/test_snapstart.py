@@ -35,6 +35,7 @@ def aws_like(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecretsExtension]:
                             "AWS_SESSION_TOKEN": fake.token,
                             "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port)}.items():
             monkeypatch.setenv(name, value)
+        monkeypatch.setattr(mongo, "_index_builders", [])  # built at deploy time, not by a client's first use
         reset_settings()
         mongo.reset_db()
         try:
@@ -94,6 +95,7 @@ def test_hooks_are_registered_once_where_the_runtime_offers_them(monkeypatch: py
     runtime.register_after_restore = lambda hook: calls.append(("after", hook))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
     monkeypatch.setattr(snapstart, "_registered", False)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
     from lutea.observability import instrumented
 
     instrumented(lambda event, context: None)
@@ -101,7 +103,10 @@ def test_hooks_are_registered_once_where_the_runtime_offers_them(monkeypatch: py
     assert calls == [("before", snapstart.before_snapshot), ("after", snapstart.after_restore)]
 
 
-def test_without_the_runtime_library_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails, as outside Lambda
+def test_without_snapstart_or_its_library_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(snapstart, "_registered", False)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+    assert snapstart.register_hooks() is False  # not even an import attempt
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # the import fails
     assert snapstart.register_hooks() is False

@@ -3,9 +3,10 @@ verify and are replaced by an Argon2id hash at the next successful sign-in."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # OWASP Password Storage Cheat Sheet, current minimum for Argon2id: m=19 MiB, t=2, p=1
 # (~35 ms per hash on the project's machines, so tests run it as production does).
@@ -20,6 +21,8 @@ _BCRYPT_MAX_BYTES = 72
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # on first use: the routes that never hash don't import it
+
     return PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB,
                           parallelism=ARGON2_PARALLELISM)
 
@@ -43,6 +46,8 @@ def verify_password(stored: str | None, password: str) -> bool:
             return bcrypt.checkpw(password.encode("utf-8")[:_BCRYPT_MAX_BYTES], stored.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
             return False
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
         return _hasher().verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -53,6 +58,8 @@ def needs_rehash(stored: str) -> bool:
     """bcrypt hashes, and Argon2 hashes made with other parameters, are replaced on sign-in."""
     if is_bcrypt(stored):
         return True
+    from argon2.exceptions import InvalidHashError
+
     try:
         return _hasher().check_needs_rehash(stored)
     except (InvalidHashError, ValueError):

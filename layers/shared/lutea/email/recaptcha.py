@@ -3,9 +3,6 @@ form and available to registration. Standard library only: one form POST with a 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from lutea.config import get_settings
 
@@ -28,6 +25,10 @@ def verify_recaptcha(token: str | None) -> bool:
         return True
     if not token:
         return False
+    import urllib.error  # on first use: cold starts of the routes without reCAPTCHA skip it
+    import urllib.parse
+    import urllib.request
+
     form = urllib.parse.urlencode({"secret": settings.recaptcha_secret_key, "response": token}).encode()
     request = urllib.request.Request(settings.recaptcha_verify_url, data=form, method="POST",  # noqa: S310
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -4,17 +4,17 @@ from configuration: Resend when ``RESEND_API_KEY`` is set, else complete ``.eml`
 from __future__ import annotations
 
 import base64
-import email.policy
 import uuid
 from dataclasses import dataclass, field
-from email.message import EmailMessage as MimeMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lutea.clock import now
 from lutea.config import get_settings
 from lutea.errors import UpstreamFailure
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage as MimeMessage
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ class EmailBackend(Protocol):
 
 
 def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
+    # Imported here: only the outbox writes MIME files; the functions' cold start skips the email package.
+    import email.policy
+    from email.message import EmailMessage as MimeMessage
+    from email.utils import formatdate, make_msgid
+
     mime = MimeMessage(policy=email.policy.SMTP)
     mime["From"] = sender
     mime["To"] = ", ".join(message.to)
