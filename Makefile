@@ -75,7 +75,7 @@ import-original: venv ## Import a mongoexport of the original backend: make impo
 	$(PY) -m infra.import_original --users $(EXPORT)/users.json --retreats $(EXPORT)/retreats.json --bookings $(EXPORT)/bookings.json
 
 .PHONY: bench
-bench: venv ## Cold init, warm latency, contention, size and memory figures
+bench: venv ## Round trips, cold start (modelled), warm latency against a hand-written peer, contention, size
 	$(PY) -m bench.run
 
 .PHONY: build
