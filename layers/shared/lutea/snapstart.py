@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from contextlib import suppress
 from secrets import randbelow
 
 _registered = False
@@ -42,12 +43,8 @@ def after_restore() -> None:
     reseed()
     _forget_clients()
     get_settings()  # the secret, fetched again
-    try:
-        get_db()  # a new client, connecting in the background
-    except Exception:  # noqa: BLE001 - the database being down must not fail the restore
-        from lutea.observability import logger
-
-        logger.warning("database unavailable after restore; the first request connects")
+    with suppress(Exception):  # the database being down must not fail the restore:
+        get_db()  # a new client, connecting in the background (else the first request connects, and reports)
 
 
 def reseed() -> None:
