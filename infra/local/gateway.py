@@ -130,7 +130,10 @@ def routes(template: dict[str, Any] | None = None) -> list[Route]:
 
 
 def match(table: list[Route], method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-    """(route, path parameters, path_exists_with_other_method)."""
+    """(route, path parameters, path_exists_with_other_method). Like API Gateway (REST), a
+    trailing or doubled slash still reaches the route; the event keeps the path as sent and the
+    function normalises it (lutea.http.paths)."""
+    path = re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
     path_known = False
     for route in table:
         found = route.regex.match(path)

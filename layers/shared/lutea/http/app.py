@@ -21,6 +21,7 @@ from lutea.http.cors import cors_headers
 from lutea.http.encoding import encode_json
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
+from lutea.http.paths import normalize_path
 from lutea.observability import instrumented, logger
 from lutea.validation import error_entries
 
@@ -74,7 +75,8 @@ class LuteaResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         set_principal(None)
         event = dict(event)
-        path = event.get("path") or "/"
+        # Before anything reads it: the rate limiter, the guards and the router see one spelling.
+        path = event["path"] = normalize_path(event.get("path"))
         self._headers = lowercase_headers(event.get("headers"))  # this event's, read by _call_route
         early = self._screen(event, path)
         if early is None and event.get("httpMethod") != "OPTIONS":
@@ -114,8 +116,14 @@ class LuteaResolver(APIGatewayRestResolver):
         except RateLimited as exc:
             return _as_proxy(error_response(429, exc.message, path, headers=exc.headers))
         except Exception:  # noqa: BLE001 - the counter store failing must not take the API down
-            logger.exception("rate limiter unavailable; request let through", extra={"path": path})
+            logger.exception("rate limiter unavailable; request let through", extra={"route": _route_of(event)})
         return None
+
+
+def _route_of(event: Mapping[str, Any]) -> str:
+    """What logs say of a request's path: the route's template (``/users/check-temporary/{email}``),
+    never the path itself, which may hold an address or a token."""
+    return str(event.get("resource") or "unmatched")
 
 
 def _as_proxy(response: Response) -> dict[str, Any]:
@@ -168,17 +176,18 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
     def _domain(exc: LuteaError) -> Response:
         status = status_of(exc)
         path = app.current_event.path
+        route = _route_of(app.current_event.raw_event)
         if status >= 500:
-            logger.error("request failed", extra={"status": status, "path": path, "error": type(exc).__name__})
+            logger.error("request failed", extra={"status": status, "route": route, "error": type(exc).__name__})
         elif not (status == 401 and path in QUIET_401_PATHS):
-            logger.info("request refused", extra={"status": status, "path": path, "error": type(exc).__name__})
+            logger.info("request refused", extra={"status": status, "route": route, "error": type(exc).__name__})
         return error_response(status, exc.message, path, fields=exc.fields if status == 400 else None,
                               headers=exc.headers)
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         # Logged with its traceback for us; the client gets no stack, ever.
-        logger.exception("unexpected error", extra={"path": app.current_event.path})
+        logger.exception("unexpected error", extra={"route": _route_of(app.current_event.raw_event)})
         return error_response(500, "Erreur interne du serveur", app.current_event.path)
 
     @app.not_found

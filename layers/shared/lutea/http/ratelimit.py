@@ -71,5 +71,6 @@ def enforce(event: dict[str, Any]) -> None:
         count = repo.hit(f"{name}:{ip}:{int(window_start.timestamp())}", window_end)
         if count > limit:
             metrics.add_metric(name="RateLimitedRequests", unit=MetricUnit.Count, value=1)
-            logger.info("rate limited", extra={"bucket": name, "path": path})
+            # The route's template, not the path: /users/check-temporary/<email> holds an address.
+            logger.info("rate limited", extra={"bucket": name, "route": event.get("resource") or "unmatched"})
             raise RateLimited(retry_after)
