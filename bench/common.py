@@ -27,7 +27,7 @@ def bench_env(tmp: Path, service: str = "bench", base: dict[str, str] | None = N
     for name in EXTERNAL_VARS:
         env.pop(name, None)
     env.update({
-        "STAGE": "bench",
+        "STAGE": "local",
         "FRONTEND_URL": ORIGIN,
         "POWERTOOLS_SERVICE_NAME": service,
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -80,6 +80,7 @@ def _production(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
     from lutea import config
 
     for name, value in {"STAGE": "prod", "JWT_ACCESS_SECRET": "p" * 40, "JWT_REFRESH_SECRET": "q" * 40,
+                        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
                         "MONGODB_URI": "mongodb://db.invalid:27017", **extra}.items():
         monkeypatch.setenv(name, value)
     config.reset_settings()
@@ -318,6 +319,7 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
         config.load_settings()
     monkeypatch.setenv("JWT_ACCESS_SECRET", "short")
     monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + "w" * 32)
     with pytest.raises(RuntimeError):
         config.load_settings()
     monkeypatch.setenv("JWT_ACCESS_SECRET", "q" * 40)  # the same key for both kinds of token

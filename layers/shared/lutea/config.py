@@ -20,9 +20,13 @@ SECRET_KEYS = (
     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RESEND_API_KEY", "RECAPTCHA_SECRET_KEY",
 )
 
-# Local-only defaults for the signing keys (>= 32 bytes). Refused when STAGE=prod.
+# Local-only defaults for the signing keys (>= 32 bytes). Public (they are in this file): only
+# the stages that never face the internet may run with them.
 _DEV_ACCESS_SECRET = "local-dev-access-secret-change-me-0123456789"
 _DEV_REFRESH_SECRET = "local-dev-refresh-secret-change-me-0123456789"
+_DEV_WEBHOOK_SECRET = "whsec_local"
+STAGES = ("local", "test", "dev", "prod")
+STAGES_WITH_DEFAULT_SECRETS = ("local", "test")
 
 
 def _split_origins(raw: str) -> tuple[str, ...]:
@@ -57,7 +61,7 @@ class Settings:
     jwt_refresh_secret: str = _DEV_REFRESH_SECRET
     # Stripe
     stripe_secret_key: str = "sk_test_local"
-    stripe_webhook_secret: str = "whsec_local"
+    stripe_webhook_secret: str = _DEV_WEBHOOK_SECRET
     stripe_api_base: str | None = None
     # Email
     resend_api_key: str | None = None
@@ -149,7 +153,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         jwt_access_secret=get("JWT_ACCESS_SECRET", _DEV_ACCESS_SECRET),
         jwt_refresh_secret=get("JWT_REFRESH_SECRET", _DEV_REFRESH_SECRET),
         stripe_secret_key=get("STRIPE_SECRET_KEY", "sk_test_local"),
-        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", _DEV_WEBHOOK_SECRET),
         stripe_api_base=get("STRIPE_API_BASE"),
         resend_api_key=get("RESEND_API_KEY"),
         resend_api_base=get("RESEND_API_BASE"),
@@ -181,11 +185,20 @@ def _check(s: Settings, env: dict[str, str]) -> None:
     _check_refund_tiers(s.cancellation_policy)
     if not 1 <= s.waiting_list_offer_hours <= 24 * 14:
         raise RuntimeError("WAITING_LIST_OFFER_HOURS must be between 1 and 336")
-    if s.is_production:
-        if s.jwt_access_secret == _DEV_ACCESS_SECRET or s.jwt_refresh_secret == _DEV_REFRESH_SECRET:
-            raise RuntimeError("production needs real JWT secrets")
-        if not s.mongodb_uri:
-            raise RuntimeError("production needs MONGODB_URI")
+    if s.stage not in STAGES:
+        # A mistyped stage must not quietly run as a laxer one.
+        raise RuntimeError(f"STAGE must be one of {', '.join(STAGES)}, got {s.stage!r}")
+    if s.stage not in STAGES_WITH_DEFAULT_SECRETS:
+        defaults = [name for name, value, default in (
+            ("JWT_ACCESS_SECRET", s.jwt_access_secret, _DEV_ACCESS_SECRET),
+            ("JWT_REFRESH_SECRET", s.jwt_refresh_secret, _DEV_REFRESH_SECRET),
+            ("STRIPE_WEBHOOK_SECRET", s.stripe_webhook_secret, _DEV_WEBHOOK_SECRET),
+        ) if value == default]
+        if defaults:
+            raise RuntimeError(f"STAGE={s.stage} is deployed: like production it needs real secrets, "
+                               f"not the public defaults of {', '.join(defaults)}")
+    if s.is_production and not s.mongodb_uri:
+        raise RuntimeError("production needs MONGODB_URI")
     if env.get("AWS_LAMBDA_FUNCTION_NAME") and not s.mongodb_uri:
         # The in-process stand-in is for local runs and tests; it is not even in the layer.
         raise RuntimeError("MONGODB_URI is required in Lambda (put it in the LUTEA_SECRET_ID secret)")

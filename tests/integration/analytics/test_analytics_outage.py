@@ -132,6 +132,7 @@ def test_production_without_mysql_answers_503_instead_of_a_container_local_file(
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("JWT_ACCESS_SECRET", "p" * 40)
     monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + "w" * 32)
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
     monkeypatch.delenv("MYSQL_HOST", raising=False)
     monkeypatch.setattr("lutea.http.ratelimit.enforce", lambda event: None)  # no MongoDB in this test

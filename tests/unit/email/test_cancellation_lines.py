@@ -40,6 +40,7 @@ def test_production_without_resend_keeps_the_message_for_retry_instead_of_a_loca
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("JWT_ACCESS_SECRET", "p" * 40)
     monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + "w" * 32)
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
     monkeypatch.delenv("RESEND_API_KEY", raising=False)
     reset_settings()

@@ -201,6 +201,7 @@ def test_production_allows_only_frontend_url(monkeypatch):
     monkeypatch.setenv("FRONTEND_URL", "https://lutea.fr/, https://www.lutea.fr")
     monkeypatch.setenv("JWT_ACCESS_SECRET", "p" * 40)
     monkeypatch.setenv("JWT_REFRESH_SECRET", "q" * 40)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + "w" * 32)
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
     monkeypatch.setattr("lutea.http.ratelimit.enforce", lambda event: None)  # no database in this test
     reset_settings()

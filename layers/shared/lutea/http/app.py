@@ -160,6 +160,9 @@ def _vary_on_origin(headers: dict[str, str], multi: dict[str, list[str]]) -> Non
 
 
 def create_app(*, title: str = "Lutea API") -> LuteaResolver:
+    # Read (and checked) when the container starts: a deployed stage left with a default secret
+    # fails its cold start instead of answering requests signed with a public key.
+    get_settings()
     app = LuteaResolver(enable_validation=True, serializer=encode_json)
 
     @app.exception_handler(RequestValidationError)
