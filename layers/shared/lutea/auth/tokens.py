@@ -17,6 +17,9 @@ from lutea.errors import NotAuthenticated
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=7)
+# A sign-in session ends this long after the sign-in however often it is refreshed: a stolen
+# refresh token kept fresh by its thief still dies.
+SESSION_MAX_AGE = timedelta(days=30)
 _ALGORITHM = "HS256"
 ISSUER = "lutea"
 

@@ -21,35 +21,49 @@ def _indexes(db: Any) -> None:
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
 
-def is_live(doc: dict | None) -> bool:
-    """A family that exists, is not revoked and has not expired."""
-    return doc is not None and not doc["revoked"] and as_utc(doc["expiresAt"]) > now()
+def is_live(doc: dict | None, *, user_id: str | None = None) -> bool:
+    """A family that exists, is not revoked, has not expired (sliding) nor ended (absolute),
+    and, when ``user_id`` is given, is that user's."""
+    if doc is None or doc["revoked"] or as_utc(doc["expiresAt"]) <= now():
+        return False
+    if user_id is not None and doc.get("userId") != user_id:
+        return False
+    return doc.get("endsAt") is None or as_utc(doc["endsAt"]) > now()
 
 
 class SessionFamilyRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[COLLECTION]
 
-    def create(self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime) -> None:
-        self._col.insert_one({
-            "_id": family_id, "userId": user_id, "currentJti": jti, "mfa": mfa,
-            "revoked": False, "createdAt": now(), "expiresAt": expires_at,
-        })
+    def create(self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime,
+               ends_at: datetime | None = None) -> None:
+        """``expires_at`` slides at each rotation; ``ends_at`` never moves (the absolute end)."""
+        doc = {"_id": family_id, "userId": user_id, "currentJti": jti, "mfa": mfa,
+               "revoked": False, "createdAt": now(), "expiresAt": expires_at}
+        if ends_at is not None:
+            doc["endsAt"] = ends_at
+        self._col.insert_one(doc)
 
     def get(self, family_id: str) -> dict | None:
         return self._col.find_one({"_id": family_id})
 
-    def is_active(self, family_id: str) -> bool:
-        return is_live(self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1}))
+    def is_active(self, family_id: str, *, user_id: str) -> bool:
+        """Live, and the session of ``user_id``: a token naming someone else's family is refused."""
+        doc = self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1, "endsAt": 1, "userId": 1})
+        return is_live(doc, user_id=user_id)
 
     def rotate(self, *, family_id: str, user_id: str, old_jti: str, new_jti: str,
-               expires_at: datetime) -> dict | None:
+               expires_at: datetime, ends_at: datetime) -> dict | None:
         """The family as it was, when it is live, belongs to ``user_id`` and ``old_jti`` was its
-        current token (now replaced); None otherwise (nothing changed). One round trip."""
+        current token (now replaced); None otherwise (nothing changed). One round trip.
+        ``ends_at`` only ever moves earlier: a family from before absolute ends gets this one."""
+        current = now()
         return self._col.find_one_and_update(
             {"_id": family_id, "userId": user_id, "currentJti": old_jti, "revoked": False,
-             "expiresAt": {"$gt": now()}},
-            {"$set": {"currentJti": new_jti, "expiresAt": expires_at, "rotatedAt": now()}},
+             "expiresAt": {"$gt": current},
+             "$or": [{"endsAt": {"$gt": current}}, {"endsAt": {"$exists": False}}]},
+            {"$set": {"currentJti": new_jti, "expiresAt": expires_at, "rotatedAt": current},
+             "$min": {"endsAt": ends_at}},
         )
 
     def revoke(self, family_id: str) -> None:

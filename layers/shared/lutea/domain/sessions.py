@@ -55,8 +55,10 @@ class CodeRequired:
 def start_session(user: dict[str, Any], *, mfa: bool, message: str) -> Session:
     family_id, jti = tokens.new_id(), tokens.new_id()
     user_id = str(user["_id"])
+    started = now()
     SessionFamilyRepository().create(family_id=family_id, user_id=user_id, jti=jti, mfa=mfa,
-                                     expires_at=now() + tokens.REFRESH_TTL)
+                                     expires_at=started + tokens.REFRESH_TTL,
+                                     ends_at=started + tokens.SESSION_MAX_AGE)
     return Session(
         access_token=tokens.issue_access(user_id=user_id, email=user["email"], role=user["role"],
                                          family_id=family_id, mfa=mfa),
@@ -124,11 +126,13 @@ def refresh(refresh_token: str | None) -> Session:
         raise NotAuthenticated(MSG_BAD_REFRESH) from exc
     families = SessionFamilyRepository()
     new_jti = tokens.new_id()
+    # Sliding 7 days; the absolute end (30 days after the sign-in) is kept by the family.
     family = families.rotate(family_id=claims.family_id, user_id=claims.user_id, old_jti=claims.jti,
-                             new_jti=new_jti, expires_at=now() + tokens.REFRESH_TTL)
+                             new_jti=new_jti, expires_at=now() + tokens.REFRESH_TTL,
+                             ends_at=now() + tokens.SESSION_MAX_AGE)
     if family is None:  # only now read why: the usual rotation costs one round trip
         current = families.get(claims.family_id)
-        if current is not None and current.get("userId") == claims.user_id and is_live(current):
+        if is_live(current, user_id=claims.user_id):
             families.revoke(claims.family_id)
             logger.warning("refresh token reuse: session revoked", extra={"userId": claims.user_id})
         raise NotAuthenticated(MSG_BAD_REFRESH)

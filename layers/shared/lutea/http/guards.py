@@ -119,8 +119,9 @@ def authenticate(method: str, headers: dict[str, str], level: Access) -> Princip
         raise
     if via == "cookie":
         check_csrf(method, headers)
-    # A logged-out or reused-and-revoked session ends its access tokens too.
-    if not SessionFamilyRepository().is_active(claims.family_id):
+    # A logged-out or reused-and-revoked session ends its access tokens too, and a token naming
+    # another user's session is no session at all.
+    if not SessionFamilyRepository().is_active(claims.family_id, user_id=claims.user_id):
         if level == "optional":
             return None
         raise NotAuthenticated()
