@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from lutea import listing
-from lutea.domain import accounts
+from lutea.auth.tokens import ACCESS_TTL, REFRESH_TTL
+from lutea.domain import accounts, sessions
 from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
-from lutea.http.cookies import cleared_cookies
+from lutea.http.cookies import cleared_cookies, session_cookies
 from lutea.http.docs import ok
 from lutea.schemas.users import UpdateProfileIn, ValidatePasswordIn
 from lutea.wire import parse_object_id
@@ -27,12 +29,17 @@ def get_profile() -> dict:
 
 @app.put("/users/profile", responses=ok("User"))
 @jwt_required
-def update_profile(body: UpdateProfileIn) -> dict:
+def update_profile(body: UpdateProfileIn) -> Response[dict]:
     """Update one's profile or password.
 
     Only firstName, lastName, phone, address, city, postalCode and country; a password change needs
-    currentPassword, newPassword and confirmPassword. Any other field: 400."""
-    return accounts.update_profile(require_principal().user_id, body.model_dump(exclude_unset=True))
+    currentPassword, newPassword and confirmPassword. Any other field: 400. A password change ends
+    every other session of the account; this one gets fresh cookies."""
+    principal = require_principal()
+    outcome = sessions.update_profile(principal.user_id, mfa=principal.mfa, changes=body.model_dump(exclude_unset=True))
+    cookies = [] if outcome.session is None else session_cookies(
+        outcome.session.access_token, outcome.session.refresh_token, ACCESS_TTL, REFRESH_TTL)
+    return Response(200, content_types.APPLICATION_JSON, outcome.body, cookies=cookies)
 
 
 @app.delete("/users/profile", responses=ok("Message"))

@@ -268,8 +268,15 @@ def validate_current_password(principal_user_id: str, password: str) -> dict[str
     return {"isValid": check_password(current_user(principal_user_id), password)}
 
 
-def update_profile(principal_user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """``changes``: the profile fields sent (validated), and optionally the password trio."""
+@dataclass(frozen=True)
+class ProfileUpdate:
+    user: dict[str, Any]  # the stored document, updated
+    password_changed: bool
+
+
+def update_profile(principal_user_id: str, changes: dict[str, Any]) -> ProfileUpdate:
+    """``changes``: the profile fields sent (validated), and optionally the password trio.
+    A password change must end the account's sessions: see ``sessions.update_profile``."""
     user = current_user(principal_user_id)
     fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()
               if k in PROFILE_FIELDS and v is not None}
@@ -287,7 +294,7 @@ def update_profile(principal_user_id: str, changes: dict[str, Any]) -> dict[str,
     updated = UserRepository().update_fields(user["_id"], fields) if fields else user
     if updated is None:
         raise NotAuthenticated()
-    return public_user(updated)
+    return ProfileUpdate(updated, password_changed="password" in fields)
 
 
 def delete_account(user_id: ObjectId) -> bool:

@@ -150,6 +150,25 @@ def refresh(refresh_token: str | None) -> Session:
     )
 
 
+@dataclass(frozen=True)
+class ProfileUpdated:
+    """PUT /users/profile: the updated user, and a fresh session when the password changed."""
+    body: dict[str, Any]
+    session: Session | None
+
+
+def update_profile(principal_user_id: str, *, mfa: bool, changes: dict[str, Any]) -> ProfileUpdated:
+    """A password change ends every session of the account (a thief's stolen access and refresh
+    tokens die with their families), then signs the person who made it in again, with the 2FA
+    state they had, so that they stay signed in."""
+    update = accounts.update_profile(principal_user_id, changes)
+    body = accounts.public_user(update.user)
+    if not update.password_changed:
+        return ProfileUpdated(body, None)
+    SessionFamilyRepository().revoke_all_for_user(str(update.user["_id"]))
+    return ProfileUpdated(body, start_session(update.user, mfa=mfa, message=""))
+
+
 def sign_out(family_id: str) -> dict[str, str]:
     SessionFamilyRepository().revoke(family_id)
     return {"message": MSG_SIGNED_OUT}
