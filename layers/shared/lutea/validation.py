@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from lutea.email.addresses import is_single_address
 from lutea.errors import InvalidInput
 from lutea.wire import invalid_id_message, is_object_id
 
@@ -33,12 +34,10 @@ def object_id(label: str) -> Any:
 
     return Annotated[str, StringConstraints(max_length=64), AfterValidator(check)]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-
 def _email(value: str) -> str:
+    """Exactly one address (lutea.email.addresses): never a list, a display name or a group."""
     value = value.strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if not is_single_address(value):
         raise ValueError("email must be an email")
     return value
 

@@ -41,7 +41,7 @@ def test_contact_sends_the_message_to_the_team_and_an_acknowledgement(api, outbo
     ack = mails["contact_ack"]
     assert ack.to == ["anne.visitor@example.test"]
     assert ack.subject == "Nous avons bien reçu votre message - Lutea"
-    assert "Bonjour Anne," in ack.text
+    assert "Bonjour," in ack.text and "Anne" not in ack.text  # nothing the visitor typed
     # A fixed text: the visitor's message is never relayed to the address they typed.
     assert "informations" not in ack.text and "informations" not in ack.html
 
@@ -56,7 +56,7 @@ def test_values_are_escaped_in_the_team_email(api, outbox_dir):
     assert "&lt;img src=x onerror=alert(1)&gt;" in team.html
     assert 'href="tel:&quot;&gt;&lt;script&gt;"' in team.html
     ack = next(m for m in read_outbox(outbox_dir) if m.kind == "contact_ack")
-    assert "&lt;b&gt;Anne&lt;/b&gt;" in ack.html and "<b>Anne" not in ack.html
+    assert "Anne" not in ack.html  # the acknowledgement repeats nothing typed
 
 
 @pytest.mark.parametrize(("change", "field"), [

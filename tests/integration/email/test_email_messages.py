@@ -162,7 +162,7 @@ def test_contact_messages(outbox_dir, monkeypatch):
     config.reset_settings()
     messages.send_contact_to_team(nom="Martin", prenom=EVIL, email="anne@example.test", telephone="06",
                                   message=f"Ligne 1\n{EVIL}")
-    messages.send_contact_ack("anne@example.test", EVIL)
+    messages.send_contact_ack("anne@example.test")
     team, ack = sorted(read_outbox(outbox_dir), key=lambda m: m.kind, reverse=True)
     assert team.kind == "contact_team" and team.to == ["contact@lutea.test"]
     assert str(team.message["Reply-To"]) == "anne@example.test"

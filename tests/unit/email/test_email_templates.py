@@ -30,7 +30,7 @@ def test_every_template_has_three_parts_and_renders():
 
 
 def test_values_are_escaped_in_html_only():
-    _subject, text, html = render("contact_ack", prenom='<script>alert("x")</script>')
+    _subject, text, html = render("already_registered", firstName='<script>alert("x")</script>', loginLink="/")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert '<script>alert("x")</script>' in text

@@ -34,5 +34,5 @@ def submit_contact_form(form: ContactForm) -> str:
         raise InvalidInput(RECAPTCHA_FAILED)
     messages.send_contact_to_team(nom=form.nom, prenom=form.prenom, email=form.email,
                                   telephone=form.telephone, message=form.message)
-    messages.notify(messages.send_contact_ack, form.email, form.prenom)
+    messages.notify(messages.send_contact_ack, form.email)
     return SENT_MESSAGE

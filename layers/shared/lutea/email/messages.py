@@ -225,6 +225,7 @@ def send_contact_to_team(*, nom: str, prenom: str, email: str, telephone: str, m
                              kind="contact_team", reply_to=email))
 
 
-def send_contact_ack(to: str, prenom: str) -> str:
-    # A fixed text that never repeats the visitor's message: the form can't relay content.
-    return _send("contact_ack", to, prenom=prenom)
+def send_contact_ack(to: str) -> str:
+    # A fixed text: nothing the visitor typed (message, name) reaches the address they typed,
+    # so the form can't relay content to a stranger.
+    return _send("contact_ack", to)

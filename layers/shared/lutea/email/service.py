@@ -146,8 +146,13 @@ def backend() -> EmailBackend:
 
 def send(message: EmailMessage) -> str:
     """Deliver ``message``; raises ``EmailDeliveryError`` when the provider refuses or fails."""
+    from lutea.email.addresses import is_single_address
     from lutea.observability import logger
 
+    # Each recipient is one mailbox: a typed value must never become several (defence in depth
+    # behind the request models).
+    if not all(is_single_address(r) for r in (*message.to, *([message.reply_to] if message.reply_to else []))):
+        raise ValueError(f"{message.kind}: a recipient is not exactly one email address")
     try:
         message_id = backend().deliver(message, get_settings().email_from)
     except EmailDeliveryError as exc:
