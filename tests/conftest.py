@@ -22,6 +22,7 @@ os.environ.setdefault("FRONTEND_URL", "http://localhost:3000")
 os.environ.setdefault("MONGODB_DB", f"lutea_test_{os.getpid()}")
 os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "100000")
 os.environ.setdefault("RATE_LIMIT_STRICT_PER_MINUTE", "100000")
+os.environ.setdefault("UNIFORM_ANSWER_MS", "0")  # the padding is tested on its own (tests/security)
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
 for var in ("RESEND_API_KEY", "STRIPE_API_BASE", "MYSQL_HOST", "LUTEA_SECRET_ID"):
     os.environ.pop(var, None)

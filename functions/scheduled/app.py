@@ -44,6 +44,7 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
 def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 15 minutes: send again the emails whose delivery failed (growing delays, bounded
     attempts; see lutea/email/README.md)."""
+    import lutea.domain.accounts  # noqa: F401 - gives failed link emails their fresh links on retry
     from lutea.email.failures import retry_failed_emails as retry
 
     return retry()

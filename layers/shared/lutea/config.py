@@ -82,6 +82,9 @@ class Settings:
     # Self-service cancellation and the waiting list
     cancellation_policy: str = "30:100,14:50"  # default refund tiers, days_before:percent
     waiting_list_offer_hours: int = 24  # how long seats offered to the waiting list stay held
+    # Register and forgot-password answer no sooner than this, whatever the address (timing
+    # must not tell an existing account from an unknown one; see lutea.auth.timing).
+    uniform_answer_ms: int = 700
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -170,6 +173,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
         cancellation_policy=get("CANCELLATION_POLICY", "30:100,14:50"),
         waiting_list_offer_hours=_int(env, "WAITING_LIST_OFFER_HOURS", 24),
+        uniform_answer_ms=_int(env, "UNIFORM_ANSWER_MS", 700),
     )
     _check(settings, env)
     return settings

@@ -145,16 +145,20 @@ def test_pending_address_gets_its_link_again_a_few_times_an_hour(api, outbox_dir
     assert len(mails_to(outbox_dir, "alice@example.test", "validation_link")) == 4
 
 
-def test_re_registering_a_pending_address_never_changes_its_password(api, outbox_dir):
-    api.post("/auth/register", json=registration(firstName="Alice"))
-    api.post("/auth/register", json=registration(password="Attacker9!", firstName="Mallory"))
+def test_re_registering_a_pending_address_replaces_it(api, outbox_dir, frozen_clock):
+    """The newest registration wins (API.md): the earlier one's link dies with it."""
+    api.post("/auth/register", json=registration(firstName="Premier"))
+    first = token_from(outbox_dir, "alice@example.test", "validation_link")
+    frozen_clock.advance(minutes=5)
+    api.post("/auth/register", json=registration(password="Second9!x", firstName="Second"))
     token = token_from(outbox_dir, "alice@example.test", "validation_link")
 
+    assert api.post("/auth/validate-email", json={"token": first}).status == 400
     validated = api.post("/auth/validate-email", json={"token": token})
 
-    assert validated.json()["user"]["firstName"] == "Alice"
-    assert api.post("/auth/login", json={"email": "alice@example.test", "password": "Attacker9!"}).status == 401
-    assert api.post("/auth/login", json={"email": "alice@example.test", "password": PASSWORD}).status == 200
+    assert validated.json()["user"]["firstName"] == "Second"
+    assert api.post("/auth/login", json={"email": "alice@example.test", "password": PASSWORD}).status == 401
+    assert api.post("/auth/login", json={"email": "alice@example.test", "password": "Second9!x"}).status == 200
 
 
 def test_expired_pending_registration_can_register_again(api, outbox_dir, frozen_clock):

@@ -53,12 +53,14 @@ def _pdf() -> bytes:
 
 
 def test_validation_link(outbox_dir):
-    messages.send_validation_link("anne@example.test", EVIL, "https://app.test/validate-email?token=a&b=<c>")
+    messages.send_validation_link("anne@example.test", "https://app.test/validate-email?token=a&b=<c>",
+                                  f"01/12/2026 à 10:00:00{EVIL}")
     mail = _only(outbox_dir)
     assert mail.kind == "validation_link" and mail.to == ["anne@example.test"]
     assert mail.subject == "Validez votre adresse email - Lutea"
     assert 'href="https://app.test/validate-email?token=a&amp;b=&lt;c&gt;"' in mail.html
     assert "&lt;script&gt;" in mail.html and "<script>" not in mail.html
+    assert "le 01/12/2026 à 10:00:00" in mail.text  # says when the registration was made
     assert "https://app.test/validate-email?token=a&b=<c>" in mail.text
     assert "Ce lien expire dans 24 heures." in mail.text
 

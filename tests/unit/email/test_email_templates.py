@@ -11,6 +11,7 @@ VALUES = {
     "refundLine": "Remboursé.", "policyText": "Conditions d'annulation : …", "cancelDate": "01/12/2026",
     "refundPercent": 50, "refund": 120, "refundMode": "remboursé par Stripe", "offerHours": 24,
     "offerUntil": "02/12/2026 à 10:00", "bookLink": "https://lutea.test/offre", "leaveLink": "https://lutea.test/quitter",
+    "registeredAt": "01/12/2026 à 10:00:00",
     "reason": "est arrivé trop tard.", "title": "Alerte", "details": "Détails", "nom": "Martin", "prenom": "Anne",
     "email": "anne@example.test", "telephone": "0600000000", "message": "Bonjour", "messageHtml": Markup("Bonjour"),
 }

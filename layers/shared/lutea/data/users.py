@@ -213,6 +213,25 @@ class UserRepository:
             extra={"passwordResetToken": token_hash, "passwordResetExpires": expires_at},
         )
 
+    def renew_reset_token(self, user_id: ObjectId, *, old_hash: str, new_hash: str, expires_at: datetime) -> bool:
+        """Put a fresh reset token in place of ``old_hash`` (only if it is still the live one)."""
+        result = self._col.update_one(
+            {"_id": user_id, "passwordResetToken": old_hash, "passwordResetExpires": {"$gt": now()}},
+            {"$set": {"passwordResetToken": new_hash, "passwordResetExpires": expires_at}},
+        )
+        return result.modified_count == 1
+
+    # --- registration attempts on an existing account -----------------------------------
+    def record_registration_attempt(self, user_id: ObjectId, *, looks_pending_until: datetime,
+                                    window: timedelta, limit: int) -> bool:
+        """Someone registered this account's address. Until ``looks_pending_until`` the
+        pending-registration probe answers as for a new registration; True when the owner may
+        be emailed a notice (at most ``limit`` per ``window``)."""
+        self._col.update_one({"_id": user_id}, {"$set": {"registrationLooksPendingUntil": looks_pending_until}})
+        return _claim_email_slot(self._col, user_id, at=now(), window=window, limit=limit,
+                                 count_field="registrationNoticesSent", last_field="registrationNoticeLastSent",
+                                 extra={})
+
     def find_by_reset_token(self, token_hash: str) -> dict | None:
         return self._col.find_one({"passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}})
 
@@ -246,13 +265,33 @@ class TemporaryUserRepository:
     def find_by_token(self, token_hash: str) -> dict | None:
         return self._col.find_one({"verificationToken": token_hash})
 
-    def claim_link_email(self, temp_id: ObjectId, *, token_hash: str, window: timedelta, limit: int) -> bool:
-        """Replace the validation token if the registration's email quota allows one more."""
-        return _claim_email_slot(
-            self._col, temp_id, at=now(), window=window, limit=limit,
-            count_field="linkEmailsSent", last_field="linkEmailLastSent",
-            extra={"verificationToken": token_hash, "updatedAt": now()},
-        )
+    def register(self, email: str, fields: dict[str, Any], *, window: timedelta, limit: int) -> bool:
+        """Store a registration for ``email``: a pending one for the same address is replaced
+        whole (its token dies with it). True when its link may be emailed: at most ``limit``
+        links per ``window`` per address; past that the registration is still replaced, silently
+        (the newest registration always wins, so an earlier stranger's one can't be completed)."""
+        normalized = normalize_email(email)
+        at = now()
+        fields = {**fields, "email": normalized, "updatedAt": at}
+        for _ in range(2):  # a concurrent first registration of the address: retry as a replacement
+            pending = self._col.find_one({"email": normalized}, {"_id": 1})
+            if pending is None:
+                if _insert_unique_email(self._col, {**fields, "linkEmailsSent": 1, "linkEmailLastSent": at}):
+                    return True
+                continue
+            if _claim_email_slot(self._col, pending["_id"], at=at, window=window, limit=limit,
+                                 count_field="linkEmailsSent", last_field="linkEmailLastSent",
+                                 extra={**fields, "createdAt": at}):
+                return True
+            self._col.update_one({"_id": pending["_id"]}, {"$set": {**fields, "createdAt": at}})
+            return False
+        return False
+
+    def renew_token(self, temp_id: ObjectId, *, old_hash: str, new_hash: str) -> bool:
+        """Put a fresh token in place of ``old_hash`` (only if it is still the current one)."""
+        result = self._col.update_one({"_id": temp_id, "verificationToken": old_hash},
+                                      {"$set": {"verificationToken": new_hash, "updatedAt": now()}})
+        return result.modified_count == 1
 
     def delete(self, temp_id: ObjectId) -> bool:
         return self._col.delete_one({"_id": temp_id}).deleted_count == 1

@@ -9,18 +9,18 @@ the answer (a 502 for known addresses only would tell them apart).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
-from lutea.auth import codes, passwords
+from lutea.auth import codes, passwords, timing
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingRepository
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserFilter, UserRepository, normalize_email
-from lutea.email import messages
+from lutea.email import failures, messages
 from lutea.email.recaptcha import verify_recaptcha
 from lutea.errors import InvalidInput, NotAuthenticated, NotFound
 from lutea.listing import PageRequest, Period
@@ -30,8 +30,10 @@ from lutea.wire import is_object_id, to_wire
 CLIENT, ADMIN = "client", "admin"
 
 REGISTRATION_TTL = timedelta(hours=24)
-# Validation links per pending registration (the first one included), per hour.
+# Emails per address per hour: validation links (the first one included), and notices to the
+# owner of an address that is already registered.
 LINK_EMAILS_PER_HOUR = 3
+NOTICES_PER_HOUR = 3
 # security.config of the original: the 4th consecutive failure locks for 15 minutes.
 LOCK_THRESHOLD = 4
 LOCK_DURATION = timedelta(minutes=15)
@@ -107,55 +109,81 @@ class Registration:
 
 
 def register(reg: Registration) -> dict[str, Any]:
-    """Start a registration. The answer is the same whether the address is new, already
-    registered or pending: the owner of a registered address is told by email, and a pending
-    registration gets its link again (a few times per hour)."""
-    if not verify_recaptcha(reg.token):
-        raise InvalidInput("Échec de la vérification reCAPTCHA")
-    missing = [label for name, label in CONTACT_FIELDS if not (getattr(reg, name) or "").strip()]
-    if missing:
-        raise InvalidInput(f"Champs manquants : {', '.join(missing)}")
-    email = normalize_email(reg.email) or ""
-    answer = {"message": MSG_REGISTERED, "email": email, "requiresEmailValidation": True}
+    """Start a registration. The answer, and its duration, are the same whether the address is
+    new, already registered or pending:
 
-    existing = UserRepository().find_by_email(email)
-    if existing is not None:
-        messages.notify(messages.send_already_registered, email, existing.get("firstName", ""),
+    - a registered address: its owner is emailed a notice (a few per hour), and for 24 h the
+      pending-registration probe answers as it would for a new registration;
+    - a pending address: the new registration replaces the pending one (its link dies), so a
+      registration its owner did not make can't become an account whose password someone else
+      knows; the new link says when this registration was made;
+    - a new address: a pending registration and its link.
+    """
+    with timing.uniform_duration():
+        if not verify_recaptcha(reg.token):
+            raise InvalidInput("Échec de la vérification reCAPTCHA")
+        missing = [label for name, label in CONTACT_FIELDS if not (getattr(reg, name) or "").strip()]
+        if missing:
+            raise InvalidInput(f"Champs manquants : {', '.join(missing)}")
+        email = normalize_email(reg.email) or ""
+        # Every branch pays for the hash: a registered address must not answer faster.
+        password_hash = passwords.hash_password(reg.password)
+        existing = UserRepository().find_by_email(email)
+        if existing is not None:
+            _registration_attempt_on(existing)
+        else:
+            _store_registration(reg, email, password_hash)
+    return {"message": MSG_REGISTERED, "email": email, "requiresEmailValidation": True}
+
+
+def _registration_attempt_on(user: dict[str, Any]) -> None:
+    if UserRepository().record_registration_attempt(user["_id"], looks_pending_until=now() + REGISTRATION_TTL,
+                                                    window=timedelta(hours=1), limit=NOTICES_PER_HOUR):
+        messages.notify(messages.send_already_registered, user["email"], user.get("firstName", ""),
                         _frontend_link("/login"))
-        return answer
+    else:
+        logger.info("already-registered notice not sent: hourly quota reached")
 
+
+def _store_registration(reg: Registration, email: str, password_hash: str) -> None:
     temporaries = TemporaryUserRepository()
     pending = temporaries.find_by_email(email)
-    if pending is not None and temporaries.delete_if_expired(pending["_id"]):
-        pending = None
     if pending is not None:
-        _resend_link(pending)
-        return answer
-
-    token = codes.new_link_token()
-    created = temporaries.create({
-        "email": email, "password": passwords.hash_password(reg.password),
-        "firstName": reg.firstName, "lastName": reg.lastName, "role": CLIENT,
+        temporaries.delete_if_expired(pending["_id"])  # an expired one starts a fresh quota
+    token, registered_at = codes.new_link_token(), now()
+    may_email = temporaries.register(email, {
+        "password": password_hash, "firstName": reg.firstName, "lastName": reg.lastName, "role": CLIENT,
         **{name: (getattr(reg, name) or "").strip() for name, _ in CONTACT_FIELDS},
-        "verificationToken": codes.hash_link_token(token), "expiresAt": now() + REGISTRATION_TTL,
-        "linkEmailsSent": 1, "linkEmailLastSent": now(),
-    })
-    if created is not None:  # else registered concurrently: same as pending
-        messages.notify(messages.send_validation_link, email, reg.firstName, _frontend_link("/validate-email", token))
-    return answer
+        "verificationToken": codes.hash_link_token(token), "expiresAt": registered_at + REGISTRATION_TTL,
+        "registeredAt": registered_at,
+    }, window=timedelta(hours=1), limit=LINK_EMAILS_PER_HOUR)
+    if may_email:
+        messages.notify(messages.send_validation_link, email, _frontend_link("/validate-email", token),
+                        _paris_time(registered_at))
+    else:
+        logger.info("validation link not sent: hourly quota reached")
 
 
-def _resend_link(pending: dict[str, Any]) -> None:
-    """A pending registration gets a fresh link (the previous one stops working). Its stored
-    profile and password are never replaced: whoever re-registers someone else's address
-    must not choose the password of the account its owner will validate."""
+def _paris_time(at: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return as_utc(at).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M:%S")
+
+
+def _fresh_validation_link(email: str, failed_at: datetime) -> str | None:
+    """A failed validation email is retried with a fresh link, unless the registration is gone,
+    expired, or got a newer email since (lutea.email.failures)."""
+    temporaries = TemporaryUserRepository()
+    pending = temporaries.find_by_email(email)
+    if pending is None or as_utc(pending["expiresAt"]) <= now():
+        return None
+    if pending.get("linkEmailLastSent") and as_utc(pending["linkEmailLastSent"]) > as_utc(failed_at):
+        return None
     token = codes.new_link_token()
-    if not TemporaryUserRepository().claim_link_email(pending["_id"], token_hash=codes.hash_link_token(token),
-                                                      window=timedelta(hours=1), limit=LINK_EMAILS_PER_HOUR):
-        logger.info("validation link not resent: hourly quota reached")
-        return
-    messages.notify(messages.send_validation_link, pending["email"], pending.get("firstName", ""),
-                    _frontend_link("/validate-email", token))
+    if not temporaries.renew_token(pending["_id"], old_hash=pending["verificationToken"],
+                                   new_hash=codes.hash_link_token(token)):
+        return None
+    return _frontend_link("/validate-email", token)
 
 
 def validate_registration(token: str) -> dict[str, Any]:
@@ -182,15 +210,23 @@ def validate_registration(token: str) -> dict[str, Any]:
 
 
 def registration_status(email: str) -> dict[str, Any]:
-    """For the page shown right after registering; says nothing about permanent accounts."""
+    """For the page shown right after registering. A permanent account answers as an unknown
+    address does, except right after someone registered it: then as a new pending registration
+    would (so register + probe tells nothing either)."""
     normalized = normalize_email(email)
     if not normalized or len(normalized) > 254:
         return {"isTemporary": False}
+    user = UserRepository().find_by_email(normalized)
+    if user is not None:
+        return _pending_answer(user.get("registrationLooksPendingUntil"))
     pending = TemporaryUserRepository().find_by_email(normalized)
-    if pending is None or UserRepository().find_by_email(normalized) is not None:
-        return {"isTemporary": False}
-    left = as_utc(pending["expiresAt"]) - now()
-    return {"isTemporary": True, "timeLeft": max(0, int(left.total_seconds() * 1000))}
+    return _pending_answer(None if pending is None else pending["expiresAt"])
+
+
+def _pending_answer(expires_at: datetime | None) -> dict[str, Any]:
+    """An expired registration (not yet cleaned up) is no longer pending."""
+    left_ms = 0 if expires_at is None else int((as_utc(expires_at) - now()).total_seconds() * 1000)
+    return {"isTemporary": True, "timeLeft": left_ms} if left_ms > 0 else {"isTemporary": False}
 
 
 def cleanup_expired_registrations() -> int:
@@ -228,21 +264,45 @@ def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bo
 
 
 def request_password_reset(email: str) -> dict[str, str]:
-    """Same answer for every address; at most a few emails per hour per account."""
-    user = UserRepository().find_by_email(email)
-    if user is None:
+    """Same answer, in the same time, for every address; at most a few emails per hour per
+    account."""
+    with timing.uniform_duration():
+        user = UserRepository().find_by_email(email)
+        if user is None:
+            return {"message": MSG_FORGOT}
+        token = codes.new_link_token()
+        allowed = UserRepository().claim_reset_email(
+            user["_id"], token_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL,
+            window=timedelta(hours=1), limit=RESET_EMAILS_PER_HOUR,
+        )
+        if allowed:
+            messages.notify(messages.send_password_reset, user["email"], user.get("firstName", ""),
+                            _frontend_link("/reset-password", token))
+        else:
+            logger.info("password reset email not sent: hourly quota reached", extra={"userId": str(user["_id"])})
         return {"message": MSG_FORGOT}
+
+
+def _fresh_reset_link(email: str, failed_at: datetime) -> str | None:
+    """A failed reset email is retried with a fresh link, unless the reset was used, expired or
+    asked again since (lutea.email.failures)."""
+    users = UserRepository()
+    user = users.find_by_email(email)
+    if user is None or not user.get("passwordResetToken"):
+        return None
+    last = user.get("passwordResetLastAttempt")
+    if last is not None and as_utc(last) > as_utc(failed_at):
+        return None
     token = codes.new_link_token()
-    allowed = UserRepository().claim_reset_email(
-        user["_id"], token_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL,
-        window=timedelta(hours=1), limit=RESET_EMAILS_PER_HOUR,
-    )
-    if allowed:
-        messages.notify(messages.send_password_reset, user["email"], user.get("firstName", ""),
-                        _frontend_link("/reset-password", token))
-    else:
-        logger.info("password reset email not sent: hourly quota reached", extra={"userId": str(user["_id"])})
-    return {"message": MSG_FORGOT}
+    if not users.renew_reset_token(user["_id"], old_hash=user["passwordResetToken"],
+                                   new_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL):
+        return None
+    return _frontend_link("/reset-password", token)
+
+
+# A failed email that held a link is stored without it; its retry gets a fresh one from here.
+failures.register_fresh_secret("validation_link", _fresh_validation_link)
+failures.register_fresh_secret("password_reset", _fresh_reset_link)
 
 
 def reset_password(token: str, new_password: str) -> dict[str, str]:

@@ -2,10 +2,19 @@
 
 A document holds the complete rendered message (recipients, subject, bodies, attachments) and
 its Idempotency-Key, so a retry sends exactly what the business operation produced, never twice
-at Resend. Documents expire after ``RETENTION`` (they carry addresses: personal data)."""
+at Resend. Documents expire after ``RETENTION`` (they carry addresses: personal data).
+
+A message that carries a one-time secret (a validation or reset link, a sign-in code) is stored
+without it: whoever reads the database must not find a live link there. Its retry asks the
+module that issued the secret for a fresh one (``register_fresh_secret``); when there is none
+to give (the secret was used or superseded, or its kind has no provider) the message is dropped.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+import html
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -31,24 +40,60 @@ def _backoff(attempts: int) -> timedelta:
     return BASE_DELAY * (3 ** max(0, attempts - 1))
 
 
+# Stands for the secret in a stored message; replaced by a fresh secret on retry.
+SECRET_PLACEHOLDER = "\u2063LUTEA-SECRET\u2063"
+# kind -> f(recipient, failed_at) -> a fresh secret for that recipient, or None when the
+# message must not be sent any more (the secret was used, or a newer message was sent since).
+FreshSecret = Callable[[str, datetime], "str | None"]
+_fresh_secrets: dict[str, FreshSecret] = {}
+
+
+def register_fresh_secret(kind: str, provider: FreshSecret) -> None:
+    """The module that issues the secrets of ``kind`` says how to issue a fresh one on retry."""
+    _fresh_secrets[kind] = provider
+
+
+def _without(secret: str, text: str) -> str:
+    return text.replace(secret, SECRET_PLACEHOLDER).replace(html.escape(secret, quote=True), SECRET_PLACEHOLDER)
+
+
 def message_to_document(message: EmailMessage) -> dict[str, Any]:
+    subject, body_html, body_text = message.subject, message.html, message.text
+    if message.secret:
+        subject, body_html, body_text = (_without(message.secret, part) for part in (subject, body_html, body_text))
+        if any(message.secret in part for part in (subject, body_html, body_text)):
+            raise ValueError(f"{message.kind}: the secret could not be taken out of the stored message")
     return {
         "kind": message.kind,
         "to": list(message.to),
-        "subject": message.subject,
-        "html": message.html,
-        "text": message.text,
+        "subject": subject,
+        "html": body_html,
+        "text": body_text,
         "replyTo": message.reply_to,
         "idempotencyKey": message.idempotency_key,
+        "needsFreshSecret": bool(message.secret),
         "attachments": [{"filename": a.filename, "content": a.content, "contentType": a.content_type}
                         for a in message.attachments],
     }
 
 
-def document_to_message(doc: dict[str, Any]) -> EmailMessage:
+def document_to_message(doc: dict[str, Any]) -> EmailMessage | None:
+    """The message to send again; None when it held a secret that can't be issued afresh."""
+    subject, body_html, body_text, key = doc["subject"], doc["html"], doc["text"], doc["idempotencyKey"]
+    if doc.get("needsFreshSecret"):
+        provider = _fresh_secrets.get(doc["kind"])
+        secret = provider(doc["to"][0], doc["createdAt"]) if provider is not None and doc["to"] else None
+        if not secret:
+            return None
+        subject = subject.replace(SECRET_PLACEHOLDER, secret)
+        body_text = body_text.replace(SECRET_PLACEHOLDER, secret)
+        body_html = body_html.replace(SECRET_PLACEHOLDER, html.escape(secret, quote=True))
+        # Another content: a new key, or Resend would answer with the first attempt (if it got
+        # through after all) and the fresh secret would never leave.
+        key = uuid.uuid4().hex
     return EmailMessage(
-        to=tuple(doc["to"]), subject=doc["subject"], html=doc["html"], text=doc["text"], kind=doc["kind"],
-        reply_to=doc.get("replyTo"), idempotency_key=doc["idempotencyKey"],
+        to=tuple(doc["to"]), subject=subject, html=body_html, text=body_text, kind=doc["kind"],
+        reply_to=doc.get("replyTo"), idempotency_key=key,
         attachments=tuple(Attachment(a["filename"], bytes(a["content"]), a["contentType"])
                           for a in doc.get("attachments", [])),
     )
@@ -106,8 +151,13 @@ def retry_failed_emails(*, limit: int = 50) -> dict[str, int]:
         doc = repo.claim_due()
         if doc is None:
             break
+        message = document_to_message(doc)
+        if message is None:  # its secret was used or superseded meanwhile: nothing to send
+            repo.mark_sent(doc["_id"])
+            counts["obsolete"] = counts.get("obsolete", 0) + 1
+            continue
         try:
-            send(document_to_message(doc))
+            send(message)
         except EmailDeliveryError as exc:
             if repo.mark_failed(doc["_id"], int(doc["attempts"]), type(exc.__cause__ or exc).__name__):
                 counts["abandoned"] += 1
@@ -122,4 +172,4 @@ def retry_failed_emails(*, limit: int = 50) -> dict[str, int]:
     return counts
 
 
-__all__ = ["EmailFailureRepository", "retry_failed_emails"]
+__all__ = ["EmailFailureRepository", "register_fresh_secret", "retry_failed_emails"]

@@ -48,13 +48,19 @@ def _count_failure() -> None:
 
 
 def _send(kind: str, to: str | list[str], **values: object) -> str:
+    return _send_with_secret(kind, to, None, **values)
+
+
+def _send_with_secret(kind: str, to: str | list[str], secret: str | None, /, **values: object) -> str:
+    """``secret``: the one-time link or code among ``values`` (kept out of a stored failure)."""
     subject, text, html = render(kind, **values)
     recipients = (to,) if isinstance(to, str) else tuple(to)
-    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind))
+    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, secret=secret))
 
 
-def send_validation_link(to: str, first_name: str, link: str) -> str:
-    return _send("validation_link", to, firstName=first_name, link=link)
+def send_validation_link(to: str, link: str, registered_at: str) -> str:
+    """No name here: the registration may be a stranger's, and so would be what it says."""
+    return _send_with_secret("validation_link", to, link, link=link, registeredAt=registered_at)
 
 
 def send_already_registered(to: str, first_name: str, login_link: str) -> str:
@@ -62,11 +68,11 @@ def send_already_registered(to: str, first_name: str, login_link: str) -> str:
 
 
 def send_two_factor_code(to: str, first_name: str, code: str) -> str:
-    return _send("two_factor_code", to, firstName=first_name, code=code)
+    return _send_with_secret("two_factor_code", to, code, firstName=first_name, code=code)
 
 
 def send_password_reset(to: str, first_name: str, link: str) -> str:
-    return _send("password_reset", to, firstName=first_name, link=link)
+    return _send_with_secret("password_reset", to, link, firstName=first_name, link=link)
 
 
 # --- Bookings and payments -------------------------------------------------------------

@@ -35,6 +35,9 @@ class EmailMessage:
     reply_to: str | None = None
     # Sent to Resend as its Idempotency-Key: a retry of the same message is never sent twice.
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # A one-time secret in the body (a validation or reset link, a sign-in code): never stored
+    # with a failed message; a retry asks for a fresh one (lutea.email.failures).
+    secret: str | None = field(default=None, repr=False)
 
 
 class EmailDeliveryError(UpstreamFailure):
