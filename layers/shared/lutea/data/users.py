@@ -162,20 +162,21 @@ class UserRepository:
             fields["lastLogin"] = now()
         self._col.update_one({"_id": user_id}, {"$set": fields, "$unset": {"lockUntil": ""}})
 
-    def record_login_failure(self, user_id: ObjectId, *, threshold: int, lock_for: timedelta) -> bool:
-        """Count a failure; at ``threshold`` consecutive failures lock the account for
-        ``lock_for`` and restart the count. True when this failure locked it."""
-        counted = self._col.find_one_and_update(
-            {"_id": user_id}, {"$inc": {"failedLoginAttempts": 1}},
-            projection={"failedLoginAttempts": 1}, return_document=ReturnDocument.AFTER,
-        )
-        if not counted or int(counted.get("failedLoginAttempts", 0)) < threshold:
-            return False
-        locked = self._col.update_one(
-            {"_id": user_id, "failedLoginAttempts": {"$gte": threshold}},
-            {"$set": {"failedLoginAttempts": 0, "lockUntil": now() + lock_for}},
-        )
-        return locked.modified_count == 1
+    def reserve_login_attempt(self, user_id: ObjectId, *, threshold: int, lock_for: timedelta) -> str | None:
+        """Count one password check before it is made (so parallel guesses can't all pass a
+        stale read): ``"counted"``, ``"locking"`` when this is the ``threshold``-th consecutive
+        attempt (the account is locked by this same update: a right password lifts it through
+        ``record_login_success``), or None when the account is locked (no check may be made)."""
+        at = now()
+        not_locked = {"$or": [{"lockUntil": None}, {"lockUntil": {"$lte": at}}]}
+        below = {"$or": [{"failedLoginAttempts": None}, {"failedLoginAttempts": {"$lt": threshold - 1}}]}
+        counted = self._col.update_one({"_id": user_id, "$and": [not_locked, below]},
+                                       {"$inc": {"failedLoginAttempts": 1}})
+        if counted.modified_count == 1:
+            return "counted"
+        locking = self._col.update_one({"_id": user_id, **not_locked},
+                                       {"$set": {"failedLoginAttempts": 0, "lockUntil": at + lock_for}})
+        return "locking" if locking.modified_count == 1 else None
 
     # --- admin sign-in code --------------------------------------------------------------
     def set_two_factor_code(self, user_id: ObjectId, code_hash: str, expires_at: datetime) -> None:
@@ -183,25 +184,28 @@ class UserRepository:
             "verificationCode": code_hash, "verificationCodeExpires": expires_at, "verificationCodeAttempts": 0,
         }})
 
-    def consume_two_factor_code(self, user_id: ObjectId, code_hash: str, *, max_attempts: int) -> bool:
-        """Use the code once: True when it matched, was live and had attempts left."""
+    def reserve_two_factor_attempt(self, user_id: ObjectId, *, max_attempts: int) -> str | None:
+        """Count one attempt at the live code before comparing it: the stored code hash when an
+        attempt was left (and is now used), else None. Parallel guesses can't exceed the limit."""
+        doc = self._col.find_one_and_update(
+            {"_id": user_id, "verificationCode": {"$ne": None}, "verificationCodeExpires": {"$gt": now()},
+             "$or": [{"verificationCodeAttempts": None}, {"verificationCodeAttempts": {"$lt": max_attempts}}]},
+            {"$inc": {"verificationCodeAttempts": 1}},
+            projection={"verificationCode": 1}, return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else str(doc["verificationCode"])
+
+    def use_two_factor_code(self, user_id: ObjectId, code_hash: str) -> bool:
+        """The code matched: use it up (once, whoever else matched it at the same time)."""
         used = self._col.update_one(
-            {"_id": user_id, "verificationCode": code_hash, "verificationCodeExpires": {"$gt": now()},
-             "verificationCodeAttempts": {"$lt": max_attempts}},
-            {"$unset": {"verificationCode": "", "verificationCodeExpires": ""},
-             "$set": {"verificationCodeAttempts": 0}},
+            {"_id": user_id, "verificationCode": code_hash, "verificationCodeExpires": {"$gt": now()}},
+            {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}, "$set": {"verificationCodeAttempts": 0}},
         )
         return used.modified_count == 1
 
-    def count_two_factor_failure(self, user_id: ObjectId, *, max_attempts: int) -> None:
-        """One more wrong code; at ``max_attempts`` the code is void."""
-        counted = self._col.find_one_and_update(
-            {"_id": user_id, "verificationCode": {"$ne": None}}, {"$inc": {"verificationCodeAttempts": 1}},
-            projection={"verificationCodeAttempts": 1}, return_document=ReturnDocument.AFTER,
-        )
-        if counted and int(counted.get("verificationCodeAttempts", 0)) >= max_attempts:
-            self._col.update_one({"_id": user_id, "verificationCodeAttempts": {"$gte": max_attempts}},
-                                 {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}})
+    def void_exhausted_two_factor_code(self, user_id: ObjectId, *, max_attempts: int) -> None:
+        self._col.update_one({"_id": user_id, "verificationCodeAttempts": {"$gte": max_attempts}},
+                             {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}})
 
     # --- password reset ------------------------------------------------------------------
     def claim_reset_email(self, user_id: ObjectId, *, token_hash: str, expires_at: datetime,

@@ -236,25 +236,22 @@ def cleanup_expired_registrations() -> int:
 
 # --- Passwords and lockout --------------------------------------------------------------
 
-def is_locked(user: dict[str, Any]) -> bool:
-    lock_until = user.get("lockUntil")
-    return lock_until is not None and as_utc(lock_until) > now()
-
-
 def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bool = False) -> bool:
     """The one password check (sign-in, profile): a locked account never matches, every
-    failure counts towards the lockout, a success resets it and upgrades an old hash. An
-    unknown account costs the same hashing time as a known one."""
-    if user is None:
+    attempt counts towards the lockout until a success resets it (and upgrades an old hash). An
+    unknown or locked account costs the same hashing time as a known one."""
+    users = UserRepository()
+    # The attempt is counted (and the lock taken at the threshold) before the password is
+    # checked: parallel guesses each need their own reservation, so at most LOCK_THRESHOLD of
+    # them are ever checked.
+    attempt = None if user is None else users.reserve_login_attempt(
+        user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
+    if user is None or attempt is None:  # unknown or locked: the same work, the same answer
         passwords.verify_password(passwords.dummy_hash(), password)
         return False
     stored = user.get("password") or ""
-    matches = passwords.verify_password(stored, password)
-    if is_locked(user):
-        return False
-    users = UserRepository()
-    if not matches:
-        if users.record_login_failure(user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION):
+    if not passwords.verify_password(stored, password):
+        if attempt == "locking":
             logger.info("account locked after repeated failures", extra={"userId": str(user["_id"])})
         return False
     users.record_login_success(user["_id"], signed_in=signing_in)

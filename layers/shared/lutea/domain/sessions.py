@@ -87,12 +87,17 @@ def _send_two_factor_code(user: dict[str, Any]) -> None:
 
 
 def _use_two_factor_code(user: dict[str, Any], code: str) -> bool:
-    """The code works once, for 10 minutes; after 5 wrong codes it is void."""
+    """The code works once, for 10 minutes, and is compared at most 5 times: each comparison
+    first reserves an attempt (one conditional update), so parallel guesses can't exceed it.
+    After the 5th wrong code it is void."""
     users = UserRepository()
-    if users.consume_two_factor_code(user["_id"], codes.hash_two_factor_code(code),
-                                     max_attempts=TWO_FACTOR_MAX_ATTEMPTS):
-        return True
-    users.count_two_factor_failure(user["_id"], max_attempts=TWO_FACTOR_MAX_ATTEMPTS)
+    stored = users.reserve_two_factor_attempt(user["_id"], max_attempts=TWO_FACTOR_MAX_ATTEMPTS)
+    if stored is None:
+        return False
+    presented = codes.hash_two_factor_code(code)
+    if codes.same_hash(stored, presented):
+        return users.use_two_factor_code(user["_id"], presented)
+    users.void_exhausted_two_factor_code(user["_id"], max_attempts=TWO_FACTOR_MAX_ATTEMPTS)
     return False
 
 
