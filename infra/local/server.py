@@ -7,6 +7,7 @@ stand-in, SQLite analytics, an .eml outbox, demo data. Run with ``make dev``.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -18,6 +19,14 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_ADDRESS_IN_PATH = re.compile(r"(/users/check-temporary/)[^/\s'\"]+")
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+def _without_addresses(text: str) -> str:
+    """A request line as logged, without what may hold an address: the query string and the
+    probe's path parameter."""
+    return _ADDRESS_IN_PATH.sub(r"\1…", _QUERY.sub("", text))
 
 # Local values that replace the template's AWS-only settings; the caller's environment wins.
 LOCAL_DEFAULTS = {
@@ -76,10 +85,11 @@ class _Handler(BaseHTTPRequestHandler):
         from infra.local.console import request_line
 
         status = getattr(code, "value", code)
-        print(request_line(self.command, self.path, status, (time.perf_counter() - self._started) * 1000), flush=True)
+        print(request_line(self.command, _without_addresses(self.path), status,
+                           (time.perf_counter() - self._started) * 1000), flush=True)
 
     def log_message(self, fmt: str, *args: Any) -> None:  # http.server's own errors, in full
-        sys.stderr.write(f"WARNING  {fmt % args}  client={self.client_address[0]}\n")
+        sys.stderr.write(f"WARNING  {_without_addresses(fmt % args)}  client={self.client_address[0]}\n")
 
     def _serve(self) -> None:
         from infra.local import gateway, stripe_standin

@@ -85,3 +85,33 @@ def test_rate_limit_logs_carry_the_route_not_the_address(frozen_clock, limits):
     logged = buffer.getvalue()
     assert "rate limited" in logged
     assert "victim" not in logged
+
+
+def test_the_local_server_logs_no_address(capsys):
+    from types import SimpleNamespace
+
+    from infra.local import server
+
+    for path in ("/users/check-temporary/victim%40example.test", "/users/admin/search-by-email?email=victim@x.fr"):
+        request = SimpleNamespace(command="GET", path=path, _started=0.0, client_address=("127.0.0.1", 1))
+        server._Handler.log_request(request, 200)
+        server._Handler.log_message(request, "code %d, message %s ('GET %s HTTP/1.1')", 400, "Bad request", path)
+    logged = capsys.readouterr()
+    assert "victim" not in logged.out + logged.err
+    assert logged.out.count("/users/") == 2 and logged.err.count("WARNING") == 2
+
+
+def test_the_probe_reads_both_collections_whatever_the_address(api, monkeypatch):
+    """An existing account must not answer the probe one query sooner than an unknown one."""
+    from lutea.data.users import TemporaryUserRepository
+
+    from tests.integration.auth.flows import user_with_password
+
+    user_with_password(email="existant@example.test")
+    lookups = []
+    real = TemporaryUserRepository.find_by_email
+    monkeypatch.setattr(TemporaryUserRepository, "find_by_email",
+                        lambda self, email: lookups.append(email) or real(self, email))
+    for email in ("existant@example.test", "inconnu@example.test"):
+        assert api.get(f"/users/check-temporary/{email}").json() == {"isTemporary": False}
+    assert lookups == ["existant@example.test", "inconnu@example.test"]

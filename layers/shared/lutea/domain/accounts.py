@@ -216,10 +216,11 @@ def registration_status(email: str) -> dict[str, Any]:
     normalized = normalize_email(email)
     if not normalized or len(normalized) > 254:
         return {"isTemporary": False}
+    # Both lookups every time: an existing account must not answer one query sooner.
     user = UserRepository().find_by_email(normalized)
+    pending = TemporaryUserRepository().find_by_email(normalized)
     if user is not None:
         return _pending_answer(user.get("registrationLooksPendingUntil"))
-    pending = TemporaryUserRepository().find_by_email(normalized)
     return _pending_answer(None if pending is None else pending["expiresAt"])
 
 
