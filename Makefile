@@ -78,6 +78,10 @@ import-original: venv ## Import a mongoexport of the original backend: make impo
 bench: venv ## Round trips, cold start (modelled), warm latency against a hand-written peer, contention, size
 	$(PY) -m bench.run
 
+.PHONY: bench-enumeration
+bench-enumeration: venv ## Median answer times of register and forgot-password: existing vs pending vs unknown
+	$(PY) -m bench.enumeration
+
 .PHONY: build
 build: $(TOOLS)/sam/bin/sam ## sam build (needs python3.12 on PATH)
 	PATH="$(dir $(PY312)):$$PATH" $(TOOLS)/sam/bin/sam build --cached

@@ -1,0 +1,99 @@
+"""Can the answer time of register and forgot-password tell an existing account from a pending
+or an unknown address? Prints the median (and p10/p90) of each branch over N interleaved tries,
+in process, with the email provider stood in for by a fixed delay (``--email-ms``: Resend's usual
+round trip, the cost that only some branches pay).
+
+    make bench-enumeration                  # N=30, the configured floor (UNIFORM_ANSWER_MS)
+    .venv/bin/python -m bench.enumeration --tries 50 --floor-ms 0   # without the padding
+
+A script, not a timed unit test: timings on a shared machine are for reading, not for asserting.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import LAYER, ROOT, bench_env
+
+
+def _setup(floor_ms: int | None, email_ms: float) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="lutea-enum-"))
+    env = bench_env(tmp, service="bench-enumeration")
+    if floor_ms is not None:
+        env["UNIFORM_ANSWER_MS"] = str(floor_ms)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[:0] = [str(LAYER), str(ROOT)]
+
+    from lutea.email import service
+
+    deliver = service.OutboxBackend.deliver
+
+    def slow_deliver(self, message, sender):  # type: ignore[no-untyped-def]
+        time.sleep(email_ms / 1000)
+        return deliver(self, message, sender)
+
+    service.OutboxBackend.deliver = slow_deliver  # type: ignore[method-assign]
+
+
+def _registration(email: str) -> dict[str, str]:
+    return {"email": email, "password": "Password1!", "firstName": "Alice", "lastName": "Martin",
+            "phone": "0612345678", "address": "1 rue des Lilas", "city": "Montpellier", "postalCode": "34000",
+            "country": "France"}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tries", type=int, default=30)
+    parser.add_argument("--floor-ms", type=int, default=None, help="UNIFORM_ANSWER_MS (default: the configured one)")
+    parser.add_argument("--email-ms", type=float, default=150.0, help="stand-in provider delay per email")
+    args = parser.parse_args()
+    _setup(args.floor_ms, args.email_ms)
+
+    from lutea.auth.passwords import hash_password
+    from lutea.config import get_settings
+    from lutea.data.mongo import get_db
+
+    from tests.support.client import ApiClient
+
+    get_db()["users"].insert_one({"email": "existant@example.test", "password": hash_password("Password1!"),
+                                  "firstName": "Eve", "lastName": "X", "role": "client", "isEmailVerified": True})
+    client = ApiClient(source_ip="127.0.0.9")
+    client.post("/auth/register", json=_registration("attente@example.test"))  # a pending registration
+    client.post("/auth/register", json=_registration("warmup@example.test"))  # imports, caches, indexes
+
+    routes = {
+        "POST /auth/register": lambda email: client.post("/auth/register", json=_registration(email)),
+        "POST /auth/forgot-password": lambda email: client.post("/auth/forgot-password", json={"email": email}),
+    }
+    print(f"floor UNIFORM_ANSWER_MS={get_settings().uniform_answer_ms} ms, stand-in email delay "
+          f"{args.email_ms:.0f} ms, {args.tries} interleaved tries per branch (ms)")
+    print(f"{'route':<28} {'branch':<9} {'median':>8} {'p10':>8} {'p90':>8}")
+    for route, send in routes.items():
+        samples: dict[str, list[float]] = {"existing": [], "pending": [], "unknown": []}
+        for i in range(args.tries):
+            for branch, email in (("existing", "existant@example.test"), ("pending", "attente@example.test"),
+                                  ("unknown", f"inconnu{i}-{route[-5:]}@example.test")):
+                started = time.perf_counter()
+                status = send(email).status
+                samples[branch].append((time.perf_counter() - started) * 1000)
+                assert status in (200, 201), (route, branch, status)
+        for branch, values in samples.items():
+            print(f"{route:<28} {branch:<9} {statistics.median(values):8.1f} {_percentile(values, 0.1):8.1f} "
+                  f"{_percentile(values, 0.9):8.1f}")
+        medians = [statistics.median(v) for v in samples.values()]
+        print(f"{route:<28} {'spread':<9} {max(medians) - min(medians):8.1f}  (largest gap between branch medians)")
+
+
+if __name__ == "__main__":
+    main()
