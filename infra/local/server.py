@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
-_ADDRESS_IN_PATH = re.compile(r"(/users/check-temporary/)[^/\s'\"]+")
-_QUERY = re.compile(r"\?[^\s'\"]*")
+# An email address, plain or percent-encoded, anywhere in a request line (path or query).
+_ADDRESS = re.compile(r"[^\s/?&=;'\"]+(?:@|%40)[^\s/?&=;'\"]+", re.IGNORECASE)
 
 
 def _without_addresses(text: str) -> str:
-    """A request line as logged, without what may hold an address: the query string and the
-    probe's path parameter."""
-    return _ADDRESS_IN_PATH.sub(r"\1…", _QUERY.sub("", text))
+    """A request line as logged, without the addresses it may hold (the probe's path, the
+    admin's search query)."""
+    return _ADDRESS.sub("…", text)
 
 # Local values that replace the template's AWS-only settings; the caller's environment wins.
 LOCAL_DEFAULTS = {
