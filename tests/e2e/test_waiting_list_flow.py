@@ -1,0 +1,135 @@
+"""End to end over HTTP against `make dev`'s server (docs/waiting-list.md, docs/cancellation.md):
+a full date block, a waiting list, a customer's cancellation refunded 50 % by the server's clock
+through the Stripe stand-in, the seats offered to the next in line, and the offer booked and
+paid until the booking is confirmed."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
+from tests.support.outbox import read_outbox
+
+pytestmark = pytest.mark.e2e
+ADMIN = {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"}
+BILLING = {"address": "3 rue B", "city": "Lyon", "postalCode": "69001", "country": "France", "phone": "0600000001"}
+
+
+def _wait_for(condition, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def _mails(outbox, kind: str, to: str) -> list:
+    return [m for m in read_outbox(outbox) if m.kind == kind and to in m.to]
+
+
+def _admin(base: str, outbox) -> Http:
+    http = Http(base)
+    status, _, body = http.call("POST", "/auth/login", ADMIN)
+    assert status == 200 and body["requires2FA"] is True
+    mail = [m for m in read_outbox(outbox) if m.kind == "two_factor_code"][-1]
+    code = next(w for w in mail.text.split() if w.isdigit() and len(w) == 8)
+    assert http.call("POST", "/auth/2fa/finalize", {"email": ADMIN["email"], "code": code})[0] == 200
+    return http
+
+
+def _pay(base: str, outbox, booking: dict, contact: str) -> None:
+    """Pay a guest booking through the stand-in and wait for its confirmation email."""
+    http = Http(base)
+    proof = {"X-Booking-Token": booking["guestToken"]}
+    status, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}},
+                                  proof)
+    assert status == 200, intent
+    assert Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})[0] == 200
+    _wait_for(lambda: _mails(outbox, "booking_confirmation", contact))
+
+
+def _token(mail) -> str:
+    return re.search(r"token=([0-9a-f]{24}\.[A-Za-z0-9_-]{43})", mail.text).group(1)
+
+
+def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(server):  # noqa: F811
+    base, _, outbox, console = server
+    admin = _admin(base, outbox)
+    start = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)  # 50 % by the default tiers
+    iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+    status, _, retreat = admin.call("POST", "/retreats/admin", {
+        "titreCard": "Retraite Liste d'attente", "imageCard": "/images/c.jpg", "altImageCard": "c",
+        "imageModal": ["/images/m.jpg"], "altImageModal": ["m"], "texteModal": "Deux places.",
+        "dates": [{"start": iso(start), "end": iso(start + timedelta(days=2)), "prix": 150, "places": 2,
+                   "adresseRdv": "Mas des Oliviers"}]})
+    assert status == 201, retreat
+    date = retreat["dates"][0]
+
+    # Anne books the two seats and pays: the block is full.
+    status, _, anne = Http(base).call("POST", "/bookings", {
+        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
+        "participants": [{"prenom": "Anne", "nom": "Roux", "email": "anne@e2e.test"}], "billingAddress": BILLING})
+    assert status == 201, anne
+    _pay(base, outbox, anne, "anne@e2e.test")
+    confirmation = _mails(outbox, "booking_confirmation", "anne@e2e.test")[0]
+    assert "remboursement de 50 %" in confirmation.text  # the policy in the confirmation email...
+    import io
+
+    import pypdf
+
+    pdf = next(data for name, _, data in confirmation.attachments() if name.endswith(".pdf"))
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "jusqu'à 14 jours avant le début du séjour : remboursement de 50 %" in text  # ...and on its PDF
+
+    # Bruno and Chloé join the waiting list (Bruno first, for the two seats).
+    join = {"retreatId": retreat["_id"], "dateStart": date["start"], "prenom": "Bruno"}
+    status, _, joined = Http(base).call("POST", "/bookings/waiting-list",
+                                        {**join, "nbPlaces": 2, "email": "bruno@e2e.test"})
+    assert status == 201, joined
+    assert Http(base).call("POST", "/bookings/waiting-list",
+                           {**join, "nbPlaces": 1, "email": "chloe@e2e.test", "prenom": "Chloé"})[0] == 201
+    assert _mails(outbox, "waiting_list_joined", "bruno@e2e.test")
+
+    # Anne asks what cancelling would give back, then cancels: 50 % of 300 €, refunded once.
+    guest = Http(base)
+    proof = {"X-Booking-Token": anne["guestToken"]}
+    status, _, quote = guest.call("GET", f"/bookings/{anne['_id']}/cancellation-quote", headers=proof)
+    assert status == 200 and (quote["pourcentageRembourse"], quote["montantRembourse"]) == (50, 150), quote
+    status, _, cancelled = guest.call("POST", f"/bookings/{anne['_id']}/cancel", {"raison": "Empêchée"}, proof)
+    assert status == 200, cancelled
+    assert (cancelled["statut"], cancelled["statutPaiement"], cancelled["montantRembourse"]) == ("CANCELLED", "REFUNDED",
+                                                                                                  150)
+    assert guest.call("POST", f"/bookings/{anne['_id']}/cancel", None, proof)[0] == 409
+    customer = _wait_for(lambda: _mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
+    assert "150,00 €" in customer[0].text
+    _wait_for(lambda: "charge.refunded" in console.read_text(encoding="utf-8"))
+
+    # The freed seats are offered to Bruno at once (Chloé stays first in line for what's next).
+    offer_mail = _wait_for(lambda: _mails(outbox, "waiting_list_offer", "bruno@e2e.test"))[0]
+    assert not _mails(outbox, "waiting_list_offer", "chloe@e2e.test")
+    token = _token(offer_mail)
+    status, _, offer = Http(base).call("POST", "/bookings/waiting-list/offer", {"token": token})
+    assert status == 200 and (offer["nbPlaces"], offer["prixTotal"]) == (2, 300), offer
+    status, _, places = Http(base).call("POST", "/bookings/available-places",
+                                        {"retreatId": retreat["_id"], "date": date["start"]})
+    assert places["placesDisponibles"] == 0  # held for the offer
+
+    # Bruno books through the offer and pays: confirmed, the seats his.
+    status, _, bruno = Http(base).call("POST", "/bookings/waiting-list/offer/book", {
+        "token": token, "participants": [{"prenom": "Bruno", "nom": "Petit", "email": "bruno@e2e.test"}],
+        "billingAddress": BILLING})
+    assert status == 201 and bruno["prixTotal"] == 300 and bruno["statut"] == "PENDING", bruno
+    _pay(base, outbox, bruno, "bruno@e2e.test")
+
+    status, _, lists = admin.call("GET", f"/bookings/admin/waiting-list/{retreat['_id']}")
+    assert status == 200, lists
+    rows = {e["email"]: e for e in lists[0]["inscriptions"]}
+    assert rows["bruno@e2e.test"]["statut"] == "BOOKED" and rows["bruno@e2e.test"]["bookingId"] == bruno["_id"]
+    assert (rows["chloe@e2e.test"]["statut"], rows["chloe@e2e.test"]["position"]) == ("WAITING", 1)
+    status, _, stored = admin.call("GET", f"/bookings/admin/{bruno['_id']}")
+    assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
