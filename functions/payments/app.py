@@ -34,14 +34,16 @@ def _caller() -> tuple[Any, str | None]:
 
 
 @app.post("/stripe/create-payment-intent", responses=ok("PaymentIntentCreated", errors=(404, 409)))
+@optional_auth
 def create_payment_intent(body: CreatePaymentIntentIn):
     """Start paying a booking.
 
     The booking's owner (cookie or Bearer) or, for a guest booking, X-Booking-Token. The amount is
     the booking's `prixTotal` in cents, EUR: what the client sends is ignored. Idempotent per
-    booking. The booking must be PENDING and unexpired, else 409."""
+    booking. Someone else's booking and an unknown one get the same 404; then the booking must be
+    PENDING, unexpired and its date block not started, else 409."""
     # The amount, currency and other metadata sent by the client are ignored (API.md Fix).
-    return domain.start_payment(body.metadata.bookingId)
+    return domain.start_payment(body.metadata.bookingId, *_caller())
 
 
 @app.post("/stripe/get-payment-intent", responses=ok("PaymentIntent", errors=(404,)))

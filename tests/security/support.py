@@ -102,6 +102,11 @@ def book(client: Any, retreat: dict[str, Any], nb: int = 2) -> dict[str, Any]:
     return response.json()
 
 
+def guest_proof(booking: dict[str, Any]) -> dict[str, str]:
+    """The header a guest's browser sends on the payment routes of its booking."""
+    return {"X-Booking-Token": booking["guestToken"]}
+
+
 def stored(collection: str, oid: str | ObjectId) -> dict[str, Any] | None:
     from lutea.data.mongo import get_db
 

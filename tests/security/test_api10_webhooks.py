@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.security.support import assert_error, book, seats_held, stored
+from tests.security.support import assert_error, book, guest_proof, seats_held, stored
 from tests.support.catalogue import PRICE_CENTS
 from tests.support.fake_stripe import event_payload, sign_payload
 from tests.support.outbox import read_outbox
@@ -18,7 +18,8 @@ from tests.support.outbox import read_outbox
 def paid(stripe_fake: Any, make_client: Any, retreat: dict) -> dict[str, Any]:
     """A pending booking whose customer has just paid (the webhook is not yet delivered)."""
     booking = book(make_client(), retreat, nb=2)
-    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                                 headers=guest_proof(booking))
     assert created.status == 200
     pi = stripe_fake.succeed(created.json()["id"])
     return {"booking": booking, "pi": pi, "fake": stripe_fake, "retreat": retreat}
@@ -116,7 +117,8 @@ def test_a_failure_event_of_a_stranger_payment_intent_cancels_nothing(paid: dict
     """An abandoned or foreign PaymentIntent naming the booking can't cancel the payment in progress."""
     fake, booking = paid["fake"], paid["booking"]
     pending = book(make_client(), paid["retreat"], nb=1)
-    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": pending["_id"]}})
+    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": pending["_id"]}},
+                                 headers=guest_proof(pending))
     other = fake.add_payment_intent(amount=PRICE_CENTS, metadata={"bookingId": pending["_id"]})
     body, signature = fake.webhook("payment_intent.payment_failed", other)
     assert _deliver(make_client, body, signature).status == 200

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from tests.security.support import assert_error, book, stored
+from tests.security.support import assert_error, book, guest_proof, stored
 from tests.support.accounts import client_session, sign_in
 
 
@@ -100,8 +100,9 @@ def paying(stripe_fake: Any, make_client: Any, retreat: dict[str, Any]) -> dict[
     guest1 = book(make_client(), retreat, nb=1)
     guest2 = book(make_client(), retreat, nb=1)
     intents = {}
-    for name, booking in (("alice", alice_booking), ("guest1", guest1), ("guest2", guest2)):
-        created = make_client().post("/stripe/create-payment-intent",
+    for name, booking, payer in (("alice", alice_booking, alice), ("guest1", guest1, None), ("guest2", guest2, None)):
+        created = (payer or make_client()).post("/stripe/create-payment-intent", headers=(
+            {} if payer else guest_proof(booking)),
                                      json={"amount": 1, "currency": "eur", "metadata": {"bookingId": booking["_id"]}})
         assert created.status == 200, created.body
         intents[name] = created.json()["id"]

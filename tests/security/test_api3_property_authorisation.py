@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from tests.security.support import assert_error, book, leaks_in, stored, user_with_password
+from tests.security.support import assert_error, book, guest_proof, leaks_in, stored, user_with_password
 from tests.support.accounts import admin_session, client_session, make_user, sign_in
 from tests.support.catalogue import PRICE_CENTS, booking_body
 
@@ -96,7 +96,7 @@ def test_booking_refuses_other_internal_fields(make_client: Any, retreat: dict, 
 
 def test_payment_amount_comes_from_the_booking(stripe_fake: Any, make_client: Any, retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=2)
-    response = make_client().post("/stripe/create-payment-intent", json={
+    response = make_client().post("/stripe/create-payment-intent", headers=guest_proof(booking), json={
         "amount": 1, "currency": "usd",
         "metadata": {"bookingId": booking["_id"], "amount": "1", "source": "attacker", "userId": "x"}})
     assert response.status == 200, response.body
@@ -124,7 +124,8 @@ def test_no_read_route_exposes_secrets(stripe_fake: Any, make_client: Any, retre
     admin, _ = admin_session(make_client)
     guest_booking = book(make_client(), retreat)
     user_booking = book(client, retreat)
-    paid = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": guest_booking["_id"]}})
+    paid = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": guest_booking["_id"]}},
+                              headers=guest_proof(guest_booking))
     assert paid.status == 200
 
     reads = [

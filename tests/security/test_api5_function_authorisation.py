@@ -22,7 +22,7 @@ from tests.security.routes import (
     guard_levels,
     template_routes,
 )
-from tests.security.support import assert_error, book, retreat_body
+from tests.security.support import assert_error, book, guest_proof, retreat_body
 from tests.support.accounts import make_user, sign_in
 from tests.support.catalogue import booking_body, insert_retreat
 
@@ -51,7 +51,8 @@ class World:
         """A PENDING booking whose PaymentIntent succeeded (the webhook has not arrived)."""
         booking = book(self.make_client(), self.retreat, nb=1)
         created = self.make_client().post("/stripe/create-payment-intent",
-                                          json={"metadata": {"bookingId": booking["_id"]}})
+                                          json={"metadata": {"bookingId": booking["_id"]}},
+                                          headers=guest_proof(booking))
         assert created.status == 200, created.body
         self.stripe.succeed(created.json()["id"])
         return booking, created.json()["id"]
@@ -157,7 +158,8 @@ def test_admin_route_refuses_everyone_but_an_admin_with_2fa(route: RouteKey, mak
 @pytest.mark.parametrize("route", authenticated_routes(), ids=str)
 def test_signed_in_routes_refuse_visitors(route: RouteKey, make_client: Any) -> None:
     path = route.path.replace("{id}", str(ObjectId()))
-    body = {"paymentIntentId": "pi_123abc"} if route.path.startswith("/stripe/") else {}
+    body = ({"metadata": {"bookingId": "0123456789abcdef01234567"}} if route.path.endswith("create-payment-intent")
+            else {"paymentIntentId": "pi_123abc"} if route.path.startswith("/stripe/") else {})
     assert_error(make_client().request(route.method, path, json=body), 401)
     # A cookie that is not a token, or an empty Bearer, is no better.
     assert_error(make_client(cookies={"access_token": "x"}).request(route.method, path, json=body), 401)

@@ -7,7 +7,16 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from tests.security.support import PASSWORD, assert_error, book, seats_held, stored, user_with_password, without_timestamp
+from tests.security.support import (
+    PASSWORD,
+    assert_error,
+    book,
+    guest_proof,
+    seats_held,
+    stored,
+    user_with_password,
+    without_timestamp,
+)
 from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.outbox import read_outbox
 
@@ -41,10 +50,12 @@ def test_an_inactive_retreat_can_not_be_booked(make_client: Any) -> None:
 def test_a_payment_can_not_be_started_for_a_booking_that_is_not_pending(stripe_fake: Any, make_client: Any,
                                                                       retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=1)
-    first = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    first = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                               headers=guest_proof(booking))
     assert first.status == 200
     # A repeat gives the same PaymentIntent: no second charge can be set up.
-    again = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    again = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                               headers=guest_proof(booking))
     assert again.status == 200 and again.json()["id"] == first.json()["id"]
     assert len(stripe_fake.requests_to("POST", "/v1/payment_intents")) == 1
     # Once cancelled, paying is refused.
@@ -52,7 +63,8 @@ def test_a_payment_can_not_be_started_for_a_booking_that_is_not_pending(stripe_f
 
     admin, _ = admin_session(make_client)
     assert admin.patch(f"/bookings/admin/{booking['_id']}/cancel", json={}).status == 200
-    refused = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    refused = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                               headers=guest_proof(booking))
     assert_error(refused, 409)
 
 
@@ -60,7 +72,8 @@ def test_an_expired_booking_can_not_be_paid(frozen_clock: Any, stripe_fake: Any,
                                             retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=1)
     frozen_clock.advance(minutes=17)
-    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                               headers=guest_proof(booking))
     assert_error(response, 409)
     assert stripe_fake.requests_to("POST", "/v1/payment_intents") == []
 

@@ -254,7 +254,7 @@ def test_other_state_changes_by_cookie_from_a_foreign_site_are_403(stripe_fake: 
     retreat = insert_retreat()
     client, user = client_session(make_client)
     booking = book(client, retreat, nb=1)
-    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
+    created = client.post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}})
     pi = created.json()["id"]
     admin, _ = admin_session(make_client)
     foreign = {"Origin": FOREIGN_ORIGIN}

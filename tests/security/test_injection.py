@@ -12,7 +12,7 @@ import pytest
 from bson import ObjectId
 
 from tests.security.routes import template_routes
-from tests.security.support import PASSWORD, assert_error, book, user_with_password
+from tests.security.support import PASSWORD, assert_error, book, guest_proof, user_with_password
 from tests.support.accounts import admin_session, client_session, sign_in
 from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.outbox import read_outbox
@@ -80,7 +80,8 @@ def test_booking_bodies_refuse_operators(make_client: Any, retreat: dict) -> Non
 
 def test_a_guest_token_header_is_a_literal(stripe_fake: Any, make_client: Any, retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=1)
-    pi = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}).json()["id"]
+    pi = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
+                            headers=guest_proof(booking)).json()["id"]
     for token in ('{"$ne": null}', ".*", "*", "' OR '1'='1"):
         response = make_client().post("/stripe/get-payment-intent", json={"paymentIntentId": pi},
                                       headers={"X-Booking-Token": token})

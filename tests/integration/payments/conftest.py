@@ -27,6 +27,7 @@ class Booked:
     id: str
     guest_token: str | None
     body: dict[str, Any]
+    client: Any = None  # who booked: a signed-in user's session pays with it
 
     def stored(self) -> dict[str, Any]:
         from lutea.data.mongo import get_db
@@ -42,14 +43,24 @@ class Payments:
     make_client: Any
 
     def book(self, retreat: dict[str, Any], *, nb: int = 2, client: Any = None) -> Booked:
-        response = (client or self.make_client()).post("/bookings", json=booking_body(retreat, nb))
+        client = client or self.make_client()
+        response = client.post("/bookings", json=booking_body(retreat, nb))
         assert response.status == 201, response.body
         body = response.json()
-        return Booked(body["_id"], body.get("guestToken"), body)
+        return Booked(body["_id"], body.get("guestToken"), body, client)
+
+    @staticmethod
+    def proof(booking: Booked) -> dict[str, str]:
+        """The guest's proof of a booking, as the frontend sends it on the payment routes."""
+        assert booking.guest_token, "a guest booking"
+        return {"X-Booking-Token": booking.guest_token}
 
     def create_intent(self, booking: Booked, **extra: Any) -> dict[str, Any]:
-        response = self.make_client().post("/stripe/create-payment-intent", json={
-            "amount": 24_000, "currency": "eur", "metadata": {"bookingId": booking.id}, **extra})
+        """The owner starts paying: a guest with its proof, a user with the session that booked."""
+        payer, headers = ((self.make_client(), self.proof(booking)) if booking.guest_token
+                          else (booking.client, {}))
+        response = payer.post("/stripe/create-payment-intent", json={
+            "amount": 24_000, "currency": "eur", "metadata": {"bookingId": booking.id}, **extra}, headers=headers)
         assert response.status == 200, response.body
         return response.json()
 

@@ -135,7 +135,8 @@ def test_a_second_payment_of_a_confirmed_booking_is_refunded_with_the_right_word
 def test_a_booking_below_stripe_minimum_gets_a_clear_409(payments, make_client, prix_cents):
     retreat = insert_retreat(prix_cents=prix_cents)
     booking = payments.book(retreat, nb=1)
-    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking.id}})
+    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking.id}},
+                                  headers=payments.proof(booking))
     assert response.status == 409 and "0,50 €" in response.json()["message"]
     assert payments.fake.requests_to("POST", "/v1/payment_intents") == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.payments.conftest import PRICE_CENTS, Payments, insert_retreat
+from tests.security.support import without_timestamp
 from tests.support.accounts import client_session
 
 
@@ -36,7 +37,7 @@ def test_forged_amount_currency_and_metadata_are_ignored(payments: Payments, ret
     response = payments.make_client().post("/stripe/create-payment-intent", json={
         "amount": 1, "currency": "usd",
         "metadata": {"bookingId": booking.id, "amount": 1, "retreatName": "Gratuit", "source": "attacker"},
-    })
+    }, headers=payments.proof(booking))
     assert response.status == 200, response.body
     [sent] = _pi_posts(payments)
     assert sent.params["amount"] == str(PRICE_CENTS)
@@ -81,7 +82,8 @@ def test_create_refuses_a_booking_that_is_not_pending(payments: Payments, retrea
     booking = payments.book(retreat)
     booking_lifecycle.cancel_for_payment_failure(booking.id)
     response = payments.make_client().post("/stripe/create-payment-intent",
-                                           json={"metadata": {"bookingId": booking.id}})
+                                           json={"metadata": {"bookingId": booking.id}},
+                                           headers=payments.proof(booking))
     assert response.status == 409
     assert response.json()["message"] == "Cette réservation n'est plus en attente de paiement"
     assert payments.fake.payment_intents == {}
@@ -91,7 +93,8 @@ def test_create_refuses_an_expired_booking(payments: Payments, retreat: dict, fr
     booking = payments.book(retreat)
     frozen_clock.advance(minutes=17)
     response = payments.make_client().post("/stripe/create-payment-intent",
-                                           json={"metadata": {"bookingId": booking.id}})
+                                           json={"metadata": {"bookingId": booking.id}},
+                                           headers=payments.proof(booking))
     assert response.status == 409
     assert response.json()["message"] == "Cette réservation a expiré, veuillez réserver à nouveau"
     assert payments.fake.payment_intents == {}
@@ -99,7 +102,8 @@ def test_create_refuses_an_expired_booking(payments: Payments, retreat: dict, fr
 
 def test_create_for_an_unknown_booking_is_404(payments: Payments) -> None:
     response = payments.make_client().post("/stripe/create-payment-intent",
-                                           json={"metadata": {"bookingId": "0123456789abcdef01234567"}})
+                                           json={"metadata": {"bookingId": "0123456789abcdef01234567"}},
+                                           headers={"X-Booking-Token": "any-token"})
     assert response.status == 404
     assert response.json()["message"] == "Booking non trouvé"
 
@@ -117,7 +121,8 @@ def test_stripe_down_is_502_and_nothing_is_stored(payments: Payments, retreat: d
     booking = payments.book(retreat)
     payments.fake.failures = [500, 500]  # the SDK retries once
     response = payments.make_client().post("/stripe/create-payment-intent",
-                                           json={"metadata": {"bookingId": booking.id}})
+                                           json={"metadata": {"bookingId": booking.id}},
+                                           headers=payments.proof(booking))
     assert response.status == 502
     assert response.json()["message"] == "Le service de paiement est indisponible, veuillez réessayer"
     assert "stripePaymentIntentId" not in booking.stored()
@@ -266,3 +271,35 @@ def test_the_amount_is_exact_in_cents(payments: Payments) -> None:
     booking = payments.book(small, nb=1)
     created = payments.create_intent(booking)
     assert payments.fake.payment_intents[created["id"]]["amount"] == 9_950
+
+
+def test_create_needs_the_owner_proof_and_hides_whether_a_booking_exists(payments: Payments, retreat: dict,
+                                                                         make_client: Any) -> None:
+    """Ids can be guessed: without the guest's token or the owner's session, a booking's client
+    secret is never handed out, and "not yours" answers exactly as "does not exist"."""
+    guest = payments.book(retreat, nb=1)
+    owner, _ = client_session(make_client)
+    users = payments.book(retreat, nb=1, client=owner)
+    stranger, _ = client_session(make_client)
+    path = "/stripe/create-payment-intent"
+
+    def create(client: Any, booking_id: str, token: str | None = None) -> Any:
+        headers = {"X-Booking-Token": token} if token else {}
+        return client.post(path, json={"metadata": {"bookingId": booking_id}}, headers=headers)
+
+    assert create(make_client(), guest.id).status == 401
+    unknown = create(make_client(), "0123456789abcdef01234567", "x" * 43)
+    assert unknown.status == 404
+    for refused in (create(make_client(), guest.id, "x" * 43), create(stranger, guest.id),
+                    create(stranger, users.id), create(make_client(), users.id, guest.guest_token)):
+        assert refused.status == 404, refused.body
+        assert without_timestamp(refused) == without_timestamp(unknown)
+    # Not yours and no longer payable: still 404, never the 409 that would tell it exists.
+    from lutea.domain import booking_lifecycle
+
+    booking_lifecycle.cancel_for_payment_failure(users.id)
+    assert without_timestamp(create(stranger, users.id)) == without_timestamp(unknown)
+    assert payments.fake.requests == []
+    # The owners pay.
+    assert create(make_client(), guest.id, guest.guest_token).status == 200
+    assert create(owner, payments.book(retreat, nb=1, client=owner).id).status == 200

@@ -105,21 +105,36 @@ def test_a_failure_after_success_changes_nothing(payments: Payments, retreat: di
     assert payments.seats_held(retreat) == 2
 
 
-def test_payment_failed_cancels_the_booking_and_releases_its_seats_once(payments: Payments, retreat: dict) -> None:
+def test_a_declined_card_changes_nothing_and_another_card_pays(payments: Payments, retreat: dict) -> None:
+    """A declined attempt leaves the PaymentIntent open (requires_payment_method): the booking
+    keeps its seats (the first version cancelled it, so anyone holding the client secret could
+    free a stranger's seats with one declined card)."""
     booking = payments.book(retreat, nb=3)
     created = payments.create_intent(booking)
     failed = payments.fake.fail(created["id"])
     assert payments.deliver("payment_intent.payment_failed", failed).status == 200
     stored = booking.stored()
-    assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED")
-    assert payments.seats_held(retreat) == 0
+    assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("PENDING", "PENDING", True)
+    assert payments.seats_held(retreat) == 3
     assert payments.deliver("payment_intent.payment_failed", failed).status == 200  # another attempt declined
-    assert payments.seats_held(retreat) == 0
-    # The customer pays with another card: the booking comes back while its seats are free.
+    assert booking.stored()["statut"] == "PENDING" and payments.seats_held(retreat) == 3
+    # The customer pays with another card.
     assert payments.deliver("payment_intent.succeeded", payments.fake.succeed(created["id"])).status == 200
     stored = booking.stored()
     assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
     assert payments.seats_held(retreat) == 3
+
+
+def test_a_cancelled_payment_intent_cancels_the_booking_once(payments: Payments, retreat: dict) -> None:
+    booking = payments.book(retreat, nb=3)
+    created = payments.create_intent(booking)
+    cancelled = {**payments.fake.payment_intents[created["id"]], "status": "canceled"}
+    assert payments.deliver("payment_intent.canceled", cancelled).status == 200
+    stored = booking.stored()
+    assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED")
+    assert payments.seats_held(retreat) == 0
+    assert payments.deliver("payment_intent.canceled", cancelled).status == 200
+    assert payments.seats_held(retreat) == 0
 
 
 def test_a_failure_then_a_success_with_seats_still_free_confirms(payments: Payments, retreat: dict) -> None:

@@ -62,6 +62,12 @@ def _book(retreat, nb=2, user_id=None):
     return domain.create_booking(BookingIn.model_validate(booking_body(retreat, nb=nb)), user_id=user_id)
 
 
+def _succeeded(booking_id, pi_id, amount, **fields):
+    """A succeeded PaymentIntent as the gateway returns it, paying ``amount`` for the booking."""
+    return {"id": pi_id, "status": "succeeded", "currency": "eur", "amount": amount, "amount_received": amount,
+            "amount_refunded": 0, "metadata": {"bookingId": str(booking_id)}, **fields}
+
+
 def _held(retreat):
     return SeatRepository().held(retreat["dates"][0]["_id"])
 
@@ -75,8 +81,8 @@ def test_confirm_paid_confirms_once_and_emails_once(retreat, outbox_dir, memory_
     bid = str(booking["_id"])
     lifecycle.attach_payment_intent(bid, "pi_1")
 
-    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
-    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "already_confirmed"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "confirmed"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "already_confirmed"
     stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
     assert stored["stripePaymentIntentId"] == "pi_1"
@@ -88,10 +94,10 @@ def test_confirm_paid_confirms_once_and_emails_once(retreat, outbox_dir, memory_
 def test_confirm_paid_refuses_a_wrong_amount_or_a_second_payment(retreat, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    assert lifecycle.confirm_paid(bid, "pi_1", 19_999) == "needs_refund"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 19_999)) == "needs_refund"
     assert common.get_booking(bid)["statut"] == "PENDING"
-    assert lifecycle.confirm_paid(bid, "pi_1", 20_000) == "confirmed"
-    assert lifecycle.confirm_paid(bid, "pi_2", 20_000) == "needs_refund"  # paid twice
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "confirmed"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_2", 20_000)) == "needs_refund"  # paid twice
     assert common.get_booking(bid)["stripePaymentIntentId"] == "pi_1"
 
 
@@ -103,7 +109,7 @@ def test_late_payment_after_expiry_retakes_free_seats(retreat, frozen_clock, out
     assert lifecycle.expire_pending_bookings() == 1
     assert memory_gateway.cancelled == ["pi_late"] and _held(retreat) == 0
 
-    assert lifecycle.confirm_paid(bid, "pi_late", 20_000) == "confirmed"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 20_000)) == "confirmed"
     stored = common.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CONFIRMED", "PAID", True)
     assert "annulationRaison" not in stored and "annulationDate" not in stored
@@ -117,12 +123,12 @@ def test_late_payment_when_seats_are_gone_needs_refund(retreat, frozen_clock, ou
     lifecycle.expire_pending_bookings()
     _book(retreat, nb=2)  # someone else took seats meanwhile: 2 of 4 left, 3 needed
 
-    assert lifecycle.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 30_000)) == "needs_refund"
     assert common.get_booking(bid)["statut"] == "CANCELLED"
     assert _held(retreat) == 2 and _confirmations(outbox_dir) == []
     assert lifecycle.mark_refunded(bid) is True
     assert common.get_booking(bid)["statutPaiement"] == "REFUNDED" and _held(retreat) == 2
-    assert lifecycle.confirm_paid(bid, "pi_late", 30_000) == "needs_refund"  # a replay: never revived
+    assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 30_000)) == "needs_refund"  # a replay: never revived
 
 
 def test_payment_failure_cancels_once_and_never_after_payment(retreat, memory_gateway):
@@ -136,7 +142,7 @@ def test_payment_failure_cancels_once_and_never_after_payment(retreat, memory_ga
     assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED") and _held(retreat) == 0
 
     paid, _ = _book(retreat)
-    assert lifecycle.confirm_paid(str(paid["_id"]), "pi_p", 20_000) == "confirmed"
+    assert lifecycle.confirm_paid(str(paid["_id"]), _succeeded(str(paid["_id"]), "pi_p", 20_000)) == "confirmed"
     assert lifecycle.cancel_for_payment_failure(str(paid["_id"])) is False  # a late failure: no step back
     assert common.get_booking(str(paid["_id"]))["statut"] == "CONFIRMED" and _held(retreat) == 2
 
@@ -144,7 +150,7 @@ def test_payment_failure_cancels_once_and_never_after_payment(retreat, memory_ga
 def test_mark_refunded_releases_held_seats_once(retreat, memory_gateway):
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
-    lifecycle.confirm_paid(bid, "pi_1", 20_000)
+    lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000))
     other, _ = _book(retreat)
     assert _held(retreat) == 4
 

@@ -1,16 +1,32 @@
 """Booking transitions, forward only, and their side effects: seats taken and given back,
-payments confirmed, failed or refunded, admin confirmations and cancellations, expiry, and the
+payments confirmed or refunded, admin confirmations and cancellations, expiry, and the
 confirmation/cancellation emails.
 
 Lifecycle (``statut`` / ``statutPaiement``)::
 
-    PENDING/PENDING --paid (webhook, or admin confirm)---> CONFIRMED/PAID
-        |--payment failed or cancelled----------------> CANCELLED/FAILED
+    PENDING/PENDING --paid (webhook, admin confirm, or expiry finding it paid)--> CONFIRMED/PAID
+        |--PaymentIntent cancelled (customer or Stripe)-> CANCELLED/FAILED
         |--unpaid 16 minutes after creation-----------> CANCELLED/FAILED  (annulationRaison: expired)
         |--admin cancel-------------------------------> CANCELLED/PENDING
     CONFIRMED/PAID --refund (charge.refunded, or admin cancel of a Stripe booking)--> CANCELLED/REFUNDED
     CONFIRMED/PAID --admin cancel of a manual booking--> CANCELLED/PAID
     CANCELLED/(PENDING|FAILED) --late payment, seats re-taken--> CONFIRMED/PAID
+
+Stripe events (lutea.payments.webhooks) and what they do here. A PaymentIntent's only final
+statuses are ``succeeded`` and ``canceled``; every other one (``requires_payment_method``,
+``requires_action``, ``processing``...) may still end either way, so only those two move a booking:
+
+- ``payment_intent.succeeded`` -> ``confirm_paid``, with the PaymentIntent as Stripe holds it now
+  (re-read, refunds included). ``payment_problem`` is the one test of a payment, shared by the
+  webhook, the admin confirm and the expiry: succeeded, in euros, ``metadata.bookingId`` this
+  booking, and the amount kept (received minus refunded) equal to the total. Anything else is
+  refunded, never confirmed.
+- ``payment_intent.canceled`` -> ``cancel_for_payment_failure`` (CANCELLED/FAILED, seats released).
+- ``charge.refunded`` (full refund) -> ``mark_refunded``; a partial refund changes nothing.
+- Deliberately ignored: ``payment_intent.payment_failed`` (a declined card: the PaymentIntent goes
+  back to ``requires_payment_method`` and the customer may pay with another card a minute later,
+  so the booking stays PENDING until it is paid, cancelled or expires; it is only logged), and
+  every other type (``created``, ``processing``, ``requires_action``...: not final either).
 
 Seats: a PENDING or CONFIRMED booking holds ``nbPlaces`` seats of its date block's counter
 (lutea.data.seats), marked by ``seatsHeld: true``. Seats are taken by one conditional atomic
@@ -22,6 +38,7 @@ repeated event finds the filter unmatched and changes nothing: transitions only 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +73,9 @@ MSG_EXPIRED = "Cette réservation a expiré, veuillez réserver à nouveau"
 MSG_PAYMENT_NOT_FOUND = "Paiement non trouvé"
 MSG_PAYMENT_NOT_VALID = "Le paiement n'a pas abouti pour le montant de la réservation"
 MSG_PAYMENT_OTHER_BOOKING = "Ce paiement est déjà associé à une autre réservation"
+MSG_DATE_STARTED = "Cette session a déjà commencé : elle n'est plus réservable"
+
+PAYMENT_CURRENCY = "eur"
 
 REASON_EXPIRED = "Réservation expirée : paiement non finalisé dans les 16 minutes"
 REASON_PAYMENT_FAILED = "Paiement échoué ou annulé"
@@ -163,7 +183,32 @@ def payable_booking(booking_id: str | ObjectId) -> dict:
     expires = booking.get("expiresAt")
     if expires is None or now() >= as_utc(expires):
         raise Conflict(MSG_EXPIRED)
+    if block_started(booking["dateStart"]):
+        raise Conflict(MSG_DATE_STARTED)
     return booking
+
+
+def block_started(start: datetime) -> bool:
+    """A date block is no longer sold once it has started (its customers are already there)."""
+    return now() >= as_utc(start)
+
+
+def payment_problem(booking: dict, payment: Mapping[str, Any]) -> str | None:
+    """Why ``payment`` (a PaymentIntent as lutea.payments.gateway returns it) does not pay for
+    ``booking``, or None when it does. The one test of a payment, wherever one is accepted
+    (webhook, admin confirm, expiry): it succeeded, in euros, names this booking in its metadata,
+    and the amount Stripe kept for us (received minus refunded: a refunded PaymentIntent stays
+    ``succeeded``) is the booking's total."""
+    if payment.get("status") != "succeeded":
+        return "not succeeded"
+    if str(payment.get("currency") or "").lower() != PAYMENT_CURRENCY:
+        return "currency"
+    if (payment.get("metadata") or {}).get("bookingId") != str(booking["_id"]):
+        return "other booking"
+    kept = int(payment.get("amount_received") or 0) - int(payment.get("amount_refunded") or 0)
+    if kept != int(booking["prixTotalCents"]):
+        return "amount"
+    return None
 
 
 def attach_payment_intent(booking_id: str | ObjectId, pi_id: str) -> None:
@@ -175,22 +220,25 @@ def attach_payment_intent(booking_id: str | ObjectId, pi_id: str) -> None:
         raise Conflict(MSG_NOT_PAYABLE)
 
 
-def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cents: int) -> str:
-    """A PaymentIntent for this booking succeeded (the webhook). Returns:
+def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
+    """``payment``, a PaymentIntent naming this booking, succeeded (the webhook, or the expiry
+    finding it paid). Returns:
 
     - ``"confirmed"``: this call moved the booking to CONFIRMED/PAID (from PENDING, or from
       CANCELLED after an expiry or a failure, its seats re-taken atomically) and sent the
       confirmation email with the PDF (exactly once: only the winner of the transition sends);
     - ``"already_confirmed"``: this PaymentIntent was already handled for this booking
       (confirmed with it, or already refunded): nothing to do;
-    - ``"needs_refund"``: the money must go back: the amount is not the booking's total, the
-      booking is already paid by another PaymentIntent or was refunded/cancelled after payment,
-      or its seats were taken by others meanwhile. The caller refunds (and then calls
+    - ``"needs_refund"``: the money must go back: the payment does not pass ``payment_problem``
+      (amount kept, currency, booking), the booking is already paid by another PaymentIntent or
+      was refunded/cancelled after payment, its date block has started since it expired, or its
+      seats were taken by others meanwhile. The caller refunds (and then calls
       ``mark_refunded`` when the booking is this payment's).
 
     ``NotFound`` when the booking does not exist.
     """
     oid = booking_oid(booking_id)
+    payment_intent_id = str(payment.get("id"))
     repo = booking_repository()
     paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
     # The usual case in one round trip: a PENDING booking holding its seats, paid its total.
@@ -203,8 +251,9 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
         same_pi = booking.get("stripePaymentIntentId") == payment_intent_id
         if booking["statutPaiement"] in (PAID, REFUNDED):
             return "already_confirmed" if same_pi else "needs_refund"
-        if int(amount_cents) != int(booking["prixTotalCents"]):
-            logger.error("payment amount differs from the booking total", extra={"bookingId": str(oid)})
+        problem = payment_problem(booking, payment)
+        if problem is not None:
+            logger.error("payment does not pay for the booking", extra={"bookingId": str(oid), "problem": problem})
             return "needs_refund"
         if booking["statut"] == PENDING and booking.get("seatsHeld"):
             before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid)
@@ -214,6 +263,9 @@ def confirm_paid(booking_id: str | ObjectId, payment_intent_id: str, amount_cent
         # Paid after it expired or its payment failed: confirm only if the seats are still free.
         # A booking the admin cancelled stays cancelled (its customer was told so): refund.
         if not (booking["statut"] == CANCELLED and booking["statutPaiement"] == FAILED):
+            return "needs_refund"
+        if block_started(booking["dateStart"]):
+            logger.warning("late payment: date block started", extra={"bookingId": str(oid)})
             return "needs_refund"
         try:
             reserve_seats(booking["retreatId"], booking["dateId"], int(booking["nbPlaces"]))
@@ -240,7 +292,8 @@ def _confirmed(booking: dict[str, Any]) -> str:
 
 
 def cancel_for_payment_failure(booking_id: str | ObjectId, payment_intent_id: str | None = None) -> bool:
-    """The payment failed or was cancelled: PENDING -> CANCELLED/FAILED, seats released.
+    """The PaymentIntent was cancelled (by the customer, or by Stripe): PENDING ->
+    CANCELLED/FAILED, seats released. (A declined attempt is not a reason: see the module doc.)
     With ``payment_intent_id``, only if that is the booking's PaymentIntent (or it has none),
     so that an abandoned earlier attempt can't cancel a booking being paid by a newer one.
     Returns True when this call made the change, False when it was not PENDING any more."""
@@ -283,7 +336,8 @@ def mark_refunded(booking_id: str | ObjectId) -> bool:
 
 def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     """PENDING -> CONFIRMED/PAID by an admin, once the PaymentIntent is checked at Stripe: it
-    exists, succeeded, in euros, for the booking's total, and belongs to no other booking."""
+    exists, passes ``payment_problem`` (succeeded, in euros, for this booking, the amount kept
+    equal to the total), and pays for no other booking."""
     booking = get_booking(booking_id)
     if booking["statut"] != PENDING:
         raise InvalidInput(MSG_NOT_PENDING)
@@ -294,10 +348,9 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
         intent = get_gateway().retrieve_payment_intent(payment_intent_id)
     except NotFound as exc:
         raise InvalidInput(MSG_PAYMENT_NOT_FOUND) from exc
-    meta_booking = (intent.get("metadata") or {}).get("bookingId")
-    if (intent.get("status") != "succeeded" or int(intent.get("amount") or 0) != int(booking["prixTotalCents"])
-            or str(intent.get("currency") or "").lower() != "eur"
-            or (meta_booking and meta_booking != str(booking["_id"]))):
+    problem = payment_problem(booking, intent)
+    if problem is not None:
+        logger.info("admin confirm refused", extra={"bookingId": str(booking["_id"]), "problem": problem})
         raise InvalidInput(MSG_PAYMENT_NOT_VALID)
     before = booking_repository().transition(
         booking["_id"], {"statut": PENDING, "seatsHeld": True},
@@ -396,7 +449,7 @@ def _cancel_or_confirm(oid: ObjectId, pi_id: str) -> None:
     except Conflict:
         payment = gateway.retrieve_payment_intent(pi_id)
         if payment.get("status") == "succeeded":
-            outcome = confirm_paid(oid, pi_id, int(payment["amount"]))
+            outcome = confirm_paid(oid, payment)
             logger.info("expiry found the payment succeeded", extra={"bookingId": str(oid), "outcome": outcome})
 
 

@@ -90,9 +90,15 @@ def on_payment_succeeded(pi: dict[str, Any]) -> None:
     booking_id = _booking_id(pi)
     if booking_id is None:
         return
-    amount = int(pi.get("amount_received") or pi.get("amount") or 0)
+    # Stripe's current view of the payment, refunds included (the event's copy has the charge
+    # as a bare id): the booking is confirmed only for the amount actually kept.
     try:
-        outcome = booking_lifecycle.confirm_paid(booking_id, pi["id"], amount)
+        payment = get_gateway().retrieve_payment_intent(pi["id"])
+    except NotFound:
+        logger.error("succeeded payment unknown to Stripe", extra={"payment_intent": pi.get("id")})
+        return
+    try:
+        outcome = booking_lifecycle.confirm_paid(booking_id, payment)
     except NotFound:
         # Retrying cannot help; the discrepancy check reports the payment to the admin.
         logger.error("payment for an unknown booking", extra={"payment_intent": pi["id"], "booking_id": booking_id})
@@ -124,19 +130,28 @@ def refund_late_payment(booking_id: str, pi_id: str) -> None:
 
 
 def on_payment_failed(pi: dict[str, Any]) -> None:
-    """The booking is cancelled and its seats released. The PaymentIntent is left open: a
-    customer whose card was declined often pays with another one a minute later, and
-    ``confirm_paid`` then revives the booking if its seats are still free (else refunds)."""
+    """A declined attempt changes nothing but this log line: the PaymentIntent goes back to
+    ``requires_payment_method`` and the customer may pay with another card; the booking stays
+    PENDING until it is paid, cancelled or expires. (Cancelling here let anyone holding a
+    booking's client secret free its seats with one declined card.)"""
+    error = pi.get("last_payment_error") or {}
+    logger.info("payment attempt failed", extra={"payment_intent": pi.get("id"), "booking_id": _booking_id(pi),
+                                                 "decline_code": error.get("code") if isinstance(error, dict) else None})
+
+
+def on_payment_canceled(pi: dict[str, Any]) -> None:
+    """The PaymentIntent is cancelled for good (``canceled`` is final): the booking is
+    cancelled and its seats released, unless it is being paid by another PaymentIntent."""
     booking_id = _booking_id(pi)
     if booking_id is None:
         return
     try:
         cancelled = booking_lifecycle.cancel_for_payment_failure(booking_id, pi.get("id"))
     except NotFound:
-        logger.error("failed payment for an unknown booking", extra={"payment_intent": pi.get("id")})
+        logger.error("cancelled payment for an unknown booking", extra={"payment_intent": pi.get("id")})
         return
-    logger.info("payment failed", extra={"payment_intent": pi.get("id"), "booking_id": booking_id,
-                                         "booking_cancelled": cancelled})
+    logger.info("payment cancelled", extra={"payment_intent": pi.get("id"), "booking_id": booking_id,
+                                            "booking_cancelled": cancelled})
 
 
 def on_charge_refunded(charge: dict[str, Any]) -> None:
@@ -164,6 +179,6 @@ def on_charge_refunded(charge: dict[str, Any]) -> None:
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "payment_intent.succeeded": on_payment_succeeded,
     "payment_intent.payment_failed": on_payment_failed,
-    "payment_intent.canceled": on_payment_failed,
+    "payment_intent.canceled": on_payment_canceled,
     "charge.refunded": on_charge_refunded,
 }

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
 from lutea.domain import booking_lifecycle, bookings
+from lutea.domain.booking_common import get_booking
 from lutea.errors import Conflict, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
@@ -47,9 +48,12 @@ MINIMUM_CHARGE_CENTS = 50
 MESSAGE_AMOUNT_TOO_SMALL = "Le montant de cette réservation est inférieur au minimum d'un paiement en ligne (0,50 €)"
 
 
-def start_payment(booking_id: str) -> dict[str, str]:
-    """``{clientSecret, id}`` of the booking's PaymentIntent, created on first call for the
-    booking's own price. The booking must be PENDING and unexpired (else 409)."""
+def start_payment(booking_id: str, principal: Any, guest_token: str | None) -> dict[str, str]:
+    """``{clientSecret, id}`` of the caller's booking's PaymentIntent, created on first call for
+    the booking's own price. Someone else's booking and an unknown one get the same 404 (the
+    client secret lets its holder pay, and a declined attempt or a cancel act on the booking);
+    then the booking must be PENDING, unexpired and its date block not started (else 409)."""
+    bookings.check_booking_owner(get_booking(booking_id), principal, guest_token)
     booking = booking_lifecycle.payable_booking(booking_id)
     if int(booking["prixTotalCents"]) < MINIMUM_CHARGE_CENTS:
         # Stripe refuses charges under 0.50 EUR (and a free retreat needs no payment at all).

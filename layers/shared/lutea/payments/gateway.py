@@ -138,7 +138,10 @@ class StripeGateway:
         return _payment_intent(created)
 
     def retrieve_payment_intent(self, pi_id: str) -> dict[str, Any]:
-        return _payment_intent(self._call("retrieve_payment_intent", lambda c: c.v1.payment_intents.retrieve(pi_id)))
+        # The charge, expanded, tells how much of the payment was refunded (the status stays
+        # ``succeeded`` after a refund): accepting a payment checks the amount kept.
+        return _payment_intent(self._call("retrieve_payment_intent", lambda c: c.v1.payment_intents.retrieve(
+            pi_id, params={"expand": ["latest_charge"]})))
 
     def cancel_payment_intent(self, pi_id: str) -> dict[str, Any]:
         # Cancelling is naturally idempotent; a fixed key would replay a refusal met in a passing state.
