@@ -330,7 +330,8 @@ def create_manual_booking(body: AdminBookingIn):
     `isStripeBooking: false`, CONFIRMED and PAID unless `statut` says otherwise; seats taken
     atomically, price from the date block."""
     booking = domain.create_manual_booking(body, user_id=body.userId,
-                                           statut=body.statut.value if body.statut else None)
+                                           statut=body.statut.value if body.statut else None,
+                                           allow_started=body.dateCommenceeAutorisee)
     return json_body(201, booking_out(booking))
 
 

@@ -32,16 +32,25 @@ from lutea.domain.booking_common import (
     count_metric,
     get_booking,
 )
-from lutea.domain.booking_lifecycle import free_seats, overdue_filter, release_seats, reserve_seats
+from lutea.domain.booking_lifecycle import (
+    MSG_DATE_STARTED,
+    block_started,
+    free_seats,
+    overdue_filter,
+    release_seats,
+    reserve_seats,
+)
 from lutea.domain.pricing import unit_price_cents
 from lutea.domain.refund_policy import retreat_policy
-from lutea.errors import NotFound
+from lutea.errors import Conflict, NotFound
 from lutea.listing import PageRequest
 from lutea.observability import logger
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
 NOTE_ADMIN = "Créé manuellement par l'admin"  # the original's default note for manual bookings
+MSG_DATE_STARTED_ADMIN = ("Cette session a déjà commencé : pour l'enregistrer quand même, "
+                          "envoyez dateCommenceeAutorisee: true")
 
 
 class BookingRequest(Protocol):
@@ -83,7 +92,8 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
     """Places of the date block starting at ``date`` minus the seats held by PENDING and
     CONFIRMED bookings (PENDING ones whose payment window has closed count as free)."""
     retreat = _retreat(retreat_id)
-    if retreat is None:
+    if retreat is None or retreat.get("isActive") is False:
+        # A hidden retreat answers as one that does not exist (as GET /retreats/public/:id).
         raise NotFound(MSG_RETREAT_NOT_FOUND)
     block = _date_block(retreat, date)
     overdue = booking_repository().sum_places({**overdue_filter(now()), "dateId": block["_id"]})
@@ -166,6 +176,8 @@ def create_booking(request: BookingRequest, *, user_id: str | None) -> tuple[dic
     if retreat is None or retreat.get("isActive") is False:
         raise NotFound(MSG_RETREAT_NOT_FOUND)
     block = _date_block(retreat, request.dateStart)
+    if block_started(block["start"]):
+        raise Conflict(MSG_DATE_STARTED)
     owner = ObjectId(user_id) if user_id else None
     doc = _new_booking(request, retreat=retreat, block=block, user_id=owner, stripe=True,
                        statut=PENDING, statut_paiement=PAY_PENDING)
@@ -226,15 +238,19 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     return booking, guest_token
 
 
-def create_manual_booking(request: BookingRequest, *, user_id: str | None, statut: str | None) -> dict:
+def create_manual_booking(request: BookingRequest, *, user_id: str | None, statut: str | None,
+                          allow_started: bool = False) -> dict:
     """An admin's booking (``POST /bookings/admin/create``), not paid through Stripe:
     CONFIRMED/PAID by default; PENDING holds its seats without a payment window (the admin
-    confirms or cancels it); CANCELLED takes no seat."""
+    confirms or cancels it); CANCELLED takes no seat. A date block that has started is refused
+    (409) unless ``allow_started``: the admin says explicitly that the late booking is meant."""
     retreat_id = ObjectId(request.retreatId)
     retreat = _retreat(retreat_id)
     if retreat is None:
         raise NotFound(MSG_RETREAT_NOT_FOUND)
     block = _date_block(retreat, request.dateStart)
+    if block_started(block["start"]) and not allow_started:
+        raise Conflict(MSG_DATE_STARTED_ADMIN)
     owner = None
     if user_id:
         from lutea.data.users import UserRepository

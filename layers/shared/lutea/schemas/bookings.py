@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, model_validator
 
 from lutea.validation import Email, StrictModel, object_id
 from lutea.wire import parse_instant
@@ -97,10 +97,12 @@ class BookingIn(StrictModel):
 
 class AdminBookingIn(BookingIn):
     """Body of ``POST /bookings/admin/create``: as ``POST /bookings``, plus the account to attach
-    the booking to and the initial status (CONFIRMED by default)."""
+    the booking to, the initial status (CONFIRMED by default) and, to record a booking for a
+    date block that has already started, ``dateCommenceeAutorisee: true`` (refused otherwise)."""
 
     userId: object_id("utilisateur") | None = None  # type: ignore[assignment,valid-type]
     statut: BookingStatus | None = None  # type: ignore[assignment]
+    dateCommenceeAutorisee: StrictBool = False
 
 
 class AvailablePlacesIn(StrictModel):
