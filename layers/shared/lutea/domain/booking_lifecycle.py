@@ -205,10 +205,14 @@ def payment_problem(booking: dict, payment: Mapping[str, Any]) -> str | None:
         return "currency"
     if (payment.get("metadata") or {}).get("bookingId") != str(booking["_id"]):
         return "other booking"
-    kept = int(payment.get("amount_received") or 0) - int(payment.get("amount_refunded") or 0)
-    if kept != int(booking["prixTotalCents"]):
+    if kept_amount(payment) != int(booking["prixTotalCents"]):
         return "amount"
     return None
+
+
+def kept_amount(payment: Mapping[str, Any]) -> int:
+    """Cents Stripe kept for us: received minus refunded."""
+    return int(payment.get("amount_received") or 0) - int(payment.get("amount_refunded") or 0)
 
 
 def attach_payment_intent(booking_id: str | ObjectId, pi_id: str) -> None:
@@ -241,11 +245,13 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
     payment_intent_id = str(payment.get("id"))
     repo = booking_repository()
     paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
-    # The usual case in one round trip: a PENDING booking holding its seats, paid its total.
-    before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True,
-                                   "prixTotalCents": int(amount_cents)}, paid)
-    if before is not None:
-        return _confirmed({**before, **paid})
+    # The usual case in one round trip: a PENDING booking holding its seats, paid its total (the
+    # rest of ``payment_problem`` does not depend on the booking's state).
+    if payment_problem({"_id": oid, "prixTotalCents": kept_amount(payment)}, payment) is None:
+        before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True,
+                                       "prixTotalCents": kept_amount(payment)}, paid)
+        if before is not None:
+            return _confirmed({**before, **paid})
     for _ in range(3):  # a lost race re-reads the booking; three rounds settle any interleaving
         booking = get_booking(oid)
         same_pi = booking.get("stripePaymentIntentId") == payment_intent_id
