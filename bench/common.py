@@ -39,6 +39,9 @@ def bench_env(tmp: Path, service: str = "bench", base: dict[str, str] | None = N
         "RATE_LIMIT_PER_MINUTE": "10000000",
         "RATE_LIMIT_STRICT_PER_MINUTE": "10000000",
         "RATE_LIMIT_CONTACT_PER_MINUTE": "10000000",
+        "RATE_LIMIT_BOOKING_PER_MINUTE": "10000000",
+        "PENDING_BOOKINGS_PER_CLIENT": "10000000",
+        "PENDING_SEATS_PER_CLIENT": "10000000",
         "SEED_DEMO_DATA": "0",
         "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-west-3"),
     })

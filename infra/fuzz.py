@@ -67,6 +67,8 @@ def main() -> int:
     env = {**os.environ, "PORT": str(port), "EMAIL_OUTBOX_DIR": str(work / "outbox"),
            "ANALYTICS_SQLITE_PATH": str(work / "analytics.sqlite3"), "RATE_LIMIT_PER_MINUTE": "1000000",
            "RATE_LIMIT_STRICT_PER_MINUTE": "1000000", "RATE_LIMIT_CONTACT_PER_MINUTE": "1000000",
+           "RATE_LIMIT_BOOKING_PER_MINUTE": "1000000", "PENDING_BOOKINGS_PER_CLIENT": "1000000",
+           "PENDING_SEATS_PER_CLIENT": "1000000",
            "POWERTOOLS_LOG_LEVEL": "ERROR", "ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": ADMIN_PASSWORD}
     server = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

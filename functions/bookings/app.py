@@ -27,6 +27,7 @@ from lutea.http import (
     require_principal,
 )
 from lutea.http.docs import ok
+from lutea.http.ratelimit import client_ip
 from lutea.schemas.bookings import (
     AdminBookingIn,
     AvailablePlacesIn,
@@ -133,7 +134,8 @@ def create_booking(body: BookingIn):
     held while the booking awaits payment. A guest booking's answer carries `guestToken`: send it as
     X-Booking-Token to the /stripe routes. Not enough seats: 409 `Seulement N places disponibles`."""
     principal = current_principal()
-    booking, guest_token = domain.create_booking(body, user_id=principal.user_id if principal else None)
+    booking, guest_token = domain.create_booking(body, user_id=principal.user_id if principal else None,
+                                                 client_ip=client_ip(app.current_event.raw_event))
     payload = booking_out(booking)
     if guest_token is not None:
         payload["guestToken"] = guest_token

@@ -76,6 +76,10 @@ class Settings:
     rate_limit_per_minute: int = 100
     rate_limit_strict_per_minute: int = 10
     rate_limit_contact_per_minute: int = 5
+    rate_limit_booking_per_minute: int = 5
+    # What one client (an IP address, a contact email) may hold in unpaid PENDING bookings.
+    pending_bookings_per_client: int = 3
+    pending_seats_per_client: int = 20
     # The WAF holds the global per-IP limit (AWS): only the strict tiers are counted in the app.
     rate_limit_global_at_edge: bool = False
     max_body_bytes: int = 100 * 1024
@@ -169,6 +173,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 100),
         rate_limit_strict_per_minute=_int(env, "RATE_LIMIT_STRICT_PER_MINUTE", 10),
         rate_limit_contact_per_minute=_int(env, "RATE_LIMIT_CONTACT_PER_MINUTE", 5),
+        rate_limit_booking_per_minute=_int(env, "RATE_LIMIT_BOOKING_PER_MINUTE", 5),
+        pending_bookings_per_client=_int(env, "PENDING_BOOKINGS_PER_CLIENT", 3),
+        pending_seats_per_client=_int(env, "PENDING_SEATS_PER_CLIENT", 20),
         rate_limit_global_at_edge=get("RATE_LIMIT_GLOBAL_AT_EDGE", "false").lower() in ("1", "true", "yes"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 100 * 1024),
         cancellation_policy=get("CANCELLATION_POLICY", "30:100,14:50"),

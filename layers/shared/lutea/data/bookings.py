@@ -30,6 +30,7 @@ def _indexes(db: Any) -> None:
     col.create_index([("createdAt", DESCENDING)])
     col.create_index([("statut", 1), ("expiresAt", 1)])  # the expiry sweep
     col.create_index("stripePaymentIntentId", sparse=True)
+    col.create_index([("holdKeys", 1), ("statut", 1)], sparse=True)  # what one client holds unpaid
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
     col.create_index("annulationDate", sparse=True)  # owed effects of cancellations
 
@@ -123,6 +124,13 @@ class BookingRepository:
             {"$match": match}, {"$group": {"_id": None, "n": {"$sum": "$nbPlaces"}}},
         ]))
         return int(rows[0]["n"]) if rows else 0
+
+    def unpaid_holds(self, hold_key: str, at: datetime) -> list[dict[str, Any]]:
+        """``{nbPlaces, expiresAt}`` of the PENDING bookings made by the client ``hold_key``
+        (lutea.domain.bookings.hold_keys) that still hold seats in their payment window at ``at``."""
+        return list(self._col.find(
+            {"holdKeys": hold_key, "statut": "PENDING", "seatsHeld": True, "expiresAt": {"$gt": at}},
+            {"_id": 0, "nbPlaces": 1, "expiresAt": 1}))
 
     def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
+from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter
 from lutea.domain.booking_common import (
     CANCELLED,
@@ -42,12 +43,13 @@ from lutea.domain.booking_lifecycle import (
 )
 from lutea.domain.pricing import unit_price_cents
 from lutea.domain.refund_policy import retreat_policy
-from lutea.errors import Conflict, NotFound
+from lutea.errors import Conflict, NotFound, RateLimited
 from lutea.listing import PageRequest
 from lutea.observability import logger
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
+HOLDERS = {"ip": "depuis cette connexion", "email": "pour cette adresse email"}
 NOTE_ADMIN = "Créé manuellement par l'admin"  # the original's default note for manual bookings
 MSG_DATE_STARTED_ADMIN = ("Cette session a déjà commencé : pour l'enregistrer quand même, "
                           "envoyez dateCommenceeAutorisee: true")
@@ -101,6 +103,38 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
 
 
 # --- creation ------------------------------------------------------------------------------
+
+def hold_keys(client_ip: str | None, contact_email: str) -> list[str]:
+    """The clients a booking counts against: its IP address and its contact email, stored
+    pseudonymised (a salted digest: the limit needs equality, never the address itself)."""
+    def digest(kind: str, value: str) -> str:
+        return f"{kind}:" + hashlib.sha256(f"lutea-hold:{kind}:{value}".encode()).hexdigest()[:32]
+
+    keys = [digest("email", contact_email.strip().lower())]
+    if client_ip:
+        keys.insert(0, digest("ip", client_ip))
+    return keys
+
+
+def _check_unpaid_holds(keys: list[str], seats: int) -> None:
+    """One client may hold at most ``pending_bookings_per_client`` unpaid bookings and
+    ``pending_seats_per_client`` seats at once (else anyone could block a catalogue for free,
+    16 minutes at a time): 429, with when the oldest of its holds ends. A race of two requests
+    may pass one booking over the limit; the strict rate tier of POST /bookings bounds that."""
+    settings = get_settings()
+    at = now()
+    for key in keys:
+        holds = booking_repository().unpaid_holds(key, at)
+        held = sum(int(h.get("nbPlaces") or 0) for h in holds)
+        if len(holds) + 1 > settings.pending_bookings_per_client or held + seats > settings.pending_seats_per_client:
+            first_end = min((as_utc(h["expiresAt"]) for h in holds), default=at + PAYMENT_WINDOW)
+            minutes = max(1, -(-int((first_end - at).total_seconds()) // 60))
+            count_metric("BookingsRefusedTooManyHolds")
+            raise RateLimited(int((first_end - at).total_seconds()) + 1, (
+                f"Trop de réservations en attente de paiement {HOLDERS[key.split(':', 1)[0]]} "
+                f"(au plus {settings.pending_bookings_per_client} réservations et "
+                f"{settings.pending_seats_per_client} places) : finalisez ou annulez une réservation en cours, "
+                f"ou réessayez dans {minutes} minute{'s' if minutes > 1 else ''}"))
 
 def _participants(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"_id": ObjectId(), "prenom": p.prenom, "nom": p.nom, "email": p.email} for p in items]
@@ -167,10 +201,13 @@ def _stored_anyway(repo: Any, booking_id: ObjectId) -> bool:
         return True
 
 
-def create_booking(request: BookingRequest, *, user_id: str | None) -> tuple[dict, str | None]:
+def create_booking(request: BookingRequest, *, user_id: str | None,
+                   client_ip: str | None = None) -> tuple[dict, str | None]:
     """A customer's booking (``POST /bookings``): PENDING/PENDING, holding its seats for the
     16-minute payment window. Returns ``(booking, guest_token)``: ``guest_token`` is the proof
-    of a guest booking (``user_id`` None), shown once and stored hashed; None for a user."""
+    of a guest booking (``user_id`` None), shown once and stored hashed; None for a user.
+    ``RateLimited`` (429) when the client (``client_ip``, the contact email) already holds too
+    many unpaid seats (``_check_unpaid_holds``)."""
     retreat_id = ObjectId(request.retreatId)
     retreat = _retreat(retreat_id)
     if retreat is None or retreat.get("isActive") is False:
@@ -186,6 +223,8 @@ def create_booking(request: BookingRequest, *, user_id: str | None) -> tuple[dic
         guest_token = secrets.token_urlsafe(32)
         doc["guestTokenHash"] = hash_guest_token(guest_token)
     doc["expiresAt"] = doc["createdAt"] + PAYMENT_WINDOW
+    doc["holdKeys"] = hold_keys(client_ip, doc["participants"][0]["email"])
+    _check_unpaid_holds(doc["holdKeys"], doc["nbPlaces"])
     booking = _insert_holding_seats(doc, block)
     count_metric("BookingsCreated")
     logger.info("booking created", extra={"bookingId": str(booking["_id"]), "nbPlaces": booking["nbPlaces"],

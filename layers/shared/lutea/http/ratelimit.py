@@ -28,6 +28,9 @@ STRICT_PATHS = frozenset({
 # The waiting list emails an address and its links carry secrets.
 STRICT_PREFIXES = ("/users/check-temporary/", "/bookings/waiting-list")
 CONTACT_PATHS = frozenset({"/email/contact"})
+# Creating a booking holds seats: its own, stricter tier (POST only).
+BOOKING_PATHS = frozenset({"/bookings"})
+MESSAGES = {"booking": "Trop de réservations tentées depuis cette connexion, veuillez réessayer dans une minute"}
 # Stripe retries from a few addresses and is authenticated by signature: never throttled here.
 EXEMPT_PATHS = frozenset({"/stripe/webhook"})
 
@@ -37,10 +40,12 @@ def client_ip(event: dict[str, Any]) -> str:
     return str(identity.get("sourceIp") or "unknown")
 
 
-def _bucket(path: str) -> tuple[str, int] | None:
+def _bucket(path: str, method: str = "GET") -> tuple[str, int] | None:
     settings = get_settings()
     if path in EXEMPT_PATHS:
         return None
+    if path in BOOKING_PATHS and method.upper() == "POST":
+        return "booking", settings.rate_limit_booking_per_minute
     if path in CONTACT_PATHS:
         return "contact", settings.rate_limit_contact_per_minute
     if path in STRICT_PATHS or path.startswith(STRICT_PREFIXES):
@@ -52,7 +57,7 @@ def enforce(event: dict[str, Any]) -> None:
     """Count the request against the global limit (unless the edge holds it) and, for sensitive
     routes, a stricter one. Raises RateLimited (429 with Retry-After) past a limit."""
     path = event.get("path") or "/"
-    specific = _bucket(path)
+    specific = _bucket(path, str(event.get("httpMethod") or "GET"))
     if specific is None:
         return
     ip = client_ip(event)
@@ -73,4 +78,4 @@ def enforce(event: dict[str, Any]) -> None:
             metrics.add_metric(name="RateLimitedRequests", unit=MetricUnit.Count, value=1)
             # The route's template, not the path: /users/check-temporary/<email> holds an address.
             logger.info("rate limited", extra={"bucket": name, "route": event.get("resource") or "unmatched"})
-            raise RateLimited(retry_after)
+            raise RateLimited(retry_after, MESSAGES.get(name))

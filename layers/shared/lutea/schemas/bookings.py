@@ -122,7 +122,8 @@ class CancelBookingIn(StrictModel):
 
 # Internal bookkeeping that never leaves the server.
 HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
-                           "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation"})
+                           "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation",
+                           "holdKeys"})
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
