@@ -43,7 +43,8 @@ def test_a_booking_takes_its_seats_without_reading_the_counter_first(counter: Co
     retreat = insert_retreat(places=5)
     counter.reset()
     assert client.post("/bookings", json=booking_body(retreat, 1)).status == 201
-    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "retreats"),
+    # One read of what the client already holds unpaid (its limits), then the seats and the insert.
+    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "retreats"), ("find", "bookings"),
                                         ("findAndModify", "seatcounters"), ("insert", "bookings")]
 
 

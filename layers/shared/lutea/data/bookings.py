@@ -125,12 +125,13 @@ class BookingRepository:
         ]))
         return int(rows[0]["n"]) if rows else 0
 
-    def unpaid_holds(self, hold_key: str, at: datetime) -> list[dict[str, Any]]:
-        """``{nbPlaces, expiresAt}`` of the PENDING bookings made by the client ``hold_key``
-        (lutea.domain.bookings.hold_keys) that still hold seats in their payment window at ``at``."""
+    def unpaid_holds(self, hold_keys: list[str], at: datetime) -> list[dict[str, Any]]:
+        """``{holdKeys, nbPlaces, expiresAt}`` of the PENDING bookings made by any of the clients
+        ``hold_keys`` (lutea.domain.bookings.hold_keys) that still hold seats in their payment
+        window at ``at``: one query for all of them."""
         return list(self._col.find(
-            {"holdKeys": hold_key, "statut": "PENDING", "seatsHeld": True, "expiresAt": {"$gt": at}},
-            {"_id": 0, "nbPlaces": 1, "expiresAt": 1}))
+            {"holdKeys": {"$in": hold_keys}, "statut": "PENDING", "seatsHeld": True, "expiresAt": {"$gt": at}},
+            {"_id": 0, "holdKeys": 1, "nbPlaces": 1, "expiresAt": 1}))
 
     def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]

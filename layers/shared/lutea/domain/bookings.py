@@ -123,8 +123,9 @@ def _check_unpaid_holds(keys: list[str], seats: int) -> None:
     may pass one booking over the limit; the strict rate tier of POST /bookings bounds that."""
     settings = get_settings()
     at = now()
+    all_holds = booking_repository().unpaid_holds(keys, at)
     for key in keys:
-        holds = booking_repository().unpaid_holds(key, at)
+        holds = [h for h in all_holds if key in (h.get("holdKeys") or ())]
         held = sum(int(h.get("nbPlaces") or 0) for h in holds)
         if len(holds) + 1 > settings.pending_bookings_per_client or held + seats > settings.pending_seats_per_client:
             first_end = min((as_utc(h["expiresAt"]) for h in holds), default=at + PAYMENT_WINDOW)
