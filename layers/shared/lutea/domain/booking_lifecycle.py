@@ -12,7 +12,7 @@ Lifecycle (``statut`` / ``statutPaiement``)::
     CONFIRMED/PAID --admin cancel of a manual booking--> CANCELLED/PAID
     CANCELLED/(PENDING|FAILED) --late payment, seats re-taken--> CONFIRMED/PAID
 
-Stripe events (lutea.payments.webhooks) and what they do here. A PaymentIntent's only final
+Stripe events (lutea.domain.payment_events) and what they do here. A PaymentIntent's only final
 statuses are ``succeeded`` and ``canceled``; every other one (``requires_payment_method``,
 ``requires_action``, ``processing``...) may still end either way, so only those two move a booking:
 
