@@ -84,7 +84,10 @@ def main() -> int:
         cmd = [str(SCHEMATHESIS), "run", f"{base}/openapi.json", "-n", os.environ.get("FUZZ_EXAMPLES", "25"),
                "--seed", "1", "--request-timeout", "10", "-H", f"Authorization: Bearer {token}",
                "-c", "not_a_server_error,response_schema_conformance,status_code_conformance"]
-        return subprocess.run(cmd, cwd=work, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")), check=False).returncode
+        # The extreme inputs its default strategies never produce (infra/fuzz_hooks.py).
+        hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "infra.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+        return subprocess.run(cmd, cwd=work, env=hooks, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")),
+                              check=False).returncode
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -22,6 +22,7 @@ from lutea.http.encoding import encode_json
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
 from lutea.http.paths import normalize_path
+from lutea.http.screen import body_problem, params_problem
 from lutea.observability import instrumented, logger
 from lutea.validation import error_entries
 
@@ -38,6 +39,9 @@ SECURITY_HEADERS = {
     "X-DNS-Prefetch-Control": "off",
     "Cache-Control": "no-store",
 }
+
+# Stripe's signed events are read only once their signature is verified, as they were sent.
+UNSCREENED_BODY_PATHS = frozenset({"/stripe/webhook"})
 
 # 401 on the profile probe is how the frontend learns nobody is signed in: not a warning.
 QUIET_401_PATHS = frozenset({"/auth/profile"})
@@ -86,10 +90,15 @@ class LuteaResolver(APIGatewayRestResolver):
         return result
 
     def _screen(self, event: dict[str, Any], path: str) -> dict[str, Any] | None:
-        """What is answered before routing: preflight, oversized or undecodable bodies."""
+        """What is answered before routing: preflight, oversized or undecodable bodies, and the
+        extreme inputs that would fail below validation (lutea.http.screen)."""
         method = (event.get("httpMethod") or "").upper()
         if method == "OPTIONS":
             return {"statusCode": 204, "headers": {}, "multiValueHeaders": {}, "body": "", "isBase64Encoded": False}
+        refused = params_problem((event.get("queryStringParameters"), event.get("multiValueQueryStringParameters"),
+                                  event.get("pathParameters")))
+        if refused is not None:
+            return _as_proxy(error_response(400, refused, path))
         body = event.get("body")
         if body is None:
             return None
@@ -107,6 +116,10 @@ class LuteaResolver(APIGatewayRestResolver):
             return _as_proxy(error_response(400, "Corps de requête illisible", path))
         except TooLarge as exc:
             return _as_proxy(error_response(413, exc.message, path))
+        if path not in UNSCREENED_BODY_PATHS:
+            refused = body_problem(event["body"])
+            if refused is not None:
+                return _as_proxy(error_response(400, refused, path))
         return None
 
     @staticmethod
