@@ -165,3 +165,19 @@ def test_the_scheduled_check_alerts_with_a_grace_period(payments: Payments, outb
     [mail] = read_outbox(outbox_dir)
     assert (mail.kind, mail.to) == ("admin_alert", [ADMIN])
     assert fresh_pi["id"] in mail.text
+
+
+def test_a_confirmed_booking_whose_payment_does_not_pay_for_it_is_reported(payments: Payments, retreat: dict,
+                                                                           admin: Any) -> None:
+    """The check uses the same test as every acceptance of a payment: a confirmed booking whose
+    PaymentIntent is in another currency (confirmed in the dashboard, or before the check
+    existed) is reported, not taken as paid."""
+    from lutea.data.mongo import get_db
+
+    booking, pi = _confirmed(payments, retreat, nb=1)
+    payments.fake.payment_intents[pi["id"]]["currency"] = "usd"
+    response = admin.get("/bookings/admin/payment-discrepancies")
+    assert response.status == 200, response.body
+    [reported] = response.json()["bookingDiscrepancies"]
+    assert reported["bookingId"] == booking.id
+    assert get_db()["bookings"].find_one({"_id": booking.stored()["_id"]})["statut"] == "CONFIRMED"

@@ -3,7 +3,9 @@
 - orphan payments (``sessionDiscrepancies``): PaymentIntents that succeeded, were not refunded,
   and have no CONFIRMED booking;
 - orphan bookings (``bookingDiscrepancies``): CONFIRMED Stripe bookings whose PaymentIntent is
-  not among those succeeded-and-not-refunded payments.
+  not among those succeeded-and-not-refunded payments, or does not pay for them by the test
+  every acceptance of a payment uses (``booking_lifecycle.payment_problem``: currency, booking,
+  amount kept).
 
 Item fields are the original's; ``amount`` is Stripe's amount in cents for a payment and the
 booking's ``prixTotal`` in euros for a booking, as the original sent them.
@@ -18,6 +20,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
+from lutea.domain.booking_lifecycle import payment_problem
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
 from lutea.wire import cents_to_euros, is_object_id, iso
@@ -75,7 +78,7 @@ def find_payment_discrepancies(grace_minutes: int = 0) -> dict[str, Any]:
     orphan_bookings = []
     for booking in confirmed:
         pi_id = booking.get("stripePaymentIntentId")
-        if not pi_id or pi_id in payments:
+        if not pi_id or (pi_id in payments and payment_problem(booking, payments[pi_id]) is None):
             continue
         orphan_bookings.append({
             "bookingId": str(booking["_id"]),
