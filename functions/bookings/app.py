@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
-from lutea import listing
+from lutea import ical, listing
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
@@ -16,6 +16,7 @@ from lutea.domain import cancellation, rosters, waiting_list
 from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.filenames import attachment
 from lutea.http import (
+    CALENDAR,
     PDF,
     admin_required,
     create_app,
@@ -392,6 +393,19 @@ def booking_pdf(id: str):
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
     return Response(status_code=200, content_type="application/pdf", body=pdf,
                     headers={"Content-Disposition": disposition})
+
+
+@app.get("/bookings/<id>/calendar", responses=ok(None, errors=(404,), merge=CALENDAR))
+@optional_auth
+def booking_calendar(id: str):
+    """The booking as an iCalendar event (.ics) to add to a calendar.
+
+    Its owner (session), or for a guest booking the holder of its proof (`X-Booking-Token`);
+    neither: 401; someone else's or unknown: 404. docs/calendar.md."""
+    caller = _owner_or_guest()
+    text, ascii_name, utf8_name = domain.booking_calendar(parse_object_id(id, BOOKING), *caller)
+    return Response(status_code=200, content_type=ical.content_type(ical.PUBLISH), body=text,
+                    headers={"Content-Disposition": attachment(ascii_name, utf8_name)})
 
 
 lambda_handler = make_handler(app)

@@ -134,7 +134,8 @@ def test_admin_confirm_checks_the_payment_at_stripe(make_client, api, retreat, s
     assert (data["statut"], data["statutPaiement"], data["stripePaymentIntentId"]) == ("CONFIRMED", "PAID", pi_id)
     mails = mails_to(outbox_dir, "zoe0@example.test", "booking_confirmation")
     assert len(mails) == 1
-    (filename, ctype, content), = mails[0].attachments()
+    (filename, ctype, content), (_, ics_type, _) = mails[0].attachments()
+    assert ics_type == "text/calendar"
     assert ctype == "application/pdf" and content.startswith(b"%PDF") and filename.endswith("-12-03-2027.pdf")
 
     again = admin.patch(path, json={"stripePaymentIntentId": pi_id})

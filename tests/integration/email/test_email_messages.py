@@ -105,7 +105,8 @@ def test_booking_confirmation_with_pdf(outbox_dir, frozen_clock):
     assert "Nombre de participants : 2" in mail.text
     assert "Date de paiement : 01/12/2026" in mail.text
     assert "Référence : 65f000000000000000000001" in mail.text
-    [(filename, content_type, content)] = mail.attachments()
+    (filename, content_type, content), (ics_name, ics_type, _) = mail.attachments()
+    assert ics_type == "text/calendar" and ics_name.endswith(".ics")
     assert (filename, content_type, content) == ("confirmation-retraite-05-12-2026.pdf", "application/pdf", pdf)
 
 

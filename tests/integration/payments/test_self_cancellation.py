@@ -197,3 +197,16 @@ def test_the_policy_of_the_booking_is_the_one_in_force_when_it_was_made(payments
     assert body["politique"]["paliers"] == own["paliers"] and body["pourcentageRembourse"] == 80
     frozen_clock.set(START - timedelta(days=45))
     assert _quote(payments, booking).json()["pourcentageRembourse"] == 0
+
+
+def test_self_cancellation_email_removes_the_calendar_event(payments, retreat, frozen_clock, outbox_dir):
+    import icalendar
+
+    booking = _confirmed(payments, retreat)
+    frozen_clock.set(START - timedelta(days=20))
+    assert _cancel(payments, booking).status == 200
+    mails = [m for m in read_outbox(outbox_dir) if m.kind == "booking_cancelled_by_customer"]
+    [content] = [c for m in mails for _, ctype, c in m.attachments() if ctype == "text/calendar"]
+    calendar = icalendar.Calendar.from_ical(content)
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "CANCEL" and str(event["UID"]) == f"booking-{booking.id}@lutea"

@@ -64,7 +64,8 @@ def test_payment_succeeded_confirms_and_sends_one_email_with_the_pdf(payments: P
     assert payments.seats_held(retreat) == 2
     [mail] = _mails(outbox_dir, "booking_confirmation")
     assert mail.to == ["zoe0@example.test", ADMIN]
-    [(filename, content_type, content)] = mail.attachments()
+    (filename, content_type, content), (_, ics_type, _) = mail.attachments()
+    assert ics_type == "text/calendar"
     assert content_type == "application/pdf"
     assert filename.endswith(".pdf")
     assert content.startswith(b"%PDF")

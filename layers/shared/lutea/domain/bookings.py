@@ -348,6 +348,20 @@ def booking_pdf(booking_id: ObjectId, principal: Any) -> tuple[bytes, str, str]:
     return render_booking_pdf(booking), ascii_name, utf8_name
 
 
+def booking_calendar(booking_id: ObjectId, principal: Any, guest_token: str | None) -> tuple[str, str, str]:
+    """``(ics, ascii_filename, utf8_filename)`` of the caller's booking (its owner, or the guest
+    holding its proof): the stay as a calendar event to import (lutea.ical, METHOD:PUBLISH)."""
+    from lutea import ical
+    from lutea.config import get_settings
+
+    booking = get_booking(booking_id)
+    check_booking_owner(booking, principal, guest_token)
+    text = ical.booking_calendar(booking, method=ical.PUBLISH, stamp=now(),
+                                 organizer_email=get_settings().email_contact)
+    ascii_name, utf8_name = ical.calendar_filename(booking)
+    return text, ascii_name, utf8_name
+
+
 def _populate(bookings: list[dict]) -> list[dict]:
     """As the original's populate: ``retreatId`` -> ``{_id, prix?}`` (the legacy top-level
     price, when the retreat still has one), ``userId`` -> ``{_id, firstName, lastName, email}``;

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lutea.email.service import EmailDeliveryError, EmailMessage, send
+from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
 from lutea.email.templates import multiline_html, render
 
 
@@ -56,6 +56,12 @@ def _send_with_secret(kind: str, to: str | list[str], secret: str | None, /, **v
     subject, text, html = render(kind, **values)
     recipients = (to,) if isinstance(to, str) else tuple(to)
     return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, secret=secret))
+
+
+def _send_attached(kind: str, to: str | list[str], attachments: tuple[Attachment, ...], values: dict[str, object]) -> str:
+    subject, text, html = render(kind, **values)
+    recipients = (to,) if isinstance(to, str) else tuple(to)
+    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, attachments=attachments))
 
 
 def send_validation_link(to: str, link: str, registered_at: str) -> str:
@@ -121,14 +127,41 @@ def booking_contact(booking: dict) -> str:
     return str((booking.get("participants") or [{}])[0].get("email", ""))
 
 
-def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
+def calendar_attachments(booking: dict, method: str) -> tuple[Attachment, ...]:
+    """The booking's ``.ics`` (lutea.ical): the event on confirmation (REQUEST), its removal on
+    cancellation (CANCEL, same UID). Empty when the booking has no stay dates to put in a
+    calendar: the email itself must go out regardless."""
+    from datetime import datetime
+
+    from lutea import ical
+    from lutea.clock import now
     from lutea.config import get_settings
-    from lutea.email.service import Attachment
+
+    if not (isinstance(booking.get("dateStart"), datetime) and isinstance(booking.get("dateEnd"), datetime)):
+        return ()
+    text = ical.booking_calendar(booking, method=method, stamp=now(), organizer_email=get_settings().email_contact)
+    return (Attachment(ical.calendar_filename(booking)[1], text.encode("utf-8"), ical.content_type(method)),)
+
+
+def calendar_removal(booking: dict) -> tuple[Attachment, ...]:
+    """For a cancellation email: a booking that was paid had its event put in the customer's
+    calendar by the confirmation, and this METHOD:CANCEL (same UID) removes it. Never paid:
+    nothing to remove."""
+    from lutea import ical
+
+    if booking.get("statutPaiement") not in ("PAID", "REFUNDED"):
+        return ()
+    return calendar_attachments(booking, ical.CANCEL)
+
+
+def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
+    from lutea import ical
+    from lutea.config import get_settings
 
     subject, text, html = render("booking_confirmation", **_booking_values(booking))
     recipients = tuple(dict.fromkeys([booking_contact(booking), get_settings().email_admin]))
     return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind="booking_confirmation",
-                             attachments=(Attachment(filename, pdf),)))
+                             attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST))))
 
 
 def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
@@ -139,7 +172,8 @@ def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
         line = "L'équipe Lutea reviendra vers vous pour le remboursement du montant déjà réglé."
     else:
         line = "Aucun montant n'a été débité."
-    return _send("booking_cancelled", booking_contact(booking), refundLine=line, **_booking_values(booking))
+    return _send_attached("booking_cancelled", booking_contact(booking), calendar_removal(booking),
+                          {"refundLine": line, **_booking_values(booking)})
 
 
 def _refund_line(booking: dict) -> str:
@@ -159,8 +193,9 @@ def _refund_line(booking: dict) -> str:
 def send_customer_cancellation(booking: dict, *, policy_text: str) -> str:
     """The owner cancelled her booking herself: what was refunded, and why (the policy)."""
     values = {**_booking_values(booking), "policyText": policy_text}
-    return _send("booking_cancelled_by_customer", booking_contact(booking), refundLine=_refund_line(booking),
-                 cancelDate=_paris_day(booking.get("annulationDate")), **values)
+    return _send_attached("booking_cancelled_by_customer", booking_contact(booking), calendar_removal(booking),
+                          {"refundLine": _refund_line(booking), "cancelDate": _paris_day(booking.get("annulationDate")),
+                           **values})
 
 
 def send_cancellation_to_admin(booking: dict, *, policy_text: str) -> str:

@@ -73,8 +73,12 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
     for att in message.attachments:
-        maintype, _, subtype = att.content_type.partition("/")
-        mime.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=att.filename)
+        media_type, *raw_params = (part.strip() for part in att.content_type.split(";"))
+        maintype, _, subtype = media_type.partition("/")
+        # Parameters (a calendar's ``charset`` and iTIP ``method``) stay on the part's Content-Type.
+        params = dict(p.split("=", 1) for p in raw_params if "=" in p)
+        mime.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=att.filename,
+                            params=params or None)
     return mime
 
 

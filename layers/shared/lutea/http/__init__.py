@@ -22,11 +22,13 @@ CACHEABLE = {
     304: {"description": "Not Modified: the ETag sent in If-None-Match is current (no body)",
           "headers": _CACHE_HEADERS},
 }
+CALENDAR = {200: {"description": "The booking as an iCalendar event (RFC 5545)",
+                  "content": {"text/calendar": {"schema": {"type": "string"}}}}}
 PDF = {200: {"description": "The PDF document",
              "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 __all__ = [
-    "CACHEABLE", "CREATED", "NO_CONTENT", "PDF",
+    "CACHEABLE", "CALENDAR", "CREATED", "NO_CONTENT", "PDF",
     "Principal", "admin_required", "cacheable_json_body", "client_required", "create_app", "current_principal",
     "json_body", "json_body_reused",
     "jwt_required", "make_handler", "optional_auth", "require_principal",

@@ -1,0 +1,74 @@
+"""Beyond the original, end to end over HTTP against `make dev`'s server: the booking's calendar
+file (confirmation, download, cancellation), read back with icalendar."""
+from __future__ import annotations
+
+import time
+
+import icalendar
+import pytest
+
+from tests.e2e.test_local_api import Http, _admin, server  # noqa: F401 - the module's own `make dev` server
+from tests.support.outbox import read_outbox
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_for(condition, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def _event(content):
+    calendar = icalendar.Calendar.from_ical(content)
+    [event] = calendar.walk("VEVENT")
+    return str(calendar["METHOD"]), event
+
+
+def _calendar_of(mail):
+    [content] = [c for _, ctype, c in mail.attachments() if ctype == "text/calendar"]
+    return _event(content)
+
+
+def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server):  # noqa: F811
+    base, _, outbox, _ = server
+    http = Http(base)
+    _, _, retreats = http.call("GET", "/retreats/public")
+    retreat = retreats[0]
+    date = retreat["dates"][0]
+    status, _, booking = http.call("POST", "/bookings", {
+        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 1,
+        "participants": [{"prenom": "Maëlle", "nom": "Roux", "email": "maelle@e2e.test"}],
+        "billingAddress": {"address": "4 rue C", "city": "Albi", "postalCode": "81000", "country": "France",
+                           "phone": "0600000002"}})
+    assert status == 201
+    proof = {"X-Booking-Token": booking["guestToken"]}
+    _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
+    status, _, _ = Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})
+    assert status == 200
+
+    confirmation = _wait_for(lambda: [m for m in read_outbox(outbox)
+                                      if m.kind == "booking_confirmation" and "maelle@e2e.test" in m.to])[0]
+    method, event = _calendar_of(confirmation)
+    assert method == "REQUEST" and str(event["UID"]) == f"booking-{booking['_id']}@lutea"
+    assert event.decoded("DTSTART").tzinfo.key == "Europe/Paris"
+    assert str(event["LOCATION"]) == date["adresseRdv"]
+
+    status, headers, ics = http.call("GET", f"/bookings/{booking['_id']}/calendar", headers=proof)
+    assert status == 200 and headers["Content-Type"].startswith("text/calendar")
+    method, downloaded = _event(ics)
+    assert method == "PUBLISH" and str(downloaded["UID"]) == str(event["UID"])
+    assert downloaded.decoded("DTSTART") == event.decoded("DTSTART")
+
+    admin = _admin(base, outbox)
+    status, _, cancelled = admin.call("PATCH", f"/bookings/admin/{booking['_id']}/cancel", {"raison": "Test"})
+    assert status == 200 and cancelled["statut"] == "CANCELLED"
+    cancellation = _wait_for(lambda: [m for m in read_outbox(outbox)
+                                      if m.kind == "booking_cancelled" and "maelle@e2e.test" in m.to])[0]
+    method, removal = _calendar_of(cancellation)
+    assert method == "CANCEL" and str(removal["UID"]) == str(event["UID"])
+    assert int(removal["SEQUENCE"]) > int(event["SEQUENCE"])
