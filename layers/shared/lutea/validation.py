@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from lutea.email.addresses import is_single_address
 from lutea.errors import InvalidInput
 from lutea.wire import invalid_id_message, is_object_id
 
@@ -36,6 +35,8 @@ def object_id(label: str) -> Any:
 
 def _email(value: str) -> str:
     """Exactly one address (lutea.email.addresses): never a list, a display name or a group."""
+    from lutea.email.addresses import is_single_address  # on first use: cold starts stay small
+
     value = value.strip().lower()
     if not is_single_address(value):
         raise ValueError("email must be an email")

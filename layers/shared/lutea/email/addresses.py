@@ -5,7 +5,6 @@ for every recipient, so that no path can turn one typed address into several rec
 from __future__ import annotations
 
 import re
-from email.utils import getaddresses
 
 MAX_LENGTH = 254
 # Local part: anything but the characters that delimit, quote, group or comment in RFC 5322
@@ -21,5 +20,7 @@ def is_single_address(value: object) -> bool:
         return False
     if value.startswith(".") or ".." in value or value.split("@", 1)[0].endswith("."):
         return False
+    from email.utils import getaddresses  # the stdlib email package: on first use only
+
     # The way a mail library reads a To header must give back this one address, unchanged.
     return getaddresses([value]) == [("", value)]
