@@ -67,9 +67,11 @@ SECURITY_SCHEMES = {
 
 def _route_functions(apps: dict[str, Any]) -> dict[tuple[str, str], Any]:
     """(method, OpenAPI path) -> the route's function, for its guard and its docstring."""
+    from lutea.http.powertools_seams import registered_routes
+
     found = {}
     for app in apps.values():
-        for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
+        for route in registered_routes(app):
             found[(route.method.lower(), route.openapi_path)] = route.func
     return found
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from lutea.http.powertools_seams import registered_routes
+
 from infra.local import gateway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +85,7 @@ def guard_levels() -> dict[RouteKey, str]:
             continue
         app = route.function.load().app
         rule = re.sub(r"\{(\w+)\}", r"<\1>", route.path)
-        funcs = [r.func for r in app._static_routes + app._dynamic_routes
+        funcs = [r.func for r in registered_routes(app)
                  if r.path == rule and route.method in _methods_of(r.method)]
         assert len(funcs) == 1, f"{route.method} {route.path}: {len(funcs)} functions"
         levels[RouteKey(route.method, route.path)] = access_of(funcs[0])

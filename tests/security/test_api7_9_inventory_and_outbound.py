@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+from lutea.http.powertools_seams import registered_routes
 
 from tests.security.routes import ROOT, documented_levels, guard_levels, template_routes
 from tests.security.support import assert_error, retreat_body
@@ -47,7 +48,7 @@ def test_every_function_serves_only_its_declared_routes() -> None:
             (route.method, re.sub(r"\{(\w+)\}", r"<\1>", route.path)))
     for route in gateway.routes():
         app = route.function.load().app
-        served = {(m, r.path) for r in app._static_routes + app._dynamic_routes
+        served = {(m, r.path) for r in registered_routes(app)
                   for m in (r.method if isinstance(r.method, list | tuple | set | frozenset) else (r.method,))}
         assert served == declared[route.function.logical_id], route.function.logical_id
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from lutea.http.powertools_seams import registered_routes
 
 from infra.local import gateway
 
@@ -25,7 +26,7 @@ def _template_routes() -> set[tuple[str, str]]:
 
 def _handler_routes(app) -> set[tuple[str, str]]:
     found = set()
-    for route in app._static_routes + app._dynamic_routes:  # Powertools' registered routes
+    for route in registered_routes(app):
         found.add((route.method, re.sub(r"<(\w+)>", r"{\1}", route.path)))
     return found
 

@@ -8,7 +8,7 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,6 +22,7 @@ from lutea.http.encoding import encode_json
 from lutea.http.errors import error_response, status_of
 from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
 from lutea.http.paths import normalize_path
+from lutea.http.powertools_seams import GuardedResolver
 from lutea.http.screen import body_problem, params_problem
 from lutea.observability import instrumented, logger
 from lutea.validation import error_entries
@@ -47,41 +48,29 @@ UNSCREENED_BODY_PATHS = frozenset({"/stripe/webhook"})
 QUIET_401_PATHS = frozenset({"/auth/profile"})
 
 
-class LuteaResolver(APIGatewayRestResolver):
-    """APIGatewayRestResolver whose guards run before request validation."""
+class LuteaResolver(GuardedResolver):
+    """The API's resolver: guards before request validation, plain JSON results encoded once
+    (the two hooks of lutea.http.powertools_seams), then screening, rate limit, CORS below."""
 
     _headers: dict[str, str] = {}  # noqa: RUF012 - the current event's, lower-cased (one event at a time)
 
-    def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
-        try:
-            set_principal(authenticate(self.current_event.http_method, self._headers, access_of(route.func)))
-        except Exception as exc:
-            handled = self._call_exception_handler(exc, route)
-            if handled is not None:
-                return handled
-            raise
-        return super()._call_route(route, route_arguments)
+    def authorise(self, route: Any) -> None:
+        set_principal(authenticate(self.current_event.http_method, self._headers, access_of(route.func)))
 
-    def _to_response(self, result: Any) -> Any:
-        """Routes return JSON-ready data (lutea.wire.to_wire): serialise it once, here, so that
-        Powertools' response validation does not walk it again with its generic encoder (that
-        walk dominated the catalogue's latency). Routes that declare a return type keep
-        Powertools' validation of it."""
-        route = self.context.get("_route")
-        if route is not None and route.dependant.return_param is not None:
-            return super()._to_response(result)
+    def encode_result(self, result: Any) -> Response | None:
+        """Routes return JSON-ready data (lutea.wire.to_wire): encoded once, here."""
         if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict | list):
             return json_body(result[1], result[0])
         if isinstance(result, dict | list):
             return json_body(200, result)
-        return super()._to_response(result)
+        return None
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         set_principal(None)
         event = dict(event)
         # Before anything reads it: the rate limiter, the guards and the router see one spelling.
         path = event["path"] = normalize_path(event.get("path"))
-        self._headers = lowercase_headers(event.get("headers"))  # this event's, read by _call_route
+        self._headers = lowercase_headers(event.get("headers"))  # this event's, read by authorise
         early = self._screen(event, path)
         if early is None and event.get("httpMethod") != "OPTIONS":
             early = self._throttle(event, path)
