@@ -13,7 +13,7 @@ from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
 from lutea.domain import cancellation, rosters, waiting_list
-from lutea.errors import InvalidInput, NotAuthenticated
+from lutea.errors import InvalidInput
 from lutea.filenames import attachment
 from lutea.http import (
     CALENDAR,
@@ -28,6 +28,7 @@ from lutea.http import (
     require_principal,
 )
 from lutea.http.docs import ok
+from lutea.http.guards import owner_or_guest
 from lutea.http.ratelimit import client_ip
 from lutea.schemas.bookings import (
     AdminBookingIn,
@@ -56,8 +57,6 @@ from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 app = create_app()
 BOOKING = "booking"  # -> "ID de booking invalide", as the original
 RETREAT = "retraite"  # -> "ID de retraite invalide"
-GUEST_TOKEN_HEADER = "x-booking-token"
-MAX_HEADER_LENGTH = 512
 
 
 def _json(model: Any, description: str, status: int = 200) -> dict:
@@ -66,16 +65,7 @@ def _json(model: Any, description: str, status: int = 200) -> dict:
 
 
 def _owner_or_guest() -> tuple[object, str | None]:
-    """(principal, guest token): the signed-in owner, or the holder of the booking's guest
-    token (header ``X-Booking-Token``); neither is 401, before anything else is looked at."""
-    token = None
-    for key, value in (app.current_event.headers or {}).items():
-        if key.lower() == GUEST_TOKEN_HEADER and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH:
-            token = value
-    principal = current_principal()
-    if principal is None and not token:
-        raise NotAuthenticated()
-    return principal, token
+    return owner_or_guest(app.current_event.headers)
 
 
 def _optional_body[M: (CancelBookingIn, SelfCancelIn)](model: type[M]) -> M:

@@ -7,30 +7,16 @@ from typing import Any
 
 from lutea.domain import payment_events as webhooks
 from lutea.domain import payments as domain
-from lutea.errors import NotAuthenticated
-from lutea.http import create_app, current_principal, make_handler, optional_auth
+from lutea.http import create_app, make_handler, optional_auth
 from lutea.http.docs import ok
+from lutea.http.guards import header, owner_or_guest
 from lutea.schemas.payments import CreatePaymentIntentIn, PaymentIntentRefIn
 
 app = create_app()
-GUEST_TOKEN_HEADER = "x-booking-token"
-MAX_HEADER_LENGTH = 512
-
-
-def _header(name: str) -> str | None:
-    """A request header, whatever the case of its name (API Gateway keeps the client's)."""
-    for key, value in (app.current_event.headers or {}).items():
-        if key.lower() == name and isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH:
-            return value
-    return None
 
 
 def _caller() -> tuple[Any, str | None]:
-    """(principal, guest token): a signed-in user or the holder of a guest booking's proof."""
-    principal, guest_token = current_principal(), _header(GUEST_TOKEN_HEADER)
-    if principal is None and not guest_token:
-        raise NotAuthenticated()
-    return principal, guest_token
+    return owner_or_guest(app.current_event.headers)
 
 
 @app.post("/stripe/create-payment-intent", responses=ok("PaymentIntentCreated", errors=(404, 409)))
@@ -72,7 +58,7 @@ def stripe_webhook():
     once; a processing error answers 500 so that Stripe retries."""
     # The raw body, exactly as Stripe sent it: the signature covers those bytes (the resolver
     # has already turned a base64 body back into the same UTF-8 text).
-    webhooks.handle_webhook(app.current_event.body, _header("stripe-signature"))
+    webhooks.handle_webhook(app.current_event.body, header(app.current_event.headers, "stripe-signature"))
     return {"received": True}
 
 

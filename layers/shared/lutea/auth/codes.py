@@ -28,7 +28,8 @@ def new_link_token() -> str:
 
 
 def hash_link_token(token: str) -> str:
-    """SHA-256 suffices for 256-bit random tokens; stored and looked up by this value."""
+    """The stored form of a random token (emailed links, a guest booking's proof): SHA-256
+    suffices for 256-bit random tokens; stored and looked up by this value."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

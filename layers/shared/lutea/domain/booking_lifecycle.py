@@ -6,7 +6,7 @@ Lifecycle (``statut`` / ``statutPaiement``)::
 
     PENDING/PENDING --paid (webhook, admin confirm, or expiry finding it paid)--> CONFIRMED/PAID
         |--PaymentIntent cancelled (customer or Stripe)-> CANCELLED/FAILED
-        |--unpaid 16 minutes after creation-----------> CANCELLED/FAILED  (annulationRaison: expired)
+        |--unpaid past PAYMENT_WINDOW (16 min)--------> CANCELLED/FAILED  (annulationRaison: expired)
         |--admin cancel-------------------------------> CANCELLED/PENDING
     CONFIRMED/PAID --refund (charge.refunded, or admin cancel of a Stripe booking)--> CANCELLED/REFUNDED
     CONFIRMED/PAID --admin cancel of a manual booking--> CANCELLED/PAID
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -53,6 +53,7 @@ from lutea.domain.booking_common import (
     MSG_DATE_NOT_FOUND,
     PAID,
     PAY_PENDING,
+    PAYMENT_WINDOW,
     PENDING,
     REASON_DEFAULT,
     REFUNDED,
@@ -77,7 +78,8 @@ MSG_DATE_STARTED = "Cette session a déjà commencé : elle n'est plus réservab
 
 PAYMENT_CURRENCY = "eur"
 
-REASON_EXPIRED = "Réservation expirée : paiement non finalisé dans les 16 minutes"
+REASON_EXPIRED = (f"Réservation expirée : paiement non finalisé dans les "
+                  f"{PAYMENT_WINDOW // timedelta(minutes=1)} minutes")
 REASON_PAYMENT_FAILED = "Paiement échoué ou annulé"
 REASON_REFUNDED = "Paiement remboursé"
 

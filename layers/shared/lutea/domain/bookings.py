@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from bson import ObjectId
 
+from lutea.auth.codes import hash_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter
@@ -67,10 +68,6 @@ class BookingRequest(Protocol):
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def hash_guest_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def _retreat(retreat_id: ObjectId) -> dict | None:
     from lutea.data.retreats import RetreatRepository
@@ -222,7 +219,7 @@ def create_booking(request: BookingRequest, *, user_id: str | None,
     guest_token = None
     if owner is None:
         guest_token = secrets.token_urlsafe(32)
-        doc["guestTokenHash"] = hash_guest_token(guest_token)
+        doc["guestTokenHash"] = hash_link_token(guest_token)
     doc["expiresAt"] = doc["createdAt"] + PAYMENT_WINDOW
     doc["holdKeys"] = hold_keys(client_ip, doc["participants"][0]["email"])
     _check_unpaid_holds(doc["holdKeys"], doc["nbPlaces"])
@@ -265,7 +262,7 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     guest_token = None
     if owner is None:
         guest_token = secrets.token_urlsafe(32)
-        doc["guestTokenHash"] = hash_guest_token(guest_token)
+        doc["guestTokenHash"] = hash_link_token(guest_token)
     repo = booking_repository()
     try:
         booking = repo.insert(doc)
@@ -322,7 +319,7 @@ def check_booking_owner(booking: dict, principal: Any, guest_token: str | None) 
     if owner is not None and user_id is not None and str(owner) == str(user_id):
         return
     stored = booking.get("guestTokenHash")
-    if guest_token and stored and hmac.compare_digest(hash_guest_token(guest_token), stored):
+    if guest_token and stored and hmac.compare_digest(hash_link_token(guest_token), stored):
         expires = booking.get("expiresAt")
         if booking.get("statut") == PENDING or (expires is not None and now() < as_utc(expires)):
             return

@@ -51,7 +51,7 @@ def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dic
     """The booking if the caller owns it: its signed-in user, or the holder of its guest token
     (kept by the guest since the booking was made). Anything else is the same 404 as a missing
     booking."""
-    from lutea.domain.bookings import hash_guest_token
+    from lutea.auth.codes import hash_link_token
 
     booking = get_booking(booking_id)
     owner = booking.get("userId")
@@ -59,7 +59,7 @@ def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dic
     if owner is not None and user_id is not None and str(owner) == str(user_id):
         return booking
     stored = booking.get("guestTokenHash")
-    if guest_token and stored and hmac.compare_digest(hash_guest_token(guest_token), stored):
+    if guest_token and stored and hmac.compare_digest(hash_link_token(guest_token), stored):
         return booking
     raise NotFound(MSG_BOOKING_NOT_FOUND)
 

@@ -10,10 +10,6 @@ TIMEOUT_SECONDS = 3
 MIN_SCORE = 0.5  # reCAPTCHA v3: below this, a bot (as the original)
 
 
-def recaptcha_enabled() -> bool:
-    return bool(get_settings().recaptcha_secret_key)
-
-
 def verify_recaptcha(token: str | None) -> bool:
     """True when the token is accepted, or when no secret is configured (local development).
     With a secret, a missing token is a failure (the original skipped the check without one),

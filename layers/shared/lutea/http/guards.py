@@ -79,6 +79,26 @@ def lowercase_headers(headers: dict[str, str] | None) -> dict[str, str]:
     return {k.lower(): v for k, v in (headers or {}).items()}
 
 
+GUEST_TOKEN_HEADER = "x-booking-token"
+MAX_HEADER_LENGTH = 512  # longer values are ignored, never parsed or looked up
+
+
+def header(headers: dict[str, str] | None, name: str) -> str | None:
+    """A request header by its lower-case name, whatever case the client used; None when absent
+    or over MAX_HEADER_LENGTH."""
+    value = lowercase_headers(headers).get(name)
+    return value if isinstance(value, str) and len(value) <= MAX_HEADER_LENGTH else None
+
+
+def owner_or_guest(headers: dict[str, str] | None) -> tuple[Principal | None, str | None]:
+    """(principal, guest token): the signed-in caller, or the holder of a guest booking's proof
+    (header X-Booking-Token); neither is 401, before anything else is looked at."""
+    principal, token = current_principal(), header(headers, GUEST_TOKEN_HEADER)
+    if principal is None and not token:
+        raise NotAuthenticated()
+    return principal, token
+
+
 def bearer_or_cookie(headers: dict[str, str], cookie_name: str = ACCESS_COOKIE) -> tuple[str | None, str | None]:
     """(token, via): the Authorization Bearer token first, else the named cookie."""
     auth = headers.get("authorization", "")
