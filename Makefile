@@ -33,6 +33,14 @@ dev: venv ## Serve every route of template.yaml on http://127.0.0.1:$(PORT) with
 test: venv ## Run the whole suite (unit, integration on MariaDB, e2e, security)
 	$(PY) -m pytest
 
+COVERAGE := coverage==7.17.5
+
+.PHONY: coverage
+coverage: venv ## The whole suite under coverage (the layer and the functions); fails below the floor of pyproject.toml
+	$(PY) -m pip install -q $(COVERAGE)
+	$(PY) -m coverage run -m pytest
+	$(PY) -m coverage report
+
 .PHONY: test-fuzz
 test-fuzz: venv ## Fuzz the local API from its OpenAPI document (schemathesis, bounded)
 	$(PY) -m infra.fuzz

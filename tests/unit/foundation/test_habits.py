@@ -1,0 +1,39 @@
+"""The habits the repository keeps by configuration: pre-commit hooks that run this project's
+own checks, coverage measured in CI against a floor, and a README per layer package saying what
+belongs there and what must not."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_pre_commit_runs_the_projects_own_checks():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff", "mypy", "openapi-and-docs-current", "layering"} <= set(hooks)
+    for hook in hooks.values():
+        tool = hook["entry"].split()[0]
+        assert tool.startswith(".venv/bin/"), hook["id"]  # offline, the versions CI uses
+        for word in hook["entry"].split()[1:]:
+            if word.startswith("tests/"):
+                assert (ROOT / word).exists(), word
+
+
+def test_ci_measures_coverage_against_a_floor():
+    coverage = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["coverage"]
+    assert coverage["report"]["fail_under"] >= 80
+    assert set(coverage["run"]["source"]) == {"layers/shared/lutea", "functions"}
+    assert "make coverage" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make coverage" in (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "coverage report" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_each_layer_package_says_what_belongs_and_what_must_not():
+    for package in ("domain", "http", "data", "payments"):
+        text = (ROOT / "layers" / "shared" / "lutea" / package / "README.md").read_text(encoding="utf-8")
+        assert "Belongs here" in text or "belongs" in text.lower(), package
+        assert "Must not be here" in text, package
