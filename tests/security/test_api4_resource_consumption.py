@@ -53,6 +53,10 @@ def test_forgot_password_is_rate_limited(frozen_clock: Any, limits: Any, make_cl
     ("/auth/2fa/finalize", {"email": "a@example.test", "code": "12345678"}),
     ("/auth/reset-password", {"token": "x", "newPassword": "Password1!"}),
     ("/auth/validate-email", {"token": "x"}),
+    ("/bookings/waiting-list", {"email": "a@example.test"}),
+    ("/bookings/waiting-list/leave", {"token": "x"}),
+    ("/bookings/waiting-list/offer", {"token": "x"}),
+    ("/bookings/waiting-list/offer/book", {"token": "x"}),
 ])
 def test_every_secret_guessing_route_has_the_strict_limit(frozen_clock: Any, limits: Any, make_client: Any,
                                                           path: str, body: dict) -> None:
