@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYER = ROOT / "layers" / "shared"
 ORIGIN = "http://localhost:3000"
 # Variables that would make a function reach something outside this machine.
-EXTERNAL_VARS = ("LUTEA_SECRET_ID", "MYSQL_HOST", "RESEND_API_KEY", "RESEND_API_BASE", "STRIPE_API_BASE",
-                 "RECAPTCHA_SECRET_KEY", "AWS_PROFILE")
+EXTERNAL_VARS = ("LUTEA_SECRET_JWT", "LUTEA_SECRET_MONGODB", "LUTEA_SECRET_MYSQL", "LUTEA_SECRET_STRIPE",
+                 "LUTEA_SECRET_RESEND", "LUTEA_SECRET_RECAPTCHA", "MYSQL_HOST", "RESEND_API_KEY", "RESEND_API_BASE",
+                 "STRIPE_API_BASE", "RECAPTCHA_SECRET_KEY", "AWS_PROFILE")
 
 
 def bench_env(tmp: Path, service: str = "bench", base: dict[str, str] | None = None) -> dict[str, str]:

@@ -42,8 +42,10 @@ LOCAL_DEFAULTS = {
     "RATE_LIMIT_PER_MINUTE": "100",
 }
 LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
-# Template variables that only make sense in AWS (the secret lives in Secrets Manager there).
-AWS_ONLY = {"LUTEA_SECRET_ID"}
+# Template variables that only make sense in AWS (secrets live in Secrets Manager there; the
+# custom domain and company details are deployment parameters).
+AWS_ONLY = {"LUTEA_SECRET_JWT", "LUTEA_SECRET_MONGODB", "LUTEA_SECRET_MYSQL", "LUTEA_SECRET_STRIPE",
+            "LUTEA_SECRET_RESEND", "LUTEA_SECRET_RECAPTCHA", "API_DOMAIN"}
 
 
 def _resolve(value: Any, parameters: dict[str, Any]) -> str | None:

@@ -1,24 +1,52 @@
 """Typed settings, read once per container.
 
 The only module that knows environment variable names. Locally every value has an embedded
-default; in AWS the secrets come from one Secrets Manager secret (``LUTEA_SECRET_ID``, a JSON
-object whose keys are the variable names below) fetched through Powertools Parameters (boto3), or
-through the Parameters and Secrets Lambda Extension on localhost with ``LUTEA_SECRETS_VIA=extension``
-(no boto3 at cold start), or resolved at deploy time into the environment (then no
-``LUTEA_SECRET_ID``); the defaults for secrets are refused in production.
+default; in AWS the secrets come from Secrets Manager, one secret per need (``SECRET_SOURCES``:
+a function is given, and allowed to read, only the secrets it uses), fetched through Powertools
+Parameters (boto3), or through the Parameters and Secrets Lambda Extension on localhost with
+``LUTEA_SECRETS_VIA=extension`` (no boto3 at cold start), or resolved at deploy time into the
+environment (then no ``LUTEA_SECRET_*``); the defaults for secrets are refused in production.
+
+Settings that hold secrets are re-read after ``SECRETS_MAX_AGE_SECONDS`` (a rotated secret takes
+effect without a redeploy), and at once (at most every ``SECRETS_REFRESH_MIN_INTERVAL_SECONDS``)
+when a provider refuses our credentials (``refresh_secrets``).
 """
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+# Where each secret value may come from in AWS: the environment variable that names a Secrets
+# Manager secret (a JSON object) -> the keys that secret may hold. template.yaml gives a function
+# only the variables (and the read permission) of the secrets it uses.
+SECRET_SOURCES: dict[str, tuple[str, ...]] = {
+    "LUTEA_SECRET_JWT": ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"),
+    "LUTEA_SECRET_MONGODB": ("MONGODB_URI",),
+    "LUTEA_SECRET_MYSQL": ("MYSQL_PASSWORD",),
+    "LUTEA_SECRET_STRIPE": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+    "LUTEA_SECRET_RESEND": ("RESEND_API_KEY",),
+    "LUTEA_SECRET_RECAPTCHA": ("RECAPTCHA_SECRET_KEY",),
+}
 # Secret values that may come from Secrets Manager. Everything else is plain environment.
-SECRET_KEYS = (
-    "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "MONGODB_URI", "MYSQL_PASSWORD",
-    "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RESEND_API_KEY", "RECAPTCHA_SECRET_KEY",
-)
+SECRET_KEYS = tuple(key for keys in SECRET_SOURCES.values() for key in keys)
+# A rotated secret reaches every warm container within this time.
+SECRETS_MAX_AGE_SECONDS = 300
+# A refused credential forces a re-read, but never more often than this (a burst of failures
+# must not become a burst of Secrets Manager calls).
+SECRETS_REFRESH_MIN_INTERVAL_SECONDS = 30
+
+# Obviously local addresses (RFC 6761 ``.localhost``): deployments must set real ones.
+LOCAL_EMAIL_FROM = "Lutea <noreply@lutea.localhost>"
+LOCAL_EMAIL_CONTACT = "contact@lutea.localhost"
+LOCAL_EMAIL_ADMIN = "admin@lutea.localhost"
+# The company printed on the booking PDF; deployments set the real one (template parameters).
+LOCAL_COMPANY_NAME = "Lutea (local)"
+LOCAL_COMPANY_ADDRESS = "Adresse non configurée"
+LOCAL_COMPANY_SIRET = "SIRET non configuré"
 
 # Local-only defaults for the signing keys (>= 32 bytes). Public (they are in this file): only
 # the stages that never face the internet may run with them.
@@ -67,9 +95,17 @@ class Settings:
     resend_api_key: str | None = None
     resend_api_base: str | None = None
     email_outbox_dir: str = ".local/outbox"
-    email_from: str = "noreply@lutea.com"
-    email_contact: str = "pierreschnell@hotmail.com"
-    email_admin: str = "pierreschnell@hotmail.com"
+    email_from: str = LOCAL_EMAIL_FROM
+    email_contact: str = LOCAL_EMAIL_CONTACT
+    email_admin: str = LOCAL_EMAIL_ADMIN
+    # The company on the booking PDF (name, address, SIRET; phone and email for contact)
+    company_name: str = LOCAL_COMPANY_NAME
+    company_address: str = LOCAL_COMPANY_ADDRESS
+    company_siret: str = LOCAL_COMPANY_SIRET
+    company_phone: str = ""
+    company_email: str = LOCAL_EMAIL_CONTACT
+    # The API's own domain (API Gateway custom domain), when it has one
+    api_domain: str | None = None
     # Protection
     recaptcha_secret_key: str | None = None
     recaptcha_verify_url: str = "https://www.google.com/recaptcha/api/siteverify"
@@ -100,19 +136,78 @@ class Settings:
         """The primary frontend origin, used in links sent by email."""
         return self.frontend_urls[0]
 
+    @property
+    def is_deployed(self) -> bool:
+        """Served by API Gateway over HTTPS (a SAM stage), not a local run or a test."""
+        return self.stage in ("dev", "prod")
 
-def _load_secret_values(secret_id: str, env: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if env is None else env)
-    if (env.get("LUTEA_SECRETS_VIA") or "").strip().lower() == "extension":
-        values: Any = _secret_via_extension(secret_id, env)
-    else:
-        # Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
-        from aws_lambda_powertools.utilities import parameters
+    @property
+    def api_same_site_as_frontend(self) -> bool:
+        """The API has its own domain on the same site as every frontend origin (api.lutea.fr
+        for https://lutea.fr): its cookies are first-party to the frontend."""
+        return bool(self.api_domain) and all(_same_site(self.api_domain or "", o) for o in self.frontend_urls)
 
-        values = parameters.get_secret(secret_id, transform="json", max_age=300)
-    if not isinstance(values, dict):
-        raise RuntimeError("LUTEA_SECRET_ID must hold a JSON object")
-    return {k: str(v) for k, v in values.items() if k in SECRET_KEYS}
+    @property
+    def cookie_same_site(self) -> str:
+        """``Strict`` when the browser sees the API on the frontend's site (a custom domain, or
+        localhost), ``None`` when it is another site (``*.execute-api.amazonaws.com``), where
+        Safari and Firefox block or partition the cookie anyway. SECURITY.md says why Strict."""
+        if self.is_deployed and not self.api_same_site_as_frontend:
+            return "None"
+        return "Strict"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.is_deployed or bool(self.api_domain)
+
+
+def _host(origin: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(origin if "//" in origin else f"//{origin}").hostname or "").lower().rstrip(".")
+
+
+def _same_site(api_domain: str, origin: str) -> bool:
+    """Conservative same-site test without the Public Suffix List: one host is the other or a
+    subdomain of it (at least two labels: never a bare TLD), or the API's parent domain (at least
+    two labels) is the frontend's host or one of its parents (api.lutea.fr with www.lutea.fr)."""
+    api, front = _host(api_domain), _host(origin)
+    if not api or not front:
+        return False
+    if api == front:
+        return True
+    for child, parent_host in ((api, front), (front, api)):
+        if parent_host.count(".") >= 1 and child.endswith(f".{parent_host}"):
+            return True
+    parent = api.partition(".")[2]
+    return parent.count(".") >= 1 and (front == parent or front.endswith(f".{parent}"))
+
+
+def _load_secret_values(env: dict[str, str], *, force: bool = False) -> dict[str, str]:
+    """The values of every secret this function is given (``SECRET_SOURCES`` variables set)."""
+    sources = {var: env.get(var, "").strip() for var in SECRET_SOURCES}
+    if not any(sources.values()):
+        return {}
+    via_extension = (env.get("LUTEA_SECRETS_VIA") or "").strip().lower() == "extension"
+    values: dict[str, str] = {}
+    for var, secret_id in sources.items():
+        if not secret_id:
+            continue
+        data: Any
+        if via_extension:
+            # The extension caches for its own SECRETS_MANAGER_TTL (template: the same 300 s).
+            data = _secret_via_extension(secret_id, env)
+        else:
+            # Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
+            from aws_lambda_powertools.utilities import parameters
+
+            data = parameters.get_secret(secret_id, transform="json", max_age=SECRETS_MAX_AGE_SECONDS,
+                                         force_fetch=force)
+        if not isinstance(data, dict):
+            raise RuntimeError(f"{var} must name a secret holding a JSON object")
+        # Only the keys this secret is for: a misplaced key is ignored, not trusted.
+        values.update({k: str(v) for k, v in data.items() if k in SECRET_SOURCES[var]})
+    return values
 
 
 def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
@@ -139,11 +234,14 @@ def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
         connection.close()
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def has_secret_sources(env: Mapping[str, str] | None = None) -> bool:
+    source = os.environ if env is None else env
+    return any(source.get(var, "").strip() for var in SECRET_SOURCES)
+
+
+def load_settings(env: dict[str, str] | None = None, *, force_secrets: bool = False) -> Settings:
     env = dict(os.environ if env is None else env)
-    secret_id = env.get("LUTEA_SECRET_ID", "").strip()
-    if secret_id:
-        env.update(_load_secret_values(secret_id, env))
+    env.update(_load_secret_values(env, force=force_secrets))
     get = lambda name, default=None: (env.get(name) or "").strip() or default  # noqa: E731
     settings = Settings(
         stage=get("STAGE", "local"),
@@ -165,9 +263,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         resend_api_key=get("RESEND_API_KEY"),
         resend_api_base=get("RESEND_API_BASE"),
         email_outbox_dir=get("EMAIL_OUTBOX_DIR", ".local/outbox"),
-        email_from=get("EMAIL_FROM", "noreply@lutea.com"),
-        email_contact=get("EMAIL_CONTACT", "pierreschnell@hotmail.com"),
-        email_admin=get("EMAIL_ADMIN", "pierreschnell@hotmail.com"),
+        email_from=get("EMAIL_FROM", LOCAL_EMAIL_FROM),
+        email_contact=get("EMAIL_CONTACT", LOCAL_EMAIL_CONTACT),
+        email_admin=get("EMAIL_ADMIN", LOCAL_EMAIL_ADMIN),
+        company_name=get("COMPANY_NAME", LOCAL_COMPANY_NAME),
+        company_address=get("COMPANY_ADDRESS", LOCAL_COMPANY_ADDRESS),
+        company_siret=get("COMPANY_SIRET", LOCAL_COMPANY_SIRET),
+        company_phone=get("COMPANY_PHONE", ""),
+        company_email=get("COMPANY_EMAIL") or get("EMAIL_CONTACT", LOCAL_EMAIL_CONTACT),
+        api_domain=(get("API_DOMAIN") or "").lower().rstrip(".") or None,
         recaptcha_secret_key=get("RECAPTCHA_SECRET_KEY"),
         recaptcha_verify_url=get("RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify"),
         rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 100),
@@ -210,9 +314,54 @@ def _check(s: Settings, env: dict[str, str]) -> None:
                                f"not the public defaults of {', '.join(defaults)}")
     if s.is_production and not s.mongodb_uri:
         raise RuntimeError("production needs MONGODB_URI")
+    if s.is_production and s.api_domain and not s.api_same_site_as_frontend:
+        # Cookies would be third-party again: say so at start rather than fail sign-ins.
+        raise RuntimeError("API_DOMAIN must be on the same site as every FRONTEND_URL origin")
     if env.get("AWS_LAMBDA_FUNCTION_NAME") and not s.mongodb_uri:
         # The in-process stand-in is for local runs and tests; it is not even in the layer.
-        raise RuntimeError("MONGODB_URI is required in Lambda (put it in the LUTEA_SECRET_ID secret)")
+        raise RuntimeError("MONGODB_URI is required in Lambda (put it in the LUTEA_SECRET_MONGODB secret)")
+
+
+class _SettingsCache:
+    """The container's settings; re-read when they hold secrets older than the maximum age, or
+    after ``refresh_secrets``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.settings: Settings | None = None
+        self.loaded_at = 0.0
+        self.expires = False
+        self.force_next = False
+        self.last_refresh = float("-inf")
+
+    def get(self) -> Settings:
+        current, clock = self.settings, time.monotonic()
+        if current is not None and not (self.expires and clock - self.loaded_at >= SECRETS_MAX_AGE_SECONDS):
+            return current
+        with self.lock:
+            if self.settings is None or self.settings is current:
+                # A re-read goes to Secrets Manager: Powertools' own cache would serve the old value.
+                self.settings = load_settings(force_secrets=self.force_next or current is not None)
+                self.loaded_at, self.force_next = time.monotonic(), False
+                self.expires = has_secret_sources()
+            return self.settings
+
+    def refresh(self) -> bool:
+        with self.lock:
+            clock = time.monotonic()
+            if not self.expires or clock - self.last_refresh < SECRETS_REFRESH_MIN_INTERVAL_SECONDS:
+                return False
+            self.last_refresh = clock
+            self.loaded_at, self.force_next = float("-inf"), True
+            return True
+
+    def reset(self) -> None:
+        with self.lock:
+            self.settings, self.loaded_at, self.expires, self.force_next = None, 0.0, False, False
+            self.last_refresh = float("-inf")
+
+
+_cache = _SettingsCache()
 
 
 def _check_refund_tiers(raw: str) -> None:
@@ -227,11 +376,16 @@ def _check_refund_tiers(raw: str) -> None:
         raise RuntimeError(f"CANCELLATION_POLICY: days 0-730 (distinct), percent 0-100, got {raw!r}")
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return load_settings()
+    return _cache.get()
+
+
+def refresh_secrets() -> bool:
+    """A provider refused our credentials (a rotated secret?): the next ``get_settings`` reads
+    the secrets again from Secrets Manager. Rate-limited; returns whether a re-read is due."""
+    return _cache.refresh()
 
 
 def reset_settings() -> None:
     """Forget the cached settings (tests, local runner after overrides)."""
-    get_settings.cache_clear()
+    _cache.reset()

@@ -96,22 +96,6 @@ def test_settings_refuse_short_equal_or_default_secrets_in_production():
     assert s.frontend_urls == ("https://a.fr", "https://b.fr") and s.rate_limit_per_minute == 42
 
 
-def test_secrets_come_from_secrets_manager_in_aws(monkeypatch):
-    import json
-
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        boto3.client("secretsmanager", region_name="eu-west-3").create_secret(
-            Name="lutea/dev", SecretString=json.dumps({"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40,
-                                                       "STRIPE_SECRET_KEY": "sk_test_from_sm", "UNRELATED": "x"}))
-        s = load_settings({"LUTEA_SECRET_ID": "lutea/dev", "AWS_DEFAULT_REGION": "eu-west-3"})
-    assert s.jwt_access_secret == "a" * 40 and s.stripe_secret_key == "sk_test_from_sm"
-
-
 def test_wire_formats():
     assert wire.iso(datetime(2026, 12, 1, tzinfo=UTC)) == "2026-12-01T00:00:00.000Z"
     assert wire.parse_instant("2026-12-01T01:00:00+01:00") == datetime(2026, 12, 1, tzinfo=UTC)

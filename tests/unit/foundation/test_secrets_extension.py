@@ -14,37 +14,42 @@ from lutea.config import load_settings
 from tests.support.fake_secrets import FakeSecretsExtension
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET = {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40, "MONGODB_URI": "mongodb://db.example:27017",
-          "STRIPE_SECRET_KEY": "sk_test_from_extension", "UNRELATED": "x"}
+# One secret per need (lutea.config.SECRET_SOURCES).
+SECRETS = {"lutea/dev/jwt": {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40, "UNRELATED": "x"},
+           "lutea/dev/mongodb": {"MONGODB_URI": "mongodb://db.example:27017"},
+           "lutea/dev/stripe": {"STRIPE_SECRET_KEY": "sk_test_from_extension"}}
+SECRET_VARS = {"LUTEA_SECRET_JWT": "lutea/dev/jwt", "LUTEA_SECRET_MONGODB": "lutea/dev/mongodb",
+               "LUTEA_SECRET_STRIPE": "lutea/dev/stripe"}
 
 
 def _env(fake: FakeSecretsExtension, **extra: str) -> dict[str, str]:
-    return {"LUTEA_SECRET_ID": "lutea/dev", "LUTEA_SECRETS_VIA": "extension", "AWS_SESSION_TOKEN": fake.token,
+    return {**SECRET_VARS, "LUTEA_SECRETS_VIA": "extension", "AWS_SESSION_TOKEN": fake.token,
             "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port), **extra}
 
 
 def test_the_extension_serves_the_secret_with_the_session_token() -> None:
-    with FakeSecretsExtension({"lutea/dev": SECRET}) as fake:
+    with FakeSecretsExtension(SECRETS) as fake:
         settings = load_settings(_env(fake))
     assert settings.jwt_access_secret == "a" * 40 and settings.stripe_secret_key == "sk_test_from_extension"
     assert settings.mongodb_uri == "mongodb://db.example:27017"
-    assert fake.requests == [{"path": "/secretsmanager/get", "secretId": "lutea/dev", "token": fake.token}]
+    assert sorted(r["secretId"] for r in fake.requests) == sorted(SECRETS)
+    assert all(r["path"] == "/secretsmanager/get" and r["token"] == fake.token for r in fake.requests)
 
 
 def test_an_unavailable_extension_is_a_clear_start_up_error() -> None:
-    with FakeSecretsExtension({"lutea/dev": SECRET}) as fake:
+    with FakeSecretsExtension(SECRETS) as fake:
         with pytest.raises(RuntimeError, match="secrets extension"):
             load_settings(_env(fake, AWS_SESSION_TOKEN="stale"))
         with pytest.raises(RuntimeError, match="secrets extension"):
-            load_settings(_env(fake, LUTEA_SECRET_ID="lutea/other"))
+            load_settings(_env(fake, LUTEA_SECRET_STRIPE="lutea/other"))
 
 
 def test_the_extension_path_imports_no_boto3() -> None:
     code = ("import sys, json; from lutea.config import load_settings; import os; "
             "s = load_settings(); print(json.dumps({'boto3': 'boto3' in sys.modules or 'botocore' in sys.modules, "
             "'key': s.stripe_secret_key}))")
-    with FakeSecretsExtension({"lutea/dev": SECRET}) as fake:
-        env = {**{k: v for k, v in os.environ.items() if k != "LUTEA_SECRET_ID"}, **_env(fake),
+    with FakeSecretsExtension(SECRETS) as fake:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LUTEA_SECRET_")}, **_env(fake),
                "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT)])}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -16,6 +16,10 @@ from lutea.config import get_settings
 
 _lock = threading.RLock()
 _db: Any = None
+_db_uri: str | None = None  # the URI _db was opened with: a rotated one (re-read) reconnects
+# One Lambda container serves one request at a time: two connections per server are enough
+# (README "Connections" has the arithmetic against the cluster's limit).
+MAX_POOL_SIZE = 2
 _index_builders: list[Callable[[Any], None]] = []
 
 
@@ -104,7 +108,7 @@ def _connect() -> Any:
             serverSelectionTimeoutMS=3000,
             connectTimeoutMS=3000,
             socketTimeoutMS=10000,
-            maxPoolSize=10,
+            maxPoolSize=MAX_POOL_SIZE,
             appname=settings.service_name,
         )
         return client[settings.mongodb_db]
@@ -121,15 +125,24 @@ def register_indexes(builder: Callable[[Any], None]) -> Callable[[Any], None]:
     return builder
 
 
+def _rotated(uri: str | None) -> bool:
+    # Only a real server's URI replaced by another (a rotated password) reopens the client.
+    return bool(uri and _db_uri and uri != _db_uri)
+
+
 def get_db() -> Any:
-    global _db
-    if _db is None:
+    global _db, _db_uri
+    uri = get_settings().mongodb_uri
+    if _db is None or _rotated(uri):
         with _lock:
-            if _db is None:
+            if _db is None or _rotated(uri):
+                old = _db
                 db = _connect()
                 for builder in _index_builders:
                     builder(db)
-                _db = db
+                _db, _db_uri = db, uri
+                if old is not None and hasattr(getattr(old, "client", None), "close"):
+                    old.client.close()
     return _db
 
 
@@ -145,6 +158,6 @@ def close_db() -> None:
 
 def reset_db() -> None:
     """Drop the cached handle (tests switch databases between runs)."""
-    global _db
+    global _db, _db_uri
     with _lock:
-        _db = None
+        _db, _db_uri = None, None

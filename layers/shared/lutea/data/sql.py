@@ -232,6 +232,10 @@ class MySqlDatabase(SqlDatabase):
         try:
             return self._connect(name)
         except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] == 1045:  # access denied: a rotated password?
+                from lutea.config import refresh_secrets
+
+                refresh_secrets()
             if exc.args[0] != 1049:  # unknown database: create it (first run)
                 raise
         conn = self._connect(None)
@@ -351,7 +355,9 @@ def get_sql() -> SqlDatabase:
         # lost. Production answers 503 until MYSQL_HOST (MysqlHost) is configured.
         raise Unavailable(UNAVAILABLE_MESSAGE)
     with _lock:
-        if _db is None or _db.target != _target(settings):
+        # A new password (rotated, re-read) means a new connection too.
+        if _db is None or _db.target != _target(settings) or \
+                getattr(getattr(_db, "settings", None), "mysql_password", settings.mysql_password) != settings.mysql_password:
             if _db is not None:
                 _db.close()
             _db = connect(settings)

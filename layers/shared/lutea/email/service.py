@@ -136,6 +136,11 @@ class ResendBackend:
         try:
             sent = resend.Emails.send(params, {"idempotency_key": message.idempotency_key})  # type: ignore[arg-type]
         except Exception as exc:
+            if isinstance(exc, resend.exceptions.ResendError) and str(getattr(exc, "code", "")) in ("401", "403"):
+                # A rotated key: read the Resend secret again for the next message.
+                from lutea.config import refresh_secrets
+
+                refresh_secrets()
             raise EmailDeliveryError() from exc
         return str(sent.get("id", "")) if isinstance(sent, dict) else str(getattr(sent, "id", ""))
 

@@ -1,5 +1,7 @@
-"""The auth cookies of API.md: httpOnly, Path=/, SameSite=Strict outside production,
-SameSite=None; Secure in production (the frontend is on another site)."""
+"""The auth cookies of API.md: httpOnly, Path=/, and SameSite/Secure as the configuration
+makes them (``Settings.cookie_same_site``): Strict when the browser sees the API on the
+frontend's own site (a custom domain such as api.lutea.fr, or localhost), None; Secure only when
+a deployed API is on another site (``*.execute-api.amazonaws.com``). SECURITY.md says why."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,10 +15,10 @@ REFRESH_COOKIE = "refresh_token"
 
 
 def _cookie(name: str, value: str, max_age: int) -> Cookie:
-    prod = get_settings().is_production
+    settings = get_settings()
     return Cookie(
-        name=name, value=value, path="/", http_only=True, secure=prod, max_age=max_age,
-        same_site=SameSite.NONE_MODE if prod else SameSite.STRICT_MODE,
+        name=name, value=value, path="/", http_only=True, secure=settings.cookie_secure, max_age=max_age,
+        same_site=SameSite.NONE_MODE if settings.cookie_same_site == "None" else SameSite.STRICT_MODE,
     )
 
 
@@ -28,7 +30,7 @@ def session_cookies(access_token: str, refresh_token: str, access_ttl: timedelta
 
 
 def cleared_cookies() -> list[Cookie]:
-    # Same attributes as when set, or browsers keep the SameSite=None cookie.
+    # Same attributes as when set, or browsers keep the cookie.
     return [_cookie(ACCESS_COOKIE, "", 0), _cookie(REFRESH_COOKIE, "", 0)]
 
 

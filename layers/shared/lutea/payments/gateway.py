@@ -92,6 +92,11 @@ def _stripe_errors(operation: str) -> Iterator[None]:
             raise Conflict(MESSAGE_STATE) from exc
         raise UpstreamFailure(MESSAGE_UPSTREAM) from exc
     except stripe.StripeError as exc:
+        if isinstance(exc, stripe.AuthenticationError):
+            # A rotated key: read the Stripe secret again for the next call.
+            from lutea.config import refresh_secrets
+
+            refresh_secrets()
         logger.error("stripe failed", extra={"operation": operation, "error": type(exc).__name__,
                                              "http_status": getattr(exc, "http_status", None),
                                              "stripe_request_id": getattr(exc, "request_id", None)})
