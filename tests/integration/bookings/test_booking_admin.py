@@ -231,7 +231,8 @@ def test_a_failed_refund_is_completed_by_cancelling_again(make_client, api, retr
     res = admin.patch(f"/bookings/admin/{booking['_id']}/cancel", json={})
     assert res.status == 200 and res.json()["statutPaiement"] == "REFUNDED"
     assert _held(retreat) == 0
-    assert [m.kind for m in read_outbox(outbox_dir)] == ["booking_confirmation", "booking_cancelled"]
+    assert [m.kind for m in read_outbox(outbox_dir)] == ["booking_confirmation", "booking_confirmation_copy",
+                                                         "booking_cancelled"]
     assert len(mails_to(outbox_dir, "zoe0@example.test", "booking_cancelled")) == 1
 
 

@@ -33,7 +33,7 @@ def test_contact_sends_the_message_to_the_team_and_an_acknowledgement(api, outbo
     assert team.to == [TEAM]
     assert team.subject == "Message reçu via le site – Martin Anne"
     assert str(team.message["Reply-To"]) == "anne.visitor@example.test"
-    assert str(team.message["From"]) == "noreply@lutea.com"
+    assert str(team.message["From"]) == config.LOCAL_EMAIL_FROM
     assert "je voudrais des informations." in team.text
     assert "Bonjour,<br>je voudrais des informations." in team.html
     assert "06 00 00 00 00" in team.html

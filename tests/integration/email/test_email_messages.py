@@ -95,13 +95,18 @@ def test_password_reset(outbox_dir):
 def test_booking_confirmation_with_pdf(outbox_dir, frozen_clock):
     pdf = _pdf()
     messages.send_booking_confirmation(BOOKING, pdf, "confirmation-retraite-05-12-2026.pdf")
-    mail = _only(outbox_dir)
-    assert mail.kind == "booking_confirmation"
-    assert mail.to == ["anne@example.test", ADMIN]  # the first participant, and a copy to the admin
+    mails = {m.kind: m for m in read_outbox(outbox_dir)}
+    mail, copy = mails.pop("booking_confirmation"), mails.pop("booking_confirmation_copy")
+    assert not mails
+    # The first participant; the admin gets a copy of their own, never as a visible co-recipient.
+    assert mail.to == ["anne@example.test"] and "Cc" not in mail.message and ADMIN not in str(mail.message)
+    assert copy.to == [ADMIN] and "anne@example.test" not in str(copy.message["To"])
+    assert copy.subject == f"[Copie] Confirmation de réservation - Retraite {EVIL}"
+    assert copy.text == mail.text and copy.attachments() == mail.attachments()
     assert mail.subject == f"Confirmation de réservation - Retraite {EVIL}"  # a header: not HTML
     assert "&lt;script&gt;" in mail.html and "<script>" not in mail.html
     assert "du 05/12/2026 au 06/12/2026" in mail.text  # Europe/Paris days
-    assert "Prix total : 240.5€ TTC" in mail.text
+    assert "Prix total : 240,50 € TTC" in mail.text  # as the PDF prints it
     assert "Nombre de participants : 2" in mail.text
     assert "Date de paiement : 01/12/2026" in mail.text
     assert "Référence : 65f000000000000000000001" in mail.text
@@ -114,7 +119,7 @@ def test_booking_confirmation_eml_is_valid_mime_with_a_pdf_part(outbox_dir, froz
     from pypdf import PdfReader
 
     messages.send_booking_confirmation(BOOKING, _pdf(), "confirmation.pdf")
-    [path] = list(outbox_dir.glob("*.eml"))
+    [path] = [p for p in outbox_dir.glob("*.eml") if "_copy" not in p.name]
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/mixed"
     assert not parsed.defects
@@ -144,10 +149,11 @@ def test_booking_cancelled(outbox_dir, refunded, line):
 
 def test_late_payment_refunded(outbox_dir):
     messages.send_late_payment_refunded(BOOKING)
-    mail = _only(outbox_dir)
-    assert mail.kind == "late_payment_refunded" and mail.to == ["anne@example.test", ADMIN]
+    mails = {m.kind: m for m in read_outbox(outbox_dir)}
+    mail, copy = mails["late_payment_refunded"], mails["late_payment_refunded_copy"]
+    assert mail.to == ["anne@example.test"] and copy.to == [ADMIN]
     assert mail.subject == f"Remboursement de votre paiement - Retraite {EVIL}"
-    assert "(240.5€)" in mail.text
+    assert "(240,50 €)" in mail.text and "(240,50 €)" in mail.html
     assert "<script>" not in mail.html
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lutea.config import LOCAL_EMAIL_ADMIN as ADMIN
 
 from tests.integration.payments.conftest import PRICE_CENTS, Payments, insert_retreat
 from tests.support.accounts import admin_session, client_session
 from tests.support.outbox import read_outbox
 
-ADMIN = "pierreschnell@hotmail.com"
 EMPTY_SUMMARY = {"totalDiscrepancies": 0, "orphanPaymentsCount": 0, "orphanBookingsCount": 0,
                  "retreatsWithIssues": 0, "sessionsWithIssues": 0}
 

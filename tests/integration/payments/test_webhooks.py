@@ -7,12 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from lutea.config import LOCAL_EMAIL_ADMIN as ADMIN
 
 from tests.integration.payments.conftest import PRICE_CENTS, Booked, Payments, insert_retreat
 from tests.support.fake_stripe import sign_payload
 from tests.support.outbox import read_outbox
-
-ADMIN = "pierreschnell@hotmail.com"
 
 
 def _paid(payments: Payments, retreat: dict, nb: int = 2) -> tuple[Booked, dict[str, Any]]:
@@ -63,7 +62,9 @@ def test_payment_succeeded_confirms_and_sends_one_email_with_the_pdf(payments: P
     assert stored["stripePaymentIntentId"] == pi["id"]
     assert payments.seats_held(retreat) == 2
     [mail] = _mails(outbox_dir, "booking_confirmation")
-    assert mail.to == ["zoe0@example.test", ADMIN]
+    assert mail.to == ["zoe0@example.test"]  # the admin's copy is a message of its own
+    [copy] = _mails(outbox_dir, "booking_confirmation_copy")
+    assert copy.to == [ADMIN] and copy.attachments() == mail.attachments()
     (filename, content_type, content), (_, ics_type, _) = mail.attachments()
     assert ics_type == "text/calendar"
     assert content_type == "application/pdf"
@@ -171,7 +172,9 @@ def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_cl
     assert payments.seats_held(small) == 2  # not oversold
     assert other.stored()["statut"] == "PENDING"
     [mail] = _mails(outbox_dir, "late_payment_refunded")
-    assert mail.to == ["zoe0@example.test", ADMIN]
+    assert mail.to == ["zoe0@example.test"]
+    [copy] = _mails(outbox_dir, "late_payment_refunded_copy")
+    assert copy.to == [ADMIN]
     assert "remboursé" in mail.text
     assert _mails(outbox_dir, "booking_confirmation") == []
 
@@ -368,8 +371,9 @@ def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_f
     response = payments.deliver("payment_intent.succeeded", pi)
     assert response.status == 200
     assert booking.stored()["statut"] == "CONFIRMED"
-    [failure] = list(get_db()["emailfailures"].find({}))
-    assert failure["kind"] == "booking_confirmation"
+    # The customer's message and the admin's copy, each kept for a retry on its own.
+    failures = list(get_db()["emailfailures"].find({}))
+    assert sorted(f["kind"] for f in failures) == ["booking_confirmation", "booking_confirmation_copy"]
     # Once the outbox works again, the retry sends it, PDF included.
     outbox = tmp_path / "outbox-again"
     monkeypatch.setenv("EMAIL_OUTBOX_DIR", str(outbox))

@@ -21,6 +21,7 @@ from bson import ObjectId
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
 from lutea.domain.booking_lifecycle import payment_problem
+from lutea.money import format_euros
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
 from lutea.wire import cents_to_euros, is_object_id, iso
@@ -124,7 +125,7 @@ def alert_text(report: dict[str, Any]) -> str:
     for n, p in enumerate(report["sessionDiscrepancies"], 1):
         lines += [f"Paiement Stripe sans booking #{n}", f"  Retraite : {p['retreatName']}",
                   f"  Date session : {p['sessionDate']}", "  Booking ID : N/A", f"  PaymentIntent : {p['paymentId']}",
-                  f"  Montant : {cents_to_euros(int(p['amount']))} €", f"  Email : {p['clientEmail']}",
+                  f"  Montant : {format_euros(int(p['amount']))}", f"  Email : {p['clientEmail']}",
                   f"  Date paiement : {p['createdAt']}", ""]
     for n, b in enumerate(report["bookingDiscrepancies"], 1):
         lines += [f"Booking sans paiement Stripe valide #{n}", f"  Retraite : {b['retreatName']}",

@@ -97,7 +97,7 @@ def _paris_day(value: object) -> str:
 
 def _booking_values(booking: dict) -> dict[str, object]:
     from lutea.clock import now
-    from lutea.wire import cents_to_euros
+    from lutea.money import format_euros
 
     first = (booking.get("participants") or [{}])[0]
     return {
@@ -107,7 +107,7 @@ def _booking_values(booking: dict) -> dict[str, object]:
         "dateEnd": _paris_day(booking.get("dateEnd")),
         "address": booking.get("retreatAddress") or "",
         "nbPlaces": booking.get("nbPlaces", ""),
-        "total": cents_to_euros(int(booking.get("prixTotalCents", 0))),
+        "total": format_euros(int(booking.get("prixTotalCents", 0))),  # "541,50 €", as the PDF
         "reference": str(booking.get("_id", "")),
         # Sent when the payment is confirmed: today, in Paris (the original printed createdAt).
         "paymentDate": _paris_day(now()),
@@ -154,14 +154,34 @@ def calendar_removal(booking: dict) -> tuple[Attachment, ...]:
     return calendar_attachments(booking, ical.CANCEL)
 
 
-def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
-    from lutea import ical
+def _admin_copy(message: EmailMessage) -> str:
+    """The admin's copy of a customer's message, as a message of its own: the customer never
+    sees the admin's address, nor the admin the customer's among co-recipients."""
+    from dataclasses import replace
+
     from lutea.config import get_settings
 
+    return send(replace(message, to=(get_settings().email_admin,), subject=f"[Copie] {message.subject}",
+                        kind=f"{message.kind}_copy", reply_to=message.to[0] if message.to else None,
+                        idempotency_key=f"{message.idempotency_key}-copy"))
+
+
+def _send_with_admin_copy(message: EmailMessage) -> str:
+    """The customer's message, then the admin's copy on its own (its failure is kept for a retry
+    by ``notify`` and never reported as the customer's)."""
+    try:
+        return send(message)
+    finally:
+        notify(_admin_copy, message)
+
+
+def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
+    from lutea import ical
+
     subject, text, html = render("booking_confirmation", **_booking_values(booking))
-    recipients = tuple(dict.fromkeys([booking_contact(booking), get_settings().email_admin]))
-    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind="booking_confirmation",
-                             attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST))))
+    return _send_with_admin_copy(EmailMessage(
+        to=(booking_contact(booking),), subject=subject, html=html, text=text, kind="booking_confirmation",
+        attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST))))
 
 
 def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
@@ -238,15 +258,14 @@ def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date
 def send_late_payment_refunded(booking: dict) -> str:
     """A payment we refunded because it could not be kept: a second payment of a booking already
     paid, or one that arrived when the booking was no longer valid and its places were gone."""
-    from lutea.config import get_settings
-
     if booking.get("statutPaiement") == "PAID":
         reason = "était un second paiement pour une réservation déjà réglée, qui reste confirmée."
     else:
         reason = ("est arrivé alors que votre réservation n'était plus valable (expirée ou annulée), "
                   "et les places ne sont plus disponibles.")
-    return _send("late_payment_refunded", [booking_contact(booking), get_settings().email_admin],
-                 reason=reason, **_booking_values(booking))
+    subject, text, html = render("late_payment_refunded", reason=reason, **_booking_values(booking))
+    return _send_with_admin_copy(EmailMessage(to=(booking_contact(booking),), subject=subject, html=html,
+                                              text=text, kind="late_payment_refunded"))
 
 
 def send_admin_alert(title: str, details: str) -> str:
