@@ -34,3 +34,20 @@ def test_the_discrepancy_alert_shows_french_amounts():
               "bookingDiscrepancies": []}
     text = alert_text(report)
     assert "Montant : 541,50 €" in text and "541.5" not in text
+
+
+def test_no_template_signs_with_a_person_s_mailbox(monkeypatch):
+    from lutea import config
+
+    for path in sorted(TEMPLATES.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        assert "gmail.com" not in text and "61 47 09 76" not in text, path.name
+    monkeypatch.setenv("COMPANY_EMAIL", "bonjour@lutea.example")
+    monkeypatch.setenv("COMPANY_PHONE", "+33 4 00 00 00 00")
+    config.reset_settings()
+    try:
+        _, text, html = templates.render("contact_ack", prenom="Anne")
+    finally:
+        monkeypatch.undo()
+        config.reset_settings()
+    assert "bonjour@lutea.example | +33 4 00 00 00 00" in text and "bonjour@lutea.example" in html

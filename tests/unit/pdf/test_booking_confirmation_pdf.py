@@ -60,8 +60,35 @@ def test_the_pdf_carries_the_booking_in_unicode():
     assert "Jérôme Bœuf-Ångström — jb@example.test" in text
     assert "1 250,50 €" in text
     assert "12 rue de l'Église" in text and "34000 Montpellier" in text
-    assert "lutea.montpellier@gmail.com" in text
     assert "SIRET" in text
+
+
+def test_company_details_and_inclusions_come_from_configuration_and_the_retreat(monkeypatch):
+    from lutea import config
+
+    for name, value in {"COMPANY_NAME": "Lutea SAS", "COMPANY_ADDRESS": "1 place de la Comédie, 34000 Montpellier",
+                        "COMPANY_SIRET": "98765432109876", "COMPANY_PHONE": "+33 4 00 00 00 00",
+                        "COMPANY_EMAIL": "bonjour@lutea.example"}.items():
+        monkeypatch.setenv(name, value)
+    config.reset_settings()
+    try:
+        text = text_of(render_booking_pdf(booking(retreatPrestationsIncluses="Hébergement en yourte, repas bio.")))
+    finally:
+        monkeypatch.undo()
+        config.reset_settings()
+    assert "Entreprise : Lutea SAS" in text and "1 place de la Comédie, 34000 Montpellier" in text
+    assert "SIRET : 98765432109876" in text
+    assert "Email : bonjour@lutea.example" in text and "Téléphone : +33 4 00 00 00 00" in text
+    assert "PRESTATIONS INCLUSES" in text and "Hébergement en yourte, repas bio." in text
+    # nothing left of the original's placeholder company nor of one sentence for every retreat
+    assert "12345678901234" not in text and "lutea.montpellier@gmail.com" not in text
+    assert "cours de yoga & de pilates" not in text
+
+
+def test_without_configuration_the_company_is_obviously_local_and_no_inclusions_are_invented():
+    text = text_of(render_booking_pdf(booking()))
+    assert "Lutea (local)" in text and "SIRET non configuré" in text
+    assert "PRESTATIONS INCLUSES" not in text
 
 
 def test_a_booking_not_yet_paid_and_without_optional_fields():

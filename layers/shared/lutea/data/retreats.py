@@ -1,7 +1,7 @@
 """The ``retreats`` collection: storage and queries only (the rules live in lutea.domain.retreats).
 
 Document: ``_id, titreCard, imageCard, altImageCard, imageModal[], altImageModal[], texteModal,
-boutonPdfLabel?, pdfUrl?, dates[] of {_id, start, end, heureArrivee?, heureDepart?, prixCents,
+boutonPdfLabel?, pdfUrl?, prestationsIncluses?, dates[] of {_id, start, end, heureArrivee?, heureDepart?, prixCents,
 places, adresseRdv}, aVenir, isActive, createdAt, updatedAt`` (older documents may also carry
 top-level ``prix`` in euros, ``places``, ``adresseRdv``).
 """

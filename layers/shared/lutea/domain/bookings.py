@@ -152,7 +152,9 @@ def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id
     }
     address = block.get("adresseRdv") or retreat.get("adresseRdv")
     for key, value in (("retreatAddress", address), ("retreatHeureArrivee", block.get("heureArrivee")),
-                       ("retreatHeureDepart", block.get("heureDepart"))):
+                       ("retreatHeureDepart", block.get("heureDepart")),
+                       # what was sold, kept with the booking for its PDF
+                       ("retreatPrestationsIncluses", retreat.get("prestationsIncluses"))):
         if value:
             doc[key] = value
     doc.update({

@@ -234,6 +234,8 @@ def create_retreat(data: RetreatCreate, *, retreats: RetreatRepository | None = 
         doc["pdfUrl"] = data.pdfUrl
     if data.politiqueAnnulation is not None:
         doc["politiqueAnnulation"] = data.politiqueAnnulation.model_dump()
+    if data.prestationsIncluses:
+        doc["prestationsIncluses"] = data.prestationsIncluses
     doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp,
                 "updatedAt": stamp})
     return retreats.insert(doc)
@@ -334,8 +336,8 @@ def _removal_refused(block: dict, held: int) -> str:
 
 def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None,
                    seats: SeatRepository | None = None) -> dict:
-    """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel`` or
-    ``pdfUrl``); ``dates`` replaces the block list, under the seat rules above."""
+    """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel``,
+    ``pdfUrl`` or ``prestationsIncluses``); ``dates`` replaces the block list, under the seat rules above."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
     doc = _load(retreats, retreat_id)
     changes = data.changes()
@@ -344,7 +346,8 @@ def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: Retre
     for name, value in changes.items():
         if name == "dates":
             continue
-        if value is None and name in NULLABLE_UPDATE_FIELDS:
+        # null removes an optional field; so does an empty prestationsIncluses (nothing to print)
+        if name in NULLABLE_UPDATE_FIELDS and (value is None or (value == "" and name == "prestationsIncluses")):
             unset_fields.append(name)
         elif hasattr(value, "model_dump"):
             set_fields[name] = value.model_dump()

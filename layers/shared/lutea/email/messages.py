@@ -197,16 +197,16 @@ def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
 
 
 def _refund_line(booking: dict) -> str:
-    from lutea.wire import cents_to_euros
+    from lutea.money import format_euros
 
     cents = int(booking.get("montantRembourseCents") or 0)
     percent = int(booking.get("pourcentageRembourse") or 0)
     if cents <= 0:
         return "Selon les conditions d'annulation, aucun remboursement n'est dû à cette date."
-    amount = f"{cents_to_euros(cents):.2f}".replace(".", ",")
+    amount = format_euros(cents)
     if not booking.get("isStripeBooking"):
-        return f"Un remboursement de {amount} € ({percent} %) vous est dû : l'équipe Lutea revient vers vous pour le régler."
-    return (f"Un remboursement de {amount} € ({percent} %) est effectué sur votre moyen de paiement ; "
+        return f"Un remboursement de {amount} ({percent} %) vous est dû : l'équipe Lutea revient vers vous pour le régler."
+    return (f"Un remboursement de {amount} ({percent} %) est effectué sur votre moyen de paiement ; "
             "il apparaîtra sous quelques jours.")
 
 
@@ -220,14 +220,14 @@ def send_customer_cancellation(booking: dict, *, policy_text: str) -> str:
 
 def send_cancellation_to_admin(booking: dict, *, policy_text: str) -> str:
     from lutea.config import get_settings
-    from lutea.wire import cents_to_euros
+    from lutea.money import format_euros
 
     cents = int(booking.get("montantRembourseCents") or 0)
     mode = ("aucun" if cents <= 0 else "remboursé par Stripe" if booking.get("isStripeBooking")
             else "à rembourser manuellement")
     values = {**_booking_values(booking), "policyText": policy_text}
     return _send("booking_cancelled_admin", get_settings().email_admin, refundPercent=booking.get("pourcentageRembourse", 0),
-                 refund=cents_to_euros(cents), refundMode=mode, cancelDate=_paris_day(booking.get("annulationDate")),
+                 refund=format_euros(cents), refundMode=mode, cancelDate=_paris_day(booking.get("annulationDate")),
                  **values)
 
 
@@ -245,13 +245,13 @@ def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date
     from zoneinfo import ZoneInfo
 
     from lutea.clock import as_utc
-    from lutea.wire import cents_to_euros
+    from lutea.money import format_euros
 
     until = (as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
              if isinstance(offer_until, datetime) else str(offer_until))
     return _send("waiting_list_offer", to, firstName=first_name, retreatName=retreat_name,
                  dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
-                 total=cents_to_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
+                 total=format_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
                  policyText=policy_text)
 
 

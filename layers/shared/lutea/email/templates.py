@@ -34,7 +34,13 @@ def _one_line(value: str) -> str:
 
 
 def render(name: str, **values: object) -> tuple[str, str, str]:
-    """(subject, text, html) of template ``name``; every placeholder must be given."""
+    """(subject, text, html) of template ``name``; every placeholder must be given, except
+    ``companyContact`` (the signature: the configured contact address and phone)."""
+    if "companyContact" not in values:
+        from lutea.config import get_settings
+
+        s = get_settings()
+        values = {**values, "companyContact": " | ".join(v for v in (s.company_email, s.company_phone) if v)}
     plain = {k: "" if v is None else str(v) for k, v in values.items()}
     escaped = {k: str(v) if isinstance(v, Markup) else html.escape(plain[k], quote=True) for k, v in values.items()}
     subject = _one_line(_load(name, "subject").substitute({k: _one_line(v) for k, v in plain.items()}))

@@ -13,25 +13,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from lutea.clock import as_utc
+from lutea.config import get_settings
 from lutea.filenames import attachment, download_filename, paris_day
+from lutea.money import format_euros
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
 PARIS = ZoneInfo("Europe/Paris")
 
-# The company details printed on the document (the original's lutea.config ``company``).
-COMPANY = {
-    "name": "Lutea",
-    "siret": "12345678901234",
-    "address": "40 impasse Antoine de Saporta, 34790 Grabels, France",
-    "phone": "+33 (0)6 61 47 09 76",
-    "email": "lutea.montpellier@gmail.com",
-}
-
 CANCELLATION_TERMS = ("En cas de force majeure ou sur présentation d'un justificatif médical, "
                       "contactez-nous.")
-INCLUDED = ("Le tarif inclut l'hébergement, les repas, les cours de yoga & de pilates ainsi que les ateliers "
-            "et activités. Le transport n'est pas inclus dans ces frais.")
 
 STATUS_LABELS = {"PENDING": "En attente de paiement", "CONFIRMED": "Confirmée", "CANCELLED": "Annulée"}
 
@@ -44,12 +35,11 @@ BORDER = (217, 217, 217)
 
 # --- Formatting ---------------------------------------------------------------------------
 
-def format_euros(cents: int) -> str:
-    """French money: ``1 250 €``, ``19,99 €``."""
-    euros, rest = divmod(abs(int(cents)), 100)
-    whole = f"{euros:,}".replace(",", " ")
-    sign = "-" if int(cents) < 0 else ""
-    return f"{sign}{whole} €" if rest == 0 else f"{sign}{whole},{rest:02d} €"
+def company() -> dict[str, str]:
+    """The company printed on the document, from configuration (``COMPANY_*``)."""
+    s = get_settings()
+    return {"name": s.company_name, "address": s.company_address, "siret": s.company_siret,
+            "phone": s.company_phone, "email": s.company_email}
 
 
 # --- File name ----------------------------------------------------------------------------
@@ -82,14 +72,15 @@ def render_booking_pdf(booking: dict) -> bytes:
     """The confirmation of ``booking`` (a stored booking document) as PDF bytes."""
     from fpdf import FPDF  # heavy: imported only where a PDF is made
 
+    seller = company()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_font(FONT, "", str(FONTS_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONTS_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_title(f"Confirmation de réservation — {booking.get('retreatName') or 'Retraite'}")
-    pdf.set_author(COMPANY["name"])
-    pdf.set_creator(COMPANY["name"])
+    pdf.set_author(seller["name"])
+    pdf.set_creator(seller["name"])
     created = booking.get("createdAt")
     if isinstance(created, datetime):
         pdf.set_creation_date(as_utc(created))
@@ -161,8 +152,9 @@ def render_booking_pdf(booking: dict) -> bytes:
             line(f"Téléphone : {billing['phone']}")
 
     heading("COORDONNÉES DE CONTACT")
-    line(f"Email : {COMPANY['email']}")
-    line(f"Téléphone : {COMPANY['phone']}")
+    line(f"Email : {seller['email']}")
+    if seller["phone"]:
+        line(f"Téléphone : {seller['phone']}")
 
     heading("CONDITIONS D'ANNULATION / REMBOURSEMENT")
     from lutea.domain.refund_policy import booking_policy_text
@@ -170,17 +162,19 @@ def render_booking_pdf(booking: dict) -> bytes:
     line(booking_policy_text(booking), size=10)  # the same tiers as the cancellation routes
     line(CANCELLATION_TERMS, size=10)
 
-    heading("PRESTATIONS INCLUSES")
-    line(INCLUDED, size=10)
+    included = str(booking.get("retreatPrestationsIncluses") or "").strip()
+    if included:  # what this retreat includes, as its admin wrote it (no sentence for all)
+        heading("PRESTATIONS INCLUSES")
+        line(included, size=10)
 
     rule(BORDER, 0.3)
     pdf.set_font(FONT, "B", 18)
     pdf.set_text_color(*TITLE)
     pdf.cell(0, 10, "LUTEA", align="C", new_x="LMARGIN", new_y="NEXT")
-    line(f"Entreprise : {COMPANY['name']}", size=9)
-    line(f"Adresse : {COMPANY['address']}", size=9)
-    line(f"SIRET : {COMPANY['siret']}", size=9)
+    line(f"Entreprise : {seller['name']}", size=9)
+    line(f"Adresse : {seller['address']}", size=9)
+    line(f"SIRET : {seller['siret']}", size=9)
     return bytes(pdf.output())
 
 
-__all__ = ["COMPANY", "content_disposition", "format_euros", "paris_day", "pdf_filename", "render_booking_pdf"]
+__all__ = ["company", "content_disposition", "format_euros", "paris_day", "pdf_filename", "render_booking_pdf"]

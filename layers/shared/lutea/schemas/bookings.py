@@ -82,6 +82,7 @@ class BookingIn(StrictModel):
     retreatAddress: Any = Field(default=None, exclude=True)
     retreatHeureArrivee: Any = Field(default=None, exclude=True)
     retreatHeureDepart: Any = Field(default=None, exclude=True)
+    retreatPrestationsIncluses: Any = Field(default=None, exclude=True)
     statut: Any = Field(default=None, exclude=True)
     statutPaiement: Any = Field(default=None, exclude=True)
     userId: Any = Field(default=None, exclude=True)
@@ -123,7 +124,7 @@ class CancelBookingIn(StrictModel):
 # Internal bookkeeping that never leaves the server.
 HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
                            "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation",
-                           "holdKeys"})
+                           "holdKeys", "retreatPrestationsIncluses"})
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,8 @@ LongText = Annotated[str, StringConstraints(max_length=20000)]
 HourText = Annotated[str, StringConstraints(max_length=50)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Label = Annotated[str, StringConstraints(max_length=100)]
+# What the price includes (printed on the booking confirmation PDF).
+IncludedText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Places = Annotated[StrictInt, Field(ge=1, le=MAX_PLACES)]
 
 
@@ -126,6 +128,7 @@ class RetreatCreate(StrictModel):
     texteModal: LongText
     boutonPdfLabel: Label | None = None
     pdfUrl: OptionalLink | None = None
+    prestationsIncluses: IncludedText | None = None
     dates: DateBlocks = Field(default_factory=list)
     aVenir: StrictBool = False
     isActive: StrictBool = True
@@ -140,7 +143,7 @@ class RetreatCreate(StrictModel):
 
 # Fields of a PATCH that may be sent as null to remove them; the others are required on the
 # document and null is refused.
-NULLABLE_UPDATE_FIELDS = frozenset({"boutonPdfLabel", "pdfUrl", "politiqueAnnulation"})
+NULLABLE_UPDATE_FIELDS = frozenset({"boutonPdfLabel", "pdfUrl", "politiqueAnnulation", "prestationsIncluses"})
 
 
 class RetreatUpdate(StrictModel):
@@ -154,6 +157,7 @@ class RetreatUpdate(StrictModel):
     texteModal: LongText | None = None
     boutonPdfLabel: Label | None = None
     pdfUrl: OptionalLink | None = None
+    prestationsIncluses: IncludedText | None = None
     dates: DateBlocks | None = None
     aVenir: StrictBool | None = None
     isActive: StrictBool | None = None
