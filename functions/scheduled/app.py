@@ -1,22 +1,11 @@
-"""Scheduled jobs (EventBridge schedules of template.yaml), one handler per job."""
+"""Scheduled jobs that talk to Stripe (EventBridge schedules of template.yaml), one handler per
+job; those that need neither Stripe nor fpdf2 live in functions/housekeeping/."""
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lutea.observability import instrumented, logger, metrics
-
-
-@instrumented
-def cleanup_temporary_users(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Hourly: delete registrations never validated within 24 h (counted, never listed)."""
-    from lutea.domain.accounts import cleanup_expired_registrations
-
-    deleted = cleanup_expired_registrations()
-    logger.info("expired temporary users deleted", extra={"deleted": deleted})
-    metrics.add_metric(name="TemporaryUsersDeleted", unit=MetricUnit.Count, value=deleted)
-    return {"deleted": deleted}
+from lutea.observability import instrumented, logger
 
 
 @instrumented
@@ -38,16 +27,6 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
     result = check_and_alert(SCHEDULED_GRACE_MINUTES)
     logger.info("payment discrepancy check", extra=result["discrepancies"])
     return result
-
-
-@instrumented
-def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Every 15 minutes: send again the emails whose delivery failed (growing delays, bounded
-    attempts; see lutea/email/README.md)."""
-    import lutea.domain.accounts  # noqa: F401 - gives failed link emails their fresh links on retry
-    from lutea.email.failures import retry_failed_emails as retry
-
-    return retry()
 
 
 @instrumented

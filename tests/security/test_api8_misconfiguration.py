@@ -315,6 +315,12 @@ def test_production_refuses_development_secrets(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MONGODB_URI", "mongodb://db.invalid:27017")
     for name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
         monkeypatch.delenv(name, raising=False)
+    # A function given no JWT secret (least privilege) never holds the development keys.
+    keyless = config.load_settings()
+    assert {keyless.jwt_access_secret, keyless.jwt_refresh_secret}.isdisjoint(
+        {config._DEV_ACCESS_SECRET, config._DEV_REFRESH_SECRET, config.Settings().jwt_access_secret})
+    assert config.load_settings().jwt_access_secret != keyless.jwt_access_secret  # nobody else has them
+    monkeypatch.setenv("JWT_ACCESS_SECRET", config._DEV_ACCESS_SECRET)
     with pytest.raises(RuntimeError):
         config.load_settings()
     monkeypatch.setenv("JWT_ACCESS_SECRET", "short")

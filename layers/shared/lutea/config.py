@@ -243,6 +243,16 @@ def load_settings(env: dict[str, str] | None = None, *, force_secrets: bool = Fa
     env = dict(os.environ if env is None else env)
     env.update(_load_secret_values(env, force=force_secrets))
     get = lambda name, default=None: (env.get(name) or "").strip() or default  # noqa: E731
+    access_default, refresh_default, webhook_default = _DEV_ACCESS_SECRET, _DEV_REFRESH_SECRET, _DEV_WEBHOOK_SECRET
+    if get("STAGE", "local") not in STAGES_WITH_DEFAULT_SECRETS:
+        # A deployed function not given a secret (least privilege: a job without the JWT or the
+        # Stripe secret) gets keys nobody else has: it can neither forge nor accept a token or a
+        # webhook, and never runs with the public development defaults.
+        import secrets
+
+        if not (get("JWT_ACCESS_SECRET") or get("JWT_REFRESH_SECRET")):
+            access_default, refresh_default = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+        webhook_default = f"whsec_unset_{secrets.token_urlsafe(32)}"
     settings = Settings(
         stage=get("STAGE", "local"),
         service_name=get("POWERTOOLS_SERVICE_NAME", "lutea"),
@@ -255,10 +265,10 @@ def load_settings(env: dict[str, str] | None = None, *, force_secrets: bool = Fa
         mysql_password=env.get("MYSQL_PASSWORD", ""),
         mysql_database=get("MYSQL_DATABASE", "lutea_analytics"),
         sqlite_path=get("ANALYTICS_SQLITE_PATH", ".local/analytics.sqlite3"),
-        jwt_access_secret=get("JWT_ACCESS_SECRET", _DEV_ACCESS_SECRET),
-        jwt_refresh_secret=get("JWT_REFRESH_SECRET", _DEV_REFRESH_SECRET),
+        jwt_access_secret=get("JWT_ACCESS_SECRET", access_default),
+        jwt_refresh_secret=get("JWT_REFRESH_SECRET", refresh_default),
         stripe_secret_key=get("STRIPE_SECRET_KEY", "sk_test_local"),
-        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", _DEV_WEBHOOK_SECRET),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", webhook_default),
         stripe_api_base=get("STRIPE_API_BASE"),
         resend_api_key=get("RESEND_API_KEY"),
         resend_api_base=get("RESEND_API_BASE"),

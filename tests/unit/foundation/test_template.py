@@ -69,8 +69,8 @@ def test_scheduled_jobs_have_their_schedules():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         for event in (resource["Properties"].get("Events") or {}).values():
-            if event["Type"] == "Schedule":
-                schedules[resource["Properties"]["Handler"]] = event["Properties"]["Schedule"]
+            if event["Type"] == "ScheduleV2":
+                schedules[resource["Properties"]["Handler"]] = event["Properties"]["ScheduleExpression"]
     assert schedules == {
         "app.cleanup_temporary_users": "rate(1 hour)",
         "app.expire_pending_bookings": "rate(20 minutes)",

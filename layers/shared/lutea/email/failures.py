@@ -19,7 +19,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from lutea.clock import now
+from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
 from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
 
@@ -139,6 +139,11 @@ class EmailFailureRepository:
     def list(self, status: str | None = None) -> list[dict[str, Any]]:
         query = {} if status is None else {"status": status}
         return list(self._col.find(query).sort("createdAt", 1))
+
+    def oldest_pending_since(self) -> datetime | None:
+        """When the oldest message still owed (pending a retry) first failed, if any."""
+        doc = self._col.find_one({"status": "pending"}, {"createdAt": 1}, sort=[("createdAt", 1)])
+        return as_utc(doc["createdAt"]) if doc else None
 
 
 def retry_failed_emails(*, limit: int = 50) -> dict[str, int]:
