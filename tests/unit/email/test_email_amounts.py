@@ -25,7 +25,7 @@ def test_booking_emails_show_french_amounts():
 
 
 def test_the_discrepancy_alert_shows_french_amounts():
-    from lutea.payments.discrepancies import alert_text
+    from lutea.domain.payment_discrepancies import alert_text
 
     report = {"summary": {"totalDiscrepancies": 1, "orphanPaymentsCount": 1, "orphanBookingsCount": 0,
                           "retreatsWithIssues": 1},
