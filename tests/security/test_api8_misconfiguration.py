@@ -343,6 +343,14 @@ def test_production_refuses_the_development_webhook_secret(monkeypatch: pytest.M
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     config.reset_settings()
     body = '{"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {}}}'
-    with pytest.raises(RuntimeError):
+    # A function not given the Stripe secret holds a random one: the public default never verifies.
+    from lutea.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
         verify_event(body, sign_payload(body, "whsec_local"))
+    assert config.get_settings().stripe_webhook_secret != "whsec_local"
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_local")  # given explicitly: refused at start
+    config.reset_settings()
+    with pytest.raises(RuntimeError):
+        config.get_settings()
     config.reset_settings()

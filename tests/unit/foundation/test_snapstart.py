@@ -22,16 +22,20 @@ SECRET_ID = "lutea/snapstart"
 UNREACHABLE = "mongodb://127.0.0.1:1/?directConnection=true"
 
 
-def _secret(version: str) -> dict[str, str]:
-    return {"JWT_ACCESS_SECRET": f"access-{version}-" + "a" * 40, "JWT_REFRESH_SECRET": f"refresh-{version}-" + "b" * 40,
-            "STRIPE_SECRET_KEY": f"sk_test_{version}", "MONGODB_URI": UNREACHABLE}
+def _secret(version: str) -> dict[str, dict[str, str]]:
+    """One secret per need (lutea.config.SECRET_SOURCES)."""
+    return {f"{SECRET_ID}/jwt": {"JWT_ACCESS_SECRET": f"access-{version}-" + "a" * 40,
+                                 "JWT_REFRESH_SECRET": f"refresh-{version}-" + "b" * 40},
+            f"{SECRET_ID}/stripe": {"STRIPE_SECRET_KEY": f"sk_test_{version}"},
+            f"{SECRET_ID}/mongodb": {"MONGODB_URI": UNREACHABLE}}
 
 
 @pytest.fixture
 def aws_like(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecretsExtension]:
     """Settings from a secret served by the extension, and a real pymongo client."""
-    with FakeSecretsExtension({SECRET_ID: _secret("v1")}) as fake:
-        for name, value in {"LUTEA_SECRET_ID": SECRET_ID, "LUTEA_SECRETS_VIA": "extension",
+    with FakeSecretsExtension(_secret("v1")) as fake:
+        for name, value in {"LUTEA_SECRET_JWT": f"{SECRET_ID}/jwt", "LUTEA_SECRET_STRIPE": f"{SECRET_ID}/stripe",
+                            "LUTEA_SECRET_MONGODB": f"{SECRET_ID}/mongodb", "LUTEA_SECRETS_VIA": "extension",
                             "AWS_SESSION_TOKEN": fake.token,
                             "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port)}.items():
             monkeypatch.setenv(name, value)
@@ -59,7 +63,7 @@ def test_snapshot_then_restore_reuses_no_connection_secret_or_random_state(aws_l
     random_state = random.getstate()
     inc = ObjectId._inc
     process_bytes = ObjectId._random()
-    aws_like.secrets[SECRET_ID] = _secret("v2")  # rotated while the snapshot waited
+    aws_like.secrets.update(_secret("v2"))  # rotated while the snapshot waited
 
     restored: list[dict[str, Any]] = []
     for n in range(2):  # two environments restored from the same snapshot
@@ -85,7 +89,7 @@ def test_snapshot_then_restore_reuses_no_connection_secret_or_random_state(aws_l
     assert restored[0]["random"] != restored[1]["random"]
     assert restored[0]["oid"].binary[4:] != restored[1]["oid"].binary[4:]
     assert restored[0]["client"] is not restored[1]["client"]
-    assert len(aws_like.requests) == 3  # init, then once per restore
+    assert len(aws_like.requests) == 3 * len(_secret("v1"))  # each secret: at init, then once per restore
 
 
 def test_hooks_are_registered_once_where_the_runtime_offers_them(monkeypatch: pytest.MonkeyPatch) -> None:
