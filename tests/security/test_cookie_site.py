@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+# Deployed stages refuse the public development secrets.
+REAL_SECRETS = {"JWT_ACCESS_SECRET": "p" * 40, "JWT_REFRESH_SECRET": "q" * 40, "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32}
+
 
 def _stage(monkeypatch: pytest.MonkeyPatch, stage: str, **extra: str) -> None:
     from lutea import config
 
-    for name, value in {"STAGE": stage, "JWT_ACCESS_SECRET": "p" * 40, "JWT_REFRESH_SECRET": "q" * 40,
-                        **extra}.items():
+    for name, value in {"STAGE": stage, **REAL_SECRETS, **extra}.items():
         monkeypatch.setenv(name, value)
     config.reset_settings()
 
@@ -87,7 +89,7 @@ def test_local_runs_keep_strict_cookies_without_secure(monkeypatch: pytest.Monke
 def test_same_site_is_decided_conservatively(api_domain: str, frontend: str, same_site: bool) -> None:
     from lutea.config import load_settings
 
-    settings = load_settings({"STAGE": "dev", "API_DOMAIN": api_domain, "FRONTEND_URL": frontend})
+    settings = load_settings({"STAGE": "dev", "API_DOMAIN": api_domain, "FRONTEND_URL": frontend, **REAL_SECRETS})
     assert settings.api_same_site_as_frontend is same_site
     assert settings.cookie_same_site == ("Strict" if same_site else "None")
 
@@ -96,6 +98,6 @@ def test_production_refuses_a_custom_domain_on_another_site() -> None:
     from lutea.config import load_settings
 
     with pytest.raises(RuntimeError, match="same site"):
-        load_settings({"STAGE": "prod", "JWT_ACCESS_SECRET": "p" * 40, "JWT_REFRESH_SECRET": "q" * 40,
+        load_settings({"STAGE": "prod", **REAL_SECRETS,
                        "MONGODB_URI": "mongodb://db.invalid:27017", "API_DOMAIN": "api.other.example",
                        "FRONTEND_URL": "https://lutea.example"})

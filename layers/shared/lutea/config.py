@@ -244,10 +244,11 @@ def load_settings(env: dict[str, str] | None = None, *, force_secrets: bool = Fa
     env.update(_load_secret_values(env, force=force_secrets))
     get = lambda name, default=None: (env.get(name) or "").strip() or default  # noqa: E731
     access_default, refresh_default, webhook_default = _DEV_ACCESS_SECRET, _DEV_REFRESH_SECRET, _DEV_WEBHOOK_SECRET
-    if get("STAGE", "local") not in STAGES_WITH_DEFAULT_SECRETS:
-        # A deployed function not given a secret (least privilege: a job without the JWT or the
-        # Stripe secret) gets keys nobody else has: it can neither forge nor accept a token or a
-        # webhook, and never runs with the public development defaults.
+    if get("STAGE", "local") not in STAGES_WITH_DEFAULT_SECRETS and has_secret_sources(env):
+        # A deployed function reading its secrets from Secrets Manager but not given one of them
+        # (least privilege: a job without the JWT or the Stripe secret; template.yaml and its
+        # test decide who gets what) holds keys nobody else has: it can neither forge nor accept
+        # a token or a webhook. Without any secret source, the defaults are refused (_check).
         import secrets
 
         if not (get("JWT_ACCESS_SECRET") or get("JWT_REFRESH_SECRET")):

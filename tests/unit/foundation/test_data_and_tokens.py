@@ -88,11 +88,8 @@ def test_settings_refuse_short_equal_or_default_secrets_in_production():
         load_settings({"JWT_ACCESS_SECRET": "short"})
     with pytest.raises(RuntimeError, match="differ"):
         load_settings({"JWT_ACCESS_SECRET": "k" * 40, "JWT_REFRESH_SECRET": "k" * 40})
-    from lutea.config import _DEV_ACCESS_SECRET
-
     with pytest.raises(RuntimeError, match="production"):
-        load_settings({"STAGE": "prod", "MONGODB_URI": "mongodb://x", "JWT_ACCESS_SECRET": _DEV_ACCESS_SECRET,
-                       "JWT_REFRESH_SECRET": "r" * 40})
+        load_settings({"STAGE": "prod", "MONGODB_URI": "mongodb://x"})
     with pytest.raises(RuntimeError, match="MONGODB_URI is required in Lambda"):
         load_settings({"AWS_LAMBDA_FUNCTION_NAME": "lutea-dev-AuthFunction"})
     s = load_settings({"FRONTEND_URL": "https://a.fr/, https://b.fr", "RATE_LIMIT_PER_MINUTE": "42"})

@@ -96,3 +96,19 @@ def test_settings_without_secrets_manager_never_expire(monkeypatch: pytest.Monke
     assert config.get_settings() is first
     assert config.refresh_secrets() is False
     config.reset_settings()
+
+
+def test_a_deployed_function_not_given_a_secret_holds_keys_nobody_else_has(secretsmanager: object) -> None:
+    # A job granted only the MongoDB secret (least privilege): it starts, and the public
+    # development keys are never what it signs or verifies with.
+    _put(secretsmanager, "lutea/prod/mongodb", {"MONGODB_URI": "mongodb://db.invalid:27017"})
+    env = {"STAGE": "prod", "LUTEA_SECRET_MONGODB": "lutea/prod/mongodb", "AWS_DEFAULT_REGION": REGION}
+    first, second = config.load_settings(env), config.load_settings(env)
+    public = {config._DEV_ACCESS_SECRET, config._DEV_REFRESH_SECRET, config._DEV_WEBHOOK_SECRET}
+    for s in (first, second):
+        assert {s.jwt_access_secret, s.jwt_refresh_secret, s.stripe_webhook_secret}.isdisjoint(public)
+    assert first.jwt_access_secret != second.jwt_access_secret  # random: nobody else has them
+    assert first.stripe_webhook_secret != second.stripe_webhook_secret
+    # Without any secret source, a deployed stage still refuses the defaults (tests/security).
+    with pytest.raises(RuntimeError):
+        config.load_settings({"STAGE": "prod", "MONGODB_URI": "mongodb://db.invalid:27017"})
