@@ -153,7 +153,7 @@ SPECS: dict[str, Spec] = {s.group: s for s in (
                       body={"session_id": "bench-session-0001", "started_at": "2030-01-01T00:00:00.000Z",
                             "device_type": "desktop"}, note="201/200, same session")),
     # Import only when cold; in memory, its EventBridge handler run on a scheduled event.
-    Spec("scheduled", "ExpirePendingBookingsFunction", cold=None,
+    Spec("scheduled", "ExpirePendingBookingsFunction", cold=None, needs_heavy=True,
          memory=Probe("EVENT", "expire_pending_bookings", note="nothing overdue")),
 )}
 

@@ -141,7 +141,7 @@ def run() -> bool:
         rows.append([spec.group, *size_cells, *mem_cells])
     notes = [
         f"size = .aws-sam/bench-build/<Function>/ + SharedLayer/ after sam build (arm64); {build_note}.",
-        "functions with stripe or fpdf2 in functions/<group>/requirements.txt (bookings, payments) are held "
+        "functions with stripe or fpdf2 in functions/<group>/requirements.txt (bookings, payments, scheduled) are held "
         "to Lambda's 250 MB limit; the others to 60 MB.",
         f"peak RSS = ru_maxrss of a fresh process per function after {REQUESTS} warm requests of the route shown "
         "(status x count); it holds the in-process MongoDB stand-in and its data (a deployed function holds "

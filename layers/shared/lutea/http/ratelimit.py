@@ -60,17 +60,17 @@ def enforce(event: dict[str, Any]) -> None:
     specific = _bucket(path, str(event.get("httpMethod") or "GET"))
     if specific is None:
         return
-    ip = client_ip(event)
-    current = now()
-    window_start = current.replace(second=0, microsecond=0)
-    window_end = window_start + timedelta(minutes=1)
-    retry_after = max(1, int((window_end - current).total_seconds()) + 1)
     settings = get_settings()
     buckets = [] if settings.rate_limit_global_at_edge else [("global", settings.rate_limit_per_minute)]
     if specific[0] != "global":
         buckets.append(specific)
     if not buckets:
         return
+    ip = client_ip(event)
+    current = now()
+    window_start = current.replace(second=0, microsecond=0)
+    window_end = window_start + timedelta(minutes=1)
+    retry_after = max(1, int((window_end - current).total_seconds()) + 1)
     repo = RateLimitRepository()
     for name, limit in buckets:
         count = repo.hit(f"{name}:{ip}:{int(window_start.timestamp())}", window_end)
