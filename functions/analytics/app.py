@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from lutea.domain import analytics
-from lutea.http import admin_required, create_app, json_body, make_handler
+from lutea.http import admin_required, create_app, current_principal, json_body, make_handler, optional_auth
 from lutea.http.docs import ok
 from lutea.schemas.analytics import CreateEventIn, CreateSessionIn, UpdateSessionIn
 from lutea.wire import to_wire
@@ -11,23 +11,33 @@ from lutea.wire import to_wire
 app = create_app()
 
 
+def _signed_in_user() -> str | None:
+    """A signed-in visitor's sessions are linked to her account (exported and erased with it:
+    docs/rgpd.md); anonymous visits stay anonymous."""
+    principal = current_principal()
+    return principal.user_id if principal is not None else None
+
+
 @app.post("/analytics/session", responses=ok("AnalyticsSession", 201))
+@optional_auth
 def create_session(body: CreateSessionIn):
     """Start, or find, a visit's session.
 
     An existing `session_id` returns the existing session."""
     session = analytics.create_session(analytics.NewSession(
         session_id=body.session_id, started_at=body.started_at, browser=body.browser,  # type: ignore[arg-type]
-        device_type=body.device_type, is_login=bool(body.is_login)))
+        device_type=body.device_type, is_login=bool(body.is_login)), user_id=_signed_in_user())
     return json_body(201, to_wire(session))
 
 
 @app.patch("/analytics/session/<sessionId>", responses=ok("AnalyticsSession", errors=(404,)))
+@optional_auth
 def update_session(sessionId: str, body: UpdateSessionIn):  # the template's path parameter
     """End a session or mark it signed in.
 
     `is_login` only moves from false to true; unknown session: 404."""
-    session = analytics.update_session(sessionId, ended_at=body.ended_at, is_login=body.is_login)  # type: ignore[arg-type]
+    session = analytics.update_session(sessionId, ended_at=body.ended_at, is_login=body.is_login,  # type: ignore[arg-type]
+                                       user_id=_signed_in_user())
     return to_wire(session)
 
 

@@ -11,7 +11,7 @@ from lutea.domain import accounts, sessions
 from lutea.http import admin_required, create_app, json_body, jwt_required, make_handler, require_principal
 from lutea.http.cookies import cleared_cookies, session_cookies
 from lutea.http.docs import ok
-from lutea.schemas.users import UpdateProfileIn, ValidatePasswordIn
+from lutea.schemas.users import DeleteAccountIn, UpdateProfileIn, ValidatePasswordIn
 from lutea.wire import parse_object_id
 
 app = create_app()
@@ -50,6 +50,28 @@ def delete_profile():
     Bookings keep their history; the session cookies are cleared."""
     # The account is gone: its cookies go too.
     return json_body(200, accounts.delete_own_account(require_principal().user_id), cookies=cleared_cookies())
+
+
+@app.get("/users/profile/export", responses=ok("PersonalDataExport"))
+@jwt_required
+def export_personal_data():
+    """Download all data held about oneself (RGPD), as JSON.
+
+    Profile, bookings, waiting-list entries, contact-form consents and analytics sessions.
+    docs/rgpd.md."""
+    data = accounts.export_personal_data(require_principal().user_id)
+    return json_body(200, data, headers={"Content-Disposition": 'attachment; filename="mes-donnees-lutea.json"'})
+
+
+@app.post("/users/profile/delete", responses=ok("Message", errors=(409,)))
+@jwt_required
+def delete_own_account(body: DeleteAccountIn):
+    """Delete one's account, with one's password (RGPD).
+
+    Wrong password: 400 (counts towards the lockout); an admin account: 403; a booking awaiting
+    payment: 409. Bookings are kept anonymised; the session cookies are cleared. docs/rgpd.md."""
+    answer = accounts.delete_own_account_with_password(require_principal().user_id, body.currentPassword)
+    return json_body(200, answer, cookies=cleared_cookies())
 
 
 @app.post("/users/validate-password", responses=ok("PasswordCheck", 201))

@@ -72,3 +72,36 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     method, removal = _calendar_of(cancellation)
     assert method == "CANCEL" and str(removal["UID"]) == str(event["UID"])
     assert int(removal["SEQUENCE"]) > int(event["SEQUENCE"])
+
+
+def test_a_user_downloads_her_data_then_deletes_her_account(server):  # noqa: F811
+    import re
+
+    base, _, outbox, _ = server
+    http = Http(base)
+    password = "Priv4cy!Pass"
+    status, _, _ = http.call("POST", "/auth/register", {
+        "email": "camille@e2e.test", "password": password, "firstName": "Camille", "lastName": "Petit",
+        "phone": "0600000003", "address": "5 rue D", "city": "Arles", "postalCode": "13200", "country": "France"})
+    assert status == 201
+    mail = _wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "validation_link"
+                              and "camille@e2e.test" in m.to])[-1]
+    token = re.search(r"token=([\w-]+)", mail.text).group(1)
+    status, _, _ = http.call("POST", "/auth/validate-email", {"token": token})
+    assert status == 200 and http.cookies.get("access_token")
+    status, _, _ = http.call("POST", "/analytics/session", {"session_id": "e2e-camille",
+                                                              "started_at": "2026-12-01T09:00:00Z"})
+    assert status == 201
+
+    status, headers, data = http.call("GET", "/users/profile/export")
+    assert status == 200 and "attachment" in headers["Content-Disposition"]
+    assert data["profil"]["email"] == "camille@e2e.test" and "password" not in data["profil"]
+    assert [s["session_id"] for s in data["sessionsAnalytiques"]] == ["e2e-camille"]
+
+    status, _, refused = http.call("POST", "/users/profile/delete", {"currentPassword": "Wrong!Pass1"})
+    assert status == 400 and refused["details"]["message"] == "Mot de passe actuel incorrect"
+    status, _, done = http.call("POST", "/users/profile/delete", {"currentPassword": password})
+    assert status == 200 and done["message"] == "Compte supprimé avec succès"
+    assert http.call("GET", "/auth/profile")[0] == 401
+    status, _, _ = Http(base).call("POST", "/auth/login", {"email": "camille@e2e.test", "password": password})
+    assert status == 401

@@ -27,11 +27,12 @@ def test_migrate_command_on_sqlite(tmp_path):
     env = {"ANALYTICS_SQLITE_PATH": str(tmp_path / "a.sqlite3")}
     first = _run_migrate(env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip().endswith("applied 001_analytics")
+    assert first.stdout.strip().endswith("applied 001_analytics, 002_session_user")
     again = _run_migrate(env)
     assert again.stdout.strip().endswith("up to date")
     status = _run_migrate(env, "--status")
-    assert status.stdout.split() == ["001_analytics", "applied", "001_analytics.sqlite.sql"]
+    assert status.stdout.split() == ["001_analytics", "applied", "001_analytics.sqlite.sql",
+                                     "002_session_user", "applied", "002_session_user.sqlite.sql"]
 
 
 @pytest.mark.mysql
@@ -42,7 +43,7 @@ def test_migrate_command_on_mysql():
     try:
         first = _run_migrate(env)
         assert first.returncode == 0, first.stderr
-        assert first.stdout.strip() == "MySQL: applied 001_analytics"
+        assert first.stdout.strip() == "MySQL: applied 001_analytics, 002_session_user"
         assert _run_migrate(env).stdout.strip() == "MySQL: up to date"
         conn = mysql_support._admin_connection()
         with conn.cursor() as cursor:
@@ -62,7 +63,7 @@ def test_migrate_command_on_mysql():
 
 def test_the_application_migrates_at_first_connection_and_records_versions(sql, backend):
     versions = sql.fetch_all("SELECT version FROM schema_migrations")
-    assert [v["version"] for v in versions] == ["001_analytics"]
+    assert [v["version"] for v in versions] == ["001_analytics", "002_session_user"]
     assert sqlmod.apply_migrations(sql) == []  # cheap when already applied
 
 

@@ -153,9 +153,10 @@ def test_delete_own_account_keeps_bookings_and_ends_sessions(make_client):
     assert all("Max-Age=0" in c for c in response.set_cookies) and len(response.set_cookies) == 2
     assert get_db()["users"].find_one({"_id": user["_id"]}) is None
     booking = get_db()["bookings"].find_one({"_id": booking_id})
-    # The history stays, guest-like (API.md): no owner, the participants' data as booked.
+    # The history stays, guest-like (API.md), with personal data only as the law requires:
+    # no owner, participants anonymised (docs/rgpd.md).
     assert booking["userId"] is None and booking["isGuest"] is True and booking["statut"] == "CONFIRMED"
-    assert booking["participants"][0]["email"] == "a@b.c"
+    assert booking["participants"][0] == {"_id": None, "prenom": "Anonyme", "nom": "Anonyme", "email": ""}
     assert other_session.get("/auth/profile").status == 401
     assert other_session.post("/auth/refresh").status == 401
 

@@ -85,6 +85,24 @@ class AnalyticsRepository:
         return self.db.execute("UPDATE Session SET is_login = ? WHERE session_id = ? AND is_login = ?",
                                (True, session_id, False)).rowcount
 
+    def link_user(self, session_id: str, user_id: str) -> int:
+        """The visit is a signed-in user's: kept so that her sessions can be exported and erased."""
+        return self.db.execute("UPDATE Session SET user_id = ? WHERE session_id = ?", (user_id, session_id)).rowcount
+
+    def sessions_of_user(self, user_id: str) -> list[dict[str, Any]]:
+        rows = self.db.fetch_all(f"SELECT {SESSION_COLUMNS} FROM Session WHERE user_id = ? "  # noqa: S608
+                                 "ORDER BY started_at", (user_id,))
+        return [s for s in (_session(r) for r in rows) if s is not None]
+
+    def events_of_session(self, session_id: str) -> list[dict[str, Any]]:
+        rows = self.db.fetch_all(f"SELECT {EVENT_COLUMNS} FROM UserEvent WHERE session_id_Session = ? "  # noqa: S608
+                                 "ORDER BY event_ts, event_id", (session_id,))
+        return [_event(r) for r in rows]
+
+    def delete_sessions_of_user(self, user_id: str) -> int:
+        """Her sessions and, by cascade, their events."""
+        return self.db.execute("DELETE FROM Session WHERE user_id = ?", (user_id,)).rowcount
+
     def delete_session(self, session_id: str) -> int:
         """Its events go with it (ON DELETE CASCADE)."""
         return self.db.execute("DELETE FROM Session WHERE session_id = ?", (session_id,)).rowcount

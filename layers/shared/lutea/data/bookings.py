@@ -136,12 +136,26 @@ class BookingRepository:
     def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
 
-    def detach_user(self, user_id: ObjectId) -> int:
-        """The account is deleted: its bookings become guest-like (history and billing data
-        kept, no owner)."""
-        result = self._col.update_many({"userId": user_id},
-                                       {"$set": {"userId": None, "isGuest": True, "updatedAt": now()}})
-        return int(result.modified_count)
+    def has_pending_for_user(self, user_id: ObjectId) -> bool:
+        return self._col.find_one({"userId": user_id, "statut": "PENDING"}, {"_id": 1}) is not None
+
+    def anonymise_user_bookings(self, user_id: ObjectId, *, placeholder: str) -> int:
+        """The account is erased: its bookings stay (accounting keeps them) without anything
+        that names or reaches the person: participants' names and emails, billing address and
+        phone replaced, notes and the guest proof removed, no owner. Country and amounts stay.
+        Idempotent (a rerun finds no booking left with this owner)."""
+        count = 0
+        for doc in self._col.find({"userId": user_id}, {"participants": 1}):
+            participants = [{"_id": p.get("_id"), "prenom": placeholder, "nom": placeholder, "email": ""}
+                            for p in doc.get("participants") or []]
+            result = self._col.update_one({"_id": doc["_id"], "userId": user_id}, {
+                "$set": {"userId": None, "isGuest": True, "participants": participants,
+                         "billingAddress.address": placeholder, "billingAddress.city": placeholder,
+                         "billingAddress.postalCode": "", "billingAddress.phone": "",
+                         "anonymisedAt": now(), "updatedAt": now()},
+                "$unset": {"notes": "", "guestTokenHash": ""}})
+            count += int(result.modified_count)
+        return count
 
     def transition(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
                    *, unset: tuple[str, ...] = ()) -> dict | None:

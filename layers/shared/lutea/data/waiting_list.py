@@ -43,6 +43,14 @@ class WaitingListRepository:
     def get(self, entry_id: ObjectId) -> dict | None:
         return self._col.find_one({"_id": entry_id})
 
+    def list_for_person(self, user_id: ObjectId, email: str) -> list[dict]:
+        """Every entry of one person: made while signed in, or under her address."""
+        return list(self._col.find({"$or": [{"userId": user_id}, {"email": email}]}).sort("createdAt", ASCENDING))
+
+    def delete_ended(self, entry_id: ObjectId) -> bool:
+        """Delete an entry that no longer holds seats (left, expired, booked)."""
+        return self._col.delete_one({"_id": entry_id, "statut": {"$nin": list(ACTIVE)}}).deleted_count == 1
+
     def active_for(self, email: str, date_id: ObjectId) -> dict | None:
         """The person's entry still waiting or offered on this date block."""
         return self._col.find_one({"email": email, "dateId": date_id, "statut": {"$in": list(ACTIVE)}})

@@ -20,9 +20,10 @@ from lutea.config import get_settings
 from lutea.data.bookings import BookingRepository
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserFilter, UserRepository, normalize_email
+from lutea.domain import personal_data
 from lutea.email import failures, messages
 from lutea.email.recaptcha import verify_recaptcha
-from lutea.errors import InvalidInput, NotAuthenticated, NotFound
+from lutea.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from lutea.listing import PageRequest, Period
 from lutea.observability import logger
 from lutea.wire import is_object_id, to_wire
@@ -45,6 +46,10 @@ MSG_FORGOT = "Si cet email existe dans notre base, un lien de réinitialisation 
 MSG_RESET_DONE = "Mot de passe réinitialisé avec succès. Vous pouvez maintenant vous connecter."
 MSG_BAD_RESET_TOKEN = "Token de réinitialisation invalide ou expiré"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
+MSG_ACCOUNT_DELETED = "Compte supprimé avec succès"
+MSG_ADMIN_SELF_DELETE = "Un compte administrateur ne peut pas être supprimé depuis son profil"
+MSG_PENDING_BOOKING = ("Une réservation est en attente de paiement : réessayez une fois qu'elle est payée "
+                       "ou expirée (16 minutes au plus)")
 
 # The order and French labels of the original's "Champs manquants" check.
 CONTACT_FIELDS = (("phone", "téléphone"), ("address", "adresse"), ("city", "ville"),
@@ -356,19 +361,57 @@ def update_profile(principal_user_id: str, changes: dict[str, Any]) -> ProfileUp
 
 
 def delete_account(user_id: ObjectId) -> bool:
-    """Delete a user and end all their sessions. Their bookings keep their history (API.md):
-    they become guest-like (no owner), with their own participant and billing data."""
-    deleted = UserRepository().delete(user_id)
-    if deleted:
-        SessionFamilyRepository().revoke_all_for_user(str(user_id))
-        BookingRepository().detach_user(user_id)
+    """Erase a user: idempotent steps first, the account last, so that a failure half-way (503)
+    leaves an account whose deletion can simply be asked again. Her bookings stay for
+    accounting, anonymised; her waiting-list entries, contact consents and analytics sessions
+    go; her sessions end (lutea.domain.personal_data). False when there is no such user."""
+    users = UserRepository()
+    user = users.get(user_id)
+    if user is None:
+        return False
+    counts = personal_data.erase(user_id, user.get("email") or "")
+    SessionFamilyRepository().revoke_all_for_user(str(user_id))
+    deleted = users.delete(user_id)
+    logger.info("account erased", extra={"userId": str(user_id), **counts})
     return deleted
 
 
 def delete_own_account(principal_user_id: str) -> dict[str, str]:
     if not delete_account(user_id_of(principal_user_id)):
         raise NotAuthenticated()
-    return {"message": "Compte supprimé avec succès"}
+    return {"message": MSG_ACCOUNT_DELETED}
+
+
+def delete_own_account_with_password(principal_user_id: str, password: str) -> dict[str, str]:
+    """Self-service erasure (RGPD art. 17): the password proves it is her, not a borrowed
+    session. Refused while one of her bookings awaits its payment (at most 16 minutes): a
+    payment arriving for an anonymised booking could no longer be confirmed to her."""
+    user = current_user(principal_user_id)
+    if user.get("role") == ADMIN:
+        raise NotAllowed(MSG_ADMIN_SELF_DELETE)
+    if not check_password(user, password):
+        raise InvalidInput("Mot de passe actuel incorrect")
+    if BookingRepository().has_pending_for_user(user["_id"]):
+        raise Conflict(MSG_PENDING_BOOKING)
+    if not delete_account(user["_id"]):
+        raise NotAuthenticated()
+    return {"message": MSG_ACCOUNT_DELETED}
+
+
+def export_personal_data(principal_user_id: str) -> dict[str, Any]:
+    """All that is held about the signed-in user (RGPD art. 15 and 20), as JSON."""
+    from lutea.schemas.bookings import booking_out
+
+    user = current_user(principal_user_id)
+    held = personal_data.collect(user["_id"], user.get("email") or "")
+    return {
+        "exporteLe": to_wire(now()),
+        "profil": public_user(user),
+        "reservations": [booking_out(b) for b in held["bookings"]],
+        "listeAttente": to_wire(held["waitingList"]),
+        "consentementsContact": to_wire(held["contactConsents"]),
+        "sessionsAnalytiques": to_wire(held["analyticsSessions"]),
+    }
 
 
 # --- Admin ------------------------------------------------------------------------------

@@ -42,19 +42,23 @@ class NewEvent:
     event_data: dict[str, Any] | None = None
 
 
-def create_session(new: NewSession) -> dict[str, Any]:
-    """The session, created; an existing ``session_id`` returns the existing session."""
+def create_session(new: NewSession, *, user_id: str | None = None) -> dict[str, Any]:
+    """The session, created; an existing ``session_id`` returns the existing session.
+    ``user_id``: the signed-in visitor, whose sessions are exported and erased with her account."""
     repo = AnalyticsRepository()
     existing = repo.get_session(new.session_id)
     if existing is None:
         repo.insert_session(session_id=new.session_id, started_at=new.started_at, browser=new.browser,
                             device_type=new.device_type, is_login=new.is_login)
         existing = repo.get_session(new.session_id)  # the stored row (whole seconds), or a racer's
+    if user_id is not None:
+        repo.link_user(new.session_id, user_id)
     assert existing is not None
     return existing
 
 
-def update_session(session_id: str, *, ended_at: datetime | None = None, is_login: bool | None = None) -> dict:
+def update_session(session_id: str, *, ended_at: datetime | None = None, is_login: bool | None = None,
+                   user_id: str | None = None) -> dict:
     repo = AnalyticsRepository()
     with repo.db.transaction():
         if repo.get_session(session_id) is None:
@@ -63,9 +67,35 @@ def update_session(session_id: str, *, ended_at: datetime | None = None, is_logi
             repo.end_session(session_id, ended_at)
         if is_login is True:  # once signed in during a session, always counted as such
             repo.mark_logged_in(session_id)
+        if user_id is not None:
+            repo.link_user(session_id, user_id)
         session = repo.get_session(session_id)
     assert session is not None
     return session
+
+
+def _kept() -> bool:
+    """False where analytics are not stored at all (production without MYSQL_HOST answers 503
+    rather than write them to a container's disk): nobody's sessions can be there."""
+    from lutea.config import get_settings
+
+    settings = get_settings()
+    return not (settings.is_production and not settings.mysql_host)
+
+
+def sessions_of_user(user_id: str) -> list[dict[str, Any]]:
+    """The sessions linked to an account, each with its ``events`` (her RGPD export)."""
+    if not _kept():
+        return []
+    repo = AnalyticsRepository()
+    return [{**s, "events": repo.events_of_session(s["session_id"])} for s in repo.sessions_of_user(user_id)]
+
+
+def erase_sessions_of_user(user_id: str) -> int:
+    """Delete the sessions linked to an account, with their events (her account is erased)."""
+    if not _kept():
+        return 0
+    return AnalyticsRepository().delete_sessions_of_user(user_id)
 
 
 def delete_session(session_id: str) -> bool:

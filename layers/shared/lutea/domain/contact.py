@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from lutea.email import messages
 from lutea.email.recaptcha import verify_recaptcha
@@ -23,6 +24,24 @@ class ContactForm:
     token: str | None = None
 
 
+# How long the proof of consent is kept (CNIL: three years after the last contact).
+CONSENT_RETENTION = timedelta(days=3 * 365)
+
+
+def _record_consent(email: str) -> None:
+    """Keep the proof that this address accepted the privacy notice (RGPD art. 7): the date
+    only, never the message. Best effort: the message has already reached the team."""
+    from lutea.clock import now
+    from lutea.data.contact_consents import ContactConsentRepository
+    from lutea.data.users import normalize_email
+
+    try:
+        at = now()
+        ContactConsentRepository().record(normalize_email(email) or email, at=at, expires_at=at + CONSENT_RETENTION)
+    except Exception:  # noqa: BLE001 - the visitor's message was sent; say so
+        logger.exception("contact consent not recorded")
+
+
 def submit_contact_form(form: ContactForm) -> str:
     """Deliver the visitor's message to the team (reply-to the visitor), then acknowledge it.
 
@@ -34,5 +53,6 @@ def submit_contact_form(form: ContactForm) -> str:
         raise InvalidInput(RECAPTCHA_FAILED)
     messages.send_contact_to_team(nom=form.nom, prenom=form.prenom, email=form.email,
                                   telephone=form.telephone, message=form.message)
+    _record_consent(form.email)
     messages.notify(messages.send_contact_ack, form.email)
     return SENT_MESSAGE

@@ -159,7 +159,11 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
 def leave(token: str) -> dict[str, str]:
     """Leave the list from a link of its emails (``POST /bookings/waiting-list/leave``); an
     offer in progress gives its seats back to the next in line. Leaving twice is fine."""
-    entry = _entry_by_token(token)
+    _leave(_entry_by_token(token))
+    return {"message": MSG_LEFT}
+
+
+def _leave(entry: dict) -> None:
     repo = _repo()
     before = repo.transition(entry["_id"], {"statut": WAITING}, {"statut": LEFT})
     if before is None:
@@ -167,7 +171,21 @@ def leave(token: str) -> dict[str, str]:
                                  {"statut": LEFT, "seatsHeld": False, "offerEmailOwed": False})
         if before is not None:
             _give_back(before)
-    return {"message": MSG_LEFT}
+
+
+def entries_of_person(user_id: ObjectId, email: str) -> list[dict]:
+    """Every entry of one person (signed in, or under her address): her RGPD export."""
+    return _repo().list_for_person(user_id, email)
+
+
+def forget_person(user_id: ObjectId, email: str) -> int:
+    """Her account is erased: she leaves every list she is on (an offer's seats go to the next
+    in line), then her entries are deleted. Idempotent. Returns how many were deleted."""
+    deleted = 0
+    for entry in _repo().list_for_person(user_id, email):
+        _leave(entry)
+        deleted += int(_repo().delete_ended(entry["_id"]))
+    return deleted
 
 
 # --- offers --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from lutea.observability import logger, metrics
 # Routes that guess secrets or send email get the strict limit.
 STRICT_PATHS = frozenset({
     "/auth/login", "/auth/2fa/finalize", "/auth/2fa/verify", "/auth/forgot-password", "/auth/reset-password",
-    "/auth/register", "/auth/validate-email", "/users/validate-password",
+    "/auth/register", "/auth/validate-email", "/users/validate-password", "/users/profile/delete",
 })
 # The waiting list emails an address and its links carry secrets.
 STRICT_PREFIXES = ("/users/check-temporary/", "/bookings/waiting-list")

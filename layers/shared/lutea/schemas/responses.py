@@ -286,10 +286,41 @@ class AnalyticsCleared(_Out):
     deletedEvents: int
 
 
+class WaitingListEntryHeld(_Out):
+    _id: str | None = None
+    retreatId: str
+    dateId: str
+    nbPlaces: int
+    email: str
+    prenom: str | None = None
+    statut: Literal["WAITING", "OFFERED", "BOOKED", "LEFT", "EXPIRED"]
+    createdAt: str
+
+
+class ContactConsent(_Out):
+    consentedAt: str = Field(description="When the contact form's privacy notice was accepted")
+    expiresAt: str | None = Field(None, description="When this proof is deleted (three years later)")
+
+
+class AnalyticsSessionHeld(AnalyticsSession):
+    events: list[AnalyticsEvent]
+
+
+class PersonalDataExport(_Out):
+    """GET /users/profile/export: everything held about the signed-in user (docs/rgpd.md)."""
+    exporteLe: str
+    profil: User
+    reservations: list[Booking]
+    listeAttente: list[WaitingListEntryHeld]
+    consentementsContact: list[ContactConsent]
+    sessionsAnalytiques: list[AnalyticsSessionHeld]
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Message, SessionUser, SignedIn, LoginAnswer, Registered, ProfileClaims, AdminCheck, User, UserSearch,
     TemporaryCheck, PasswordCheck, DateBlock, Retreat, ReservedPlaces, AvailablePlaces, Availability,
     Participant, BillingAddress, Booking, GuestBooking, BookingStats, DiscrepancySummary, Discrepancies,
     PaymentAlert, Cleanup, PaymentIntentCreated, PaymentIntent, Success, WebhookReceived, AnalyticsSession,
-    AnalyticsEvent, EventType, AnalyticsStats, AnalyticsCleared, PageOut,
+    AnalyticsEvent, EventType, AnalyticsStats, AnalyticsCleared, PageOut, WaitingListEntryHeld, ContactConsent,
+    AnalyticsSessionHeld, PersonalDataExport,
 )

@@ -33,3 +33,8 @@ class UpdateProfileIn(StrictModel):
 
 class ValidatePasswordIn(StrictModel):
     currentPassword: TypedPassword
+
+
+class DeleteAccountIn(StrictModel):
+    """``POST /users/profile/delete``: the account's password, typed again (docs/rgpd.md)."""
+    currentPassword: TypedPassword

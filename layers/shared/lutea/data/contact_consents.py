@@ -1,0 +1,35 @@
+"""The ``contactconsents`` collection: proof that a visitor accepted the privacy notice of the
+contact form (``rgpd: true``) before her message went to the team. The message itself is not
+stored (it is emailed). ``{_id, email, consentedAt, expiresAt}``; MongoDB deletes each record at
+``expiresAt`` (TTL index), three years after the consent."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from lutea.data.mongo import get_db, register_indexes
+
+COLLECTION = "contactconsents"
+
+
+@register_indexes
+def _indexes(db: Any) -> None:
+    col = db[COLLECTION]
+    col.create_index("email")
+    col.create_index("expiresAt", expireAfterSeconds=0)
+
+
+class ContactConsentRepository:
+    def __init__(self, db: Any = None) -> None:
+        self._col = (db or get_db())[COLLECTION]
+
+    def record(self, email: str, *, at: datetime, expires_at: datetime) -> None:
+        self._col.insert_one({"_id": ObjectId(), "email": email, "consentedAt": at, "expiresAt": expires_at})
+
+    def list_for(self, email: str) -> list[dict]:
+        return list(self._col.find({"email": email}).sort("consentedAt", 1))
+
+    def delete_for(self, email: str) -> int:
+        return int(self._col.delete_many({"email": email}).deleted_count)
