@@ -263,3 +263,56 @@ def test_an_offer_email_a_crash_prevented_is_sent_by_the_job(api, retreat, outbo
     assert waiting_list.run_offers()["emailsResent"] == 1
     assert waiting_list.run_offers()["emailsResent"] == 0
     assert len([m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_offer"]) == 1
+
+
+def test_two_requests_booking_the_same_offer_make_one_booking(api, make_client, retreat, outbox_dir, frozen_clock,
+                                                             tiny_switch_interval):
+    from lutea.data.mongo import get_db
+
+    from tests.support.concurrency import crashes, run_together
+
+    booking = _fill(api, retreat)
+    _join(api, retreat, 2, "lea@example.test")
+    _cancel_pending(booking)
+    token = _token(outbox_dir, "waiting_list_offer", "lea@example.test")
+    body = {"token": token, "participants": booking_body(retreat, 2)["participants"],
+            "billingAddress": booking_body(retreat)["billingAddress"]}
+    results = run_together([lambda: make_client().post("/bookings/waiting-list/offer/book", json=body)
+                            for _ in range(6)])
+    assert crashes(results) == []
+    assert sorted(r.status for r in results) == [201] + [409] * 5
+    assert get_db()["bookings"].count_documents({"waitingListEntryId": {"$exists": True}}) == 1
+    assert _held(retreat) == 2
+
+
+def test_an_offer_expiring_while_it_is_booked_ends_one_way_only(api, make_client, retreat, outbox_dir, frozen_clock,
+                                                               tiny_switch_interval):
+    from lutea.data.mongo import get_db
+    from lutea.domain.waiting_list import expire_offers
+
+    from tests.support.concurrency import crashes, run_together
+
+    booking = _fill(api, retreat)
+    _join(api, retreat, 3, "lea@example.test")
+    _cancel_pending(booking)
+    token = _token(outbox_dir, "waiting_list_offer", "lea@example.test")
+    frozen_clock.advance(hours=24)  # the very last instant: booking and expiry race
+    body = {"token": token, "participants": booking_body(retreat, 1)["participants"],
+            "billingAddress": booking_body(retreat)["billingAddress"]}
+    frozen_clock.advance(seconds=-1)
+
+    def book() -> Any:
+        return make_client().post("/bookings/waiting-list/offer/book", json=body).status
+
+    def expire() -> Any:
+        frozen_clock.advance(seconds=1)
+        return expire_offers()
+
+    results = run_together([book, expire])
+    assert crashes(results) == []
+    entry = _entry("lea@example.test")
+    booked = get_db()["bookings"].count_documents({"waitingListEntryId": entry["_id"]})
+    if entry["statut"] == "BOOKED":
+        assert booked == 1 and _held(retreat) == 3
+    else:
+        assert entry["statut"] == "EXPIRED" and booked == 0 and _held(retreat) == 0

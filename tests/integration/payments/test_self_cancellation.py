@@ -210,3 +210,14 @@ def test_self_cancellation_email_removes_the_calendar_event(payments, retreat, f
     calendar = icalendar.Calendar.from_ical(content)
     [event] = calendar.walk("VEVENT")
     assert str(calendar["METHOD"]) == "CANCEL" and str(event["UID"]) == f"booking-{booking.id}@lutea"
+
+
+def test_two_cancellations_at_once_refund_once(payments, retreat, frozen_clock, tiny_switch_interval):
+    from tests.support.concurrency import crashes, run_together
+
+    booking = _confirmed(payments, retreat)
+    frozen_clock.set(START - timedelta(days=20))
+    results = run_together([lambda: _cancel(payments, booking).status for _ in range(5)])
+    assert crashes(results) == [] and sorted(results) == [200, 409, 409, 409, 409]
+    assert [r["amount"] for r in payments.fake.refunds.values()] == [12_000]
+    assert payments.seats_held(retreat) == 0
