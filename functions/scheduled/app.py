@@ -33,9 +33,15 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
 def complete_cancellations(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 15 minutes: the refunds and emails that customers' cancellations still owe (a
     Stripe outage or a stopped process after the cancellation), each completed once."""
-    from lutea.domain.cancellation import complete_owed_effects
+    from aws_lambda_powertools.metrics import MetricUnit
+    from lutea.domain.cancellation import complete_owed_effects, oldest_owed_refund_age_seconds
+    from lutea.observability import metrics
 
-    return {"visited": complete_owed_effects()}
+    visited = complete_owed_effects()
+    # How long the oldest refund has been owed (alarmed in template.yaml: OldestOwedRefundAlarm).
+    metrics.add_metric(name="OldestOwedRefundAgeSeconds", unit=MetricUnit.Seconds,
+                       value=oldest_owed_refund_age_seconds())
+    return {"visited": visited}
 
 
 @instrumented

@@ -94,7 +94,7 @@ def test_every_alarm_notifies_the_topic_whose_email_is_a_parameter():
 def test_the_business_metrics_are_alarmed():
     alarmed = _alarmed_metrics()
     for metric in ("StripeWebhookRejected", "StripeEventFailed", "EmailFailures", "PaymentDiscrepancies",
-                   "OldestOwedEmailAgeSeconds"):
+                   "OldestOwedEmailAgeSeconds", "OldestOwedRefundAgeSeconds"):
         assert ("Lutea", metric) in alarmed, metric
     assert ("AWS/ApiGateway", "5XXError") in alarmed
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in alarmed

@@ -15,7 +15,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 
-from lutea.clock import now
+from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
 
 COLLECTION = "bookings"
@@ -187,6 +187,12 @@ class BookingRepository:
     def complete_owed_email(self, booking_id: ObjectId, kind: str) -> bool:
         result = self._col.update_one({"_id": booking_id, "owedEmails": kind}, {"$pull": {"owedEmails": kind}})
         return result.modified_count == 1
+
+    def oldest_owed_refund_since(self) -> datetime | None:
+        """When the oldest booking still owed a refund was cancelled, if any."""
+        doc = self._col.find_one({"refundOwed": {"$exists": True}}, {"annulationDate": 1},
+                                 sort=[("annulationDate", 1)])
+        return as_utc(doc["annulationDate"]) if doc and doc.get("annulationDate") else None
 
     def ids_with_owed_effects(self, cancelled_before: datetime, limit: int = 200) -> list[ObjectId]:
         match = {"annulationDate": {"$lte": cancelled_before},

@@ -180,3 +180,9 @@ def complete_owed_effects(limit: int = 200) -> int:
         except Exception:  # noqa: BLE001 - one booking's failure must not stop the others
             logger.exception("owed effects not completed", extra={"bookingId": str(oid)})
     return len(ids)
+
+
+def oldest_owed_refund_age_seconds() -> int:
+    """How long the oldest refund still owed by a cancellation has waited (0: none owed)."""
+    oldest = booking_repository().oldest_owed_refund_since()
+    return 0 if oldest is None else max(0, int((now() - oldest).total_seconds()))
