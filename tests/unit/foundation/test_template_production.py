@@ -245,6 +245,7 @@ def test_no_function_can_read_a_secret_it_does_not_use():
 
 @pytest.mark.parametrize(("function", "secrets"), [
     ("AnalyticsFunction", {"jwt", "mongodb", "mysql"}),
+    ("UsersFunction", {"jwt", "mongodb", "mysql", "resend", "recaptcha"}),  # export and erasure reach analytics
     ("RetreatsFunction", {"jwt", "mongodb"}),
     ("CleanupTemporaryUsersFunction", {"mongodb"}),
     ("RetryFailedEmailsFunction", {"mongodb", "resend"}),
