@@ -85,3 +85,10 @@ def test_admin_routes_stay_uncacheable(admin):
     retreat = create(admin)
     response = admin.get(f"/retreats/admin/{retreat['_id']}")
     assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
+
+
+def test_lower_case_if_none_match_as_http2_clients_send_it(api, admin):
+    """API Gateway passes header names as the client wrote them; HTTP/2 ones are lower case."""
+    create(admin)
+    etag = api.get("/retreats/public").headers["ETag"]
+    assert api.get("/retreats/public", headers={"if-none-match": etag}).status == 304

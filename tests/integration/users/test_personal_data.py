@@ -139,3 +139,25 @@ def test_legacy_delete_route_erases_the_same_way(make_client):
 
 def test_export_needs_a_session(make_client):
     assert make_client().get("/users/profile/export").status == 401
+
+
+def test_with_the_analytics_database_down_export_and_deletion_are_503_and_nothing_is_lost(make_client, monkeypatch):
+    import socket
+
+    from lutea.data.sql import reset_sql
+
+    from tests.support.mysql import point_at_mysql
+
+    client, user = client_session(make_client, password=passwords.hash_password(PASSWORD))
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    point_at_mysql(monkeypatch, "lutea_unreachable", host="127.0.0.1", port=port)
+    reset_sql()
+    try:
+        assert client.get("/users/profile/export").status == 503
+        assert client.post("/users/profile/delete", json={"currentPassword": PASSWORD}).status == 503
+        assert get_db()["users"].find_one({"_id": user["_id"]}) is not None
+        assert client.get("/users/profile").status == 200  # still signed in: she can try again
+    finally:
+        reset_sql()
