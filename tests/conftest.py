@@ -64,9 +64,14 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         for name in db.list_collection_names():
             db.drop_collection(name)
     mongo.reset_db()
+    # The indexes, as the deploy-time migration creates them (never a request).
+    from lutea.data.indexes import migrate_indexes
+
+    migrate_indexes(mongo.get_db())
     yield
     clock.set_clock(None)
     config.reset_settings()
+    mongo.reset_db()  # closes a real client
 
 
 @pytest.fixture

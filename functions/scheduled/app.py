@@ -51,3 +51,13 @@ def run_waiting_list_offers(event: dict[str, Any], context: LambdaContext) -> di
     from lutea.domain.waiting_list import run_offers
 
     return run_offers()
+
+
+@instrumented
+def retry_owed_effects(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every 5 minutes: complete the side effects owed by transitions (refunds, emails,
+    PaymentIntent cancellations) that a failure or a crash left undone (growing delays, never
+    given up; the admin is alerted when one keeps failing)."""
+    from lutea.domain.owed_effects import retry_owed_effects as retry
+
+    return retry()

@@ -220,13 +220,34 @@ def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     server = _Server((host, port), _Handler)
     server.route_table = table  # type: ignore[attr-defined]
     server.stripe_standin = standin  # type: ignore[attr-defined]
+    server.database_ready = _migrate_indexes()  # type: ignore[attr-defined]
     return server
+
+
+def _migrate_indexes() -> bool:
+    """The indexes, as ``make migrate`` creates them at deploy time (never on a request). An
+    unreachable database is reported and the server starts anyway: it answers 503 until the
+    database is back."""
+    from lutea.data.indexes import migrate_indexes
+    from lutea.data.mongo import get_db, is_unavailable
+
+    try:
+        report = migrate_indexes(get_db())
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        print(f"MongoDB unreachable ({type(exc).__name__}): indexes not checked; requests answer 503 until it is back",
+              flush=True)
+        return False
+    for conflict in report.conflicts:
+        print(f"index conflict: {conflict}", flush=True)
+    return True
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "3001"))
     server = build_server(port)
-    if os.environ.get("SEED_DEMO_DATA", "1") != "0":
+    if os.environ.get("SEED_DEMO_DATA", "1") != "0" and server.database_ready:  # type: ignore[attr-defined]
         from infra.local.seed import seed_demo_data
 
         for line in seed_demo_data():

@@ -263,13 +263,22 @@ def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments,
     payments.book(small, nb=1)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi)
     payments.fake.failures = [500, 500]  # the refund request and the SDK's retry
-    assert payments.post_webhook(body, signature).status == 500
-    assert _mails(outbox_dir, "late_payment_refunded") == []
+    # The refund is recorded as owed with the event: acknowledged, retried by the owed-effects job.
     assert payments.post_webhook(body, signature).status == 200
+    assert len(payments.fake.refunds) == 0
+    assert late.stored()["statutPaiement"] == "FAILED"
+    assert _mails(outbox_dir, "late_payment_refunded") == []
+    from lutea.domain.owed_effects import retry_owed_effects
+
+    assert retry_owed_effects() == {"done": 0, "failed": 0}  # not due yet (growing delays)
+    frozen_clock.advance(minutes=2)
+    assert retry_owed_effects()["failed"] == 0
     assert len(payments.fake.refunds) == 1
     assert late.stored()["statutPaiement"] == "REFUNDED"
     assert len(_mails(outbox_dir, "late_payment_refunded")) == 1
     assert payments.post_webhook(body, signature).status == 200
+    frozen_clock.advance(minutes=10)
+    retry_owed_effects()
     assert len(payments.fake.refunds) == 1
     assert len(_mails(outbox_dir, "late_payment_refunded")) == 1
 

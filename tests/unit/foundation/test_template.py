@@ -78,6 +78,7 @@ def test_scheduled_jobs_have_their_schedules():
         "app.retry_failed_emails": "rate(15 minutes)",
         "app.complete_cancellations": "rate(15 minutes)",
         "app.run_waiting_list_offers": "rate(5 minutes)",
+        "app.retry_owed_effects": "rate(5 minutes)",
     }
 
 

@@ -17,6 +17,7 @@ from pymongo import DESCENDING, ReturnDocument
 
 from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
+from lutea.data.owed import with_owed
 
 COLLECTION = "bookings"
 
@@ -26,10 +27,13 @@ def _indexes(db: Any) -> None:
     col = db[COLLECTION]
     col.create_index("userId")
     col.create_index("retreatId")
-    col.create_index([("dateId", 1), ("createdAt", 1)])  # a date block's roster and filter
-    col.create_index([("createdAt", DESCENDING)])
+    col.create_index([("dateId", 1), ("createdAt", 1)])  # a date block's roster and filter; seat reconciliation
+    col.create_index([("createdAt", DESCENDING), ("_id", DESCENDING)])  # the admin list's sort
     col.create_index([("statut", 1), ("expiresAt", 1)])  # the expiry sweep
-    col.create_index("stripePaymentIntentId", sparse=True)
+    # One booking per PaymentIntent (the webhook finds the booking by it).
+    col.create_index("stripePaymentIntentId", name="stripePaymentIntentId_unique", unique=True,
+                     partialFilterExpression={"stripePaymentIntentId": {"$type": "string"}})
+    col.create_index("owed", sparse=True)  # the owed-effects job
     col.create_index([("holdKeys", 1), ("statut", 1)], sparse=True)  # what one client holds unpaid
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
     col.create_index("annulationDate", sparse=True)  # owed effects of cancellations
@@ -158,8 +162,9 @@ class BookingRepository:
         return count
 
     def transition(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
-                   *, unset: tuple[str, ...] = ()) -> dict | None:
-        """Apply ``changes`` if the booking still matches ``precondition``, atomically.
+                   *, unset: tuple[str, ...] = (), owe: dict[str, dict[str, Any]] | None = None) -> dict | None:
+        """Apply ``changes`` if the booking still matches ``precondition``, atomically, and
+        record the side effects it ``owe``s in the same update (lutea.domain.owed_effects).
 
         Returns the document as it was BEFORE the update (so the caller sees, e.g., whether
         seats were held), or ``None`` when the precondition no longer holds (someone else won).
@@ -167,13 +172,14 @@ class BookingRepository:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
-        return self._col.find_one_and_update({"_id": booking_id, **precondition}, update,
+        return self._col.find_one_and_update({"_id": booking_id, **precondition}, with_owed(update, owe),
                                              return_document=ReturnDocument.BEFORE)
 
-    def update_if(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any]) -> dict | None:
+    def update_if(self, booking_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
+                  *, owe: dict[str, dict[str, Any]] | None = None) -> dict | None:
         """As ``transition`` but returns the document AFTER the update (``None`` if no match)."""
         return self._col.find_one_and_update({"_id": booking_id, **precondition},
-                                             {"$set": {**changes, "updatedAt": now()}},
+                                             with_owed({"$set": {**changes, "updatedAt": now()}}, owe),
                                              return_document=ReturnDocument.AFTER)
 
     # --- effects a customer's cancellation owes (lutea.domain.cancellation) ----------------

@@ -1,10 +1,25 @@
 """The MongoDB database handle, created once per container and reused across invocations.
 
-With ``MONGODB_URI`` set it is a real pymongo client with bounded timeouts. Without it, an
-in-process stand-in (mongomock) shared by every function of the process. mongomock is not
-thread-safe (concurrent ``find_one_and_update`` calls oversell a counter), while MongoDB makes
-every single-document operation atomic: the stand-in therefore serialises every operation on
-one process-wide lock, so that the atomicity the code relies on holds in both.
+With ``MONGODB_URI`` set it is a real pymongo client, created during the function's init
+(``connect_at_init``) and kept for the life of the container: after an outage or an election
+the same client reconnects by itself. Its safety options are set here, in code, and override
+the URI's: every write waits for a majority (``w="majority"``, so an acknowledged write
+survives a failover), reads go to the primary, retryable reads and writes are on (one retry
+after a failover; every write the repositories make is single-document, and the two
+``update_many`` calls are idempotent), and every operation, retries included, is bounded by
+``timeoutMS`` well under the functions' 15 s. A connection failure, a server-selection or
+network timeout, or a write-concern failure is an outage (``is_unavailable``): the API answers
+503 with ``Retry-After``.
+
+Indexes are never built here, on the request path: they are a versioned migration
+(lutea.data.indexes, run by ``make migrate`` and at deploy time). Repositories declare theirs
+with ``register_indexes``.
+
+Without ``MONGODB_URI``, an in-process stand-in (mongomock) shared by every function of the
+process. mongomock is not thread-safe (concurrent ``find_one_and_update`` calls oversell a
+counter), while MongoDB makes every single-document operation atomic: the stand-in therefore
+serialises every operation on one process-wide lock, so that the atomicity the code relies on
+holds in both.
 """
 from __future__ import annotations
 
@@ -97,31 +112,51 @@ class _LockedDatabase:
             self._database.drop_collection(name)
 
 
+# Bounds on a real server (milliseconds). ``timeoutMS`` bounds a whole operation: pymongo
+# retries a retryable read or write (server selection included) until it expires, so an
+# unreachable database answers 503 after about four seconds, and an operation caught by an
+# election is retried on the new primary within the same four seconds.
+SERVER_SELECTION_TIMEOUT_MS = 2000
+CONNECT_TIMEOUT_MS = 2000
+OPERATION_TIMEOUT_MS = 4000
+# What a client should wait before trying again after an outage (an election takes ~12 s).
+RETRY_AFTER_SECONDS = 5
+
+_client: Any = None
+
+
+def client_options() -> dict[str, Any]:
+    """The options of the real client; given in code, they override the URI's."""
+    return {
+        "tz_aware": True,
+        "w": "majority",
+        "readPreference": "primary",
+        "retryWrites": True,
+        "retryReads": True,
+        "timeoutMS": OPERATION_TIMEOUT_MS,
+        "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
+        "connectTimeoutMS": CONNECT_TIMEOUT_MS,
+        "maxPoolSize": MAX_POOL_SIZE,
+    }
+
+
 def _connect() -> Any:
+    global _client
     settings = get_settings()
     if settings.mongodb_uri:
         import pymongo
 
-        client: Any = pymongo.MongoClient(
-            settings.mongodb_uri,
-            tz_aware=True,
-            serverSelectionTimeoutMS=3000,
-            connectTimeoutMS=3000,
-            socketTimeoutMS=10000,
-            maxPoolSize=MAX_POOL_SIZE,
-            appname=settings.service_name,
-        )
-        return client[settings.mongodb_db]
+        _client = pymongo.MongoClient(settings.mongodb_uri, appname=settings.service_name, **client_options())
+        return _client[settings.mongodb_db]
     import mongomock
 
     return _LockedDatabase(mongomock.MongoClient(tz_aware=True)[settings.mongodb_db])
 
 
 def register_indexes(builder: Callable[[Any], None]) -> Callable[[Any], None]:
-    """Repositories register their index definitions; they are created once per container."""
+    """Repositories register their index definitions; ``make migrate`` (lutea.data.indexes)
+    creates them, never a request."""
     _index_builders.append(builder)
-    if _db is not None:
-        builder(_db)
     return builder
 
 
@@ -130,34 +165,60 @@ def _rotated(uri: str | None) -> bool:
     return bool(uri and _db_uri and uri != _db_uri)
 
 
+def index_builders() -> list[Callable[[Any], None]]:
+    return list(_index_builders)
+
+
 def get_db() -> Any:
     global _db, _db_uri
     uri = get_settings().mongodb_uri
     if _db is None or _rotated(uri):
         with _lock:
             if _db is None or _rotated(uri):
-                old = _db
-                db = _connect()
-                for builder in _index_builders:
-                    builder(db)
-                _db, _db_uri = db, uri
-                if old is not None and hasattr(getattr(old, "client", None), "close"):
-                    old.client.close()
+                old = _client
+                _db, _db_uri = _connect(), uri
+                if old is not None and old is not _client:
+                    old.close()
     return _db
 
 
 def close_db() -> None:
     """Close the client (a real one) and forget the handle: the next ``get_db()`` connects anew
     (SnapStart: no connection may outlive the snapshot)."""
-    global _db
+    global _db, _db_uri, _client
     with _lock:
-        db, _db = _db, None
-    if db is not None and not isinstance(db, _LockedDatabase):
-        db.client.close()
+        client, _db, _db_uri, _client = _client, None, None, None
+    if client is not None:
+        client.close()
+
+
+def connect_at_init() -> None:
+    """Create the client during the function's init when a real database is configured (the
+    client connects in the background; nothing waits for the server here). A failure (e.g. a
+    DNS error on a ``mongodb+srv`` URI) is logged and retried at the first request."""
+    if not get_settings().mongodb_uri:
+        return
+    try:
+        get_db()
+    except Exception:  # noqa: BLE001 - the first request tries again and answers 503 if it must
+        from lutea.observability import logger
+
+        logger.exception("database client not created at init")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for the errors of a database that is down, unreachable, failing over or too slow:
+    connection failures, server-selection and network timeouts, ``timeoutMS`` expiring, a
+    write concern not satisfied, a client that could not be configured (SRV lookup)."""
+    from pymongo import errors
+
+    if isinstance(exc, errors.ConnectionFailure | errors.WriteConcernError | errors.ExecutionTimeout):
+        return True
+    if isinstance(exc, errors.ConfigurationError) and "DNS" in str(exc):
+        return True
+    return isinstance(exc, errors.PyMongoError) and bool(getattr(exc, "timeout", False))
 
 
 def reset_db() -> None:
-    """Drop the cached handle (tests switch databases between runs)."""
-    global _db, _db_uri
-    with _lock:
-        _db, _db_uri = None, None
+    """Drop the cached handle and close the real client (tests switch databases between runs)."""
+    close_db()

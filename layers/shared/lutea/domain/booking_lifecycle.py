@@ -8,7 +8,8 @@ Lifecycle (``statut`` / ``statutPaiement``)::
         |--PaymentIntent cancelled (customer or Stripe)-> CANCELLED/FAILED
         |--unpaid past PAYMENT_WINDOW (16 min)--------> CANCELLED/FAILED  (annulationRaison: expired)
         |--admin cancel-------------------------------> CANCELLED/PENDING
-    CONFIRMED/PAID --refund (charge.refunded, or admin cancel of a Stripe booking)--> CANCELLED/REFUNDED
+    CONFIRMED/PAID --refund (charge.refunded)--> CANCELLED/REFUNDED
+    CONFIRMED/PAID --admin cancel of a Stripe booking--> CANCELLED/PAID --refund done--> CANCELLED/REFUNDED
     CONFIRMED/PAID --admin cancel of a manual booking--> CANCELLED/PAID
     CANCELLED/(PENDING|FAILED) --late payment, seats re-taken--> CONFIRMED/PAID
 
@@ -34,10 +35,16 @@ update (never counted then inserted). Every transition is one conditional update
 is the state it leaves (and ``seatsHeld: true`` when it gives seats back), so when callers race
 exactly one wins; only the winner releases seats, calls Stripe or sends the email. A late or
 repeated event finds the filter unmatched and changes nothing: transitions only move forward.
+
+Side effects that must happen once a transition is made (the confirmation and cancellation
+emails, a refund, the cancellation of a PaymentIntent) are recorded as owed in the transition's
+own update and done right after it, or later by the owed-effects job (lutea.domain.owed_effects):
+a crash or a Stripe outage delays them, never loses them, and never does them twice. Money that
+must go back (an admin cancel of a paid booking, a payment that cannot be kept) is therefore
+never kept without a seat: the refund stays owed, retried until Stripe accepts.
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +53,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.seats import SeatRepository
+from lutea.domain import owed_effects
 from lutea.domain.booking_common import (
     CANCELLED,
     CONFIRMED,
@@ -106,24 +114,141 @@ def _safely(what: str, booking_id: ObjectId, action: Any) -> bool:
         return False
 
 
-def _send_confirmation(booking: dict) -> None:
-    """The confirmation email with the PDF attached (to the contact, copy to the admin). A failed
-    delivery never undoes the confirmation: ``notify`` logs it and keeps it for a retry."""
-    from lutea.email.messages import notify, send_booking_confirmation
+# --- owed side effects (lutea.domain.owed_effects) -------------------------------------------
+# Recorded in the same update as the transition that makes them due, done at once by the caller
+# (``_settle``) and retried by the owed-effects job: a crash delays them, never loses them, and
+# the provider's idempotency key (Resend, Stripe) keeps a replay from acting twice.
 
-    def send() -> str:
+BOOKINGS = "bookings"
+EMAIL_CONFIRMATION = "email_confirmation"
+EMAIL_CANCELLED = "email_cancelled"
+
+
+def _owe_email(template: str) -> dict[str, Any]:
+    return owed_effects.owe("booking_email", template=template)
+
+
+def _refund_key(pi_id: str) -> str:
+    return f"refund_{pi_id}"
+
+
+def _settle(oid: ObjectId) -> None:
+    owed_effects.settle(BOOKINGS, oid)
+
+
+def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+    """Hand one booking email to the email service, with the entry's idempotency key (a replay
+    after a crash is not delivered twice). A delivery the provider refuses is queued in
+    ``emailfailures`` and retried there (the email failure policy), which completes the entry;
+    a message that cannot even be built raises and stays owed."""
+    from lutea.email.service import EmailDeliveryError
+
+    try:
+        _send_booking_email(booking, key, args)
+    except EmailDeliveryError as exc:
+        if exc.email is None:
+            raise
+        from lutea.email.failures import EmailFailureRepository
+
+        logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind,
+                                                                    "error": type(exc.__cause__ or exc).__name__})
+        EmailFailureRepository().record(exc.email, type(exc.__cause__ or exc).__name__)
+        count_metric("EmailFailures")
+
+
+def _send_booking_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+    from lutea.email import messages
+
+    idem = owed_effects.idempotency_key(BOOKINGS, booking["_id"], key)
+    template = args.get("template")
+    if template == "confirmation":
         from lutea.pdf.booking_confirmation import pdf_filename, render_booking_pdf
 
         _, utf8_name = pdf_filename(booking)
-        return send_booking_confirmation(booking, render_booking_pdf(booking), utf8_name)
+        messages.send_booking_confirmation(booking, render_booking_pdf(booking), utf8_name, idempotency_key=idem)
+    elif template == "cancelled":
+        messages.send_booking_cancelled(booking, refunded=booking.get("statutPaiement") == REFUNDED,
+                                        idempotency_key=idem)
+    elif template == "late_refund":
+        messages.send_late_payment_refunded(booking, idempotency_key=idem)
+    else:
+        raise ValueError(f"unknown booking email {template!r}")
 
-    notify(send)
+
+def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
+    """Give the money of PaymentIntent ``args['pi']`` back, once (Stripe's idempotency key is
+    derived from the PaymentIntent), then record it on the booking in the same update that
+    removes the entry and owes the email that tells the customer:
+
+    - ``reason == "cancel"`` (the admin cancelled a paid booking): PAID -> REFUNDED, then the
+      cancellation email (which says refunded);
+    - ``reason == "late"`` (a payment that could not be kept): the booking paid by this
+      PaymentIntent becomes CANCELLED/REFUNDED (seats given back if it held any); the customer
+      and the admin get the late-payment email."""
+    pi_id = str(args["pi"])
+    try:
+        get_gateway().refund(pi_id)
+    except Conflict:  # Stripe says it is already refunded: record it
+        logger.info("payment already refunded", extra={"bookingId": str(booking["_id"])})
+    oid = booking["_id"]
+    if args.get("reason") == "cancel":
+        if owed_effects.complete(BOOKINGS, oid, key, precondition={"statut": CANCELLED, "statutPaiement": PAID},
+                                 changes={"statutPaiement": REFUNDED},
+                                 owe={EMAIL_CANCELLED: _owe_email("cancelled")}) is not None:
+            count_metric("BookingsRefunded")
+        return
+    late_email = {f"email_late_{pi_id}": _owe_email("late_refund")}
+    before = owed_effects.complete(
+        BOOKINGS, oid, key, precondition={"stripePaymentIntentId": pi_id, "statutPaiement": {"$ne": REFUNDED}},
+        changes={"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False,
+                 **({} if booking.get("statut") == CANCELLED else {"annulationRaison": REASON_REFUNDED,
+                                                                     "annulationDate": now()})},
+        owe=late_email, otherwise_owe=late_email)
+    if before is None:  # another booking's payment, or already refunded: only the email
+        return
+    if before.get("seatsHeld"):
+        release_seats(before)
+    count_metric("BookingsRefunded")
+    count_metric("LatePaymentsRefunded")
 
 
-def _send_cancelled(booking: dict, *, refunded: bool) -> None:
-    from lutea.email.messages import notify, send_booking_cancelled
+def _perform_cancel_payment_intent(booking: dict, key: str, args: dict[str, Any]) -> None:
+    """Cancel the PaymentIntent of a booking that ended unpaid, so no payment can complete on
+    it. Stripe refuses when it has just succeeded: after an expiry (``confirm_if_paid``) the
+    customer paid in time, so the booking is confirmed now (seats re-taken while free, else the
+    payment is refunded); after an admin cancel the payment webhook refunds it."""
+    pi_id = str(args["pi"])
+    gateway = get_gateway()
+    try:
+        gateway.cancel_payment_intent(pi_id)
+    except Conflict:
+        if not args.get("confirm_if_paid"):
+            return
+        payment = gateway.retrieve_payment_intent(pi_id)
+        if payment.get("status") == "succeeded":
+            outcome = confirm_paid(booking["_id"], payment)
+            logger.info("expiry found the payment succeeded", extra={"bookingId": str(booking["_id"]),
+                                                                     "outcome": outcome})
+            if outcome == "needs_refund":
+                owe_late_refund(booking["_id"], pi_id)
 
-    notify(send_booking_cancelled, booking, refunded=refunded)
+
+owed_effects.register("booking_email", collection=BOOKINGS, perform=_perform_email)
+owed_effects.register("booking_refund", collection=BOOKINGS, perform=_perform_refund)
+owed_effects.register("booking_cancel_payment_intent", collection=BOOKINGS, perform=_perform_cancel_payment_intent)
+
+
+def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
+    """A payment that cannot be kept (the booking expired and its seats are gone, it was
+    cancelled, it was already paid, or the amount is wrong): record the refund as owed on the
+    booking, then try it now. Recording twice (a redelivered webhook) owes it once."""
+    oid = booking_oid(booking_id)
+    key = _refund_key(pi_id)
+    if booking_repository().update_if(oid, {f"owed.{key}": {"$exists": False}}, {},
+                                      owe={key: owed_effects.owe("booking_refund", pi=pi_id, reason="late")}) is None:
+        get_booking(oid)  # NotFound for a missing booking; otherwise already owed
+    logger.warning("late payment: refund owed", extra={"bookingId": str(oid)})
+    _settle(oid)
 
 
 # --- seats ---------------------------------------------------------------------------------
@@ -249,11 +374,12 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
     paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
     # The usual case in one round trip: a PENDING booking holding its seats, paid its total (the
     # rest of ``payment_problem`` does not depend on the booking's state).
+    email = owed_effects.owe_now("booking_email", template="confirmation")
     if payment_problem({"_id": oid, "prixTotalCents": kept_amount(payment)}, payment) is None:
         before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True,
-                                       "prixTotalCents": kept_amount(payment)}, paid)
+                                       "prixTotalCents": kept_amount(payment)}, paid, owe={EMAIL_CONFIRMATION: email})
         if before is not None:
-            return _confirmed({**before, **paid})
+            return _confirmed({**before, **paid}, email)
     for _ in range(3):  # a lost race re-reads the booking; three rounds settle any interleaving
         booking = get_booking(oid)
         same_pi = booking.get("stripePaymentIntentId") == payment_intent_id
@@ -264,9 +390,10 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.error("payment does not pay for the booking", extra={"bookingId": str(oid), "problem": problem})
             return "needs_refund"
         if booking["statut"] == PENDING and booking.get("seatsHeld"):
-            before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid)
+            before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid,
+                                     owe={EMAIL_CONFIRMATION: email})
             if before is not None:
-                return _confirmed({**before, **paid})
+                return _confirmed({**before, **paid}, email)
             continue
         # Paid after it expired or its payment failed: confirm only if the seats are still free.
         # A booking the admin cancelled stays cancelled (its customer was told so): refund.
@@ -283,19 +410,21 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
         before = repo.transition(
             oid, {"statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False},
             {**paid, "seatsHeld": True}, unset=("annulationRaison", "annulationDate"),
+            owe={EMAIL_CONFIRMATION: email},
         )
         if before is not None:
             logger.info("late payment: booking revived", extra={"bookingId": str(oid)})
             revived = {k: v for k, v in before.items() if k not in ("annulationRaison", "annulationDate")}
-            return _confirmed({**revived, **paid, "seatsHeld": True})
+            return _confirmed({**revived, **paid, "seatsHeld": True}, email)
         _seats().release(booking["dateId"], int(booking["nbPlaces"]))  # someone else moved it: give back
     return "needs_refund"
 
 
-def _confirmed(booking: dict[str, Any]) -> str:
-    """``booking`` as the winning transition left it (its state before, plus the changes)."""
+def _confirmed(booking: dict[str, Any], email: dict[str, Any]) -> str:
+    """``booking`` as the winning transition left it (its state before, plus the changes);
+    ``email`` the confirmation entry that transition owed, done now from that document."""
     count_metric("BookingsConfirmed")
-    _send_confirmation(booking)
+    owed_effects.perform_now(BOOKINGS, booking, EMAIL_CONFIRMATION, email)
     return "confirmed"
 
 
@@ -320,23 +449,27 @@ def cancel_for_payment_failure(booking_id: str | ObjectId, payment_intent_id: st
     return True
 
 
-def mark_refunded(booking_id: str | ObjectId) -> bool:
+def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
     """The booking's payment was refunded: ``statutPaiement`` REFUNDED, ``statut`` CANCELLED,
-    seats released if it held them. Returns True when this call made the change, False when it
-    was already REFUNDED (a repeated event). ``NotFound`` when the booking does not exist."""
+    seats released if it held them; with ``email``, the cancellation email (saying refunded) is
+    owed by the same update. Returns True when this call made the change, False when it was
+    already REFUNDED (a repeated event). ``NotFound`` when the booking does not exist."""
     oid = booking_oid(booking_id)
     repo = booking_repository()
     changes = {"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False}
+    owe = {EMAIL_CANCELLED: _owe_email("cancelled")} if email else None
     before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}},
-                             {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()})
+                             {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()}, owe=owe)
     if before is None:  # already cancelled: keep its reason and date
-        before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}}, changes)
+        before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
     if before is None:
         get_booking(oid)
         return False
     if before.get("seatsHeld"):
         release_seats(before)
     count_metric("BookingsRefunded")
+    if email:
+        _settle(oid)
     return True
 
 
@@ -363,58 +496,52 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     before = booking_repository().transition(
         booking["_id"], {"statut": PENDING, "seatsHeld": True},
         {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id},
+        owe={EMAIL_CONFIRMATION: _owe_email("confirmation")},
     )
     if before is None:
         raise InvalidInput(MSG_NOT_PENDING)
-    confirmed = get_booking(booking["_id"])
     count_metric("BookingsConfirmed")
-    _send_confirmation(confirmed)
-    return confirmed
+    _settle(booking["_id"])
+    return get_booking(booking["_id"])
 
 
 def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
-    """Cancel (any status but CANCELLED): seats released once, a PAID Stripe booking refunded
-    (``statutPaiement`` REFUNDED), the contact emailed. Cancelling again returns the booking
-    unchanged, except that it completes a refund that failed the first time."""
+    """Cancel (any status but CANCELLED): seats released once, and owed in the same update as
+    the transition: for a PAID Stripe booking, its refund (then ``statutPaiement`` REFUNDED and
+    the email saying so); for a PENDING one with a PaymentIntent, its cancellation at Stripe;
+    otherwise the cancellation email. If Stripe fails, the booking stays CANCELLED/PAID with the
+    refund owed: it is retried until Stripe accepts (one refund, whatever the retries) and the
+    admin is alerted if it keeps failing. Cancelling again returns the booking as it is, and
+    tries what is still owed once more."""
     repo = booking_repository()
     oid = get_booking(booking_id)["_id"]
-    before = repo.transition(oid, {"statut": {"$ne": CANCELLED}}, {
-        "statut": CANCELLED, "seatsHeld": False, "annulationRaison": raison or REASON_DEFAULT,
-        "annulationDate": now(),
-    })
-    if before is not None:
-        if before.get("seatsHeld"):
-            release_seats(before)
-        pi_id = before.get("stripePaymentIntentId")
-        if before["statutPaiement"] == PAY_PENDING and pi_id:
+    again = False
+    for _ in range(3):  # the owed effects depend on the state left: a lost race re-reads it
+        current = get_booking(oid)
+        if current["statut"] == CANCELLED:
+            again = True
+            break
+        pi_id = current.get("stripePaymentIntentId")
+        owe: dict[str, dict[str, Any]] = {}
+        if current["statutPaiement"] == PAID and current.get("isStripeBooking") and pi_id:
+            owe[_refund_key(pi_id)] = owed_effects.owe("booking_refund", pi=pi_id, reason="cancel")
+        else:
+            owe[EMAIL_CANCELLED] = _owe_email("cancelled")
+        if current["statutPaiement"] == PAY_PENDING and pi_id:
             # No payment may complete on a booking the admin cancelled.
-            _safely("payment intent cancellation", oid, lambda: get_gateway().cancel_payment_intent(pi_id))
-        count_metric("BookingsCancelled")
-    _refund_if_paid(get_booking(oid))
-    final = get_booking(oid)
-    # One email per cancellation, whoever of two overlapping cancels gets here first, telling
-    # what finally happened to the money.
-    if final["statut"] == CANCELLED and repo.update_if(oid, {"cancellationEmailAt": None},
-                                                       {"cancellationEmailAt": now()}) is not None:
-        _send_cancelled(final, refunded=final["statutPaiement"] == REFUNDED)
+            owe[f"cancel_{pi_id}"] = owed_effects.owe("booking_cancel_payment_intent", pi=pi_id)
+        before = repo.transition(oid, {"statut": current["statut"], "statutPaiement": current["statutPaiement"],
+                                       "stripePaymentIntentId": pi_id, "seatsHeld": bool(current.get("seatsHeld"))},
+                                 {"statut": CANCELLED, "seatsHeld": False,
+                                  "annulationRaison": raison or REASON_DEFAULT, "annulationDate": now()},
+                                 owe=owe)
+        if before is not None:
+            if before.get("seatsHeld"):
+                release_seats(before)
+            count_metric("BookingsCancelled")
+            break
+    owed_effects.settle(BOOKINGS, oid, now_even_if_waiting=again)
     return get_booking(oid)
-
-
-def _refund_if_paid(booking: dict) -> bool:
-    """Refund a cancelled, PAID Stripe booking. True when this call flipped it to REFUNDED."""
-    pi_id = booking.get("stripePaymentIntentId")
-    if (booking["statut"] != CANCELLED or booking["statutPaiement"] != PAID or not booking.get("isStripeBooking")
-            or not pi_id):
-        return False
-    if booking.get("annulePar") == "client":
-        return False  # cancelled by its owner: the refund policy already decided what goes back
-    with contextlib.suppress(Conflict):  # Stripe says it is already refunded: record it
-        get_gateway().refund(pi_id)
-    flipped = booking_repository().update_if(booking["_id"], {"statut": CANCELLED, "statutPaiement": PAID},
-                                             {"statutPaiement": REFUNDED})
-    if flipped is not None:
-        count_metric("BookingsRefunded")
-    return flipped is not None
 
 
 # --- expiry --------------------------------------------------------------------------------
@@ -432,33 +559,25 @@ def _expire_matching(match: dict[str, Any]) -> int:
 
 
 def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
-    before = booking_repository().transition(oid, match, {
-        "statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False,
-        "annulationRaison": REASON_EXPIRED, "annulationDate": now(),
-    })
+    repo = booking_repository()
+    for _ in range(2):  # a PaymentIntent attached between the read and the update: read again
+        pi_id = (repo.get(oid) or {}).get("stripePaymentIntentId")
+        owe = ({f"cancel_{pi_id}": owed_effects.owe("booking_cancel_payment_intent", pi=pi_id, confirm_if_paid=True)}
+               if pi_id else None)
+        before = repo.transition(oid, {**match, "stripePaymentIntentId": pi_id}, {
+            "statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False,
+            "annulationRaison": REASON_EXPIRED, "annulationDate": now(),
+        }, owe=owe)
+        if before is not None:
+            break
     if before is None:
         return False  # paid, cancelled or expired by someone else meanwhile
     release_seats(before)
-    pi_id = before.get("stripePaymentIntentId")
     if pi_id:
-        # A failure here must not block the expiry; a payment that still succeeds later is
-        # handled by confirm_paid (seats re-taken, or refunded).
-        _safely("payment intent cancellation", oid, lambda: _cancel_or_confirm(oid, pi_id))
+        # A failure here must not block the expiry: the cancellation stays owed (retried), and a
+        # payment that still succeeds later is handled by confirm_paid (seats re-taken, or refunded).
+        _safely("payment intent cancellation", oid, lambda: _settle(oid))
     return True
-
-
-def _cancel_or_confirm(oid: ObjectId, pi_id: str) -> None:
-    """Cancel the expired booking's PaymentIntent. Stripe refuses when it has just succeeded:
-    the customer paid in time, so confirm now (seats re-taken while still free) instead of
-    waiting for the webhook, which then finds the booking already confirmed."""
-    gateway = get_gateway()
-    try:
-        gateway.cancel_payment_intent(pi_id)
-    except Conflict:
-        payment = gateway.retrieve_payment_intent(pi_id)
-        if payment.get("status") == "succeeded":
-            outcome = confirm_paid(oid, payment)
-            logger.info("expiry found the payment succeeded", extra={"bookingId": str(oid), "outcome": outcome})
 
 
 def expire_pending_bookings() -> int:

@@ -22,8 +22,6 @@ from lutea.clock import now
 from lutea.data.bookings import BookingRepository
 from lutea.data.payments import DONE, ProcessedEventRepository
 from lutea.domain import booking_lifecycle
-from lutea.domain.booking_common import get_booking
-from lutea.email.messages import notify, send_booking_cancelled, send_late_payment_refunded
 from lutea.errors import Conflict, LuteaError, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
@@ -111,22 +109,11 @@ def on_payment_succeeded(pi: dict[str, Any]) -> None:
 
 
 def refund_late_payment(booking_id: str, pi_id: str) -> None:
-    """A payment arrived for a booking that expired and whose seats are gone: give the money
-    back and tell the customer and the admin. Safe to run again (a failed attempt is retried):
-    the refund is idempotent at Stripe and the booking transition conditional."""
-    try:
-        get_gateway().refund(pi_id)
-    except Conflict:
-        logger.info("payment already refunded", extra={"payment_intent": pi_id})
-    booking = get_booking(booking_id)
-    # The booking is this payment's (not one paid by another PaymentIntent, or by hand): it
-    # records the refund. The seats, if it still held any, go back.
-    if booking.get("stripePaymentIntentId") == pi_id:
-        booking_lifecycle.mark_refunded(booking_id)
-        booking = get_booking(booking_id)
-    notify(send_late_payment_refunded, booking)
-    metrics.add_metric(name="LatePaymentsRefunded", unit=MetricUnit.Count, value=1)
-    logger.warning("late payment refunded", extra={"payment_intent": pi_id, "booking_id": booking_id})
+    """A payment arrived that cannot be kept (the booking expired and its seats are gone, was
+    cancelled or already paid): the refund is recorded as owed on the booking and done now,
+    else retried until Stripe accepts (one refund, whatever the retries); the customer and the
+    admin are told once it is done (lutea.domain.booking_lifecycle.owe_late_refund)."""
+    booking_lifecycle.owe_late_refund(booking_id, pi_id)
 
 
 def on_payment_failed(pi: dict[str, Any]) -> None:
@@ -167,13 +154,12 @@ def on_charge_refunded(charge: dict[str, Any]) -> None:
     if booking is None:
         logger.warning("refund for an unknown booking", extra={"payment_intent": pi_id})
         return
-    changed = booking_lifecycle.mark_refunded(str(booking["_id"]))
+    # A refund made at Stripe (dashboard): the customer learns that the booking is cancelled
+    # (the email is owed by the same update). Refunds we made ourselves (admin cancel, late
+    # payment) already marked it, so this changes nothing and sends nothing.
+    changed = booking_lifecycle.mark_refunded(str(booking["_id"]), email=True)
     logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]),
                                           "booking_changed": changed})
-    if changed:
-        # A refund made at Stripe (dashboard): the customer learns that the booking is cancelled.
-        # Refunds we made ourselves (admin cancel, late payment) already marked it and emailed.
-        notify(send_booking_cancelled, get_booking(str(booking["_id"])), refunded=True)
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -6,6 +6,7 @@ operation that triggered it; it is recorded for a retry)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
@@ -52,16 +53,26 @@ def _send(kind: str, to: str | list[str], **values: object) -> str:
 
 
 def _send_with_secret(kind: str, to: str | list[str], secret: str | None, /, **values: object) -> str:
-    """``secret``: the one-time link or code among ``values`` (kept out of a stored failure)."""
+    """``secret``: the one-time link or code among ``values`` (kept out of a stored failure).
+    ``idempotency_key`` among ``values`` keys the message at the provider (an owed email sent
+    again after a crash is delivered once)."""
+    idempotency_key = values.pop("idempotency_key", None)
     subject, text, html = render(kind, **values)
     recipients = (to,) if isinstance(to, str) else tuple(to)
-    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, secret=secret))
+    message = EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, secret=secret)
+    if isinstance(idempotency_key, str) and idempotency_key:
+        message = replace(message, idempotency_key=idempotency_key)
+    return send(message)
 
 
-def _send_attached(kind: str, to: str | list[str], attachments: tuple[Attachment, ...], values: dict[str, object]) -> str:
+def _send_attached(kind: str, to: str | list[str], attachments: tuple[Attachment, ...], values: dict[str, object],
+                   *, idempotency_key: str | None = None) -> str:
     subject, text, html = render(kind, **values)
     recipients = (to,) if isinstance(to, str) else tuple(to)
-    return send(EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, attachments=attachments))
+    message = EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, attachments=attachments)
+    if idempotency_key:
+        message = replace(message, idempotency_key=idempotency_key)
+    return send(message)
 
 
 def send_validation_link(to: str, link: str, registered_at: str) -> str:
@@ -175,16 +186,19 @@ def _send_with_admin_copy(message: EmailMessage) -> str:
         notify(_admin_copy, message)
 
 
-def send_booking_confirmation(booking: dict, pdf: bytes, filename: str) -> str:
+def send_booking_confirmation(booking: dict, pdf: bytes, filename: str, *, idempotency_key: str | None = None) -> str:
     from lutea import ical
 
     subject, text, html = render("booking_confirmation", **_booking_values(booking))
-    return _send_with_admin_copy(EmailMessage(
+    message = EmailMessage(
         to=(booking_contact(booking),), subject=subject, html=html, text=text, kind="booking_confirmation",
-        attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST))))
+        attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST)))
+    if idempotency_key:
+        message = replace(message, idempotency_key=idempotency_key)
+    return _send_with_admin_copy(message)
 
 
-def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
+def send_booking_cancelled(booking: dict, *, refunded: bool, idempotency_key: str | None = None) -> str:
     if refunded:
         line = "Le montant payé vous a été remboursé intégralement ; il apparaîtra sous quelques jours."
     elif booking.get("statutPaiement") == "PAID":
@@ -193,7 +207,7 @@ def send_booking_cancelled(booking: dict, *, refunded: bool) -> str:
     else:
         line = "Aucun montant n'a été débité."
     return _send_attached("booking_cancelled", booking_contact(booking), calendar_removal(booking),
-                          {"refundLine": line, **_booking_values(booking)})
+                          {"refundLine": line, **_booking_values(booking)}, idempotency_key=idempotency_key)
 
 
 def _refund_line(booking: dict) -> str:
@@ -255,7 +269,7 @@ def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date
                  policyText=policy_text)
 
 
-def send_late_payment_refunded(booking: dict) -> str:
+def send_late_payment_refunded(booking: dict, *, idempotency_key: str | None = None) -> str:
     """A payment we refunded because it could not be kept: a second payment of a booking already
     paid, or one that arrived when the booking was no longer valid and its places were gone."""
     if booking.get("statutPaiement") == "PAID":
@@ -264,8 +278,11 @@ def send_late_payment_refunded(booking: dict) -> str:
         reason = ("est arrivé alors que votre réservation n'était plus valable (expirée ou annulée), "
                   "et les places ne sont plus disponibles.")
     subject, text, html = render("late_payment_refunded", reason=reason, **_booking_values(booking))
-    return _send_with_admin_copy(EmailMessage(to=(booking_contact(booking),), subject=subject, html=html,
-                                              text=text, kind="late_payment_refunded"))
+    message = EmailMessage(to=(booking_contact(booking),), subject=subject, html=html, text=text,
+                           kind="late_payment_refunded")
+    if idempotency_key:
+        message = replace(message, idempotency_key=idempotency_key)
+    return _send_with_admin_copy(message)
 
 
 def send_admin_alert(title: str, details: str) -> str:

@@ -89,6 +89,11 @@ class OutboxBackend:
         self.directory = Path(directory)
 
     def deliver(self, message: EmailMessage, sender: str) -> str:
+        # As Resend does with its Idempotency-Key: a message sent again under the same key (a
+        # retry after a crash) is not delivered twice.
+        sent_marker = self.directory / ".sent" / message.idempotency_key
+        if sent_marker.exists():
+            return sent_marker.read_text()
         message_id = uuid.uuid4().hex
         name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{message.kind}-{message_id[:8]}.eml"
         try:
@@ -96,6 +101,8 @@ class OutboxBackend:
             tmp = self.directory / f".{name}.tmp"
             tmp.write_bytes(to_mime(message, sender).as_bytes())
             tmp.replace(self.directory / name)  # atomic: readers never see half a file
+            sent_marker.parent.mkdir(exist_ok=True)
+            sent_marker.write_text(message_id)
         except OSError as exc:  # a full or read-only disk is a delivery failure like any other
             raise EmailDeliveryError() from exc
         return message_id

@@ -14,7 +14,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lutea.config import get_settings
-from lutea.errors import LuteaError, RateLimited, TooLarge
+from lutea.data import mongo
+from lutea.errors import LuteaError, RateLimited, TooLarge, Unavailable
 from lutea.http import ratelimit
 from lutea.http.caching import cacheable_json, etag_of
 from lutea.http.cors import cors_headers
@@ -117,8 +118,12 @@ class LuteaResolver(GuardedResolver):
             ratelimit.enforce(event)
         except RateLimited as exc:
             return _as_proxy(error_response(429, exc.message, path, headers=exc.headers))
-        except Exception:  # noqa: BLE001 - the counter store failing must not take the API down
-            logger.exception("rate limiter unavailable; request let through", extra={"route": _route_of(event)})
+        except Exception as exc:  # noqa: BLE001 - an outage answers 503; a limiter bug lets the request through
+            if mongo.is_unavailable(exc):
+                # The database is down: the route would wait for it a second time and fail too.
+                return _as_proxy(unavailable_response(path, _route_of(event)))
+            # A bug in the limiter itself must not take the API down.
+            logger.exception("rate limiter failed; request let through", extra={"route": _route_of(event)})
         return None
 
 
@@ -191,6 +196,8 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if mongo.is_unavailable(exc):
+            return unavailable_response(app.current_event.path, _route_of(app.current_event.raw_event))
         # Logged with its traceback for us; the client gets no stack, ever.
         logger.exception("unexpected error", extra={"route": _route_of(app.current_event.raw_event)})
         return error_response(500, "Erreur interne du serveur", app.current_event.path)
@@ -201,6 +208,27 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
         return error_response(404, f"Cannot {event.http_method} {event.path}", event.path)
 
     return app
+
+
+def unavailable_response(path: str, route: str) -> Response:
+    """503 with ``Retry-After``: the database is unreachable, failing over or too slow. The
+    operation wrote nothing it can't recover from (single-document writes; see the reliability
+    table in docs/reliability.md); the client may try again."""
+    logger.error("database unavailable", extra={"route": route})
+    count_metric_safely("DatabaseUnavailable")
+    return error_response(503, Unavailable.default_message, path,
+                          headers={"Retry-After": str(mongo.RETRY_AFTER_SECONDS)})
+
+
+def count_metric_safely(name: str) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from lutea.observability import metrics
+
+    try:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    except Exception:  # noqa: BLE001 - a metric never changes an answer
+        logger.debug("metric dropped", extra={"metric": name})
 
 
 def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
@@ -249,6 +277,8 @@ def cacheable_json_body(payload: Any, if_none_match: str | None, *, reuse: bool 
 def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point: structured logs with the API Gateway request id as correlation
     id, X-Ray tracing and EMF metrics, then the resolver."""
+
+    mongo.connect_at_init()  # one client per container, created during init
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)

@@ -124,7 +124,8 @@ class CancelBookingIn(StrictModel):
 # Internal bookkeeping that never leaves the server.
 HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
                            "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation",
-                           "holdKeys", "retreatPrestationsIncluses"})
+                           "holdKeys", "retreatPrestationsIncluses",
+                           "owed"})
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
