@@ -75,7 +75,7 @@ client-check: ## Generate the frontend's TypeScript client from openapi.json and
 	infra/client/check.sh
 
 .PHONY: migrate
-migrate: venv ## Apply the analytics SQL migrations (MySQL when MYSQL_HOST is set, else the SQLite file)
+migrate: venv ## Apply the analytics SQL migrations (MySQL or SQLite) and the versioned MongoDB indexes (MONGODB_URI)
 	$(PY) -m infra.migrate
 
 .PHONY: import-original

@@ -61,3 +61,43 @@ def retry_owed_effects(event: dict[str, Any], context: LambdaContext) -> dict[st
     from lutea.domain.owed_effects import retry_owed_effects as retry
 
     return retry()
+
+
+def migrate_indexes(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The MongoIndexes custom resource of template.yaml: at every deploy that changes its
+    ``Version``, the versioned MongoDB indexes are applied (lutea.data.indexes) before the new
+    code takes traffic; a conflict fails the deploy with its message. Deleting the stack keeps
+    the indexes (they belong to the data)."""
+    from lutea.data import indexes
+    from lutea.data.mongo import get_db
+
+    status, reason, data = "SUCCESS", "", {}
+    if event.get("RequestType") in ("Create", "Update"):
+        try:
+            report = indexes.migrate_indexes(get_db())
+            data = {"Version": str(report.version), "Dropped": ",".join(report.dropped)}
+            if not report.ok:
+                status, reason = "FAILED", "; ".join(report.conflicts)[:3000]
+        except Exception as exc:  # noqa: BLE001 - CloudFormation must hear back, or it waits an hour
+            logger.exception("index migration failed")
+            status, reason = "FAILED", f"{type(exc).__name__}: {exc}"[:3000]
+    logger.info("index migration", extra={"status": status, "request": event.get("RequestType")})
+    _answer_cloudformation(event, context, status, reason, data)
+    return {"status": status}
+
+
+def _answer_cloudformation(event: dict[str, Any], context: Any, status: str, reason: str,
+                           data: dict[str, str]) -> None:
+    import json
+    import urllib.request
+
+    body = json.dumps({
+        "Status": status, "Reason": reason or f"see log stream {getattr(context, 'log_stream_name', '')}",
+        "PhysicalResourceId": event.get("PhysicalResourceId") or "lutea-mongodb-indexes",
+        "StackId": event.get("StackId"), "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"), "Data": data,
+    }).encode()
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - CloudFormation's presigned S3 URL
+        response.read()

@@ -19,7 +19,7 @@ def _run_migrate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "ANALYTICS_"))}
     full_env.update(env)
     full_env["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-    return subprocess.run([sys.executable, "-m", "infra.migrate", *args], cwd=ROOT, env=full_env,
+    return subprocess.run([sys.executable, "-m", "infra.migrate", "--only", "sql", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
