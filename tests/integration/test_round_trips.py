@@ -61,8 +61,10 @@ def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(counter: Comma
         response = make_client(origin=None).post("/stripe/webhook", body=body, headers={
             "Content-Type": "application/json", "Stripe-Signature": signature})
     assert response.status == 200, response.body
+    # The confirmation email is owed by the transition itself and recorded done by one update
+    # (a crash between the two leaves it owed, never lost: lutea.domain.owed_effects).
     assert _route_commands(counter) == [("insert", "stripeevents"), ("findAndModify", "bookings"),
-                                        ("update", "stripeevents")]
+                                        ("update", "bookings"), ("update", "stripeevents")]
     from bson import ObjectId
     from lutea.data.mongo import get_db
 

@@ -226,10 +226,10 @@ def test_an_insert_that_fails_gives_the_seats_back_unless_the_booking_was_stored
         raise AutoReconnect("connection reset after the write")
 
     monkeypatch.setattr(BookingRepository, "insert", lost_before_the_server)
-    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 500
+    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 503  # an outage: API.md's 503 with Retry-After
     assert _held(retreat) == 0 and get_db()["bookings"].count_documents({}) == 0
 
     monkeypatch.setattr(BookingRepository, "insert", lost_after_the_server)
-    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 500
+    assert api.post("/bookings", json=booking_body(retreat, nb=2)).status == 503  # an outage: API.md's 503 with Retry-After
     # Stored after all: it holds its seats until it expires or is cancelled (released once then).
     assert get_db()["bookings"].count_documents({"seatsHeld": True}) == 1 and _held(retreat) == 2

@@ -62,7 +62,7 @@ class _CloudFormation(LocalServer):
         fake = self
 
         class Handler(QuietHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_PUT(self) -> None:
                 fake.answers.append(json.loads(self.read_body()))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
