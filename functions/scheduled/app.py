@@ -63,6 +63,16 @@ def retry_owed_effects(event: dict[str, Any], context: LambdaContext) -> dict[st
     return retry()
 
 
+@instrumented
+def reconcile_seats(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every hour: compare the seat counters with the bookings and the retreats, repair drift
+    left by functions killed between two writes (in the safe direction), alert the admin with
+    what was found, and count it (SeatReconciliation.* metrics)."""
+    from lutea.domain.seat_reconciliation import reconcile_seats as reconcile
+
+    return reconcile().as_counts()
+
+
 def migrate_indexes(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The MongoIndexes custom resource of template.yaml: at every deploy that changes its
     ``Version``, the versioned MongoDB indexes are applied (lutea.data.indexes) before the new

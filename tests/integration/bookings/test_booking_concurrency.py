@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 
@@ -64,7 +65,7 @@ def test_last_seats_are_sold_exactly_once(make_retreat, monkeypatch):
     for _ in range(ROUNDS):  # each round races for the last 3 seats of a fresh date
         retreat = make_retreat(places=12)
         date_id = retreat["dates"][0]["_id"]
-        assert SeatRepository().try_reserve(date_id, 9)  # sold earlier: 3 seats left
+        assert SeatRepository().try_reserve(date_id, 9, ObjectId())  # sold earlier: 3 seats left
 
         results = _fire(handlers, [booking_body(retreat, nb=1) for _ in range(REQUESTS)])
 

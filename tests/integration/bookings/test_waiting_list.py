@@ -241,7 +241,7 @@ def test_concurrent_offers_never_oversell(api, retreat, frozen_clock, tiny_switc
     get_db()["bookings"].update_one({"_id": ObjectId(booking["_id"])}, {"$set": {"statut": "CANCELLED",
                                                                                  "seatsHeld": False}})
     date_id = retreat["dates"][0]["_id"]
-    SeatRepository().release(date_id, 3)
+    SeatRepository().release(date_id, 3, ObjectId(booking["_id"]))
     results = run_together([lambda: offer_freed_seats(date_id) for _ in range(8)])
     assert crashes(results) == [] and sum(results) == 3
     assert get_db()["waitinglist"].count_documents({"statut": "OFFERED", "seatsHeld": True}) == 3

@@ -51,4 +51,4 @@ def hold(date_id: str, seats: int) -> None:
     """Seats held by bookings (the bookings module takes them this way)."""
     from lutea.data.seats import SeatRepository
 
-    assert SeatRepository().try_reserve(ObjectId(date_id), seats)
+    assert SeatRepository().try_reserve(ObjectId(date_id), seats, ObjectId())

@@ -36,13 +36,24 @@ def test_seat_repository_reserves_exactly_the_places():
     seats = SeatRepository()
     date_id = ObjectId()
     seats.ensure(retreat_id=ObjectId(), date_id=date_id, places=7)
-    results: list[bool] = []
-    _hammer(lambda: results.append(seats.try_reserve(date_id, 2)))
-    assert results.count(True) == 3 and seats.held(date_id) == 6
-    assert not seats.set_places(date_id, 5)  # below what is held
-    assert seats.set_places(date_id, 6) and not seats.try_reserve(date_id, 1)
-    assert seats.release(date_id, 2) and seats.held(date_id) == 4
-    assert not seats.release(date_id, 10) and seats.held(date_id) == 4
+    results: list[tuple[ObjectId, bool]] = []
+
+    def reserve() -> None:
+        booking_id = ObjectId()
+        results.append((booking_id, seats.try_reserve(date_id, 2, booking_id)))
+
+    _hammer(reserve)
+    holders = [bid for bid, taken in results if taken]
+    assert len(holders) == 3 and seats.held(date_id) == 6
+    assert [h["bookingId"] for h in seats.get(date_id)["holders"]] == holders  # each seat named once
+    assert not seats.set_places(date_id, 5, expected=7)  # below what is held
+    assert not seats.set_places(date_id, 6, expected=8)  # not the capacity read: someone changed it
+    assert seats.set_places(date_id, 6, expected=7) and not seats.try_reserve(date_id, 1, ObjectId())
+    assert seats.try_reserve(date_id, 2, holders[0])  # a retry by a holder takes nothing more
+    assert seats.held(date_id) == 6
+    assert seats.release(date_id, 2, holders[0]) and seats.held(date_id) == 4
+    assert not seats.release(date_id, 2, holders[0]) and seats.held(date_id) == 4  # released once
+    assert not seats.release(date_id, 10, ObjectId()) and seats.held(date_id) == 4
 
 
 def test_locked_cursor_chains_sort_and_limit():

@@ -79,6 +79,7 @@ def test_scheduled_jobs_have_their_schedules():
         "app.complete_cancellations": "rate(15 minutes)",
         "app.run_waiting_list_offers": "rate(5 minutes)",
         "app.retry_owed_effects": "rate(5 minutes)",
+        "app.reconcile_seats": "rate(1 hour)",
     }
 
 

@@ -278,7 +278,12 @@ def test_plan_matches_dates_merges_owners_and_counts_seats():
     assert [u["_id"] for u in plan.users] == [UID]
     assert plan.collisions == [m.Collision("a@example.test", UID, (older,))]
     assert plan.bookings[0]["userId"] == UID and plan.bookings[0]["dateId"] == block_id
-    assert plan.counters == [{"_id": block_id, "retreatId": RID, "places": 10, "held": 5}]
+    [counter] = plan.counters
+    assert {k: v for k, v in counter.items() if k != "holders"} == {"_id": block_id, "retreatId": RID, "places": 10,
+                                                                    "held": 5}
+    # Every held seat is named by its booking (lutea.data.seats), as bookings name them.
+    assert sorted(h["n"] for h in counter["holders"]) == [2, 3]
+    assert {h["bookingId"] for h in counter["holders"]} == {b["_id"] for b in plan.bookings if b["seatsHeld"]}
     assert [u.booking_id for u in plan.unmatched] == [bookings[3]["_id"]]
     assert [(p.collection, p.reason) for p in plan.problems] == [
         ("users", "password is not a bcrypt hash"), ("bookings", "same _id as an earlier document")]

@@ -74,8 +74,8 @@ def test_create_then_reserved_places(frozen_clock):
     doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5, places=3))))
     first, second = doc["dates"]
     seats = SeatRepository()
-    assert seats.try_reserve(second["_id"], 3)
-    assert not seats.try_reserve(second["_id"], 1)
+    assert seats.try_reserve(second["_id"], 3, ObjectId())
+    assert not seats.try_reserve(second["_id"], 1, ObjectId())
     assert domain.reserved_places(doc["_id"], None) == 3
     assert domain.reserved_places(doc["_id"], "2027-03-06T10:00:00+01:00") == 3
     assert domain.reserved_places(doc["_id"], first["start"].isoformat()) == 0
@@ -91,11 +91,11 @@ class RefusingSeats(SeatRepository):
         super().__init__()
         self.refuse = refuse
 
-    def set_places(self, date_id, places):
-        return False if date_id == self.refuse else super().set_places(date_id, places)
+    def set_places(self, date_id, places, *, expected):
+        return False if date_id == self.refuse else super().set_places(date_id, places, expected=expected)
 
-    def delete_unheld(self, date_id):
-        return False if date_id == self.refuse else super().delete_unheld(date_id)
+    def delete_unheld(self, date_id, *, expected_places=None):
+        return False if date_id == self.refuse else super().delete_unheld(date_id, expected_places=expected_places)
 
 
 def test_a_refused_counter_undoes_the_changes_already_made(frozen_clock):

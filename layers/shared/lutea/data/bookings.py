@@ -140,6 +140,21 @@ class BookingRepository:
     def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
 
+    def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
+        """Bookings holding seats of date block ``date_id`` (the seat reconciliation)."""
+        return list(self._col.find({"dateId": date_id, "seatsHeld": True},
+                                   {"nbPlaces": 1, "updatedAt": 1, "dateId": 1}))
+
+    def states_of(self, booking_ids: list[ObjectId]) -> list[dict]:
+        return list(self._col.find({"_id": {"$in": booking_ids}},
+                                   {"seatsHeld": 1, "dateId": 1, "updatedAt": 1, "nbPlaces": 1}))
+
+    def detach_user(self, user_id: ObjectId) -> int:
+        """The account is deleted: its bookings become guest-like (history and billing data
+        kept, no owner)."""
+        result = self._col.update_many({"userId": user_id},
+                                       {"$set": {"userId": None, "isGuest": True, "updatedAt": now()}})
+        return int(result.modified_count)
     def has_pending_for_user(self, user_id: ObjectId) -> bool:
         return self._col.find_one({"userId": user_id, "statut": "PENDING"}, {"_id": 1}) is not None
 

@@ -79,6 +79,10 @@ class WaitingListRepository:
         return [d["_id"] for d in self._col.find({"statut": OFFERED, "offerEmailOwed": True,
                                                   "offeredAt": {"$lte": offered_before}}, {"_id": 1}).limit(limit)]
 
+    def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
+        """Offers holding seats of date block ``date_id`` (the seat reconciliation)."""
+        return list(self._col.find({"dateId": date_id, "seatsHeld": True}, {"nbPlaces": 1, "updatedAt": 1}))
+
     def list_for_retreat(self, retreat_id: ObjectId) -> list[dict]:
         return list(self._col.find({"retreatId": retreat_id}).sort([("createdAt", ASCENDING), ("_id", ASCENDING)]))
 

@@ -253,7 +253,7 @@ def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
 
 # --- seats ---------------------------------------------------------------------------------
 
-def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int) -> None:
+def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_id: ObjectId) -> None:
     """Take ``seats`` of the date block's counter in one conditional update, or 409 with what
     is left.
 
@@ -263,11 +263,11 @@ def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int) -> None:
     import of older data), never here, so a booking racing an admin who removes the block can't
     bring a counter back for a block that no longer exists."""
     repo = _seats()
-    if repo.try_reserve(date_id, seats):  # the usual case first: one round trip
+    if repo.try_reserve(date_id, seats, booking_id):  # the usual case first: one round trip
         return
     if repo.get(date_id) is None:
         raise NotFound(MSG_DATE_NOT_FOUND)
-    if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats):
+    if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats, booking_id):
         return
     raise Conflict(f"Seulement {free_seats(date_id)} places disponibles")
 
@@ -283,8 +283,9 @@ def free_seats(date_id: ObjectId, places_if_new: int = 0) -> int:
 def release_seats(booking: dict) -> None:
     """Give back the seats of ``booking``: called only by the winner of a transition that
     turned ``seatsHeld`` from true to false, hence once per booking."""
-    if not _seats().release(booking["dateId"], int(booking["nbPlaces"])):
-        logger.error("seat counter below a booking's seats", extra={"bookingId": str(booking["_id"])})
+    if not _seats().release(booking["dateId"], int(booking["nbPlaces"]), booking["_id"]):
+        # Already given back (a retry after a crash), or never taken: nothing to give.
+        logger.warning("no seats held for this booking", extra={"bookingId": str(booking["_id"])})
     offer_to_waiting_list(booking["dateId"])
 
 
@@ -403,7 +404,7 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.warning("late payment: date block started", extra={"bookingId": str(oid)})
             return "needs_refund"
         try:
-            reserve_seats(booking["retreatId"], booking["dateId"], int(booking["nbPlaces"]))
+            reserve_seats(booking["retreatId"], booking["dateId"], int(booking["nbPlaces"]), oid)
         except (Conflict, NotFound):  # seats taken, or the date block (or retreat) removed since
             logger.warning("late payment: seats gone", extra={"bookingId": str(oid)})
             return "needs_refund"
@@ -416,7 +417,7 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.info("late payment: booking revived", extra={"bookingId": str(oid)})
             revived = {k: v for k, v in before.items() if k not in ("annulationRaison", "annulationDate")}
             return _confirmed({**revived, **paid, "seatsHeld": True}, email)
-        _seats().release(booking["dateId"], int(booking["nbPlaces"]))  # someone else moved it: give back
+        _seats().release(booking["dateId"], int(booking["nbPlaces"]), oid)  # someone else moved it: give back
     return "needs_refund"
 
 

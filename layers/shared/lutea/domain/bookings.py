@@ -183,7 +183,7 @@ def _insert_holding_seats(doc: dict[str, Any], block: dict) -> dict[str, Any]:
     cancellation or expiry will release them: releasing twice could oversell the date."""
     doc.setdefault("_id", ObjectId())
     if doc["seatsHeld"]:
-        reserve_seats(doc["retreatId"], block["_id"], doc["nbPlaces"])
+        reserve_seats(doc["retreatId"], block["_id"], doc["nbPlaces"], doc["_id"])
     repo = booking_repository()
     try:
         return repo.insert(doc)

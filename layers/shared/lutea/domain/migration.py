@@ -544,12 +544,13 @@ def plan_import(users: Iterable[dict] = (), retreats: Iterable[dict] = (), booki
 
 def seat_counters(retreats: Iterable[dict], bookings: Iterable[dict]) -> list[dict]:
     """A seat counter per date block: its places, and the seats of the bookings holding some."""
-    held: dict[ObjectId, int] = {}
+    holders: dict[ObjectId, list[dict]] = {}
     for booking in bookings:
         if booking.get("seatsHeld") and booking.get("dateId") is not None:
-            held[booking["dateId"]] = held.get(booking["dateId"], 0) + int(booking["nbPlaces"])
+            holders.setdefault(booking["dateId"], []).append(
+                {"bookingId": booking["_id"], "n": int(booking["nbPlaces"]), "at": booking.get("createdAt")})
     return [{"_id": block["_id"], "retreatId": retreat["_id"], "places": int(block["places"]),
-             "held": held.get(block["_id"], 0)}
+             "held": sum(h["n"] for h in holders.get(block["_id"], [])), "holders": holders.get(block["_id"], [])}
             for retreat in retreats for block in retreat.get("dates") or []]
 
 

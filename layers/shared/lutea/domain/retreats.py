@@ -248,14 +248,15 @@ class _SeatChanges:
     seats: SeatRepository
     retreat_id: ObjectId
     removed: list[tuple[ObjectId, int]] = field(default_factory=list)  # (date id, places)
-    resized: list[tuple[ObjectId, int]] = field(default_factory=list)  # (date id, old places)
+    resized: list[tuple[ObjectId, int, int]] = field(default_factory=list)  # (date id, old places, new places)
     created: list[ObjectId] = field(default_factory=list)
 
     def undo(self) -> None:
         for date_id, places in self.removed:
             self.seats.ensure(retreat_id=self.retreat_id, date_id=date_id, places=places)
-        for date_id, places in self.resized:
-            if not self.seats.set_places(date_id, places):
+        for date_id, places, new_places in self.resized:
+            # Only our own change is undone: if another admin changed it since, theirs stands.
+            if not self.seats.set_places(date_id, places, expected=new_places):
                 logger.error("seat counter not restored", extra={"dateId": str(date_id)})
         for date_id in self.created:
             self.seats.delete_unheld(date_id)
@@ -284,6 +285,7 @@ def _plan_blocks(current: list[dict], sent: list[DateBlockIn]) -> tuple[list[dic
 def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[dict], removed: list[dict],
                         created: list[dict], seats: SeatRepository) -> _SeatChanges:
     held = seats.held_by_date(retreat_id)
+    counted = {date_id: int(c["places"]) for date_id in held if (c := seats.get(date_id)) is not None}
     old_places = {b["_id"]: b.get("places") for b in current if "_id" in b}
     created_ids = {b["_id"] for b in created}
     # Check everything first, so that a refusal usually writes nothing at all.
@@ -300,7 +302,7 @@ def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[
             date_id = block.get("_id")
             if date_id is None or date_id not in held:
                 continue  # a block without counter (older data) holds nothing
-            if not seats.delete_unheld(date_id):
+            if not seats.delete_unheld(date_id, expected_places=counted.get(date_id)):
                 raise Conflict(_removal_refused(block, seats.held(date_id)))
             changes.removed.append((date_id, int(old_places.get(date_id) or block.get("places") or 1)))
         for block in blocks:
@@ -309,11 +311,16 @@ def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[
                 continue
             seats.ensure(retreat_id=retreat_id, date_id=date_id, places=block["places"])
             previous = old_places.get(date_id)
-            if previous != block["places"]:
-                if not seats.set_places(date_id, block["places"]):
-                    raise Conflict(_resize_refused(block, seats.held(date_id)))
-                if date_id in held and previous is not None:
-                    changes.resized.append((date_id, int(previous)))
+            expected = counted.get(date_id, block["places"] if date_id not in held else previous)
+            if expected != block["places"]:
+                # Conditional on the counter's capacity as read: two admins editing at once
+                # cannot both move it (the loser gets 409 and undoes only its own changes).
+                if expected is None or not seats.set_places(date_id, block["places"], expected=int(expected)):
+                    counter = seats.get(date_id)
+                    if counter is not None and int(counter["held"]) > block["places"]:
+                        raise Conflict(_resize_refused(block, int(counter["held"])))
+                    raise Conflict(CHANGED_MEANWHILE)
+                changes.resized.append((date_id, int(expected), block["places"]))
         for block in created:
             seats.ensure(retreat_id=retreat_id, date_id=block["_id"], places=block["places"])
             changes.created.append(block["_id"])

@@ -210,14 +210,14 @@ def offer_freed_seats(date_id: ObjectId) -> int:
         if now() >= as_utc(block["start"]):
             break
         n = int(entry["nbPlaces"])
-        if not seats.try_reserve(date_id, n):
+        if not seats.try_reserve(date_id, n, entry["_id"]):  # the offer is the seats' holder
             continue  # someone took seats meanwhile: look again
         expires = now() + timedelta(hours=get_settings().waiting_list_offer_hours)
         before = repo.transition(entry["_id"], {"statut": WAITING}, {
             "statut": OFFERED, "seatsHeld": True, "offeredAt": now(), "offerExpiresAt": expires,
             "offerEmailOwed": True})
         if before is None:  # left, or offered by another worker: the seats go back
-            seats.release(date_id, n)
+            seats.release(date_id, n, entry["_id"])
             continue
         made += 1
         logger.info("waiting list offer made", extra={"entryId": str(entry["_id"]), "nbPlaces": n})
@@ -227,8 +227,8 @@ def offer_freed_seats(date_id: ObjectId) -> int:
 
 def _give_back(entry: dict) -> None:
     """Called only by the winner of a transition that turned the entry's ``seatsHeld`` off."""
-    if not _seats().release(entry["dateId"], int(entry["nbPlaces"])):
-        logger.error("seat counter below an offer's seats", extra={"entryId": str(entry["_id"])})
+    if not _seats().release(entry["dateId"], int(entry["nbPlaces"]), entry["_id"]):
+        logger.warning("no seats held for this offer", extra={"entryId": str(entry["_id"])})
     offer_freed_seats(entry["dateId"])
 
 
@@ -266,12 +266,19 @@ def claim_offer(token: str, *, booking_id: ObjectId, nb_participants: int) -> tu
                                  {"statut": BOOKED, "seatsHeld": False, "bookingId": booking_id, "offerEmailOwed": False})
     if claimed is None:
         raise Conflict(MSG_OFFER_GONE)
+    # The seats change holder, from the offer to the booking (lutea.data.seats: every held seat
+    # is named). Killed in between, the seats are named by neither: the reconciliation gives
+    # them back.
+    _seats().transfer(entry["dateId"], entry["_id"], booking_id)
     return claimed, retreat, block
 
 
 def unclaim_offer(entry_id: ObjectId, booking_id: ObjectId) -> None:
     """The booking of a claimed offer was not stored: the offer holds its seats again (until it
     expires or is taken)."""
+    entry = _repo().get(entry_id)
+    if entry is not None:
+        _seats().transfer(entry["dateId"], booking_id, entry_id)
     _repo().transition(entry_id, {"statut": BOOKED, "bookingId": booking_id}, {"statut": OFFERED, "seatsHeld": True},
                        unset=("bookingId",))
 

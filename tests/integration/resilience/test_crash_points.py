@@ -1,0 +1,370 @@
+"""Every write path killed after each of its database writes in turn (tests/support/faults.py),
+then what runs after a crash in AWS: Stripe redelivers an unanswered webhook, the scheduled
+jobs run (expiry, owed effects, seat reconciliation). After each, the invariants hold:
+
+- seats held on every counter == the seats of the bookings holding seats there (and of its
+  named holders), never more than its places;
+- no money kept without a seat: every succeeded, unrefunded PaymentIntent pays a CONFIRMED
+  booking holding its seats;
+- every owed email or refund done, and exactly once;
+- the path's own promise (below, per path).
+
+The table of docs/reliability.md lists these crash points and how each is recovered.
+"""
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from lutea import clock
+from lutea.data import mongo
+
+from tests.support.accounts import admin_session, client_session
+from tests.support.catalogue import booking_body, insert_retreat
+from tests.support.client import ApiClient
+from tests.support.fake_stripe import FakeStripe, use_fake_stripe
+from tests.support.faults import Killed, faulty_database
+from tests.support.outbox import read_outbox
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Rig:
+    """One scenario replayed from a fresh state for every crash point."""
+
+    def __init__(self, fake: FakeStripe, outbox: Path) -> None:
+        self.fake = fake
+        self.outbox = outbox
+        self.now = START
+
+    # --- state --------------------------------------------------------------------------------
+    def fresh(self) -> None:
+        from lutea.data.indexes import migrate_indexes
+
+        mongo.reset_db()
+        migrate_indexes(mongo.get_db())
+        shutil.rmtree(self.outbox, ignore_errors=True)
+        self.fake.reset()
+        self.now = START
+        clock.set_clock(lambda: self.now)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def db(self) -> Any:
+        return mongo.get_db()
+
+    def booking(self, booking_id: Any) -> dict:
+        return self.db()["bookings"].find_one({"_id": ObjectId(str(booking_id))})
+
+    def mails(self, kind: str) -> list[Any]:
+        return [m for m in read_outbox(self.outbox) if m.kind == kind]
+
+    # --- what tests do --------------------------------------------------------------------------
+    def book(self, retreat: dict, nb: int = 2, client: Any = None) -> dict:
+        response = (client or ApiClient()).post("/bookings", json=booking_body(retreat, nb))
+        assert response.status == 201, response.body
+        return response.json()
+
+    def attach_payment(self, booking: dict, *, paid: bool) -> dict:
+        from lutea.domain.booking_lifecycle import attach_payment_intent
+
+        pi = self.fake.add_payment_intent(amount=round(booking["prixTotal"] * 100),
+                                          metadata={"bookingId": booking["_id"]})
+        attach_payment_intent(booking["_id"], pi["id"])
+        return self.fake.succeed(pi["id"]) if paid else pi
+
+    def deliver(self, event_type: str, obj: dict, event_id: str) -> Any:
+        body, signature = self.fake.webhook(event_type, obj, event_id=event_id)
+        return ApiClient(origin=None).post("/stripe/webhook", body=body, headers={
+            "Content-Type": "application/json", "Stripe-Signature": signature})
+
+    def run_jobs(self) -> None:
+        """What the schedules run, past every grace period (as after a crash in AWS)."""
+        from lutea.domain.booking_lifecycle import expire_pending_bookings
+        from lutea.domain.owed_effects import retry_owed_effects
+        from lutea.domain.seat_reconciliation import reconcile_seats
+
+        for _ in range(2):
+            self.advance(minutes=7)
+            expire_pending_bookings()
+            retry_owed_effects()
+            reconcile_seats()
+
+    # --- the invariants ---------------------------------------------------------------------------
+    def assert_invariants(self) -> None:
+        db = self.db()
+        holding: Counter = Counter()
+        holders_of: dict[Any, set] = {}
+        for booking in db["bookings"].find({"seatsHeld": True}):
+            holding[booking["dateId"]] += int(booking["nbPlaces"])
+            holders_of.setdefault(booking["dateId"], set()).add(booking["_id"])
+        for counter in db["seatcounters"].find({}):
+            named = {h["bookingId"] for h in counter.get("holders") or []}
+            assert counter["held"] == holding[counter["_id"]], counter
+            assert counter["held"] == sum(h["n"] for h in counter.get("holders") or []), counter
+            assert named == holders_of.get(counter["_id"], set()), counter
+            assert counter["held"] <= counter["places"], counter
+        for pi in self.fake.payment_intents.values():
+            refunded = sum(r["amount"] for r in self.fake.refunds.values() if r["payment_intent"] == pi["id"])
+            if pi["status"] == "succeeded" and refunded < pi["amount"]:
+                owner = db["bookings"].find_one({"stripePaymentIntentId": pi["id"]})
+                assert owner is not None and (owner["statut"], owner["statutPaiement"]) == ("CONFIRMED", "PAID")
+                assert owner["seatsHeld"] is True
+        refunds = Counter(r["payment_intent"] for r in self.fake.refunds.values())
+        assert all(n == 1 for n in refunds.values()), refunds
+        assert db["bookings"].count_documents({"owed": {"$exists": True, "$ne": {}}}) == 0
+        keys = Counter(m.message["Subject"] + "|" + str(m.message["To"]) for m in read_outbox(self.outbox))
+        assert all(n == 1 for n in keys.values()), keys  # no email twice
+
+
+@pytest.fixture
+def rig(monkeypatch: pytest.MonkeyPatch, outbox_dir: Path) -> Any:
+    with use_fake_stripe(monkeypatch) as fake:
+        yield Rig(fake, outbox_dir)
+    clock.set_clock(None)
+
+
+def walk(rig: Rig, setup: Callable[[], Any], operation: Callable[[Any], Any],
+         recover: Callable[[Any], Any], check: Callable[[Any, int | None], None]) -> int:
+    """Run ``operation`` once to count its writes, then once per crash point (killed after write
+    k), each from ``setup()`` on a fresh state, followed by ``recover`` and the checks."""
+    rig.fresh()
+    state = setup()
+    with faulty_database() as db:
+        operation(state)
+        writes = db.writes
+    assert writes > 0
+    rig.run_jobs()
+    rig.assert_invariants()
+    check(state, None)
+    for k in range(1, writes + 1):
+        rig.fresh()
+        state = setup()
+        with faulty_database() as db:
+            db.kill_after_write(k)
+            with pytest.raises(Killed):
+                operation(state)
+            db.heal()
+        recover(state)
+        rig.run_jobs()
+        try:
+            rig.assert_invariants()
+            check(state, k)
+        except AssertionError as exc:
+            raise AssertionError(f"killed after write {k} of {writes} ({db.write_log[k - 1]}): {exc}") from exc
+    return writes
+
+
+def _nothing(_: Any) -> None:
+    return None
+
+
+# --- book ----------------------------------------------------------------------------------------
+
+def test_book(rig: Rig) -> None:
+    def setup() -> dict:
+        return {"retreat": insert_retreat(places=4)}
+
+    def operation(state: dict) -> None:
+        state["booking"] = rig.book(state["retreat"], nb=2)
+
+    def check(state: dict, k: int | None) -> None:
+        counter = rig.db()["seatcounters"].find_one({"_id": state["retreat"]["dates"][0]["_id"]})
+        assert counter["held"] in (0, 2)  # the booking exists and holds, or nothing is held
+
+    assert walk(rig, setup, operation, _nothing, check) >= 3  # rate limit, seats, booking
+
+
+# --- pay (the webhook), and a late payment refunded ------------------------------------------------
+
+def test_pay(rig: Rig) -> None:
+    def setup() -> dict:
+        retreat = insert_retreat(places=4)
+        booking = rig.book(retreat)
+        return {"booking": booking, "pi": rig.attach_payment(booking, paid=True)}
+
+    def operation(state: dict) -> None:
+        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_paid").status == 200
+
+    def recover(state: dict) -> None:
+        rig.advance(minutes=3)  # Stripe retries the unanswered delivery; the dead claim is stale
+        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_paid").status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        assert (booking["statut"], booking["statutPaiement"]) == ("CONFIRMED", "PAID")
+        assert len(rig.mails("booking_confirmation")) == 1
+
+    walk(rig, setup, operation, recover, check)
+
+
+def test_late_payment_refund(rig: Rig) -> None:
+    def setup() -> dict:
+        retreat = insert_retreat(places=2)
+        late = rig.book(retreat)
+        pi = rig.attach_payment(late, paid=False)
+        rig.fake.payment_intents[pi["id"]]["status"] = "processing"  # Stripe refuses to cancel it
+        rig.advance(minutes=17)
+        rig.book(retreat)  # expires the late one on the spot and takes its seats
+        return {"late": late, "pi": rig.fake.succeed(pi["id"])}
+
+    def operation(state: dict) -> None:
+        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_late").status == 200
+
+    def recover(state: dict) -> None:
+        rig.advance(minutes=3)
+        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_late").status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        assert rig.booking(state["late"]["_id"])["statutPaiement"] == "REFUNDED"
+        assert len(rig.mails("late_payment_refunded")) == 1
+
+    walk(rig, setup, operation, recover, check)
+
+
+# --- expire ------------------------------------------------------------------------------------
+
+def test_expire(rig: Rig) -> None:
+    from lutea.domain.booking_lifecycle import expire_pending_bookings
+
+    def setup() -> dict:
+        retreat = insert_retreat(places=4)
+        booking = rig.book(retreat)
+        pi = rig.attach_payment(booking, paid=False)
+        rig.advance(minutes=17)
+        return {"booking": booking, "pi": pi}
+
+    def operation(state: dict) -> None:
+        expire_pending_bookings()
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == ("CANCELLED", "FAILED", False)
+        assert rig.fake.payment_intents[state["pi"]["id"]]["status"] == "canceled"
+
+    walk(rig, setup, operation, _nothing, check)
+
+
+# --- cancel (admin, a paid booking: refund) ----------------------------------------------------------
+
+def test_admin_cancel_of_a_paid_booking(rig: Rig, make_client: Any) -> None:
+    def setup() -> dict:
+        retreat = insert_retreat(places=4)
+        booking = rig.book(retreat)
+        pi = rig.attach_payment(booking, paid=True)
+        assert rig.deliver("payment_intent.succeeded", pi, "evt_paid").status == 200
+        admin, _ = admin_session(make_client)
+        return {"booking": booking, "pi": pi, "admin": admin}
+
+    def operation(state: dict) -> None:
+        assert state["admin"].patch(f"/bookings/admin/{state['booking']['_id']}/cancel", json={}).status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        if booking["statut"] == "CONFIRMED":  # killed before the cancellation was written: nothing happened
+            assert k is not None and len(rig.fake.refunds) == 0
+            return
+        assert (booking["statut"], booking["statutPaiement"]) == ("CANCELLED", "REFUNDED")
+        assert len(rig.fake.refunds) == 1
+        assert len(rig.mails("booking_cancelled")) == 1
+
+    walk(rig, setup, operation, _nothing, check)
+
+
+# --- refund made at Stripe (charge.refunded) ------------------------------------------------------
+
+def test_refund_from_the_dashboard(rig: Rig) -> None:
+    def setup() -> dict:
+        from lutea.payments.gateway import get_gateway
+
+        retreat = insert_retreat(places=4)
+        booking = rig.book(retreat)
+        pi = rig.attach_payment(booking, paid=True)
+        assert rig.deliver("payment_intent.succeeded", pi, "evt_paid").status == 200
+        get_gateway().refund(pi["id"])
+        return {"booking": booking, "charge": rig.fake.charge_of(pi["id"])}
+
+    def operation(state: dict) -> None:
+        assert rig.deliver("charge.refunded", state["charge"], "evt_refunded").status == 200
+
+    def recover(state: dict) -> None:
+        rig.advance(minutes=3)
+        assert rig.deliver("charge.refunded", state["charge"], "evt_refunded").status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == ("CANCELLED", "REFUNDED", False)
+        assert len(rig.mails("booking_cancelled")) == 1
+
+    walk(rig, setup, operation, recover, check)
+
+
+# --- admin edits of a retreat's date blocks ----------------------------------------------------------
+
+def test_admin_edit_of_date_blocks(rig: Rig, make_client: Any) -> None:
+    def setup() -> dict:
+        retreat = insert_retreat(places=4, extra_blocks=1)
+        rig.book(retreat, nb=2)
+        admin, _ = admin_session(make_client)
+        return {"retreat": retreat, "admin": admin}
+
+    def operation(state: dict) -> None:
+        kept, removed = state["retreat"]["dates"]
+        new = {**kept, "start": kept["start"] + timedelta(days=60), "end": kept["end"] + timedelta(days=60)}
+        body = {"dates": [_block_body(kept, places=6), _block_body(new, places=3, with_id=False)]}
+        assert removed["_id"]  # the second block goes: it holds nothing
+        response = state["admin"].patch(f"/retreats/admin/{state['retreat']['_id']}", json=body)
+        assert response.status == 200, response.body
+
+    def check(state: dict, k: int | None) -> None:
+        retreat = rig.db()["retreats"].find_one({"_id": state["retreat"]["_id"]})
+        counters = {c["_id"]: c for c in rig.db()["seatcounters"].find({"retreatId": retreat["_id"]})}
+        blocks = {b["_id"]: b for b in retreat["dates"]}
+        assert set(counters) == set(blocks)  # a counter per block, none without
+        for date_id, block in blocks.items():
+            assert counters[date_id]["places"] == block["places"]
+
+    walk(rig, setup, operation, _nothing, check)
+
+
+def _block_body(block: dict, *, places: int, with_id: bool = True) -> dict:
+    body = {"start": block["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "end": block["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"), "prix": block["prixCents"] / 100,
+            "places": places, "adresseRdv": block["adresseRdv"]}
+    if with_id:
+        body["_id"] = str(block["_id"])
+    return body
+
+
+# --- account deletion --------------------------------------------------------------------------
+
+def test_account_deletion(rig: Rig, make_client: Any) -> None:
+    def setup() -> dict:
+        client, user = client_session(make_client)
+        rig.book(insert_retreat(places=4), client=client)
+        return {"client": client, "user": user}
+
+    def operation(state: dict) -> None:
+        assert state["client"].delete("/users/profile").status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        user_id = state["user"]["_id"]
+        db = rig.db()
+        if db["users"].find_one({"_id": user_id}) is None:  # deleted: then nothing of it is left alive
+            assert db["refreshfamilies"].count_documents({"userId": str(user_id), "revoked": False}) == 0
+            assert db["bookings"].count_documents({"userId": user_id}) == 0
+            return
+        assert k is not None  # killed before the end: the account is still there, and deleting it again works
+        admin, _ = admin_session(make_client)
+        assert admin.delete(f"/users/{user_id}").status == 200
+        assert db["refreshfamilies"].count_documents({"userId": str(user_id), "revoked": False}) == 0
+        assert db["bookings"].count_documents({"userId": user_id}) == 0
+
+    walk(rig, setup, operation, _nothing, check)
