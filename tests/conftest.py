@@ -68,10 +68,24 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     from lutea.data.indexes import migrate_indexes
 
     migrate_indexes(mongo.get_db())
+    if os.environ.get("MONGODB_URI"):
+        _clear_of_ttl(mongo.get_db())
     yield
     clock.set_clock(None)
     config.reset_settings()
     mongo.reset_db()  # closes a real client
+
+
+def _clear_of_ttl(db) -> None:
+    """On a real server, the TTL monitor deletes documents whose ``expiresAt`` is past by the
+    server's own clock, while tests write them from a frozen one (2026-12-01, soon in the past):
+    sessions, rate-limit counters and Stripe events would vanish under a running test. Their
+    TTL indexes keep their keys but wait a century here (the application's code is unchanged)."""
+    century = 100 * 365 * 24 * 3600
+    for name in db.list_collection_names():
+        for index in db[name].list_indexes():
+            if "expireAfterSeconds" in index:
+                db.command("collMod", name, index={"name": index["name"], "expireAfterSeconds": century})
 
 
 @pytest.fixture
