@@ -49,8 +49,8 @@ def test_seat_repository_reserves_exactly_the_places():
     assert not seats.set_places(date_id, 5, expected=7)  # below what is held
     assert not seats.set_places(date_id, 6, expected=8)  # not the capacity read: someone changed it
     assert seats.set_places(date_id, 6, expected=7) and not seats.try_reserve(date_id, 1, ObjectId())
-    assert seats.try_reserve(date_id, 2, holders[0])  # a retry by a holder takes nothing more
-    assert seats.held(date_id) == 6
+    assert not seats.try_reserve(date_id, 2, holders[0])  # a holder never holds twice
+    assert seats.holds(date_id, holders[0]) and seats.held(date_id) == 6
     assert seats.release(date_id, 2, holders[0]) and seats.held(date_id) == 4
     assert not seats.release(date_id, 2, holders[0]) and seats.held(date_id) == 4  # released once
     assert not seats.release(date_id, 10, ObjectId()) and seats.held(date_id) == 4

@@ -46,8 +46,8 @@ class SeatRepository:
         )
 
     def try_reserve(self, date_id: ObjectId, seats: int, booking_id: ObjectId) -> bool:
-        """Take ``seats`` for ``booking_id`` if they are free; False (nothing changed) otherwise.
-        True without change when the booking already holds its seats here (a retry)."""
+        """Take ``seats`` for ``booking_id`` if they are free; False (nothing changed) otherwise,
+        also when ``booking_id`` already holds seats here (see ``holds``)."""
         stamp = now()
         taken = self._col.find_one_and_update(
             {"_id": date_id, "holders.bookingId": {"$ne": booking_id},
@@ -56,9 +56,11 @@ class SeatRepository:
              "$push": {"holders": {"bookingId": booking_id, "n": seats, "at": stamp}}},
             projection={"_id": 1},
         )
-        if taken is not None:
-            return True
-        return self._col.find_one({"_id": date_id, "holders.bookingId": booking_id}, {"_id": 1}) is not None
+        return taken is not None
+
+    def holds(self, date_id: ObjectId, holder_id: ObjectId) -> bool:
+        """Whether ``holder_id`` holds seats on this counter (a retry after a crash finds its own)."""
+        return self._col.find_one({"_id": date_id, "holders.bookingId": holder_id}, {"_id": 1}) is not None
 
     def release(self, date_id: ObjectId, seats: int, booking_id: ObjectId) -> bool:
         """Give back the ``seats`` of ``booking_id``: idempotent (the holder is pulled in the same

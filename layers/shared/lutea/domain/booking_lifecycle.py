@@ -265,6 +265,8 @@ def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_i
     repo = _seats()
     if repo.try_reserve(date_id, seats, booking_id):  # the usual case first: one round trip
         return
+    if repo.holds(date_id, booking_id):  # taken by an earlier attempt that died before its booking's update
+        return
     if repo.get(date_id) is None:
         raise NotFound(MSG_DATE_NOT_FOUND)
     if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats, booking_id):
@@ -417,7 +419,8 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.info("late payment: booking revived", extra={"bookingId": str(oid)})
             revived = {k: v for k, v in before.items() if k not in ("annulationRaison", "annulationDate")}
             return _confirmed({**revived, **paid, "seatsHeld": True}, email)
-        _seats().release(booking["dateId"], int(booking["nbPlaces"]), oid)  # someone else moved it: give back
+        if not get_booking(oid).get("seatsHeld"):  # someone else moved it: give back (unless it holds them)
+            _seats().release(booking["dateId"], int(booking["nbPlaces"]), oid)
     return "needs_refund"
 
 
