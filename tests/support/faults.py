@@ -59,6 +59,7 @@ class FaultyDatabase:
         self.dead = False
         self._fail_ops: dict[int, Exception] = {}
         self._fail_writes: dict[int, tuple[Exception, bool]] = {}
+        self._fail_named: dict[tuple[str, str], tuple[Exception, bool]] = {}
         self._kill_after: int | None = None
 
     # --- the programme ---------------------------------------------------------------------
@@ -71,6 +72,11 @@ class FaultyDatabase:
         acknowledgement was lost), as after a network error or a write concern timeout."""
         self._fail_writes[self.writes + n] = (error, applied)
 
+    def fail_next(self, collection: str, method: str, error: Exception, *, applied: bool = False) -> None:
+        """The next ``collection.method`` write raises ``error`` (after being applied, with
+        ``applied``), whatever writes come before it."""
+        self._fail_named[(collection, method)] = (error, applied)
+
     def kill_after_write(self, n: int) -> None:
         """The ``n``-th write is applied, then the function dies."""
         self._kill_after = self.writes + n
@@ -79,6 +85,7 @@ class FaultyDatabase:
         """Forget the programme and bring the function back (the next invocation)."""
         self._fail_ops.clear()
         self._fail_writes.clear()
+        self._fail_named.clear()
         self._kill_after = None
         self.dead = False
 
@@ -107,7 +114,7 @@ class FaultyDatabase:
             return call()
         self.writes += 1
         self.write_log.append((collection, method))
-        failure = self._fail_writes.pop(self.writes, None)
+        failure = self._fail_writes.pop(self.writes, None) or self._fail_named.pop((collection, method), None)
         if failure is not None and not failure[1]:
             raise failure[0]
         result = call()

@@ -262,9 +262,18 @@ def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments,
     _expire_without_reaching_stripe(monkeypatch)
     payments.book(small, nb=1)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi)
-    payments.fake.failures = [500, 500]  # the refund request and the SDK's retry
+    from lutea.payments.gateway import StripeGateway
+
+    real_refund = StripeGateway.refund
+
+    def refund_down(self: Any, pi_id: str, amount_cents: int | None = None) -> dict[str, Any]:
+        payments.fake.failures = [500, 500]  # the refund request and the SDK's retry
+        return real_refund(self, pi_id, amount_cents)
+
+    monkeypatch.setattr(StripeGateway, "refund", refund_down)
     # The refund is recorded as owed with the event: acknowledged, retried by the owed-effects job.
     assert payments.post_webhook(body, signature).status == 200
+    monkeypatch.setattr(StripeGateway, "refund", real_refund)
     assert len(payments.fake.refunds) == 0
     assert late.stored()["statutPaiement"] == "FAILED"
     assert _mails(outbox_dir, "late_payment_refunded") == []

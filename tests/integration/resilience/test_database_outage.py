@@ -40,7 +40,7 @@ def test_a_booking_insert_lost_in_an_outage_gives_its_seats_back(make_client):
 
     retreat = insert_retreat(places=4)
     with faulty_database() as db:
-        db.fail_write(3, AutoReconnect("connection reset"))  # rate limit, seats, then the booking insert
+        db.fail_next("bookings", "insert_one", AutoReconnect("connection reset"))
         _assert_unavailable(make_client().post("/bookings", json=booking_body(retreat, 2)), "/bookings")
     assert SeatRepository().held(retreat["dates"][0]["_id"]) == 0
     assert mongo.get_db()["bookings"].count_documents({}) == 0
@@ -51,7 +51,7 @@ def test_a_booking_insert_applied_before_the_outage_keeps_its_seats_for_its_book
 
     retreat = insert_retreat(places=4)
     with faulty_database() as db:
-        db.fail_write(3, NetworkTimeout("timed out"), applied=True)
+        db.fail_next("bookings", "insert_one", NetworkTimeout("timed out"), applied=True)
         _assert_unavailable(make_client().post("/bookings", json=booking_body(retreat, 2)), "/bookings")
     # Stored after all: it holds its seats until it is paid, cancelled or expires (never twice released).
     [booking] = mongo.get_db()["bookings"].find({})

@@ -194,16 +194,10 @@ def close_db() -> None:
 
 def connect_at_init() -> None:
     """Create the client during the function's init when a real database is configured (the
-    client connects in the background; nothing waits for the server here). A failure (e.g. a
-    DNS error on a ``mongodb+srv`` URI) is logged and retried at the first request."""
-    if not get_settings().mongodb_uri:
-        return
-    try:
+    client connects in the background; nothing waits for the server here). May raise (e.g. a
+    DNS error on a ``mongodb+srv`` URI): the caller logs it, and the first request tries again."""
+    if get_settings().mongodb_uri:
         get_db()
-    except Exception:  # noqa: BLE001 - the first request tries again and answers 503 if it must
-        from lutea.observability import logger
-
-        logger.exception("database client not created at init")
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -278,7 +278,10 @@ def make_handler(app: LuteaResolver) -> Callable[[dict[str, Any], LambdaContext]
     """The Lambda entry point: structured logs with the API Gateway request id as correlation
     id, X-Ray tracing and EMF metrics, then the resolver."""
 
-    mongo.connect_at_init()  # one client per container, created during init
+    try:
+        mongo.connect_at_init()  # one client per container, created during init
+    except Exception:  # noqa: BLE001 - the first request tries again and answers 503 if it must
+        logger.exception("database client not created at init")
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
