@@ -76,7 +76,7 @@ client-check: ## Generate the frontend's TypeScript client from openapi.json and
 
 .PHONY: migrate
 migrate: venv ## Apply the analytics SQL migrations (MySQL or SQLite) and the versioned MongoDB indexes (MONGODB_URI)
-	$(PY) -m infra.migrate
+	$(PY) -m infra.migrate $(ARGS)
 
 .PHONY: import-original
 import-original: venv ## Import a mongoexport of the original backend: make import-original EXPORT=dir (users/retreats/bookings.json)

@@ -6,10 +6,10 @@ MongoDB indexes (lutea.data.indexes, versioned).
     python -m infra.migrate --only mongo|sql
 
 The SQL runner (lutea.data.sql.apply_migrations) also runs at the first connection of every
-container. The MongoDB indexes run only here, at deploy time (the MongoIndexes custom resource
-of template.yaml calls the same function), in the test rig and in ``make dev``: never on a
-request. An index conflict (same name or keys with other options, duplicates under a new
-unique index) is printed with its collection and MongoDB's message, and the command exits 1.
+container. The MongoDB indexes run only here (before each deploy, against the stage's
+database), in the test rig and in ``make dev``: never on a request. An index conflict (same
+name or keys with other options, duplicates under a new unique index) is printed with its
+collection and MongoDB's message, and the command exits 1.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """MongoDB indexes as an explicit, versioned migration, run ahead of traffic: ``make migrate``
-(infra/migrate.py), the deploy-time custom resource of template.yaml (functions/scheduled
-``migrate_indexes``), the test rig and ``make dev``. Never on the request path.
+(infra/migrate.py) before each deploy (README, Deploying; template.yaml says so where the jobs
+are), the test rig and ``make dev``. Never on the request path.
 
     report = migrate_indexes(get_db())
     report.ok          # False when an index could not be created (conflicts listed)
@@ -11,7 +11,7 @@ creates them all, drops the ones nothing uses any more (``OBSOLETE``), and recor
 nothing, so running it again is safe. An index that exists under the same name or keys with
 other options, or a unique index that the data violates (duplicates), is a conflict: it is
 reported with its collection, its keys and MongoDB's message, the other indexes are still
-created, and the report is not ``ok`` (``make migrate`` exits 1, the deploy fails).
+created, and the report is not ``ok`` (``make migrate`` exits 1: do not deploy).
 """
 from __future__ import annotations
 
