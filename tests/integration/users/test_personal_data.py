@@ -112,7 +112,8 @@ def test_an_offer_held_for_her_goes_to_the_next_in_line(make_client):
     # Her place on the list became an offer holding a seat (counted on the block's counter).
     from lutea.data.seats import SeatRepository
 
-    get_db()["seatcounters"].update_one({"_id": entry["dateId"]}, {"$inc": {"places": 1, "held": 1}})
+    get_db()["seatcounters"].update_one({"_id": entry["dateId"]}, {
+        "$inc": {"places": 1, "held": 1}, "$push": {"holders": {"bookingId": entry["_id"], "n": 1}}})  # named by the offer
     get_db()["waitinglist"].update_one({"_id": entry["_id"]}, {"$set": {"statut": "OFFERED", "seatsHeld": True}})
     held_before = SeatRepository().held(entry["dateId"])
 
