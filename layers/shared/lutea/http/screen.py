@@ -26,10 +26,8 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"(?<![\w.])-?(?:NaN|Infinity)(?![\w.])")
-_HIGH = r"\\u[dD][89abAB][0-9a-fA-F]{2}"
-_LOW = r"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-_BAD_ESCAPE = re.compile(rf"\\u0000|{_HIGH}(?!{_LOW})|(?<!{_HIGH}){_LOW}")
+_ESCAPE = re.compile(r"(\\+)u([0-9a-fA-F]{4})")
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -37,7 +35,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 def body_problem(text: str) -> str | None:
     """Why the JSON text ``text`` is refused before parsing, or None. Text that is not JSON at
     all is left to the route's own parsing (its 400 says so)."""
-    if _BAD_CHAR.search(text) or (_SUSPECT_ESCAPE.search(text) and _BAD_ESCAPE.search(text)):
+    if _BAD_CHAR.search(text) or (_SUSPECT_ESCAPE.search(text) and _bad_escape(text)):
         return MSG_BAD_TEXT
     outside = _STRING.sub('""', text)  # what is left is structure, numbers and literals
     depth = 0
@@ -52,6 +50,26 @@ def body_problem(text: str) -> str | None:
         if len(literal) > MAX_NUMBER_LENGTH or not math.isfinite(float(literal)):
             return MSG_BAD_NUMBER
     return None
+
+
+def _bad_escape(text: str) -> bool:
+    """A ``\\u0000`` escape, or a UTF-16 surrogate escape that is not a high one immediately
+    followed by a low one. An even run of backslashes before ``u`` is text, not an escape."""
+    expect_low_at: int | None = None
+    for escape in _ESCAPE.finditer(text):
+        if len(escape.group(1)) % 2 == 0:
+            continue
+        start, unit = escape.end() - 6, int(escape.group(2), 16)
+        if expect_low_at is not None:
+            if start == expect_low_at and 0xDC00 <= unit <= 0xDFFF:
+                expect_low_at = None
+                continue
+            return True
+        if unit == 0 or 0xDC00 <= unit <= 0xDFFF:
+            return True
+        if 0xD800 <= unit <= 0xDBFF:
+            expect_low_at = escape.end()
+    return expect_low_at is not None
 
 
 def params_problem(groups: Iterable[Any]) -> str | None:
