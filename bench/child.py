@@ -133,7 +133,7 @@ def cold(group: str) -> dict[str, Any]:
 
 
 def secret() -> dict[str, Any]:
-    """Settings loaded from ``LUTEA_SECRET_ID`` the way the environment says (SDK or extension,
+    """Settings loaded from the ``LUTEA_SECRET_*`` secrets the way the environment says (SDK or extension,
     against the local fakes the parent started), or from the environment alone: the secret
     fetch of a cold start, imports included."""
     from lutea import config  # part of every function's init, charged there

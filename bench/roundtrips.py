@@ -39,20 +39,24 @@ MINIMUM: dict[str, Minimum] = {
                                   "counter (places - held); the seats of PENDING bookings whose payment "
                                   "window closed but that the 20-minute sweep has not expired yet "
                                   "(they count as free)"),
-    "login": Minimum(4, 0, "strict-tier counter; the user by email; lastLogin stamped and the failure "
-                           "count reset (one update); the new session family (insert)"),
+    "login": Minimum(4, 0, "strict-tier counter; the user by email with its attempt reserved (one "
+                           "findAndModify could do both); lastLogin stamped and the failure count reset; "
+                           "the new session family (insert)"),
     "refresh": Minimum(2, 0, "the family rotated conditionally on its jti (reuse detection); the user "
                              "(role/email may have changed since sign-in)"),
     "profile": Minimum(2, 0, "the session family is still active (logout ends access tokens); the user"),
-    "create booking": Minimum(5, 0, "bookings-tier counter (4 until that tier exists); session family "
-                                    "active; the retreat (price, date, active); seats taken by one "
-                                    "conditional update; the booking inserted"),
-    "create PaymentIntent": Minimum(2, 1, "the booking (status, amount, owner or guest token: checked on "
-                                          "the booking itself); Stripe's PaymentIntent; its id stored on the "
-                                          "booking (conditional on PENDING)"),
-    "webhook succeeded": Minimum(3, 1, "the event claimed once (unique id); the booking confirmed "
-                                       "conditionally (PENDING -> CONFIRMED); the claim marked done; the "
-                                       "confirmation email (Resend)"),
+    "create booking": Minimum(6, 0, "bookings-tier counter; session family active; the retreat (price, "
+                                    "date, active); the client's unpaid holds (a cap per IP and email); "
+                                    "seats taken by one conditional update; the booking inserted"),
+    "create PaymentIntent": Minimum(3, 1, "session family active (a signed-in owner); the booking (status, "
+                                          "amount, owner or guest token: checked on the booking itself); "
+                                          "Stripe's PaymentIntent; its id stored on the booking (conditional "
+                                          "on PENDING)"),
+    "webhook succeeded": Minimum(3, 3, "the event claimed once (unique id); the booking confirmed "
+                                       "conditionally (PENDING -> CONFIRMED); the claim marked done; Stripe's "
+                                       "current PaymentIntent (the amount kept, refunds included: the event's "
+                                       "copy has the charge as a bare id); the confirmation and the admin's "
+                                       "copy (Resend)"),
     "my bookings": Minimum(2, 0, "session family active; the user's bookings (one find)"),
 }
 

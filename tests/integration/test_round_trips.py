@@ -48,6 +48,19 @@ def test_a_booking_takes_its_seats_without_reading_the_counter_first(counter: Co
                                         ("findAndModify", "seatcounters"), ("insert", "bookings")]
 
 
+def test_starting_a_payment_reads_the_booking_once(counter: CommandCounter, make_client: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with use_fake_stripe(monkeypatch):
+        client, _ = client_session(make_client)
+        retreat = insert_retreat(places=5)
+        booking_id = client.post("/bookings", json=booking_body(retreat, 1)).json()["_id"]
+        counter.reset()
+        response = client.post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking_id}})
+    assert response.status == 200, response.body
+    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "bookings"),
+                                        ("findAndModify", "bookings")]
+
+
 def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(counter: CommandCounter, make_client: Any,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  outbox_dir: Any) -> None:

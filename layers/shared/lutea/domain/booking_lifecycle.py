@@ -307,7 +307,11 @@ def offer_to_waiting_list(date_id: ObjectId) -> None:
 def payable_booking(booking_id: str | ObjectId) -> dict:
     """The booking if a payment may be started for it now: a Stripe booking, PENDING, holding
     its seats, within its payment window. ``NotFound`` when missing, ``Conflict`` (409) else."""
-    booking = get_booking(booking_id)
+    return check_payable(get_booking(booking_id))
+
+
+def check_payable(booking: dict) -> dict:
+    """``booking`` (as just read) if a payment may be started for it now, else ``Conflict``."""
     if booking.get("statut") != PENDING or not booking.get("seatsHeld") or not booking.get("isStripeBooking"):
         raise Conflict(MSG_NOT_PAYABLE)
     expires = booking.get("expiresAt")

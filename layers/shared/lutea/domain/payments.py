@@ -53,8 +53,9 @@ def start_payment(booking_id: str, principal: Any, guest_token: str | None) -> d
     the booking's own price. Someone else's booking and an unknown one get the same 404 (the
     client secret lets its holder pay, and a declined attempt or a cancel act on the booking);
     then the booking must be PENDING, unexpired and its date block not started (else 409)."""
-    bookings.check_booking_owner(get_booking(booking_id), principal, guest_token)
-    booking = booking_lifecycle.payable_booking(booking_id)
+    booking = get_booking(booking_id)  # read once: owner, then payability
+    bookings.check_booking_owner(booking, principal, guest_token)
+    booking = booking_lifecycle.check_payable(booking)
     if int(booking["prixTotalCents"]) < MINIMUM_CHARGE_CENTS:
         # Stripe refuses charges under 0.50 EUR (and a free retreat needs no payment at all).
         raise Conflict(MESSAGE_AMOUNT_TOO_SMALL)
