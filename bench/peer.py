@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -48,7 +49,8 @@ def _error(status: int, message: str) -> Response:
                     body=json.dumps({"statusCode": status, "message": message}))
 
 
-def build(db: Any, access_secret: str, issuer: str, origin: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per_minute: int = 10_000_000,
+          max_holds: int = 10_000_000) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The peer's Lambda handler over ``db`` (a pymongo Database, or the stand-in's)."""
     logger = Logger(service="peer")
     metrics = Metrics(namespace="LuteaBench", service="peer")
@@ -82,6 +84,22 @@ def build(db: Any, access_secret: str, issuer: str, origin: str) -> Callable[[di
             if not family or family["revoked"] or expires <= datetime.now(UTC):
                 return _error(401, "Unauthorized")
             user_id = ObjectId(claims["sub"])
+        # The invariants a hand-written route needs too: a per-IP bookings limit, and a cap on the
+        # unpaid seats one client (IP, contact email) may hold.
+        ip = event.request_context.identity.source_ip
+        now = datetime.now(UTC)
+        minute = int(now.timestamp()) // 60
+        counted = db["ratelimits"].find_one_and_update(
+            {"_id": f"bookings:{ip}:{minute}"}, {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        if counted["count"] > bookings_per_minute:
+            return _error(429, "Trop de requêtes")
+        keys = [f"ip:{sha256(ip.encode()).hexdigest()[:32]}",
+                f"email:{sha256(body.participants[0].email.lower().encode()).hexdigest()[:32]}"]
+        holds = list(db["bookings"].find({"holdKeys": {"$in": keys}, "statut": "PENDING", "expiresAt": {"$gt": now}},
+                                         {"_id": 0, "nbPlaces": 1}))
+        if len(holds) >= max_holds:
+            return _error(429, "Trop de réservations en attente de paiement")
         retreat = db["retreats"].find_one({"_id": ObjectId(body.retreatId)})
         if retreat is None or retreat.get("isActive") is False:
             return _error(404, "Retraite non trouvée")
@@ -93,8 +111,7 @@ def build(db: Any, access_secret: str, issuer: str, origin: str) -> Callable[[di
             {"$inc": {"held": body.nbPlaces}}, return_document=ReturnDocument.AFTER)
         if taken is None:
             return _error(409, "Plus assez de places")
-        now = datetime.now(UTC)
-        doc = {"_id": ObjectId(), "userId": user_id, "isGuest": user_id is None, "retreatId": retreat["_id"],
+        doc = {"_id": ObjectId(), "holdKeys": keys, "userId": user_id, "isGuest": user_id is None, "retreatId": retreat["_id"],
                "dateId": block["_id"], "retreatName": retreat.get("titreCard", ""), "dateStart": block["start"],
                "dateEnd": block["end"], "nbPlaces": body.nbPlaces,
                "participants": [p.model_dump() for p in body.participants],
