@@ -92,7 +92,7 @@ def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per
         counted = db["ratelimits"].find_one_and_update(
             {"_id": f"bookings:{ip}:{minute}"}, {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": now}},
             upsert=True, return_document=ReturnDocument.AFTER)
-        if counted["count"] > bookings_per_minute:
+        if (counted or {}).get("count", 1) > bookings_per_minute:
             return _error(429, "Trop de requêtes")
         keys = [f"ip:{sha256(ip.encode()).hexdigest()[:32]}",
                 f"email:{sha256(body.participants[0].email.lower().encode()).hexdigest()[:32]}"]
