@@ -31,17 +31,16 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
 
 @instrumented
 def complete_cancellations(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Every 15 minutes: the refunds and emails that customers' cancellations still owe (a
-    Stripe outage or a stopped process after the cancellation), each completed once."""
+    """Every 15 minutes: how long the oldest refund owed by a customer's cancellation has waited
+    (the refunds themselves are owed effects, done by ``retry_owed_effects``)."""
     from aws_lambda_powertools.metrics import MetricUnit
-    from lutea.domain.cancellation import complete_owed_effects, oldest_owed_refund_age_seconds
+    from lutea.domain.cancellation import oldest_owed_refund_age_seconds
     from lutea.observability import metrics
 
-    visited = complete_owed_effects()
-    # How long the oldest refund has been owed (alarmed in template.yaml: OldestOwedRefundAlarm).
-    metrics.add_metric(name="OldestOwedRefundAgeSeconds", unit=MetricUnit.Seconds,
-                       value=oldest_owed_refund_age_seconds())
-    return {"visited": visited}
+    age = oldest_owed_refund_age_seconds()
+    # Alarmed in template.yaml (OldestOwedRefundAlarm): a refund Stripe keeps refusing is seen.
+    metrics.add_metric(name="OldestOwedRefundAgeSeconds", unit=MetricUnit.Seconds, value=age)
+    return {"oldestOwedRefundAgeSeconds": age}
 
 
 @instrumented

@@ -33,10 +33,12 @@ def test_the_age_of_the_oldest_owed_refund_is_reported(frozen_clock: Any, capsys
     scheduled.complete_cancellations({"source": "aws.events"}, context)
     assert _metric(capsys.readouterr().out, "OldestOwedRefundAgeSeconds") == [0]  # nothing owed
 
-    for hours in (3, 1):  # cancelled within the grace period? no: hours ago, Stripe never answered since
-        get_db()["bookings"].insert_one({"_id": ObjectId(), "statut": "CANCELLED",
-                                         "annulationDate": frozen_clock.current - timedelta(hours=hours),
-                                         "refundOwed": {"amountCents": 100, "paymentIntentId": "pi_missing"}})
+    from lutea.data.owed import owed_entry
+
+    for hours in (3, 1):  # cancelled hours ago, Stripe never answered since
+        entry = {**owed_entry("customer_cancellation_refund", {"pi": "pi_missing", "amount": 100}),
+                 "createdAt": frozen_clock.current - timedelta(hours=hours)}
+        get_db()["bookings"].insert_one({"_id": ObjectId(), "statut": "CANCELLED", "owed": {"refund_customer": entry}})
     from lutea.domain.cancellation import oldest_owed_refund_age_seconds
 
     assert oldest_owed_refund_age_seconds() == 3 * 3600

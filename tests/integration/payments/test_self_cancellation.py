@@ -69,12 +69,12 @@ def test_cancel_refunds_the_policy_share_once_and_frees_the_seats(payments, retr
     body = response.json()
     assert (body["statut"], body["statutPaiement"], body["annulePar"]) == ("CANCELLED", "REFUNDED", "client")
     assert (body["pourcentageRembourse"], body["montantRembourse"], body["annulationRaison"]) == (50, 120, "Empêchement")
-    assert not {"refundOwed", "owedEmails", "montantRembourseCents"} & body.keys()
+    assert not {"owed", "montantRembourseCents"} & body.keys()
     refunds = payments.fake.requests_to("POST", "/v1/refunds")
     assert len(refunds) == 1 and refunds[0].params["amount"] == "12000" and refunds[0].idempotency_key
     assert payments.seats_held(retreat) == 0
     stored = booking.stored()
-    assert "refundOwed" not in stored and stored["owedEmails"] == []
+    assert not stored.get("owed")  # the refund and both emails done
 
     again = _cancel(payments, booking)
     assert again.status == 409 and "confirmée" in again.json()["message"]
@@ -112,17 +112,18 @@ def test_a_stripe_outage_leaves_the_refund_owed_and_the_job_makes_it_once(paymen
     payments.fake.failures.extend([500, 500])  # the first try and the SDK's one retry
     response = _cancel(payments, booking)
     assert response.status == 200 and response.json()["statutPaiement"] == "REFUNDED"
-    assert booking.stored()["refundOwed"]["amountCents"] == 24_000
+    assert booking.stored()["owed"]["refund_customer"]["args"] == {"pi": booking.stored()["stripePaymentIntentId"],
+                                                                   "amount": 24_000}
     assert payments.fake.refunds == {}
 
-    from lutea.domain.cancellation import complete_owed_effects
+    from lutea.domain.owed_effects import retry_owed_effects
 
-    assert complete_owed_effects() == 0  # the request's own retry window first
-    frozen_clock.advance(minutes=3)
-    assert complete_owed_effects() == 1
-    assert complete_owed_effects() == 0
+    assert retry_owed_effects()["done"] == 0  # its next attempt is a minute away
+    frozen_clock.advance(minutes=2)
+    assert retry_owed_effects() == {"done": 1, "failed": 0}
+    assert retry_owed_effects() == {"done": 0, "failed": 0}
     assert [r["amount"] for r in payments.fake.refunds.values()] == [24_000]
-    assert "refundOwed" not in booking.stored()
+    assert not booking.stored().get("owed")
 
 
 def test_a_crash_after_the_cancellation_is_completed_by_the_job(payments, retreat, frozen_clock, monkeypatch,
@@ -139,8 +140,11 @@ def test_a_crash_after_the_cancellation_is_completed_by_the_job(payments, retrea
         cancellation.cancel_by_customer(booking.stored()["_id"], None, booking.guest_token)
     monkeypatch.undo()
     assert payments.fake.refunds == {} and booking.stored()["statut"] == "CANCELLED"
-    frozen_clock.advance(minutes=3)
-    assert cancellation.complete_owed_effects() == 1
+    assert set(booking.stored()["owed"]) == {"refund_customer", "email_customer_cancel", "email_admin_cancel"}
+    from lutea.domain.owed_effects import retry_owed_effects
+
+    assert retry_owed_effects()["done"] == 3
+    assert retry_owed_effects()["done"] == 0
     assert [r["amount"] for r in payments.fake.refunds.values()] == [12_000]
     kinds = [m.kind for m in read_outbox(outbox_dir)]
     assert kinds.count("booking_cancelled_by_customer") == 1 and kinds.count("booking_cancelled_admin") == 1

@@ -36,7 +36,6 @@ def _indexes(db: Any) -> None:
     col.create_index("owed", sparse=True)  # the owed-effects job
     col.create_index([("holdKeys", 1), ("statut", 1)], sparse=True)  # what one client holds unpaid
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
-    col.create_index("annulationDate", sparse=True)  # owed effects of cancellations
 
 
 @dataclass(frozen=True)
@@ -197,25 +196,10 @@ class BookingRepository:
                                              with_owed({"$set": {**changes, "updatedAt": now()}}, owe),
                                              return_document=ReturnDocument.AFTER)
 
-    # --- effects a customer's cancellation owes (lutea.domain.cancellation) ----------------
-
-    def complete_owed_refund(self, booking_id: ObjectId) -> bool:
-        """The owed refund was made: forget it (once)."""
-        result = self._col.update_one({"_id": booking_id, "refundOwed": {"$exists": True}},
-                                      {"$unset": {"refundOwed": ""}, "$set": {"refundedAt": now(), "updatedAt": now()}})
-        return result.modified_count == 1
-
-    def complete_owed_email(self, booking_id: ObjectId, kind: str) -> bool:
-        result = self._col.update_one({"_id": booking_id, "owedEmails": kind}, {"$pull": {"owedEmails": kind}})
-        return result.modified_count == 1
-
-    def oldest_owed_refund_since(self) -> datetime | None:
-        """When the oldest booking still owed a refund was cancelled, if any."""
-        doc = self._col.find_one({"refundOwed": {"$exists": True}}, {"annulationDate": 1},
-                                 sort=[("annulationDate", 1)])
-        return as_utc(doc["annulationDate"]) if doc and doc.get("annulationDate") else None
-
-    def ids_with_owed_effects(self, cancelled_before: datetime, limit: int = 200) -> list[ObjectId]:
-        match = {"annulationDate": {"$lte": cancelled_before},
-                 "$or": [{"refundOwed": {"$exists": True}}, {"owedEmails.0": {"$exists": True}}]}
-        return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
+    def oldest_owed_since(self, key: str) -> datetime | None:
+        """When the oldest entry ``key`` still owed by a booking was recorded (lutea.data.owed),
+        if any: e.g. the refund of a customer's cancellation."""
+        path = f"owed.{key}"
+        doc = self._col.find_one({path: {"$exists": True}}, {path: 1}, sort=[(f"{path}.createdAt", 1)])
+        stamp = ((doc or {}).get("owed") or {}).get(key, {}).get("createdAt")
+        return as_utc(stamp) if stamp else None

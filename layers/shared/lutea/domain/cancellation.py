@@ -4,24 +4,23 @@ the refund policy in force when she booked (lutea.domain.refund_policy), by the 
     CONFIRMED/PAID --owner cancels--> CANCELLED/REFUNDED  (some money back: Stripe refund owed)
                                    \\-> CANCELLED/PAID     (nothing back, or a manual booking)
 
-One conditional update (the transition's filter is the state it leaves) cancels the booking,
-frees its seats for the waiting list, and records what is owed because of it in the same
-document: the refund (amount and idempotency key) and the two emails. Only the winner of the
-transition releases the seats. The owed effects are then completed at once, and whatever a
-crash or an outage left undone is completed by ``complete_owed_effects`` (scheduled): the
-refund exactly once (Stripe's idempotency key is fixed per PaymentIntent and amount), the
-emails at least once.
+One conditional update (the transition's filter is the state it leaves) cancels the booking
+and records, in the same update, what it owes (lutea.domain.owed_effects): the refund of the
+quoted amount and the emails to the customer and the admin. Only the winner of the transition
+releases the seats (offered at once to the waiting list). The owed effects are done right
+after; whatever a crash or an outage leaves undone is done by the owed-effects job: the refund
+exactly once (Stripe's idempotency key is fixed per PaymentIntent and amount), each email once
+(keyed at the provider).
 """
 from __future__ import annotations
 
-import contextlib
 import hmac
-from datetime import timedelta
 from typing import Any
 
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
+from lutea.domain import owed_effects
 from lutea.domain.booking_common import (
     CANCELLED,
     CONFIRMED,
@@ -33,7 +32,7 @@ from lutea.domain.booking_common import (
     get_booking,
 )
 from lutea.domain.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
-from lutea.errors import Conflict, NotFound, UpstreamFailure
+from lutea.errors import Conflict, NotFound
 from lutea.observability import logger
 from lutea.payments.gateway import get_gateway
 
@@ -41,8 +40,9 @@ MSG_NOT_CONFIRMED = "Seule une réservation confirmée et payée peut être annu
 MSG_STARTED = "Le séjour a déjà commencé : la réservation ne peut plus être annulée"
 REASON_CUSTOMER = "Annulée par le client"
 BY_CUSTOMER = "client"
-EMAIL_CUSTOMER, EMAIL_ADMIN = "customer", "admin"
-SETTLE_GRACE = timedelta(minutes=2)  # the request completes its own effects; the job takes the rest
+BOOKINGS = "bookings"
+# Keys of the owed entries on the booking (lutea.domain.owed_effects).
+REFUND_KEY, EMAIL_CUSTOMER_KEY, EMAIL_ADMIN_KEY = "refund_customer", "email_customer_cancel", "email_admin_cancel"
 
 
 # --- who may cancel ------------------------------------------------------------------------
@@ -114,16 +114,18 @@ def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | 
         "statut": CANCELLED, "seatsHeld": False, "annulePar": BY_CUSTOMER,
         "annulationRaison": raison or REASON_CUSTOMER, "annulationDate": now(),
         "pourcentageRembourse": result.percent, "montantRembourseCents": result.refund_cents,
-        "owedEmails": [EMAIL_CUSTOMER, EMAIL_ADMIN],
         # The admin's cancellation email is not sent again for this booking.
         "cancellationEmailAt": now(),
     }
+    owe = {EMAIL_CUSTOMER_KEY: owed_effects.owe(EMAIL_KIND, to="customer"),
+           EMAIL_ADMIN_KEY: owed_effects.owe(EMAIL_KIND, to="admin")}
     if result.refund_cents > 0 and stripe_refund:
         changes["statutPaiement"] = REFUNDED
-        changes["refundOwed"] = {"amountCents": result.refund_cents, "paymentIntentId": booking["stripePaymentIntentId"]}
+        owe[REFUND_KEY] = owed_effects.owe(REFUND_KIND, pi=booking["stripePaymentIntentId"],
+                                           amount=result.refund_cents)
     before = booking_repository().transition(
-        booking["_id"], {"statut": CONFIRMED, "statutPaiement": PAID, "seatsHeld": True}, changes)
-    if before is None:  # cancelled, refunded or changed meanwhile: say what it is now
+        booking["_id"], {"statut": CONFIRMED, "statutPaiement": PAID, "seatsHeld": True}, changes, owe=owe)
+    if before is None:  # cancelled, refunded or changed meanwhile
         raise Conflict(MSG_NOT_CONFIRMED)
     from lutea.domain.booking_lifecycle import release_seats
 
@@ -134,55 +136,53 @@ def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | 
     return get_booking(before["_id"])
 
 
-# --- owed effects --------------------------------------------------------------------------
+# --- owed effects (lutea.domain.owed_effects) ------------------------------------------------
+
+REFUND_KIND, EMAIL_KIND = "customer_cancellation_refund", "customer_cancellation_email"
+
 
 def settle(booking_id: ObjectId) -> None:
-    """Complete what a customer's cancellation still owes: the refund, then the emails (which
-    tell the refund). Each step is marked done by a conditional update, so a repeat does
-    nothing; a Stripe outage leaves the refund owed for the next run."""
-    repo = booking_repository()
-    booking = repo.get(booking_id)
-    if booking is None:
-        return
-    owed = booking.get("refundOwed")
-    if owed:
-        try:
-            with contextlib.suppress(Conflict):  # Stripe says it is already refunded: done
-                get_gateway().refund(owed["paymentIntentId"], int(owed["amountCents"]))
-        except (UpstreamFailure, NotFound) as exc:
-            logger.warning("refund left owed", extra={"bookingId": str(booking_id), "error": type(exc).__name__})
-            return
-        if repo.complete_owed_refund(booking_id):
-            count_metric("BookingsRefunded")
-        booking = repo.get(booking_id) or booking
-    for kind in list(booking.get("owedEmails") or []):
-        _send(kind, booking)
-        repo.complete_owed_email(booking_id, kind)
+    """Do what the cancellation owes now (a failure stays owed for the job)."""
+    owed_effects.settle(BOOKINGS, booking_id)
 
 
-def _send(kind: str, booking: dict) -> None:
-    from lutea.email.messages import notify, send_cancellation_to_admin, send_customer_cancellation
+def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
+    """The quoted share back on the customer's payment, once: Stripe's idempotency key is
+    fixed per PaymentIntent and amount, so a retry after a crash replays the same refund."""
+    try:
+        get_gateway().refund(str(args["pi"]), int(args["amount"]))
+    except Conflict:  # Stripe says it is already refunded: done
+        logger.info("payment already refunded", extra={"bookingId": str(booking["_id"])})
+    if owed_effects.complete(BOOKINGS, booking["_id"], key, changes={"refundedAt": now()}) is not None:
+        count_metric("BookingsRefunded")
 
-    text = booking_policy_text(booking)
-    if kind == EMAIL_CUSTOMER:
-        notify(send_customer_cancellation, booking, policy_text=text)
-    elif kind == EMAIL_ADMIN:
-        notify(send_cancellation_to_admin, booking, policy_text=text)
+
+def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+    """One of the two cancellation emails, keyed at the provider (a replay is not delivered
+    twice). A delivery the provider refuses is queued in ``emailfailures`` (the email failure
+    policy) and the entry is done; a message that can't be built raises and stays owed."""
+    from lutea.email import messages
+    from lutea.email.failures import EmailFailureRepository
+    from lutea.email.service import EmailDeliveryError
+
+    send = messages.send_customer_cancellation if args.get("to") == "customer" else messages.send_cancellation_to_admin
+    try:
+        send(booking, policy_text=booking_policy_text(booking),
+             idempotency_key=owed_effects.idempotency_key(BOOKINGS, booking["_id"], key))
+    except EmailDeliveryError as exc:
+        if exc.email is None:
+            raise
+        logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind,
+                                                                    "error": type(exc.__cause__ or exc).__name__})
+        EmailFailureRepository().record(exc.email, type(exc.__cause__ or exc).__name__)
+        count_metric("EmailFailures")
 
 
-def complete_owed_effects(limit: int = 200) -> int:
-    """Scheduled: finish the refunds and emails that customers' cancellations still owe (a
-    crash or a Stripe outage after the cancellation). Returns how many bookings were visited."""
-    ids = booking_repository().ids_with_owed_effects(now() - SETTLE_GRACE, limit=limit)
-    for oid in ids:
-        try:
-            settle(oid)
-        except Exception:  # noqa: BLE001 - one booking's failure must not stop the others
-            logger.exception("owed effects not completed", extra={"bookingId": str(oid)})
-    return len(ids)
+owed_effects.register(REFUND_KIND, collection=BOOKINGS, perform=_perform_refund)
+owed_effects.register(EMAIL_KIND, collection=BOOKINGS, perform=_perform_email)
 
 
 def oldest_owed_refund_age_seconds() -> int:
     """How long the oldest refund still owed by a cancellation has waited (0: none owed)."""
-    oldest = booking_repository().oldest_owed_refund_since()
+    oldest = booking_repository().oldest_owed_since(REFUND_KEY)
     return 0 if oldest is None else max(0, int((now() - oldest).total_seconds()))

@@ -217,7 +217,7 @@ def _count(name: str) -> None:
 
 # Modules that register kinds: imported before a job runs (its container may not have loaded
 # them). A module that registers a new kind adds itself here.
-KIND_MODULES = ("lutea.domain.booking_lifecycle",)
+KIND_MODULES = ("lutea.domain.booking_lifecycle", "lutea.domain.cancellation")
 
 
 def _load_kinds() -> None:

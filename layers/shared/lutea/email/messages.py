@@ -224,15 +224,15 @@ def _refund_line(booking: dict) -> str:
             "il apparaîtra sous quelques jours.")
 
 
-def send_customer_cancellation(booking: dict, *, policy_text: str) -> str:
+def send_customer_cancellation(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
     """The owner cancelled her booking herself: what was refunded, and why (the policy)."""
     values = {**_booking_values(booking), "policyText": policy_text}
     return _send_attached("booking_cancelled_by_customer", booking_contact(booking), calendar_removal(booking),
                           {"refundLine": _refund_line(booking), "cancelDate": _paris_day(booking.get("annulationDate")),
-                           **values})
+                           **values}, idempotency_key=idempotency_key)
 
 
-def send_cancellation_to_admin(booking: dict, *, policy_text: str) -> str:
+def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
     from lutea.config import get_settings
     from lutea.money import format_euros
 
@@ -242,7 +242,7 @@ def send_cancellation_to_admin(booking: dict, *, policy_text: str) -> str:
     values = {**_booking_values(booking), "policyText": policy_text}
     return _send("booking_cancelled_admin", get_settings().email_admin, refundPercent=booking.get("pourcentageRembourse", 0),
                  refund=format_euros(cents), refundMode=mode, cancelDate=_paris_day(booking.get("annulationDate")),
-                 **values)
+                 idempotency_key=idempotency_key, **values)
 
 
 def send_waiting_list_joined(to: str, *, first_name: str, retreat_name: str, date_start: object, date_end: object,

@@ -123,7 +123,7 @@ class CancelBookingIn(StrictModel):
 
 # Internal bookkeeping that never leaves the server.
 HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
-                           "refundOwed", "owedEmails", "refundedAt", "waitingListEntryId", "politiqueAnnulation",
+                           "refundedAt", "waitingListEntryId", "politiqueAnnulation",
                            "holdKeys", "retreatPrestationsIncluses",
                            "owed"})
 
