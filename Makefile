@@ -94,9 +94,15 @@ bench-enumeration: venv ## Median answer times of register and forgot-password: 
 build: $(TOOLS)/sam/bin/sam ## sam build (needs python3.12 on PATH)
 	PATH="$(dir $(PY312)):$$PATH" $(TOOLS)/sam/bin/sam build --cached
 
+ENV ?= dev
+SECRETS_PREFIX ?= lutea/$(ENV)
+
 .PHONY: deploy
-deploy: build ## sam deploy --config-env $(ENV) (dev by default)
-	$(TOOLS)/sam/bin/sam deploy --config-env $${ENV:-dev}
+deploy: build ## Migrate the stage's MongoDB indexes, then sam deploy --config-env $(ENV) (dev by default)
+	@# The indexes the new code needs exist before it serves (a conflict stops the deploy here);
+	@# the URI comes from the stage's secret, as the functions read it.
+	STAGE=$(ENV) LUTEA_SECRET_MONGODB=$(SECRETS_PREFIX)/mongodb $(PY) -m infra.migrate --only mongo
+	$(TOOLS)/sam/bin/sam deploy --config-env $(ENV)
 
 .PHONY: clean
 clean: ## Remove local state (.local) and build output

@@ -51,3 +51,16 @@ def test_the_template_documents_the_migration_before_a_deploy():
 
     text = gateway.TEMPLATE.read_text(encoding="utf-8")
     assert "make migrate" in text and "lutea.data.indexes" in text
+
+
+def test_make_deploy_migrates_the_stages_indexes_before_it_deploys():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(["make", "-n", "deploy", "ENV=prod"], cwd=root, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    [migrate] = [i for i, line in enumerate(out) if "infra.migrate --only mongo" in line]
+    [deploy] = [i for i, line in enumerate(out) if "sam deploy --config-env prod" in line]
+    assert migrate < deploy
+    assert "STAGE=prod LUTEA_SECRET_MONGODB=lutea/prod/mongodb" in out[migrate]
