@@ -30,20 +30,6 @@ def check_payment_discrepancies(event: dict[str, Any], context: LambdaContext) -
 
 
 @instrumented
-def complete_cancellations(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Every 15 minutes: how long the oldest refund owed by a customer's cancellation has waited
-    (the refunds themselves are owed effects, done by ``retry_owed_effects``)."""
-    from aws_lambda_powertools.metrics import MetricUnit
-    from lutea.domain.cancellation import oldest_owed_refund_age_seconds
-    from lutea.observability import metrics
-
-    age = oldest_owed_refund_age_seconds()
-    # Alarmed in template.yaml (OldestOwedRefundAlarm): a refund Stripe keeps refusing is seen.
-    metrics.add_metric(name="OldestOwedRefundAgeSeconds", unit=MetricUnit.Seconds, value=age)
-    return {"oldestOwedRefundAgeSeconds": age}
-
-
-@instrumented
 def run_waiting_list_offers(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every 5 minutes: offers not taken in time pass to the next in line; free seats of every
     block with people waiting are offered; offer emails a crash left unsent are sent."""
@@ -57,9 +43,17 @@ def retry_owed_effects(event: dict[str, Any], context: LambdaContext) -> dict[st
     """Every 5 minutes: complete the side effects owed by transitions (refunds, emails,
     PaymentIntent cancellations) that a failure or a crash left undone (growing delays, never
     given up; the admin is alerted when one keeps failing)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+    from lutea.domain.owed_effects import oldest_owed_ages
     from lutea.domain.owed_effects import retry_owed_effects as retry
+    from lutea.observability import metrics
 
-    return retry()
+    counts = retry()
+    ages = oldest_owed_ages()
+    # Alarmed in template.yaml: a refund or an email that keeps failing quietly is seen.
+    metrics.add_metric(name="OldestOwedRefundAgeSeconds", unit=MetricUnit.Seconds, value=ages["refund"])
+    metrics.add_metric(name="OldestOwedEffectAgeSeconds", unit=MetricUnit.Seconds, value=ages["any"])
+    return counts
 
 
 @instrumented

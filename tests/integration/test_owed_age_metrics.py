@@ -1,6 +1,6 @@
-"""The scheduled jobs report how long the oldest owed email and the oldest owed refund have
-waited (OldestOwedEmailAgeSeconds, OldestOwedRefundAgeSeconds), which template.yaml alarms on
-after 2 hours: a job that keeps failing quietly is seen."""
+"""The scheduled jobs report how long the oldest owed email, refund and side effect have waited
+(OldestOwedEmailAgeSeconds, OldestOwedRefundAgeSeconds, OldestOwedEffectAgeSeconds), which
+template.yaml alarms on after 2 hours: a job that keeps failing quietly is seen."""
 from __future__ import annotations
 
 import json
@@ -24,24 +24,30 @@ def _metric(output: str, name: str) -> list[float]:
     return values
 
 
-def test_the_age_of_the_oldest_owed_refund_is_reported(frozen_clock: Any, capsys: Any) -> None:
+def test_the_ages_of_the_oldest_owed_refund_and_effect_are_reported(frozen_clock: Any, capsys: Any) -> None:
     from lutea.data.mongo import get_db
-
-    scheduled = gateway.load_function_module(ROOT / "functions" / "scheduled")
-    context = gateway.LambdaContext("CompleteCancellations")
-    capsys.readouterr()
-    scheduled.complete_cancellations({"source": "aws.events"}, context)
-    assert _metric(capsys.readouterr().out, "OldestOwedRefundAgeSeconds") == [0]  # nothing owed
-
     from lutea.data.owed import owed_entry
 
-    for hours in (3, 1):  # cancelled hours ago, Stripe never answered since
-        entry = {**owed_entry("customer_cancellation_refund", {"pi": "pi_missing", "amount": 100}),
-                 "createdAt": frozen_clock.current - timedelta(hours=hours)}
-        get_db()["bookings"].insert_one({"_id": ObjectId(), "statut": "CANCELLED", "owed": {"refund_customer": entry}})
-    from lutea.domain.cancellation import oldest_owed_refund_age_seconds
+    scheduled = gateway.load_function_module(ROOT / "functions" / "scheduled")
+    context = gateway.LambdaContext("RetryOwedEffects")
+    capsys.readouterr()
+    scheduled.retry_owed_effects({"source": "aws.events"}, context)
+    out = capsys.readouterr().out
+    assert _metric(out, "OldestOwedRefundAgeSeconds") == [0] and _metric(out, "OldestOwedEffectAgeSeconds") == [0]
 
-    assert oldest_owed_refund_age_seconds() == 3 * 3600
+    # Owed hours ago, every attempt since refused: an admin cancel's refund (3 h), a customer
+    # cancellation's refund (1 h), a confirmation email (5 h). Their next attempts are not due.
+    later = frozen_clock.current + timedelta(hours=1)
+    owed = [("refund_pi_a", "booking_refund", 3), ("refund_customer", "customer_cancellation_refund", 1),
+            ("email_confirmation", "booking_email", 5)]
+    for key, kind, hours in owed:
+        entry = {**owed_entry(kind, {"pi": "pi_missing"}), "createdAt": frozen_clock.current - timedelta(hours=hours),
+                 "nextAttemptAt": later, "attempts": 3}
+        get_db()["bookings"].insert_one({"_id": ObjectId(), "statut": "CANCELLED", "owed": {key: entry}})
+    scheduled.retry_owed_effects({"source": "aws.events"}, context)
+    out = capsys.readouterr().out
+    assert _metric(out, "OldestOwedRefundAgeSeconds") == [3 * 3600]  # refunds of every kind, not emails
+    assert _metric(out, "OldestOwedEffectAgeSeconds") == [5 * 3600]
 
 
 def test_the_age_of_the_oldest_owed_email_is_reported(frozen_clock: Any, capsys: Any) -> None:

@@ -23,6 +23,15 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Lute
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+def count_metric(name: str, value: int = 1) -> None:
+    """Add ``value`` to a Count metric of this function; a metric never fails the work it counts."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    try:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    except Exception:  # noqa: BLE001 - Powertools refuses bad names or too many metrics
+        logger.debug("metric dropped", extra={"metric": name})
+
 
 def tracing_enabled() -> bool:
     """As Powertools decides: on in Lambda unless POWERTOOLS_TRACE_DISABLED is set."""

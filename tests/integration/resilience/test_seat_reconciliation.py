@@ -105,3 +105,26 @@ def test_two_admins_editing_the_same_places_leave_the_retreat_and_its_counter_ag
         domain.update_retreat(retreat["_id"], update(9))  # A loses: the retreat changed meanwhile
     stored = get_db()["retreats"].find_one({"_id": retreat["_id"]})
     assert stored["dates"][0]["places"] == _counter(retreat)["places"] == 6  # B's edit stands, whole
+
+
+def test_the_job_counts_what_it_repaired_for_the_alarm(frozen_clock, capsys):
+    import json
+    from pathlib import Path
+
+    from lutea.data.seats import SeatRepository
+
+    from infra.local import gateway
+
+    scheduled = gateway.load_function_module(Path(__file__).resolve().parents[3] / "functions" / "scheduled")
+    context = gateway.LambdaContext("ReconcileSeats")
+    retreat = insert_retreat(places=4)
+    assert SeatRepository().try_reserve(retreat["dates"][0]["_id"], 3, ObjectId())  # then the function died
+    frozen_clock.advance(minutes=6)
+    from lutea.observability import metrics
+
+    metrics.clear_metrics()  # what earlier direct calls counted and never flushed
+    capsys.readouterr()
+    scheduled.reconcile_seats({"source": "aws.events"}, context)
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [b["SeatReconciliationRepairs"] for b in blobs if "SeatReconciliationRepairs" in b]
+    assert [v for c in counted for v in (c if isinstance(c, list) else [c])] == [1.0]

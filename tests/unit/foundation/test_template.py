@@ -76,7 +76,6 @@ def test_scheduled_jobs_have_their_schedules():
         "app.expire_pending_bookings": "rate(20 minutes)",
         "app.check_payment_discrepancies": "rate(6 hours)",
         "app.retry_failed_emails": "rate(15 minutes)",
-        "app.complete_cancellations": "rate(15 minutes)",
         "app.run_waiting_list_offers": "rate(5 minutes)",
         "app.retry_owed_effects": "rate(5 minutes)",
         "app.reconcile_seats": "rate(1 hour)",

@@ -15,7 +15,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 
-from lutea.clock import as_utc, now
+from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
 from lutea.data.owed import with_owed
 
@@ -195,11 +195,3 @@ class BookingRepository:
         return self._col.find_one_and_update({"_id": booking_id, **precondition},
                                              with_owed({"$set": {**changes, "updatedAt": now()}}, owe),
                                              return_document=ReturnDocument.AFTER)
-
-    def oldest_owed_since(self, key: str) -> datetime | None:
-        """When the oldest entry ``key`` still owed by a booking was recorded (lutea.data.owed),
-        if any: e.g. the refund of a customer's cancellation."""
-        path = f"owed.{key}"
-        doc = self._col.find_one({path: {"$exists": True}}, {path: 1}, sort=[(f"{path}.createdAt", 1)])
-        stamp = ((doc or {}).get("owed") or {}).get(key, {}).get("createdAt")
-        return as_utc(stamp) if stamp else None

@@ -10,7 +10,6 @@ from bson import ObjectId
 
 from lutea.data.bookings import BookingRepository
 from lutea.errors import NotFound
-from lutea.observability import logger, metrics
 from lutea.schemas.bookings import BookingStatus, PaymentStatus
 from lutea.wire import is_object_id
 
@@ -46,12 +45,3 @@ def get_booking(booking_id: str | ObjectId) -> dict:
     if booking is None:
         raise NotFound(MSG_BOOKING_NOT_FOUND)
     return booking
-
-
-def count_metric(name: str, value: int = 1) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    try:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    except Exception:  # noqa: BLE001 - a metric never fails a booking
-        logger.debug("metric dropped", extra={"metric": name})

@@ -67,11 +67,10 @@ from lutea.domain.booking_common import (
     REFUNDED,
     booking_oid,
     booking_repository,
-    count_metric,
     get_booking,
 )
 from lutea.errors import Conflict, InvalidInput, NotFound
-from lutea.observability import logger
+from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
 
 EXPIRY_BATCH = 200
@@ -234,7 +233,7 @@ def _perform_cancel_payment_intent(booking: dict, key: str, args: dict[str, Any]
 
 
 owed_effects.register("booking_email", collection=BOOKINGS, perform=_perform_email)
-owed_effects.register("booking_refund", collection=BOOKINGS, perform=_perform_refund)
+owed_effects.register("booking_refund", collection=BOOKINGS, perform=_perform_refund, refund=True)
 owed_effects.register("booking_cancel_payment_intent", collection=BOOKINGS, perform=_perform_cancel_payment_intent)
 
 

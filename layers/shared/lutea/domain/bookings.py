@@ -31,7 +31,6 @@ from lutea.domain.booking_common import (
     PENDING,
     REASON_DEFAULT,
     booking_repository,
-    count_metric,
     get_booking,
 )
 from lutea.domain.booking_lifecycle import (
@@ -46,7 +45,7 @@ from lutea.domain.pricing import unit_price_cents
 from lutea.domain.refund_policy import retreat_policy
 from lutea.errors import Conflict, NotFound, RateLimited
 from lutea.listing import PageRequest
-from lutea.observability import logger
+from lutea.observability import count_metric, logger
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"

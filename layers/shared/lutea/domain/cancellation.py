@@ -28,12 +28,11 @@ from lutea.domain.booking_common import (
     PAID,
     REFUNDED,
     booking_repository,
-    count_metric,
     get_booking,
 )
 from lutea.domain.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
 from lutea.errors import Conflict, NotFound
-from lutea.observability import logger
+from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
 
 MSG_NOT_CONFIRMED = "Seule une réservation confirmée et payée peut être annulée"
@@ -178,11 +177,5 @@ def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
         count_metric("EmailFailures")
 
 
-owed_effects.register(REFUND_KIND, collection=BOOKINGS, perform=_perform_refund)
+owed_effects.register(REFUND_KIND, collection=BOOKINGS, perform=_perform_refund, refund=True)
 owed_effects.register(EMAIL_KIND, collection=BOOKINGS, perform=_perform_email)
-
-
-def oldest_owed_refund_age_seconds() -> int:
-    """How long the oldest refund still owed by a cancellation has waited (0: none owed)."""
-    oldest = booking_repository().oldest_owed_since(REFUND_KEY)
-    return 0 if oldest is None else max(0, int((now() - oldest).total_seconds()))

@@ -50,9 +50,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from lutea.clock import now
+from lutea.clock import as_utc, now
 from lutea.data.owed import OwedRepository, owed_entry
-from lutea.observability import logger
+from lutea.observability import count_metric, logger
 
 # A claimed entry is hidden this long from other workers (longer than any function runs).
 LEASE = timedelta(minutes=2)
@@ -68,14 +68,16 @@ Perform = Callable[[dict, str, dict[str, Any]], None]
 class _Kind:
     collection: str
     perform: Perform
+    refund: bool
 
 
 _kinds: dict[str, _Kind] = {}
 
 
-def register(kind: str, *, collection: str, perform: Perform) -> None:
-    """Declare how an owed effect of ``kind`` on documents of ``collection`` is done."""
-    _kinds[kind] = _Kind(collection, perform)
+def register(kind: str, *, collection: str, perform: Perform, refund: bool = False) -> None:
+    """Declare how an owed effect of ``kind`` on documents of ``collection`` is done;
+    ``refund``: it gives money back (its age is reported apart: ``oldest_owed_ages``)."""
+    _kinds[kind] = _Kind(collection, perform, refund)
 
 
 def owe(kind: str, **args: Any) -> dict[str, Any]:
@@ -144,12 +146,12 @@ def _perform(repo: OwedRepository, collection: str, doc: dict, key: str, entry: 
         logger.warning("owed effect failed; will retry", extra={
             "kind": entry["kind"], "docId": str(doc_id), "attempts": attempts, "error": type(exc).__name__})
         if attempts >= ALERT_AFTER:
-            _count("OwedEffectsStuck")
+            count_metric("OwedEffectsStuck")
             if repo.mark_alerted(doc_id, key):
                 _alert(collection, doc_id, entry["kind"], attempts, type(exc).__name__)
         return False
     repo.complete(doc_id, key)
-    _count("OwedEffectsDone")
+    count_metric("OwedEffectsDone")
     return True
 
 
@@ -196,23 +198,29 @@ def retry_owed_effects() -> dict[str, int]:
     return counts
 
 
+def oldest_owed_ages() -> dict[str, int]:
+    """Seconds the oldest entry still owed has waited, ``{"refund", "any"}`` (0: none), for the
+    alarms of template.yaml: an effect that keeps failing quietly is seen."""
+    _load_kinds()
+    current = now()
+    ages = {"refund": 0, "any": 0}
+    for collection in sorted({k.collection for k in _kinds.values()}):
+        for doc in OwedRepository(collection).documents_owing(BATCH):
+            for entry in (doc.get("owed") or {}).values():
+                age = max(0, int((current - as_utc(entry["createdAt"])).total_seconds()))
+                ages["any"] = max(ages["any"], age)
+                kind = _kinds.get(entry.get("kind", ""))
+                if kind is not None and kind.refund:
+                    ages["refund"] = max(ages["refund"], age)
+    return ages
+
+
 def _alert(collection: str, doc_id: Any, kind: str, attempts: int, error: str) -> None:
     from lutea.email.messages import notify, send_admin_alert
 
     notify(send_admin_alert, "Une opération reste en échec",
            f"L'opération « {kind} » du document {collection}/{doc_id} a échoué {attempts} fois "
            f"(dernière erreur : {error}). Elle est retentée automatiquement ; vérifiez le service concerné.")
-
-
-def _count(name: str) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from lutea.observability import metrics
-
-    try:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    except Exception:  # noqa: BLE001 - a metric never fails an effect
-        logger.debug("metric dropped", extra={"metric": name})
 
 
 # Modules that register kinds: imported before a job runs (its container may not have loaded

@@ -39,8 +39,8 @@ from bson import ObjectId
 from lutea.clock import as_utc, now
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import WaitingListRepository
-from lutea.domain.booking_common import booking_repository, count_metric
-from lutea.observability import logger
+from lutea.domain.booking_common import booking_repository
+from lutea.observability import count_metric, logger
 
 GRACE = timedelta(minutes=5)
 
@@ -98,6 +98,8 @@ def reconcile_seats() -> ReconciliationReport:
     for name, value in counts.items():
         if value:
             count_metric(f"SeatReconciliation.{name}", value)
+    if sum(counts.values()):
+        count_metric("SeatReconciliationRepairs", sum(counts.values()))  # alarmed in template.yaml
     logger.info("seat reconciliation", extra=counts)
     if report.lines():
         _alert(report)

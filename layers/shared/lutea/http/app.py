@@ -25,7 +25,7 @@ from lutea.http.guards import access_of, authenticate, lowercase_headers, set_pr
 from lutea.http.paths import normalize_path
 from lutea.http.powertools_seams import GuardedResolver
 from lutea.http.screen import body_problem, params_problem
-from lutea.observability import instrumented, logger
+from lutea.observability import count_metric, instrumented, logger
 from lutea.validation import error_entries
 
 # The equivalent of the original's helmet defaults that make sense for a JSON API.
@@ -215,20 +215,9 @@ def unavailable_response(path: str, route: str) -> Response:
     operation wrote nothing it can't recover from (single-document writes; see the reliability
     table in docs/reliability.md); the client may try again."""
     logger.error("database unavailable", extra={"route": route})
-    count_metric_safely("DatabaseUnavailable")
+    count_metric("DatabaseUnavailable")
     return error_response(503, Unavailable.default_message, path,
                           headers={"Retry-After": str(mongo.RETRY_AFTER_SECONDS)})
-
-
-def count_metric_safely(name: str) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from lutea.observability import metrics
-
-    try:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    except Exception:  # noqa: BLE001 - a metric never changes an answer
-        logger.debug("metric dropped", extra={"metric": name})
 
 
 def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
