@@ -2,25 +2,14 @@
 file (confirmation, download, cancellation), read back with icalendar."""
 from __future__ import annotations
 
-import time
-
 import icalendar
 import pytest
 
 from tests.e2e.test_local_api import Http, _admin, server  # noqa: F401 - the module's own `make dev` server
 from tests.support.outbox import read_outbox
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _wait_for(condition, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def _event(content):
@@ -51,7 +40,7 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     status, _, _ = Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})
     assert status == 200
 
-    confirmation = _wait_for(lambda: [m for m in read_outbox(outbox)
+    confirmation = wait_for(lambda: [m for m in read_outbox(outbox)
                                       if m.kind == "booking_confirmation" and "maelle@e2e.test" in m.to])[0]
     method, event = _calendar_of(confirmation)
     assert method == "REQUEST" and str(event["UID"]) == f"booking-{booking['_id']}@lutea"
@@ -67,7 +56,7 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     admin = _admin(base, outbox)
     status, _, cancelled = admin.call("PATCH", f"/bookings/admin/{booking['_id']}/cancel", {"raison": "Test"})
     assert status == 200 and cancelled["statut"] == "CANCELLED"
-    cancellation = _wait_for(lambda: [m for m in read_outbox(outbox)
+    cancellation = wait_for(lambda: [m for m in read_outbox(outbox)
                                       if m.kind == "booking_cancelled" and "maelle@e2e.test" in m.to])[0]
     method, removal = _calendar_of(cancellation)
     assert method == "CANCEL" and str(removal["UID"]) == str(event["UID"])
@@ -84,7 +73,7 @@ def test_a_user_downloads_her_data_then_deletes_her_account(server):  # noqa: F8
         "email": "camille@e2e.test", "password": password, "firstName": "Camille", "lastName": "Petit",
         "phone": "0600000003", "address": "5 rue D", "city": "Arles", "postalCode": "13200", "country": "France"})
     assert status == 201
-    mail = _wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "validation_link"
+    mail = wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "validation_link"
                               and "camille@e2e.test" in m.to])[-1]
     token = re.search(r"token=([\w-]+)", mail.text).group(1)
     status, _, _ = http.call("POST", "/auth/validate-email", {"token": token})

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
 
 import pytest
 
 from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
 from tests.support.outbox import read_outbox
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -45,16 +45,6 @@ def _guest_booking(http: Http, seats: int = 1) -> dict:
     return booking
 
 
-def _wait_for(condition, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  # noqa: F811
     base, _, outbox, console = server
     http = Http(base)
@@ -72,7 +62,7 @@ def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  #
 
     # The signed payment_intent.succeeded reaches /stripe/webhook: the booking is confirmed and
     # the guest gets the confirmation with its PDF.
-    mail = _wait_for(lambda: [m for m in read_outbox(outbox)
+    mail = wait_for(lambda: [m for m in read_outbox(outbox)
                               if m.kind == "booking_confirmation" and "ines@e2e.test" in m.to])
     assert mail[0].attachments()
     status, _, seen = http.call("POST", "/stripe/get-payment-intent", {"paymentIntentId": intent["id"]}, proof)
@@ -88,7 +78,7 @@ def test_a_declined_card_is_announced_to_the_local_api(server):  # noqa: F811
     _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
     status, _, declined = Http(base).call("POST", f"/_stripe/decline/{intent['id']}", {})
     assert status == 200 and declined["status"] == "requires_payment_method"
-    _wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200"
+    wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200"
               in console.read_text(encoding="utf-8"))
 
 
@@ -124,7 +114,7 @@ def test_console_shows_one_line_per_request_and_problems_in_full(server):  # noq
                                                        headers=key), timeout=5) as response:
         orphan = json.loads(response.read())
     Http(base).call("POST", f"/_stripe/pay/{orphan['id']}", {})
-    text = _wait_for(lambda: (t := console.read_text(encoding="utf-8")) and "unknown booking" in t and t)
+    text = wait_for(lambda: (t := console.read_text(encoding="utf-8")) and "unknown booking" in t and t)
     lines = text.splitlines()
     assert re.search(r"^GET /retreats/public\?x=1 200 \d+ ms$", text, re.M), text
     assert not [line for line in lines if line.startswith("{")], text  # no JSON log lines, no metric blobs

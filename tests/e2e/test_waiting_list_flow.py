@@ -5,27 +5,17 @@ paid until the booking is confirmed."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
 from tests.support.outbox import read_outbox
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 ADMIN = {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"}
 BILLING = {"address": "3 rue B", "city": "Lyon", "postalCode": "69001", "country": "France", "phone": "0600000001"}
-
-
-def _wait_for(condition, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def _mails(outbox, kind: str, to: str) -> list:
@@ -50,7 +40,7 @@ def _pay(base: str, outbox, booking: dict, contact: str) -> None:
                                   proof)
     assert status == 200, intent
     assert Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})[0] == 200
-    _wait_for(lambda: _mails(outbox, "booking_confirmation", contact))
+    wait_for(lambda: _mails(outbox, "booking_confirmation", contact))
 
 
 def _token(mail) -> str:
@@ -105,12 +95,12 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     assert (cancelled["statut"], cancelled["statutPaiement"], cancelled["montantRembourse"]) == ("CANCELLED", "REFUNDED",
                                                                                                   150)
     assert guest.call("POST", f"/bookings/{anne['_id']}/cancel", None, proof)[0] == 409
-    customer = _wait_for(lambda: _mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
+    customer = wait_for(lambda: _mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
     assert "150 €" in customer[0].text  # as the PDF prints it
-    _wait_for(lambda: "charge.refunded" in console.read_text(encoding="utf-8"))
+    wait_for(lambda: "charge.refunded" in console.read_text(encoding="utf-8"))
 
     # The freed seats are offered to Bruno at once (Chloé stays first in line for what's next).
-    offer_mail = _wait_for(lambda: _mails(outbox, "waiting_list_offer", "bruno@e2e.test"))[0]
+    offer_mail = wait_for(lambda: _mails(outbox, "waiting_list_offer", "bruno@e2e.test"))[0]
     assert not _mails(outbox, "waiting_list_offer", "chloe@e2e.test")
     token = _token(offer_mail)
     status, _, offer = Http(base).call("POST", "/bookings/waiting-list/offer", {"token": token})
