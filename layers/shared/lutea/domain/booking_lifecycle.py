@@ -140,19 +140,9 @@ def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
     after a crash is not delivered twice). A delivery the provider refuses is queued in
     ``emailfailures`` and retried there (the email failure policy), which completes the entry;
     a message that cannot even be built raises and stays owed."""
-    from lutea.email.service import EmailDeliveryError
+    from lutea.email.messages import deliver_owed
 
-    try:
-        _send_booking_email(booking, key, args)
-    except EmailDeliveryError as exc:
-        if exc.email is None:
-            raise
-        from lutea.email.failures import EmailFailureRepository
-
-        logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind,
-                                                                    "error": type(exc.__cause__ or exc).__name__})
-        EmailFailureRepository().record(exc.email, type(exc.__cause__ or exc).__name__)
-        count_metric("EmailFailures")
+    deliver_owed(_send_booking_email, booking, key, args)
 
 
 def _send_booking_email(booking: dict, key: str, args: dict[str, Any]) -> None:

@@ -161,20 +161,10 @@ def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
     twice). A delivery the provider refuses is queued in ``emailfailures`` (the email failure
     policy) and the entry is done; a message that can't be built raises and stays owed."""
     from lutea.email import messages
-    from lutea.email.failures import EmailFailureRepository
-    from lutea.email.service import EmailDeliveryError
 
     send = messages.send_customer_cancellation if args.get("to") == "customer" else messages.send_cancellation_to_admin
-    try:
-        send(booking, policy_text=booking_policy_text(booking),
-             idempotency_key=owed_effects.idempotency_key(BOOKINGS, booking["_id"], key))
-    except EmailDeliveryError as exc:
-        if exc.email is None:
-            raise
-        logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind,
-                                                                    "error": type(exc.__cause__ or exc).__name__})
-        EmailFailureRepository().record(exc.email, type(exc.__cause__ or exc).__name__)
-        count_metric("EmailFailures")
+    messages.deliver_owed(send, booking, policy_text=booking_policy_text(booking),
+                          idempotency_key=owed_effects.idempotency_key(BOOKINGS, booking["_id"], key))
 
 
 owed_effects.register(REFUND_KIND, collection=BOOKINGS, perform=_perform_refund, refund=True)

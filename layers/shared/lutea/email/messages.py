@@ -40,12 +40,30 @@ def notify(fn: Callable[..., str], *args: Any, **kwargs: Any) -> str | None:
         return None
 
 
+def deliver_owed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Call message function ``fn`` for an owed effect (lutea.domain.owed_effects). A delivery
+    the provider refuses is queued in ``emailfailures`` and retried there (the email failure
+    policy), which settles the effect; anything else (a message that can't be built, the queue
+    unreachable) raises, so the effect stays owed and is tried again."""
+    from lutea.observability import logger
+
+    try:
+        fn(*args, **kwargs)
+    except EmailDeliveryError as exc:
+        if exc.email is None:
+            raise
+        from lutea.email.failures import EmailFailureRepository
+
+        reason = type(exc.__cause__ or exc).__name__
+        logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind, "error": reason})
+        EmailFailureRepository().record(exc.email, reason)
+        _count_failure()
+
+
 def _count_failure() -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
+    from lutea.observability import count_metric
 
-    from lutea.observability import metrics
-
-    metrics.add_metric(name="EmailFailures", unit=MetricUnit.Count, value=1)
+    count_metric("EmailFailures")
 
 
 def _send(kind: str, to: str | list[str], **values: object) -> str:
