@@ -30,16 +30,17 @@ dev: venv ## Serve every route of template.yaml on http://127.0.0.1:$(PORT) with
 	PORT=$(PORT) $(PY) -m infra.local.server
 
 .PHONY: test
-test: venv ## Run the whole suite (unit, integration on MariaDB, e2e, security)
-	$(PY) -m pytest
-
-COVERAGE := coverage==7.17.5
-
-.PHONY: coverage
-coverage: venv ## The whole suite under coverage (the layer and the functions); fails below the floor of pyproject.toml
-	$(PY) -m pip install -q $(COVERAGE)
+test: venv ## Run the whole suite (unit, integration on MariaDB, e2e, security); COVERAGE=1 measures it
+ifeq ($(COVERAGE),1)
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage report
+else
+	$(PY) -m pytest
+endif
+
+.PHONY: coverage
+coverage: ## make test under coverage (the layer and the functions); fails below the floor of pyproject.toml
+	$(MAKE) test COVERAGE=1
 
 .PHONY: test-fuzz
 test-fuzz: venv ## Fuzz the local API from its OpenAPI document (schemathesis, bounded)
