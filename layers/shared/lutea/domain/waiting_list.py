@@ -36,7 +36,7 @@ from bson import ObjectId
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.seats import SeatRepository
-from lutea.data.waiting_list import ACTIVE, BOOKED, EXPIRED, LEFT, OFFERED, WAITING, WaitingListRepository
+from lutea.data.waiting_list import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, WaitingListRepository
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import logger
 
@@ -146,11 +146,15 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
             "createdAt": stamp, "updatedAt": stamp,
         })
         logger.info("waiting list joined", extra={"entryId": str(entry["_id"]), "nbPlaces": nb_places})
-    else:
-        # Joining again: earlier links die and a fresh one is sent (the request stays as it was).
-        repo.transition(entry["_id"], {"statut": {"$in": list(ACTIVE)}}, {}, inc={"tokenVersion": 1})
-        entry = repo.get(entry["_id"]) or entry
-    if repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
+        if repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
+            _send_joined(entry, retreat, block)
+    elif repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
+        # Joining again (the request stays as it was): earlier links die and a fresh one is
+        # sent. Only while WAITING and only when that email goes out: anyone may type the
+        # address, and the joined email carries no booking link, so killing links past the
+        # cap, or an offer's link, would take from the owner what a stranger can't give back.
+        if repo.transition(entry["_id"], {"statut": WAITING}, {}, inc={"tokenVersion": 1}) is not None:
+            entry = repo.get(entry["_id"]) or entry
         _send_joined(entry, retreat, block)
     offer_freed_seats(block["_id"])  # seats may have freed up meanwhile
     return {"message": MSG_JOINED, "email": email, "nbPlaces": nb_places}

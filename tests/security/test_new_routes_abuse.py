@@ -1,0 +1,60 @@
+"""Attacks on the routes added beyond the original (waiting list, self-service cancellation,
+calendar, roster): what a stranger can do with an address or an id, inputs that break the
+files we hand out, and races on the money paths."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bson import ObjectId
+
+from tests.support.catalogue import START, booking_body, insert_retreat
+from tests.support.outbox import read_outbox
+
+
+def _join(client: Any, retreat: dict, nb: int, address: str) -> Any:
+    body = {"retreatId": str(retreat["_id"]), "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "nbPlaces": nb, "email": address, "prenom": "Léa"}
+    return client.post("/bookings/waiting-list", json=body)
+
+
+def _offer_token(outbox_dir: Any, to: str) -> str:
+    mails = [m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_offer" and to in m.to]
+    assert mails, f"no offer email to {to}"
+    return re.search(r"token=([0-9a-f]{24}\.[A-Za-z0-9_-]{43})", mails[-1].text).group(1)
+
+
+def test_a_stranger_joining_with_her_address_does_not_kill_her_offer(api, make_client, outbox_dir, frozen_clock):
+    """Joining again bumps the entry's link version; on an OFFERED entry that killed the link
+    of the offer email (the joined email carries only a leave link), so anyone who knows the
+    address could make her lose the seats offered to her."""
+    from lutea.domain.booking_lifecycle import admin_cancel
+
+    retreat = insert_retreat(places=2)
+    booking = api.post("/bookings", json=booking_body(retreat, 2)).json()
+    assert _join(api, retreat, 2, "lea@example.test").status == 201
+    admin_cancel(ObjectId(booking["_id"]), None)
+    token = _offer_token(outbox_dir, "lea@example.test")
+
+    stranger = make_client(source_ip="203.0.113.77")
+    assert _join(stranger, retreat, 2, "lea@example.test").status == 201
+
+    assert api.post("/bookings/waiting-list/offer", json={"token": token}).status == 200
+    booked = api.post("/bookings/waiting-list/offer/book", json={
+        "token": token, "participants": booking_body(retreat, 2)["participants"],
+        "billingAddress": booking_body(retreat)["billingAddress"]})
+    assert booked.status == 201, booked.body
+
+
+def test_joining_past_the_email_cap_leaves_her_last_link_alive(api, make_client, outbox_dir, frozen_clock):
+    """Past the 3 confirmation emails an hour nothing is sent; the link version must not move
+    then either, or the owner is left without a working link to leave the list."""
+    retreat = insert_retreat(places=2)
+    api.post("/bookings", json=booking_body(retreat, 2))
+    stranger = make_client(source_ip="203.0.113.78")
+    for _ in range(6):
+        assert _join(stranger, retreat, 1, "lea@example.test").status == 201
+    mails = [m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_joined"]
+    assert len(mails) == 3
+    last = re.search(r"token=([0-9a-f]{24}\.[A-Za-z0-9_-]{43})", mails[-1].text).group(1)
+    assert api.post("/bookings/waiting-list/offer", json={"token": last}).status == 409  # live, no offer yet
