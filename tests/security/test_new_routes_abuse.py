@@ -53,8 +53,46 @@ def test_joining_past_the_email_cap_leaves_her_last_link_alive(api, make_client,
     api.post("/bookings", json=booking_body(retreat, 2))
     stranger = make_client(source_ip="203.0.113.78")
     for _ in range(6):
+        frozen_clock.advance(seconds=1)  # the outbox sorts by send time
         assert _join(stranger, retreat, 1, "lea@example.test").status == 201
     mails = [m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_joined"]
     assert len(mails) == 3
     last = re.search(r"token=([0-9a-f]{24}\.[A-Za-z0-9_-]{43})", mails[-1].text).group(1)
     assert api.post("/bookings/waiting-list/offer", json={"token": last}).status == 409  # live, no offer yet
+
+
+
+def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, frozen_clock, tiny_switch_interval,
+                                                          monkeypatch):
+    """The entry was looked up, then inserted: racing joins each inserted one, so one address
+    stood in line several times (several offers, one person) and each entry had its own
+    email cap (more confirmations an hour to an address anyone may type). The local gateway
+    runs one request per function at a time (one container), so the race is run as the
+    concurrent containers of AWS would: the route's domain call, from 30 threads."""
+    import time
+
+    from lutea.data.mongo import get_db
+    from lutea.data.waiting_list import WaitingListRepository
+    from lutea.domain import waiting_list
+
+    from tests.support.concurrency import crashes, run_together
+
+    retreat = insert_retreat(places=2)
+    api.post("/bookings", json=booking_body(retreat, 2))
+    looked_up = WaitingListRepository.active_for
+
+    def slow_lookup(self: Any, *args: Any) -> Any:  # a real server's round trip: others run meanwhile
+        found = looked_up(self, *args)
+        time.sleep(0.002)
+        return found
+
+    monkeypatch.setattr(WaitingListRepository, "active_for", slow_lookup)
+    results = run_together([lambda: waiting_list.join(
+        retreat_id=str(retreat["_id"]), date_start=START, nb_places=1, email="lea@example.test", prenom="Léa",
+        user_id=None) for _ in range(30)])
+    assert crashes(results) == []
+    active = get_db()["waitinglist"].count_documents({"email": "lea@example.test",
+                                                     "statut": {"$in": ["WAITING", "OFFERED"]}})
+    assert active == 1
+    assert len([m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_joined"]) <= 3
+    assert _join(api, retreat, 1, "lea@example.test").status == 201  # and joining again still answers the same

@@ -1,7 +1,11 @@
 """The ``waitinglist`` collection: one entry per person waiting for seats of a date block.
 
 ``{_id, retreatId, dateId, nbPlaces, email, prenom, userId, statut, tokenVersion, seatsHeld,
-offeredAt?, offerExpiresAt?, offerEmailOwed?, bookingId?, joinEmails, createdAt, updatedAt}``
+offeredAt?, offerExpiresAt?, offerEmailOwed?, bookingId?, joinEmails, active, createdAt, updatedAt}``
+
+``active`` is true exactly while ``statut`` is WAITING or OFFERED (kept so by ``insert`` and
+``transition``): a partial unique index on ``(email, dateId)`` over active entries puts one
+address in a block's line once, however many joins race.
 
 As for bookings, every status change is one conditional single-document update whose filter
 is the state it leaves (lutea.domain.waiting_list decides which changes are allowed): when two
@@ -14,6 +18,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
@@ -30,6 +35,8 @@ def _indexes(db: Any) -> None:
     col.create_index([("statut", ASCENDING), ("offerExpiresAt", ASCENDING)])
     col.create_index([("retreatId", ASCENDING), ("createdAt", ASCENDING)])
     col.create_index([("email", ASCENDING), ("dateId", ASCENDING)])
+    col.create_index([("email", ASCENDING), ("dateId", ASCENDING)], unique=True,
+                     partialFilterExpression={"active": True}, name="one_active_entry_per_address")
 
 
 class WaitingListRepository:
@@ -37,8 +44,20 @@ class WaitingListRepository:
         self._col = (db or get_db())[COLLECTION]
 
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        doc["active"] = doc.get("statut") in ACTIVE
         self._col.insert_one(doc)
         return doc
+
+    def insert_unless_active(self, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """``(entry, True)`` once ``doc`` is stored; ``(the address's active entry on that
+        block, False)`` when one exists, even one a concurrent join has just inserted."""
+        try:
+            return self.insert(doc), True
+        except DuplicateKeyError:
+            existing = self.active_for(doc["email"], doc["dateId"])
+            if existing is None:  # it left the line meanwhile: this join is a new one
+                return self.insert(doc), True
+            return existing, False
 
     def get(self, entry_id: ObjectId) -> dict | None:
         return self._col.find_one({"_id": entry_id})
@@ -91,12 +110,21 @@ class WaitingListRepository:
         """Apply ``changes`` if the entry still matches ``precondition``, atomically; the entry
         as it was BEFORE, or None when someone else changed it first."""
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
+        if "statut" in changes:
+            update["$set"]["active"] = changes["statut"] in ACTIVE
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
         if inc:
             update["$inc"] = inc
-        return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
-                                             return_document=ReturnDocument.BEFORE)
+        try:
+            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
+                                                 return_document=ReturnDocument.BEFORE)
+        except DuplicateKeyError:
+            # Back in line (an offer whose booking could not be stored) while the address
+            # joined again meanwhile: the move still happens, outside the unique index.
+            update["$set"]["active"] = False
+            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
+                                                 return_document=ReturnDocument.BEFORE)
 
     def record_join_email(self, entry_id: ObjectId, since: datetime, limit: int) -> bool:
         """Count one more confirmation email if fewer than ``limit`` went out since ``since``

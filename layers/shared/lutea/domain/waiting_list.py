@@ -137,14 +137,16 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
         raise Conflict(MSG_SEATS_FREE)
     repo = _repo()
     entry = repo.active_for(email, block["_id"])
+    created = False
     if entry is None:
         stamp = now()
-        entry = repo.insert({
+        entry, created = repo.insert_unless_active({
             "_id": ObjectId(), "retreatId": retreat["_id"], "dateId": block["_id"], "nbPlaces": nb_places,
             "email": email, "prenom": prenom, "userId": ObjectId(user_id) if user_id else None,
             "statut": WAITING, "seatsHeld": False, "tokenVersion": 0, "joinEmails": [],
             "createdAt": stamp, "updatedAt": stamp,
         })
+    if created:
         logger.info("waiting list joined", extra={"entryId": str(entry["_id"]), "nbPlaces": nb_places})
         if repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
             _send_joined(entry, retreat, block)
