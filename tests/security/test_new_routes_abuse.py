@@ -122,3 +122,35 @@ def test_the_roster_neutralises_formulas_behind_blanks_and_control_characters(ma
     assert len(notes_cells) == len(payloads)
     for cell in notes_cells:
         assert cell.startswith("'"), repr(cell)
+
+
+def test_unpaid_holds_count_an_ipv6_subnet_as_one_client(make_client, frozen_clock, monkeypatch):
+    """Any IPv6 customer gets a whole /64 (2^64 addresses): counted per full address, the
+    unpaid-hold bound of POST /bookings let one client hold a catalogue by changing the last
+    bits (and a new contact address each time)."""
+    from lutea import config
+
+    monkeypatch.setenv("PENDING_BOOKINGS_PER_CLIENT", "2")
+    config.reset_settings()
+    retreat = insert_retreat(places=100)
+    statuses = []
+    for i in range(1, 5):
+        client = make_client(source_ip=f"2001:db8:7:7::{i:x}")
+        body = booking_body(retreat, 1, participants=[{"prenom": "Zoé", "nom": "L", "email": f"h{i}@example.test"}])
+        statuses.append(client.post("/bookings", json=body).status)
+    assert statuses == [201, 201, 429, 429]
+    other = make_client(source_ip="2001:db8:7:8::1")  # another /64: another client
+    body = booking_body(retreat, 1, participants=[{"prenom": "Zoé", "nom": "L", "email": "z@example.test"}])
+    assert other.post("/bookings", json=body).status == 201
+
+
+def test_rate_limits_count_an_ipv6_subnet_as_one_client(make_client, frozen_clock, limits):
+    """The strict tier (here the waiting list's) counted per full IPv6 address."""
+    limits(RATE_LIMIT_STRICT_PER_MINUTE=3)
+    token = {"token": f"{ObjectId()}.{'A' * 43}"}
+    statuses = [make_client(source_ip=f"2001:db8:9:9:{i:x}::1").post("/bookings/waiting-list/leave", json=token).status
+                for i in range(1, 5)]
+    assert statuses == [404, 404, 404, 429]
+    mapped = [make_client(source_ip=ip).post("/bookings/waiting-list/leave", json=token).status
+              for ip in ("192.0.2.50", "::ffff:192.0.2.50", "192.0.2.50", "::ffff:c000:232")]
+    assert mapped == [404, 404, 404, 429]  # an IPv4 address written as IPv6 is the same client

@@ -5,10 +5,13 @@ In AWS the global limit lives at the edge (the WAF rate rule of template.yaml, 6
 traffic writes no counter. ``make dev`` and any deployment without the WAF keep every limit here.
 
 The client IP comes from the API Gateway request context (``identity.sourceIp``), never from
-a header the client controls (X-Forwarded-For can be forged).
+a header the client controls (X-Forwarded-For can be forged). A client is an IPv4 address or an
+IPv6 /64: every IPv6 customer is given at least a /64, so counting full IPv6 addresses would
+give one client 2^64 budgets (RFC 6177; an IPv4 address written as IPv6 is the IPv4 client).
 """
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Any
 
@@ -36,8 +39,21 @@ EXEMPT_PATHS = frozenset({"/stripe/webhook"})
 
 
 def client_ip(event: dict[str, Any]) -> str:
+    """The client as every per-client limit counts it: its IPv4 address, or its IPv6 /64."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "unknown")
+    return client_key(str(identity.get("sourceIp") or "unknown"))
+
+
+def client_key(source_ip: str) -> str:
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return source_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _bucket(path: str, method: str = "GET") -> tuple[str, int] | None:
