@@ -154,3 +154,23 @@ def test_rate_limits_count_an_ipv6_subnet_as_one_client(make_client, frozen_cloc
     mapped = [make_client(source_ip=ip).post("/bookings/waiting-list/leave", json=token).status
               for ip in ("192.0.2.50", "::ffff:192.0.2.50", "192.0.2.50", "::ffff:c000:232")]
     assert mapped == [404, 404, 404, 429]  # an IPv4 address written as IPv6 is the same client
+
+
+def test_waiting_list_emails_repeat_nothing_a_stranger_typed(api, outbox_dir, frozen_clock):
+    """Anyone may put any address on a list with any prenom (200 characters, links allowed):
+    greeting by it made the join and offer emails relay a stranger's text from our domain, as
+    the contact acknowledgement once did (tests/security/test_contact_relay.py)."""
+    from lutea.domain.booking_lifecycle import admin_cancel
+
+    spam = "Votre compte est suspendu : http://arnaque.example/connexion"
+    retreat = insert_retreat(places=1)
+    booking = api.post("/bookings", json=booking_body(retreat, 1)).json()
+    body = {"retreatId": str(retreat["_id"]), "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "nbPlaces": 1, "email": "victime@example.test", "prenom": spam}
+    assert api.post("/bookings/waiting-list", json=body).status == 201
+    admin_cancel(ObjectId(booking["_id"]), None)
+    mails = [m for m in read_outbox(outbox_dir) if "victime@example.test" in m.to]
+    assert sorted(m.kind for m in mails) == ["waiting_list_joined", "waiting_list_offer"]
+    for mail in mails:
+        for part in (mail.subject, mail.text, mail.html):
+            assert "arnaque" not in part and "suspendu" not in part

@@ -370,8 +370,8 @@ def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
     from lutea.email.messages import notify, send_waiting_list_joined
 
     _, leave_link = _links(entry)
-    notify(send_waiting_list_joined, entry["email"], first_name=entry.get("prenom", ""),
-           retreat_name=retreat.get("titreCard") or "", date_start=block["start"], date_end=block["end"],
+    notify(send_waiting_list_joined, entry["email"], retreat_name=retreat.get("titreCard") or "",
+           date_start=block["start"], date_end=block["end"],
            nb_places=int(entry["nbPlaces"]), offer_hours=get_settings().waiting_list_offer_hours,
            leave_link=leave_link)
 
@@ -387,8 +387,8 @@ def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
     if entry is None or entry["statut"] != OFFERED or not entry.get("offerEmailOwed"):
         return
     book_link, leave_link = _links(entry)
-    notify(send_waiting_list_offer, entry["email"], first_name=entry.get("prenom", ""),
-           retreat_name=retreat.get("titreCard") or "", date_start=block["start"], date_end=block["end"],
+    notify(send_waiting_list_offer, entry["email"], retreat_name=retreat.get("titreCard") or "",
+           date_start=block["start"], date_end=block["end"],
            nb_places=int(entry["nbPlaces"]), total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
            offer_until=entry["offerExpiresAt"], book_link=book_link, leave_link=leave_link,
            policy_text=policy_text(retreat_policy(retreat)))

@@ -263,14 +263,15 @@ def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_k
                  idempotency_key=idempotency_key, **values)
 
 
-def send_waiting_list_joined(to: str, *, first_name: str, retreat_name: str, date_start: object, date_end: object,
+def send_waiting_list_joined(to: str, *, retreat_name: str, date_start: object, date_end: object,
                              nb_places: int, offer_hours: int, leave_link: str) -> str:
-    return _send("waiting_list_joined", to, firstName=first_name, retreatName=retreat_name,
+    # No greeting by name: anyone may type any address and any prenom (nothing typed is relayed).
+    return _send("waiting_list_joined", to, retreatName=retreat_name,
                  dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
                  offerHours=offer_hours, leaveLink=leave_link)
 
 
-def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date_start: object, date_end: object,
+def send_waiting_list_offer(to: str, *, retreat_name: str, date_start: object, date_end: object,
                             nb_places: int, total_cents: int, offer_until: object, book_link: str, leave_link: str,
                             policy_text: str) -> str:
     from datetime import datetime
@@ -281,7 +282,7 @@ def send_waiting_list_offer(to: str, *, first_name: str, retreat_name: str, date
 
     until = (as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
              if isinstance(offer_until, datetime) else str(offer_until))
-    return _send("waiting_list_offer", to, firstName=first_name, retreatName=retreat_name,
+    return _send("waiting_list_offer", to, retreatName=retreat_name,
                  dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
                  total=format_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
                  policyText=policy_text)
