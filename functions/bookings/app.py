@@ -25,6 +25,7 @@ from lutea.http import (
     jwt_required,
     make_handler,
     optional_auth,
+    owner_or_guest_required,
     require_principal,
 )
 from lutea.http.docs import ok
@@ -157,7 +158,7 @@ def get_my_booking(id: str):
 
 @app.get("/bookings/<id>/cancellation-quote",
          responses=ok(None, errors=(404,), merge=_json(CancellationQuoteOut, "What cancelling now would refund")))
-@optional_auth
+@owner_or_guest_required
 def cancellation_quote(id: str):
     """What cancelling one's booking now would refund.
 
@@ -169,7 +170,7 @@ def cancellation_quote(id: str):
 
 @app.post("/bookings/<id>/cancel",
           responses=ok(None, errors=(404, 409), merge=_json(CancellationOut, "The cancelled booking")))
-@optional_auth
+@owner_or_guest_required
 def cancel_my_booking(id: str):
     """Cancel one's confirmed booking, refunded by the retreat's policy.
 
@@ -386,7 +387,7 @@ def booking_pdf(id: str):
 
 
 @app.get("/bookings/<id>/calendar", responses=ok(None, errors=(404,), merge=CALENDAR))
-@optional_auth
+@owner_or_guest_required
 def booking_calendar(id: str):
     """The booking as an iCalendar event (.ics) to add to a calendar.
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from lutea.domain import payment_events as webhooks
 from lutea.domain import payments as domain
-from lutea.http import create_app, make_handler, optional_auth
+from lutea.http import create_app, make_handler, owner_or_guest_required
 from lutea.http.docs import ok
 from lutea.http.guards import header, owner_or_guest
 from lutea.schemas.payments import CreatePaymentIntentIn, PaymentIntentRefIn
@@ -20,7 +20,7 @@ def _caller() -> tuple[Any, str | None]:
 
 
 @app.post("/stripe/create-payment-intent", responses=ok("PaymentIntentCreated", errors=(404, 409)))
-@optional_auth
+@owner_or_guest_required
 def create_payment_intent(body: CreatePaymentIntentIn):
     """Start paying a booking.
 
@@ -33,7 +33,7 @@ def create_payment_intent(body: CreatePaymentIntentIn):
 
 
 @app.post("/stripe/get-payment-intent", responses=ok("PaymentIntent", errors=(404,)))
-@optional_auth
+@owner_or_guest_required
 def get_payment_intent(body: PaymentIntentRefIn):
     """A payment's status.
 
@@ -42,7 +42,7 @@ def get_payment_intent(body: PaymentIntentRefIn):
 
 
 @app.post("/stripe/cancel-payment-intent", responses=ok("Success", errors=(404, 409)))
-@optional_auth
+@owner_or_guest_required
 def cancel_payment_intent(body: PaymentIntentRefIn):
     """Cancel a payment and its booking.
 

@@ -174,3 +174,18 @@ def test_waiting_list_emails_repeat_nothing_a_stranger_typed(api, outbox_dir, fr
     for mail in mails:
         for part in (mail.subject, mail.text, mail.html):
             assert "arnaque" not in part and "suspendu" not in part
+
+
+def test_routes_of_the_owner_or_guest_proof_answer_401_before_validating(make_client):
+    """API.md: authentication runs before validation. These routes take a session or a guest
+    token, checked inside the handler, after Powertools had validated the body: a caller with
+    neither got 400 for a bad body and 401 for a good one."""
+    anonymous = make_client(source_ip="192.0.2.99")
+    for path, body in (("/stripe/create-payment-intent", {"metadata": {"bookingId": "pas-un-id"}}),
+                       ("/stripe/create-payment-intent", {}),
+                       ("/stripe/get-payment-intent", {"paymentIntentId": 5}),
+                       ("/stripe/cancel-payment-intent", {"nope": True})):
+        response = anonymous.post(path, json=body)
+        assert response.status == 401, (path, body, response.body)
+    with_proof = anonymous.post("/stripe/create-payment-intent", json={}, headers={"X-Booking-Token": "x"})
+    assert with_proof.status == 400  # a proof was given: the body is then checked

@@ -111,7 +111,9 @@ def test_create_for_an_unknown_booking_is_404(payments: Payments) -> None:
 def test_create_validates_the_booking_id(payments: Payments) -> None:
     for body in ({"amount": 100, "currency": "eur"}, {"metadata": {"bookingId": {"$ne": None}}},
                  {"metadata": {"bookingId": "not-an-id"}}):
-        response = payments.make_client().post("/stripe/create-payment-intent", json=body)
+        # With a proof (a guest token): authentication passes, then the body is validated.
+        response = payments.make_client().post("/stripe/create-payment-intent", json=body,
+                                               headers={"X-Booking-Token": "a-guest-token"})
         assert response.status == 400, body
         assert response.json()["message"] == "Données invalides"
     assert payments.fake.requests == []

@@ -7,6 +7,7 @@ from lutea.http.guards import (
     current_principal,
     jwt_required,
     optional_auth,
+    owner_or_guest_required,
     require_principal,
 )
 
@@ -31,5 +32,5 @@ __all__ = [
     "CACHEABLE", "CALENDAR", "CREATED", "NO_CONTENT", "PDF",
     "Principal", "admin_required", "cacheable_json_body", "client_required", "create_app", "current_principal",
     "json_body", "json_body_reused",
-    "jwt_required", "make_handler", "optional_auth", "require_principal",
+    "jwt_required", "make_handler", "optional_auth", "owner_or_guest_required", "require_principal",
 ]

@@ -21,7 +21,7 @@ from lutea.http.caching import cacheable_json, etag_of
 from lutea.http.cors import cors_headers
 from lutea.http.encoding import encode_json
 from lutea.http.errors import error_response, status_of
-from lutea.http.guards import access_of, authenticate, lowercase_headers, set_principal
+from lutea.http.guards import access_of, authenticate, check_proof, lowercase_headers, set_principal
 from lutea.http.paths import normalize_path
 from lutea.http.powertools_seams import GuardedResolver
 from lutea.http.screen import body_problem, params_problem
@@ -56,7 +56,9 @@ class LuteaResolver(GuardedResolver):
     _headers: dict[str, str] = {}  # noqa: RUF012 - the current event's, lower-cased (one event at a time)
 
     def authorise(self, route: Any) -> None:
-        set_principal(authenticate(self.current_event.http_method, self._headers, access_of(route.func)))
+        principal = authenticate(self.current_event.http_method, self._headers, access_of(route.func))
+        set_principal(principal)
+        check_proof(route.func, principal, self._headers)
 
     def encode_result(self, result: Any) -> Response | None:
         """Routes return JSON-ready data (lutea.wire.to_wire): encoded once, here."""

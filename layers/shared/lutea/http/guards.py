@@ -57,10 +57,26 @@ jwt_required = _requires("jwt")
 client_required = _requires("client")
 admin_required = _requires("admin")
 optional_auth = _requires("optional")
+PROOF_ATTR = "__lutea_owner_or_guest__"
+
+
+def owner_or_guest_required[G: Callable[..., Any]](func: G) -> G:
+    """A route of one booking, for its owner (session) or its guest (header X-Booking-Token):
+    optional authentication, and a caller with neither is 401 before the request is validated
+    (the handler then checks that the proof is this booking's: ``owner_or_guest``)."""
+    setattr(func, PROOF_ATTR, True)
+    return optional_auth(func)
 
 
 def access_of(func: Callable[..., Any]) -> Access:
     return getattr(func, ACCESS_ATTR, "public")
+
+
+def check_proof(func: Callable[..., Any], principal: Principal | None, headers: dict[str, str]) -> None:
+    """401 on an owner-or-guest route (``owner_or_guest_required``) without a session or a
+    guest token. ``headers`` must have lower-case names."""
+    if getattr(func, PROOF_ATTR, False) and principal is None and not header(headers, GUEST_TOKEN_HEADER):
+        raise NotAuthenticated()
 
 
 def current_principal() -> Principal | None:
