@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from bson import ObjectId
 
 from tests.support.catalogue import START, booking_body, insert_retreat
@@ -189,3 +190,41 @@ def test_routes_of_the_owner_or_guest_proof_answer_401_before_validating(make_cl
         assert response.status == 401, (path, body, response.body)
     with_proof = anonymous.post("/stripe/create-payment-intent", json={}, headers={"X-Booking-Token": "x"})
     assert with_proof.status == 400  # a proof was given: the body is then checked
+
+
+@pytest.fixture
+def resend_fake(monkeypatch):
+    from tests.support.fake_resend import use_fake_resend
+
+    with use_fake_resend(monkeypatch) as fake:
+        yield fake
+
+
+def test_an_undelivered_offer_email_leaves_no_live_link_in_the_database(api, resend_fake, frozen_clock):
+    """Undelivered emails are stored for a retry, without their one-time secret (the validation
+    and reset links). The waiting-list emails were stored whole: their links book the seats
+    offered to someone, or take her off the list, for whoever reads the database."""
+    from lutea.data.mongo import get_db
+    from lutea.domain import waiting_list
+    from lutea.domain.booking_lifecycle import admin_cancel
+
+    retreat = insert_retreat(places=1)
+    booking = api.post("/bookings", json=booking_body(retreat, 1)).json()
+    resend_fake.fail_with(500)
+    assert _join(api, retreat, 1, "lea@example.test").status == 201
+    admin_cancel(ObjectId(booking["_id"]), None)
+    entry = get_db()["waitinglist"].find_one({"email": "lea@example.test"})
+    assert entry["statut"] == "OFFERED"
+    token = waiting_list.entry_token(entry)
+    stored = list(get_db()["emailfailures"].find({"kind": {"$regex": "^waiting_list"}}))
+    assert stored, "the undelivered emails are kept for a retry"
+    for doc in stored:
+        assert token not in doc["text"] and token not in doc["html"]
+
+    # Delivery works again: the offer (still owed) reaches her with a live link.
+    resend_fake.fail_with(None)
+    frozen_clock.advance(minutes=5)
+    waiting_list.run_offers()
+    offers = [m for m in resend_fake.sent if m["to"] == ["lea@example.test"] and "token=" in m.get("text", "")
+              and "offre" in m.get("text", "")]
+    assert offers and token in offers[-1]["text"]

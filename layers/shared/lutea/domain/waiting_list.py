@@ -373,13 +373,13 @@ def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
     notify(send_waiting_list_joined, entry["email"], retreat_name=retreat.get("titreCard") or "",
            date_start=block["start"], date_end=block["end"],
            nb_places=int(entry["nbPlaces"]), offer_hours=get_settings().waiting_list_offer_hours,
-           leave_link=leave_link)
+           leave_link=leave_link, token=entry_token(entry))
 
 
 def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
     """The offer email, owed since the offer was made: sent, then marked sent. A failed
-    delivery is kept for the email retries (notify); a crash before it is sent leaves it owed
-    for ``run_offers``."""
+    delivery, or a crash before it is sent, leaves it owed for ``run_offers`` (the copy kept
+    by notify holds no live link, so the email retries drop it)."""
     from lutea.domain.refund_policy import policy_text, retreat_policy
     from lutea.email.messages import notify, send_waiting_list_offer
 
@@ -387,9 +387,11 @@ def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
     if entry is None or entry["statut"] != OFFERED or not entry.get("offerEmailOwed"):
         return
     book_link, leave_link = _links(entry)
-    notify(send_waiting_list_offer, entry["email"], retreat_name=retreat.get("titreCard") or "",
-           date_start=block["start"], date_end=block["end"],
-           nb_places=int(entry["nbPlaces"]), total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
-           offer_until=entry["offerExpiresAt"], book_link=book_link, leave_link=leave_link,
-           policy_text=policy_text(retreat_policy(retreat)))
+    sent = notify(send_waiting_list_offer, entry["email"], retreat_name=retreat.get("titreCard") or "",
+                  date_start=block["start"], date_end=block["end"],
+                  nb_places=int(entry["nbPlaces"]), total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
+                  offer_until=entry["offerExpiresAt"], book_link=book_link, leave_link=leave_link,
+                  policy_text=policy_text(retreat_policy(retreat)), token=entry_token(entry))
+    if sent is None:
+        return  # undelivered: its stored copy holds no live link, so it stays owed to run_offers
     _repo().transition(entry_id, {"statut": OFFERED, "offerEmailOwed": True}, {"offerEmailOwed": False})

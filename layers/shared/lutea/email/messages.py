@@ -264,16 +264,20 @@ def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_k
 
 
 def send_waiting_list_joined(to: str, *, retreat_name: str, date_start: object, date_end: object,
-                             nb_places: int, offer_hours: int, leave_link: str) -> str:
+                             nb_places: int, offer_hours: int, leave_link: str, token: str) -> str:
+    """``token``: the entry's link token, inside ``leave_link``: an undelivered copy is stored
+    without it (and not sent again: the offer email carries the links anew)."""
     # No greeting by name: anyone may type any address and any prenom (nothing typed is relayed).
-    return _send("waiting_list_joined", to, retreatName=retreat_name,
+    return _send_with_secret("waiting_list_joined", to, token, retreatName=retreat_name,
                  dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
                  offerHours=offer_hours, leaveLink=leave_link)
 
 
 def send_waiting_list_offer(to: str, *, retreat_name: str, date_start: object, date_end: object,
                             nb_places: int, total_cents: int, offer_until: object, book_link: str, leave_link: str,
-                            policy_text: str) -> str:
+                            policy_text: str, token: str) -> str:
+    """``token``: the entry's link token, inside both links: an undelivered copy is stored
+    without it; the offer stays owed and the waiting-list job sends it again."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -282,7 +286,7 @@ def send_waiting_list_offer(to: str, *, retreat_name: str, date_start: object, d
 
     until = (as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
              if isinstance(offer_until, datetime) else str(offer_until))
-    return _send("waiting_list_offer", to, retreatName=retreat_name,
+    return _send_with_secret("waiting_list_offer", to, token, retreatName=retreat_name,
                  dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
                  total=format_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
                  policyText=policy_text)
