@@ -23,7 +23,7 @@ from lutea.clock import now
 from lutea.data.mongo import index_builders
 
 # Bump when an index is added, changed or dropped.
-VERSION = 2
+VERSION = 3  # 3: one active waiting-list entry per address and date block (unique, partial)
 MIGRATIONS = "migrations"
 
 # Indexes of earlier versions that no query uses any more: (collection, index name).
