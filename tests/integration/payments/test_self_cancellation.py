@@ -225,3 +225,28 @@ def test_two_cancellations_at_once_refund_once(payments, retreat, frozen_clock, 
     assert crashes(results) == [] and sorted(results) == [200, 409, 409, 409, 409]
     assert [r["amount"] for r in payments.fake.refunds.values()] == [12_000]
     assert payments.seats_held(retreat) == 0
+
+
+def test_a_refund_retried_after_stripe_forgot_its_key_is_not_made_twice(payments, retreat, frozen_clock, monkeypatch):
+    # Stripe keeps idempotency keys 24 hours. The refund was accepted, then the process died
+    # before recording it; the retry comes a day later: the key alone would refund again.
+    booking = _confirmed(payments, retreat)
+    frozen_clock.set(START - timedelta(days=20))
+    from lutea.domain import cancellation, owed_effects
+
+    real_complete = owed_effects.complete
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise SystemExit("process stopped after Stripe accepted the refund")
+
+    monkeypatch.setattr(owed_effects, "complete", crash)
+    with pytest.raises(SystemExit):
+        cancellation.cancel_by_customer(booking.stored()["_id"], None, booking.guest_token)
+    monkeypatch.setattr(owed_effects, "complete", real_complete)
+    assert [r["amount"] for r in payments.fake.refunds.values()] == [12_000]
+
+    payments.fake._idempotent.clear()  # a day later, Stripe no longer knows the key
+    frozen_clock.advance(hours=25)
+    assert owed_effects.retry_owed_effects()["failed"] == 0
+    assert [r["amount"] for r in payments.fake.refunds.values()] == [12_000]
+    assert "refund_customer" not in (booking.stored().get("owed") or {})

@@ -147,11 +147,19 @@ def settle(booking_id: ObjectId) -> None:
 
 def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
     """The quoted share back on the customer's payment, once: Stripe's idempotency key is
-    fixed per PaymentIntent and amount, so a retry after a crash replays the same refund."""
-    try:
-        get_gateway().refund(str(args["pi"]), int(args["amount"]))
-    except Conflict:  # Stripe says it is already refunded: done
-        logger.info("payment already refunded", extra={"bookingId": str(booking["_id"])})
+    fixed per PaymentIntent and amount, so a retry after a crash replays the same refund. Stripe
+    forgets keys after 24 hours, so a retry first asks what the payment already gave back (this
+    share is the only refund a customer-cancelled payment gets)."""
+    pi_id, amount = str(args["pi"]), int(args["amount"])
+    gateway = get_gateway()
+    tried_before = int(((booking.get("owed") or {}).get(key) or {}).get("attempts") or 0) > 1
+    if tried_before and int(gateway.retrieve_payment_intent(pi_id).get("amount_refunded") or 0) >= amount:
+        logger.info("refund already made by an earlier attempt", extra={"bookingId": str(booking["_id"])})
+    else:
+        try:
+            gateway.refund(pi_id, amount)
+        except Conflict:  # Stripe says it is already refunded: done
+            logger.info("payment already refunded", extra={"bookingId": str(booking["_id"])})
     if owed_effects.complete(BOOKINGS, booking["_id"], key, changes={"refundedAt": now()}) is not None:
         count_metric("BookingsRefunded")
 
