@@ -16,7 +16,7 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 
 from lutea.clock import now
-from lutea.data.mongo import get_db, register_indexes
+from lutea.data.mongo import get_db, half_open_range, register_indexes
 from lutea.data.owed import with_owed
 
 COLLECTION = "bookings"
@@ -62,12 +62,7 @@ class BookingFilter:
             query["retreatId"] = self.retreat_id
         if self.date_id is not None:
             query["dateId"] = self.date_id
-        if self.start_from is not None or self.start_before is not None:
-            bounds: dict[str, datetime] = {}
-            if self.start_from is not None:
-                bounds["$gte"] = self.start_from
-            if self.start_before is not None:
-                bounds["$lt"] = self.start_before
+        if (bounds := half_open_range(self.start_from, self.start_before)) is not None:
             query["dateStart"] = bounds
         return query
 

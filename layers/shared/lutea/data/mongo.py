@@ -216,3 +216,9 @@ def is_unavailable(exc: BaseException) -> bool:
 def reset_db() -> None:
     """Drop the cached handle and close the real client (tests switch databases between runs)."""
     close_db()
+
+
+def half_open_range(start: Any, end: Any) -> dict[str, Any] | None:
+    """The filter of a value in ``[start, end)`` (either bound may be None); None with neither."""
+    bounds = {op: value for op, value in (("$gte", start), ("$lt", end)) if value is not None}
+    return bounds or None

@@ -15,7 +15,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from lutea.data.mongo import get_db, register_indexes
+from lutea.data.mongo import get_db, half_open_range, register_indexes
 
 COLLECTION = "retreats"
 # ``updatedAt`` of the document as read, for a conditional update; MISSING skips the check.
@@ -50,12 +50,7 @@ class RetreatFilter:
         query: dict[str, Any] = {}
         if self.is_active is not None:
             query["isActive"] = {"$ne": False} if self.is_active else False
-        if self.start_from is not None or self.start_before is not None:
-            bounds: dict[str, datetime] = {}
-            if self.start_from is not None:
-                bounds["$gte"] = self.start_from
-            if self.start_before is not None:
-                bounds["$lt"] = self.start_before
+        if (bounds := half_open_range(self.start_from, self.start_before)) is not None:
             query["dates"] = {"$elemMatch": {"start": bounds}}
         return query
 
