@@ -14,6 +14,7 @@ not charged to the function (a deployed function talks to MongoDB with pymongo, 
 baseline also imports): the clock stops around that import only, after charging pymongo if the
 function had not imported it yet.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,16 +57,14 @@ def baseline() -> dict[str, Any]:
 
     elapsed = time.process_time() - t0
     _mark("stop")
-    return {"init_ms": elapsed * 1000, "import_ms": elapsed * 1000, "request_ms": 0.0,
-            "modules": sorted(sys.modules)}
+    return {"init_ms": elapsed * 1000, "import_ms": elapsed * 1000, "request_ms": 0.0, "modules": sorted(sys.modules)}
 
 
 def baseline_validated() -> dict[str, Any]:
     """The floor of any function of this kind: ``event_handler`` + pydantic + pymongo, a resolver
     with ``enable_validation=True`` and one route taking a pydantic body, and one request
     through it (as each function's measure handles one request)."""
-    event = gateway.build_event("POST", "/x", headers={"Content-Type": "application/json"},
-                                body=json.dumps({"name": "Lutea"}))
+    event = gateway.build_event("POST", "/x", headers={"Content-Type": "application/json"}, body=json.dumps({"name": "Lutea"}))
     context = gateway.LambdaContext("baseline")
     _mark("start")
     t0 = time.process_time()
@@ -86,8 +85,13 @@ def baseline_validated() -> dict[str, Any]:
     status = app.resolve(event, context)["statusCode"]
     t2 = time.process_time()
     _mark("stop")
-    return {"init_ms": (t2 - t0) * 1000, "import_ms": (t1 - t0) * 1000, "request_ms": (t2 - t1) * 1000,
-            "status": status, "modules": sorted(sys.modules)}
+    return {
+        "init_ms": (t2 - t0) * 1000,
+        "import_ms": (t1 - t0) * 1000,
+        "request_ms": (t2 - t1) * 1000,
+        "status": status,
+        "modules": sorted(sys.modules),
+    }
 
 
 def cold(group: str) -> dict[str, Any]:
@@ -127,9 +131,15 @@ def cold(group: str) -> dict[str, Any]:
             status = handler(event, context)["statusCode"]
     t3 = time.process_time()
     _mark("stop")
-    return {"init_ms": ((t1 - t0) + charged + (t3 - t2)) * 1000, "import_ms": (t1 - t0 + charged) * 1000,
-            "request_ms": (t3 - t2) * 1000, "status": status, "commands": counter.total,
-            "create_indexes": counter.count("createIndexes"), "boto3": "boto3" in sys.modules}
+    return {
+        "init_ms": ((t1 - t0) + charged + (t3 - t2)) * 1000,
+        "import_ms": (t1 - t0 + charged) * 1000,
+        "request_ms": (t3 - t2) * 1000,
+        "status": status,
+        "commands": counter.total,
+        "create_indexes": counter.count("createIndexes"),
+        "boto3": "boto3" in sys.modules,
+    }
 
 
 def secret() -> dict[str, Any]:
@@ -178,8 +188,7 @@ def memory(group: str, requests: int) -> dict[str, Any]:
             key = str(result.get("statusCode", "ok")) if isinstance(result, dict) else "ok"
             statuses[key] = statuses.get(key, 0) + 1
     elapsed = time.perf_counter() - t0
-    return {"peak_rss_mb": _maxrss_mb(), "rss_after_import_mb": after_import, "statuses": statuses,
-            "seconds": elapsed}
+    return {"peak_rss_mb": _maxrss_mb(), "rss_after_import_mb": after_import, "statuses": statuses, "seconds": elapsed}
 
 
 def main(argv: list[str]) -> None:

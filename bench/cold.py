@@ -7,6 +7,7 @@
    localhost API (a stand-in), or values resolved at deploy time into the environment.
 3. The modelled cold start: init + secret fetch + round trips x RTT (1 ms and 20 ms).
 Medians of several runs, interleaved."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,15 @@ CONNECT_RTS = 9
 FIRST_SECRET_RTS = 4
 # One secret per need (template.yaml: LUTEA_SECRET_<NEED> per function); the measure reads three.
 SECRETS = {
-    "LUTEA_SECRET_JWT": ("lutea/bench/jwt", {"JWT_ACCESS_SECRET": "bench-access-secret-0123456789-0123456789",
-                                             "JWT_REFRESH_SECRET": "bench-refresh-secret-0123456789-0123456789"}),
+    "LUTEA_SECRET_JWT": (
+        "lutea/bench/jwt",
+        {
+            "JWT_ACCESS_SECRET": "bench-access-secret-0123456789-0123456789",
+            "JWT_REFRESH_SECRET": "bench-refresh-secret-0123456789-0123456789",
+        },
+    ),
     "LUTEA_SECRET_MONGODB": ("lutea/bench/mongodb", {"MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true"}),
-    "LUTEA_SECRET_STRIPE": ("lutea/bench/stripe", {"STRIPE_SECRET_KEY": "sk_test_bench",
-                                                   "STRIPE_WEBHOOK_SECRET": "whsec_bench"}),
+    "LUTEA_SECRET_STRIPE": ("lutea/bench/stripe", {"STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_WEBHOOK_SECRET": "whsec_bench"}),
 }
 FLOOR_SECRETS = 1  # the database's URI
 
@@ -61,7 +66,7 @@ def _child(args: list[str], env: dict[str, str], importtime: bool = False) -> tu
     wall = (time.perf_counter() - start) * 1000
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):]), wall, proc.stderr
+            return json.loads(line[len("BENCH_RESULT ") :]), wall, proc.stderr
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     raise RuntimeError(f"{' '.join(args)}: {tail}")
 
@@ -77,7 +82,7 @@ def heaviest_imports(stderr: str, baseline_modules: set[str], top: int = 3) -> l
             continue
         if not timed or not line.startswith("import time:") or "|" not in line:
             continue
-        self_us, cum_us, name = line[len("import time:"):].split("|", 2)
+        self_us, cum_us, name = line[len("import time:") :].split("|", 2)
         try:
             self_v, cum_v = int(self_us.strip()), int(cum_us.strip())
         except ValueError:
@@ -98,16 +103,25 @@ def heaviest_imports(stderr: str, baseline_modules: set[str], top: int = 3) -> l
     return found[:top]
 
 
-def _secret_envs(base: dict[str, str], manager: FakeSecretsManager,
-                 extension: FakeSecretsExtension) -> dict[str, dict[str, str]]:
+def _secret_envs(base: dict[str, str], manager: FakeSecretsManager, extension: FakeSecretsExtension) -> dict[str, dict[str, str]]:
     ids = {var: secret_id for var, (secret_id, _) in SECRETS.items()}
     values = {k: v for _, data in SECRETS.values() for k, v in data.items()}
     return {
-        "sdk": {**base, **ids, "AWS_ENDPOINT_URL_SECRETS_MANAGER": manager.url,
-                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench"},
-        "extension": {**base, **ids, "LUTEA_SECRETS_VIA": "extension",
-                      "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(extension.port),
-                      "AWS_SESSION_TOKEN": extension.token},
+        "sdk": {
+            **base,
+            **ids,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": manager.url,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_SESSION_TOKEN": "bench",
+        },
+        "extension": {
+            **base,
+            **ids,
+            "LUTEA_SECRETS_VIA": "extension",
+            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(extension.port),
+            "AWS_SESSION_TOKEN": extension.token,
+        },
         "env": {**base, **values},
     }
 
@@ -135,8 +149,9 @@ def run() -> bool:
         extension.stop()
 
 
-def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, str],
-         secret_envs: dict[str, dict[str, str]]) -> bool:
+def _run(
+    specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, str], secret_envs: dict[str, dict[str, str]]
+) -> bool:
     # One round to write the bytecode caches, as a deployed package would have them.
     _child(["baseline"], base_env)
     floor_result, _, _ = _child(["baseline-validated"], base_env)
@@ -175,18 +190,41 @@ def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, 
     base = median(samples["baseline"])
     floor = median(samples["floor"])
     rows: list[list[Any]] = [
-        ["baseline: event_handler + pymongo (informative)", "import only", fmt(base), "-",
-         fmt(median(walls["baseline"]), 0), f"{base / floor:.2f}x", "-", "-", "-", "-", ""],
-        ["floor: event_handler + pydantic + pymongo, 1 validated route", "POST /x -> 200", fmt(floor), "-",
-         fmt(median(walls["floor"]), 0), "1.00x", "-", "-", "-", "-", ""],
+        [
+            "baseline: event_handler + pymongo (informative)",
+            "import only",
+            fmt(base),
+            "-",
+            fmt(median(walls["baseline"]), 0),
+            f"{base / floor:.2f}x",
+            "-",
+            "-",
+            "-",
+            "-",
+            "",
+        ],
+        [
+            "floor: event_handler + pydantic + pymongo, 1 validated route",
+            "POST /x -> 200",
+            fmt(floor),
+            "-",
+            fmt(median(walls["floor"]), 0),
+            "1.00x",
+            "-",
+            "-",
+            "-",
+            "-",
+            "",
+        ],
     ]
     ok = True
     inits: dict[str, float] = {}
     for spec in SPECS.values():
         if not spec.present or spec.group in broken:
             reason = missing_reason(spec) if not spec.present else f"error: {broken[spec.group]}"
-            rows.append([spec.group, reason, "-", "-", "-", "-", f"≤ {TARGET_RATIO}x",
-                         "MISS" if spec.present else "-", "-", "-", ""])
+            rows.append(
+                [spec.group, reason, "-", "-", "-", "-", f"≤ {TARGET_RATIO}x", "MISS" if spec.present else "-", "-", "-", ""]
+            )
             ok &= not spec.present
             continue
         init = inits[spec.group] = median(samples[spec.group])
@@ -194,18 +232,40 @@ def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, 
         passed = ratio <= TARGET_RATIO
         ok &= passed
         _, _, stderr = _child(["cold", spec.group], envs[spec.group], importtime=True)
-        heavy = ", ".join(f"{name} {ms:.0f} ({parent})" for name, ms, parent in
-                          heaviest_imports(stderr, floor_modules))
+        heavy = ", ".join(f"{name} {ms:.0f} ({parent})" for name, ms, parent in heaviest_imports(stderr, floor_modules))
         probe = spec.cold
         result = last[spec.group]
         what = f"{probe.method} {probe.path} -> {result['status']}" if probe else "import only"
-        rows.append([spec.group, what, fmt(init), fmt(median(requests[spec.group]), 1),
-                     fmt(median(walls[spec.group]), 0), f"{ratio:.2f}x", f"≤ {TARGET_RATIO}x", verdict(passed),
-                     f"{result['commands']} ({result['create_indexes']})", "yes" if result["boto3"] else "no", heavy])
+        rows.append(
+            [
+                spec.group,
+                what,
+                fmt(init),
+                fmt(median(requests[spec.group]), 1),
+                fmt(median(walls[spec.group]), 0),
+                f"{ratio:.2f}x",
+                f"≤ {TARGET_RATIO}x",
+                verdict(passed),
+                f"{result['commands']} ({result['create_indexes']})",
+                "yes" if result["boto3"] else "no",
+                heavy,
+            ]
+        )
     print_table(
         f"1. Cold init (median of {RUNS} fresh processes, ms)",
-        ["function", "request", "init ms", "of which request", "process wall ms", "vs floor", "target", "result",
-         "db commands (createIndexes)", "boto3", "heaviest imports beyond the floor: module ms (importer)"],
+        [
+            "function",
+            "request",
+            "init ms",
+            "of which request",
+            "process wall ms",
+            "vs floor",
+            "target",
+            "result",
+            "db commands (createIndexes)",
+            "boto3",
+            "heaviest imports beyond the floor: module ms (importer)",
+        ],
         rows,
         [
             "init = import of functions/<group>/app.py + its first request, timed inside the child; the floor is "
@@ -213,9 +273,13 @@ def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, 
             "process wall = the whole child seen from outside (interpreter start, harness, exit): both sides pay it.",
             "db commands = MongoDB commands of that first request, createIndexes among them (each one a round trip "
             "on the request path); global rate limit at the WAF, as deployed.",
-            "database: " + ("MONGODB_URI (a real server)." if real_mongo() else
-                            "the in-process stand-in; the import of mongomock itself is not charged "
-                            "(pymongo is, when the function had not imported it yet)."),
+            "database: "
+            + (
+                "MONGODB_URI (a real server)."
+                if real_mongo()
+                else "the in-process stand-in; the import of mongomock itself is not charged "
+                "(pymongo is, when the function had not imported it yet)."
+            ),
             "-X importtime figures are inflated by the instrumentation; they rank, they do not add up.",
         ],
     )
@@ -224,18 +288,28 @@ def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, 
     for way in secret_envs:
         no_boto3 = not last[f"secret:{way}"]["boto3"]
         ok &= no_boto3 or way == "sdk"
-        secret_rows.append([SECRET_LABELS[way], fmt(secret_ms[way]), "no" if no_boto3 else "yes",
-                            secret_rts(way, len(SECRETS)), "no boto3" if way != "sdk" else "(the old way)",
-                            verdict(no_boto3) if way != "sdk" else "-"])
+        secret_rows.append(
+            [
+                SECRET_LABELS[way],
+                fmt(secret_ms[way]),
+                "no" if no_boto3 else "yes",
+                secret_rts(way, len(SECRETS)),
+                "no boto3" if way != "sdk" else "(the old way)",
+                verdict(no_boto3) if way != "sdk" else "-",
+            ]
+        )
     print_table(
         f"1b. Secret fetch at cold start, {len(SECRETS)} secrets (median of {RUNS} fresh processes, ms; settings "
         "loaded, imports included)",
-        ["way", "ms here", "boto3 imported", "round trips in AWS", "target", "result"], secret_rows,
-        ["here = against local stand-ins (tests/support/fake_secrets.py): the machine's cost of the way; "
-         "the network is added below as round trips (DNS, TCP, TLS 1.3, the request; the extension makes them "
-         "itself on its first call).",
-         "deploy time: CloudFormation resolves {{resolve:secretsmanager:...}} into the functions' (KMS-encrypted) "
-         "environment; a rotation then needs a redeploy (as today: secrets are read once per container)."],
+        ["way", "ms here", "boto3 imported", "round trips in AWS", "target", "result"],
+        secret_rows,
+        [
+            "here = against local stand-ins (tests/support/fake_secrets.py): the machine's cost of the way; "
+            "the network is added below as round trips (DNS, TCP, TLS 1.3, the request; the extension makes them "
+            "itself on its first call).",
+            "deploy time: CloudFormation resolves {{resolve:secretsmanager:...}} into the functions' (KMS-encrypted) "
+            "environment; a rotation then needs a redeploy (as today: secrets are read once per container).",
+        ],
     )
     floor_commands = 1
     model_rows: list[list[Any]] = []
@@ -252,28 +326,46 @@ def _run(specs: list[Any], envs: dict[str, dict[str, str]], base_env: dict[str, 
         result = last[spec.group]
         commands = max(1, int(result["commands"]))
         count = secrets_of(spec.logical_id)
-        cells = [fmt(modelled(inits[spec.group], way, commands, count, rtt), 0)
-                 for rtt in RTTS for way in ("extension", "env")]
+        cells = [fmt(modelled(inits[spec.group], way, commands, count, rtt), 0) for rtt in RTTS for way in ("extension", "env")]
         sdk_20 = modelled(inits[spec.group], "sdk", commands, count, RTTS[-1])
-        worst = max(modelled(inits[spec.group], "extension", commands, count, rtt) / floor_at("extension", rtt)
-                    for rtt in RTTS)
+        worst = max(modelled(inits[spec.group], "extension", commands, count, rtt) / floor_at("extension", rtt) for rtt in RTTS)
         passed = worst <= TARGET_RATIO
         ok &= passed
-        model_rows.append([spec.group, fmt(inits[spec.group]), CONNECT_RTS + commands, count, *cells, fmt(sdk_20, 0),
-                           f"{worst:.2f}x ≤ {TARGET_RATIO}x", verdict(passed)])
+        model_rows.append(
+            [
+                spec.group,
+                fmt(inits[spec.group]),
+                CONNECT_RTS + commands,
+                count,
+                *cells,
+                fmt(sdk_20, 0),
+                f"{worst:.2f}x ≤ {TARGET_RATIO}x",
+                verdict(passed),
+            ]
+        )
     print_table(
         "1c. Modelled cold start (ms) = init + secret fetch + round trips x RTT",
-        ["function", "init", "db round trips", "secrets", *(f"{way} @{rtt} ms" for rtt in RTTS for way in ("extension", "env")),
-         f"sdk @{RTTS[-1]} ms (old)", "worst vs floor (extension)", "result"],
+        [
+            "function",
+            "init",
+            "db round trips",
+            "secrets",
+            *(f"{way} @{rtt} ms" for rtt in RTTS for way in ("extension", "env")),
+            f"sdk @{RTTS[-1]} ms (old)",
+            "worst vs floor (extension)",
+            "result",
+        ],
         model_rows,
-        [f"db round trips = connection ({CONNECT_RTS}: SRV + TXT lookups, the monitor's TCP + TLS + hello before "
-         "server selection, the pool connection's TCP + TLS + hello with speculative SCRAM + saslContinue) + the "
-         "first request's commands (at least 1; createIndexes included); plus the secrets' round trips "
-         f"({FIRST_SECRET_RTS} for the first, 1 per further secret; none from the environment); the secret fetch's "
-         f"own cost is the {len(SECRETS)}-secret measure above.",
-         f"floor = floor init + the same connection, {floor_commands} command and {FLOOR_SECRETS} secret; target: "
-         "every function ≤ "
-         f"{TARGET_RATIO}x the floor at each RTT (extension way).",
-         "Not modelled: Lambda's own sandbox and runtime start, before init (the same for every function)."],
+        [
+            f"db round trips = connection ({CONNECT_RTS}: SRV + TXT lookups, the monitor's TCP + TLS + hello before "
+            "server selection, the pool connection's TCP + TLS + hello with speculative SCRAM + saslContinue) + the "
+            "first request's commands (at least 1; createIndexes included); plus the secrets' round trips "
+            f"({FIRST_SECRET_RTS} for the first, 1 per further secret; none from the environment); the secret fetch's "
+            f"own cost is the {len(SECRETS)}-secret measure above.",
+            f"floor = floor init + the same connection, {floor_commands} command and {FLOOR_SECRETS} secret; target: "
+            "every function ≤ "
+            f"{TARGET_RATIO}x the floor at each RTT (extension way).",
+            "Not modelled: Lambda's own sandbox and runtime start, before init (the same for every function).",
+        ],
     )
     return ok

@@ -1,5 +1,6 @@
 """What every section shares: paths, the isolated environment, the probes of each function,
 percentiles and plain-text tables. Standard library only: the cold-start child imports it."""
+
 from __future__ import annotations
 
 import glob
@@ -16,9 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYER = ROOT / "layers" / "shared"
 ORIGIN = "http://localhost:3000"
 # Variables that would make a function reach something outside this machine.
-EXTERNAL_VARS = ("LUTEA_SECRET_JWT", "LUTEA_SECRET_MONGODB", "LUTEA_SECRET_MYSQL", "LUTEA_SECRET_STRIPE",
-                 "LUTEA_SECRET_RESEND", "LUTEA_SECRET_RECAPTCHA", "MYSQL_HOST", "RESEND_API_KEY", "RESEND_API_BASE",
-                 "STRIPE_API_BASE", "RECAPTCHA_SECRET_KEY", "AWS_PROFILE")
+EXTERNAL_VARS = (
+    "LUTEA_SECRET_JWT",
+    "LUTEA_SECRET_MONGODB",
+    "LUTEA_SECRET_MYSQL",
+    "LUTEA_SECRET_STRIPE",
+    "LUTEA_SECRET_RESEND",
+    "LUTEA_SECRET_RECAPTCHA",
+    "MYSQL_HOST",
+    "RESEND_API_KEY",
+    "RESEND_API_BASE",
+    "STRIPE_API_BASE",
+    "RECAPTCHA_SECRET_KEY",
+    "AWS_PROFILE",
+)
 
 
 def bench_env(tmp: Path, service: str = "bench", base: dict[str, str] | None = None) -> dict[str, str]:
@@ -27,25 +39,27 @@ def bench_env(tmp: Path, service: str = "bench", base: dict[str, str] | None = N
     env = dict(os.environ if base is None else base)
     for name in EXTERNAL_VARS:
         env.pop(name, None)
-    env.update({
-        "STAGE": "local",
-        "FRONTEND_URL": ORIGIN,
-        "POWERTOOLS_SERVICE_NAME": service,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "LuteaBench",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "EMAIL_OUTBOX_DIR": str(tmp / "outbox"),
-        "ANALYTICS_SQLITE_PATH": str(tmp / "analytics.sqlite3"),
-        "MONGODB_DB": f"lutea_bench_{os.getpid()}",
-        "RATE_LIMIT_PER_MINUTE": "10000000",
-        "RATE_LIMIT_STRICT_PER_MINUTE": "10000000",
-        "RATE_LIMIT_CONTACT_PER_MINUTE": "10000000",
-        "RATE_LIMIT_BOOKING_PER_MINUTE": "10000000",
-        "PENDING_BOOKINGS_PER_CLIENT": "10000000",
-        "PENDING_SEATS_PER_CLIENT": "10000000",
-        "SEED_DEMO_DATA": "0",
-        "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-west-3"),
-    })
+    env.update(
+        {
+            "STAGE": "local",
+            "FRONTEND_URL": ORIGIN,
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "LuteaBench",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "EMAIL_OUTBOX_DIR": str(tmp / "outbox"),
+            "ANALYTICS_SQLITE_PATH": str(tmp / "analytics.sqlite3"),
+            "MONGODB_DB": f"lutea_bench_{os.getpid()}",
+            "RATE_LIMIT_PER_MINUTE": "10000000",
+            "RATE_LIMIT_STRICT_PER_MINUTE": "10000000",
+            "RATE_LIMIT_CONTACT_PER_MINUTE": "10000000",
+            "RATE_LIMIT_BOOKING_PER_MINUTE": "10000000",
+            "PENDING_BOOKINGS_PER_CLIENT": "10000000",
+            "PENDING_SEATS_PER_CLIENT": "10000000",
+            "SEED_DEMO_DATA": "0",
+            "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-west-3"),
+        }
+    )
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode, as a deployed function has it
     env["PYTHONPATH"] = os.pathsep.join([str(LAYER), str(ROOT)])
     return env
@@ -77,6 +91,7 @@ def drop_bench_db() -> None:
 
 
 # --- the functions and the request each section sends them -------------------------------------
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -116,46 +131,94 @@ def booking_body(retreat_id: str, nb_places: int = 1) -> dict[str, Any]:
         "dateStart": BOOKING_DATE,
         "dateEnd": BOOKING_END,
         "nbPlaces": nb_places,
-        "participants": [{"prenom": f"Prénom{i}", "nom": f"Nom{i}", "email": f"p{i}@example.test"}
-                         for i in range(nb_places)],
-        "billingAddress": {"address": "1 rue de la Paix", "city": "Montpellier", "postalCode": "34000",
-                           "country": "France", "phone": "0600000000"},
+        "participants": [{"prenom": f"Prénom{i}", "nom": f"Nom{i}", "email": f"p{i}@example.test"} for i in range(nb_places)],
+        "billingAddress": {
+            "address": "1 rue de la Paix",
+            "city": "Montpellier",
+            "postalCode": "34000",
+            "country": "France",
+            "phone": "0600000000",
+        },
     }
 
 
-CONTACT_BODY = {"nom": "Durand", "prenom": "Alice", "email": "alice@example.test", "telephone": "0600000000",
-                "message": "Bonjour, une question sur la retraite de juin.", "rgpd": True}
+CONTACT_BODY = {
+    "nom": "Durand",
+    "prenom": "Alice",
+    "email": "alice@example.test",
+    "telephone": "0600000000",
+    "message": "Bonjour, une question sur la retraite de juin.",
+    "rgpd": True,
+}
 
-SPECS: dict[str, Spec] = {s.group: s for s in (
-    Spec("auth", "AuthFunction",
-         cold=Probe("GET", "/auth/profile", note="401, no session"),
-         memory=Probe("GET", "/auth/profile", signed_in=True, note="200, signed in")),
-    Spec("users", "UsersFunction",
-         cold=Probe("GET", "/users/profile", note="401, no session"),
-         memory=Probe("GET", "/users/profile", signed_in=True, note="200, signed in")),
-    Spec("retreats", "RetreatsFunction",
-         cold=Probe("GET", "/retreats/public", note="200, empty catalogue"),
-         memory=Probe("GET", "/retreats/public", setup="retreats", note="200, 20 retreats")),
-    Spec("bookings", "BookingsFunction", needs_heavy=True,
-         cold=Probe("GET", "/bookings/my-bookings", note="401, no session"),
-         memory=Probe("POST", "/bookings", setup="booking_retreat", note="201, guest booking")),
-    Spec("payments", "PaymentsFunction", needs_heavy=True,
-         cold=Probe("POST", "/stripe/cancel-payment-intent", body={"paymentIntentId": "pi_bench"},
-                    note="401, no session"),
-         memory=Probe("POST", "/stripe/webhook", body={"id": "evt_bench", "type": "x"},
-                      headers={"Stripe-Signature": "t=1,v1=00"}, note="400, bad signature (stripe)")),
-    Spec("email", "EmailFunction",
-         cold=Probe("POST", "/email/contact", body={}, note="400, empty form"),
-         memory=Probe("POST", "/email/contact", body=CONTACT_BODY, note="201, to the outbox")),
-    Spec("analytics", "AnalyticsFunction",
-         cold=Probe("GET", "/analytics/stats", note="401, no session"),
-         memory=Probe("POST", "/analytics/session",
-                      body={"session_id": "bench-session-0001", "started_at": "2030-01-01T00:00:00.000Z",
-                            "device_type": "desktop"}, note="201/200, same session")),
-    # Import only when cold; in memory, its EventBridge handler run on a scheduled event.
-    Spec("scheduled", "ExpirePendingBookingsFunction", cold=None, needs_heavy=True,
-         memory=Probe("EVENT", "expire_pending_bookings", note="nothing overdue")),
-)}
+SPECS: dict[str, Spec] = {
+    s.group: s
+    for s in (
+        Spec(
+            "auth",
+            "AuthFunction",
+            cold=Probe("GET", "/auth/profile", note="401, no session"),
+            memory=Probe("GET", "/auth/profile", signed_in=True, note="200, signed in"),
+        ),
+        Spec(
+            "users",
+            "UsersFunction",
+            cold=Probe("GET", "/users/profile", note="401, no session"),
+            memory=Probe("GET", "/users/profile", signed_in=True, note="200, signed in"),
+        ),
+        Spec(
+            "retreats",
+            "RetreatsFunction",
+            cold=Probe("GET", "/retreats/public", note="200, empty catalogue"),
+            memory=Probe("GET", "/retreats/public", setup="retreats", note="200, 20 retreats"),
+        ),
+        Spec(
+            "bookings",
+            "BookingsFunction",
+            needs_heavy=True,
+            cold=Probe("GET", "/bookings/my-bookings", note="401, no session"),
+            memory=Probe("POST", "/bookings", setup="booking_retreat", note="201, guest booking"),
+        ),
+        Spec(
+            "payments",
+            "PaymentsFunction",
+            needs_heavy=True,
+            cold=Probe("POST", "/stripe/cancel-payment-intent", body={"paymentIntentId": "pi_bench"}, note="401, no session"),
+            memory=Probe(
+                "POST",
+                "/stripe/webhook",
+                body={"id": "evt_bench", "type": "x"},
+                headers={"Stripe-Signature": "t=1,v1=00"},
+                note="400, bad signature (stripe)",
+            ),
+        ),
+        Spec(
+            "email",
+            "EmailFunction",
+            cold=Probe("POST", "/email/contact", body={}, note="400, empty form"),
+            memory=Probe("POST", "/email/contact", body=CONTACT_BODY, note="201, to the outbox"),
+        ),
+        Spec(
+            "analytics",
+            "AnalyticsFunction",
+            cold=Probe("GET", "/analytics/stats", note="401, no session"),
+            memory=Probe(
+                "POST",
+                "/analytics/session",
+                body={"session_id": "bench-session-0001", "started_at": "2030-01-01T00:00:00.000Z", "device_type": "desktop"},
+                note="201/200, same session",
+            ),
+        ),
+        # Import only when cold; in memory, its EventBridge handler run on a scheduled event.
+        Spec(
+            "scheduled",
+            "ExpirePendingBookingsFunction",
+            cold=None,
+            needs_heavy=True,
+            memory=Probe("EVENT", "expire_pending_bookings", note="nothing overdue"),
+        ),
+    )
+}
 
 
 def available_specs() -> list[Spec]:
@@ -167,6 +230,7 @@ def missing_reason(spec: Spec) -> str:
 
 
 # --- numbers and tables --------------------------------------------------------------------------
+
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100)."""
@@ -225,8 +289,10 @@ def _numeric(text: str) -> bool:
 
 
 def machine_line() -> str:
-    return (f"Machine: {platform.platform()} | {platform.machine()} | cpus={os.cpu_count()} | "
-            f"Python {platform.python_version()} ({sys.executable})")
+    return (
+        f"Machine: {platform.platform()} | {platform.machine()} | cpus={os.cpu_count()} | "
+        f"Python {platform.python_version()} ({sys.executable})"
+    )
 
 
 def python312() -> str | None:

@@ -1,6 +1,7 @@
 """Section 3, contention: 200 concurrent ``POST /bookings`` over loopback HTTP for one date with
 20 seats, through the local API (infra/local/server.py's ``build_server``, in this process, in a
 thread); the retreat is created with the domain functions in the same process."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,7 @@ def run() -> bool:
     server = build_server(0)  # port 0: a free port
     # socketserver listens with a backlog of 5: let the 200 connections queue instead of being retried.
     server.socket.listen(REQUESTS + 56)
-    server.RequestHandlerClass = type("QuietHandler", (server.RequestHandlerClass,),
-                                      {"log_message": lambda self, *args: None})
+    server.RequestHandlerClass = type("QuietHandler", (server.RequestHandlerClass,), {"log_message": lambda self, *args: None})
     port = server.server_address[1]
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     serving.start()
@@ -95,8 +95,7 @@ def run() -> bool:
     conflicts_ok = conflicts == REQUESTS - SEATS
     rows: list[list[Any]] = [
         ["seats sold (201 responses)", created, f"= {SEATS}", verdict(created == SEATS)],
-        ["seats held in the database (bookings holding seats)", seats_in_db, f"= {SEATS}",
-         verdict(seats_in_db == SEATS)],
+        ["seats held in the database (bookings holding seats)", seats_in_db, f"= {SEATS}", verdict(seats_in_db == SEATS)],
         ["409 Conflict responses", conflicts, f"= {REQUESTS - SEATS}", verdict(conflicts_ok)],
         ["other outcomes", json.dumps(others) if others else "none", "none", verdict(not others)],
         ["throughput (req/s, first byte sent to last answer)", fmt(len(done) / wall, 0), "-", "-"],
@@ -104,15 +103,21 @@ def run() -> bool:
         ["latency p99 (ms)", fmt(percentile(latencies, 99), 1), "-", "-"],
         ["wall time of the burst (ms)", fmt(wall * 1000, 0), "-", "-"],
     ]
-    notes = [f"{REQUESTS} threads each open a keep-alive connection, wait on one barrier, then send one "
-             f"guest POST /bookings (nbPlaces 1) for a date with {SEATS} seats; server and clients share "
-             "this process (ThreadingHTTPServer, the in-process MongoDB stand-in serialised by its lock)."]
+    notes = [
+        f"{REQUESTS} threads each open a keep-alive connection, wait on one barrier, then send one "
+        f"guest POST /bookings (nbPlaces 1) for a date with {SEATS} seats; server and clients share "
+        "this process (ThreadingHTTPServer, the in-process MongoDB stand-in serialised by its lock)."
+    ]
     if errors:
         notes.append(f"client errors: {len(errors)}, first: {errors[0]}")
     for line in logged_errors:
         notes.append(f"server logged: {line}")
-    print_table("3. Contention: 200 concurrent bookings over loopback HTTP, one date with 20 seats",
-                ["measure", "value", "target", "result"], rows, notes)
+    print_table(
+        "3. Contention: 200 concurrent bookings over loopback HTTP, one date with 20 seats",
+        ["measure", "value", "target", "result"],
+        rows,
+        notes,
+    )
     return sold_ok and conflicts_ok and not others
 
 
@@ -128,8 +133,10 @@ def _logged_errors(path: Path) -> list[str]:
             continue
         frames = (entry.get("stack_trace") or {}).get("frames") or [{}]
         where = f"{Path(frames[-1].get('file', '?')).name}:{frames[-1].get('line', '?')}"
-        key = (f"{entry.get('message')} in {entry.get('function_name')}: {entry.get('exception_name')} "
-               f"{(entry.get('stack_trace') or {}).get('value', '')} at {where}")
+        key = (
+            f"{entry.get('message')} in {entry.get('function_name')}: {entry.get('exception_name')} "
+            f"{(entry.get('stack_trace') or {}).get('value', '')} at {where}"
+        )
         seen[key] = seen.get(key, 0) + 1
     return [f"{count} x {key}" for key, count in seen.items()]
 

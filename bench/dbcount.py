@@ -8,6 +8,7 @@ outermost call only, and each is mapped to the one command pymongo would send fo
 aggregate, ...). A find whose answer exceeds the first batch (101 documents) costs getMore
 round trips on a real server; the stand-in does not see them (the routes below stay under it).
 Standard library only at import time: the cold-start child imports it."""
+
 from __future__ import annotations
 
 import functools
@@ -19,16 +20,32 @@ from typing import Any
 
 # mongomock Collection method -> the command pymongo sends for it.
 COMMAND_OF = {
-    "find": "find", "find_one": "find", "find_raw_batches": "find",
-    "find_one_and_update": "findAndModify", "find_one_and_replace": "findAndModify",
+    "find": "find",
+    "find_one": "find",
+    "find_raw_batches": "find",
+    "find_one_and_update": "findAndModify",
+    "find_one_and_replace": "findAndModify",
     "find_one_and_delete": "findAndModify",
-    "update_one": "update", "update_many": "update", "replace_one": "update",
-    "insert_one": "insert", "insert_many": "insert",
-    "delete_one": "delete", "delete_many": "delete",
-    "count_documents": "aggregate", "aggregate": "aggregate", "estimated_document_count": "count",
-    "distinct": "distinct", "create_index": "createIndexes", "create_indexes": "createIndexes",
-    "drop_index": "dropIndexes", "drop_indexes": "dropIndexes", "list_indexes": "listIndexes",
-    "index_information": "listIndexes", "bulk_write": "bulkWrite", "drop": "drop", "rename": "renameCollection",
+    "update_one": "update",
+    "update_many": "update",
+    "replace_one": "update",
+    "insert_one": "insert",
+    "insert_many": "insert",
+    "delete_one": "delete",
+    "delete_many": "delete",
+    "count_documents": "aggregate",
+    "aggregate": "aggregate",
+    "estimated_document_count": "count",
+    "distinct": "distinct",
+    "create_index": "createIndexes",
+    "create_indexes": "createIndexes",
+    "drop_index": "dropIndexes",
+    "drop_indexes": "dropIndexes",
+    "list_indexes": "listIndexes",
+    "index_information": "listIndexes",
+    "bulk_write": "bulkWrite",
+    "drop": "drop",
+    "rename": "renameCollection",
 }
 
 
@@ -58,8 +75,10 @@ class CommandCounter:
         for item in self.commands:
             if item not in seen:
                 seen.append(item)
-        return ", ".join(f"{cmd} {col}" + (f" x{counts[(cmd, col)]}" if counts[(cmd, col)] > 1 else "")
-                         for cmd, col in seen) or "none"
+        return (
+            ", ".join(f"{cmd} {col}" + (f" x{counts[(cmd, col)]}" if counts[(cmd, col)] > 1 else "") for cmd, col in seen)
+            or "none"
+        )
 
     def _add(self, command: str, collection: str) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ round trip, the cost that only some branches pay).
 
 A script, not a timed unit test: timings on a shared machine are for reading, not for asserting.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,17 @@ def _setup(floor_ms: int | None, email_ms: float) -> None:
 
 
 def _registration(email: str) -> dict[str, str]:
-    return {"email": email, "password": "Password1!", "firstName": "Alice", "lastName": "Martin",
-            "phone": "0612345678", "address": "1 rue des Lilas", "city": "Montpellier", "postalCode": "34000",
-            "country": "France"}
+    return {
+        "email": email,
+        "password": "Password1!",
+        "firstName": "Alice",
+        "lastName": "Martin",
+        "phone": "0612345678",
+        "address": "1 rue des Lilas",
+        "city": "Montpellier",
+        "postalCode": "34000",
+        "country": "France",
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -71,9 +80,19 @@ def main() -> None:
     # Each try meets each branch for the first time (a fresh account, a fresh pending registration,
     # a fresh unknown address): no hourly email quota is reached, as in a first probe.
     stored = hash_password("Password1!")
-    get_db()["users"].insert_many([{"email": f"existant{i}@example.test", "password": stored, "firstName": "Eve",
-                                    "lastName": "X", "role": "client", "isEmailVerified": True}
-                                   for i in range(2 * args.tries)])
+    get_db()["users"].insert_many(
+        [
+            {
+                "email": f"existant{i}@example.test",
+                "password": stored,
+                "firstName": "Eve",
+                "lastName": "X",
+                "role": "client",
+                "isEmailVerified": True,
+            }
+            for i in range(2 * args.tries)
+        ]
+    )
     client = ApiClient(source_ip="127.0.0.9")
     with contextlib.redirect_stdout(io.StringIO()):
         for i in range(2 * args.tries):  # pending registrations (setup, not timed)
@@ -84,28 +103,35 @@ def main() -> None:
         def call(email: str):  # type: ignore[no-untyped-def]
             with contextlib.redirect_stdout(io.StringIO()):
                 return send(email)
+
         return call
 
     routes = {
         "POST /auth/register": quietly(lambda email: client.post("/auth/register", json=_registration(email))),
-        "POST /auth/forgot-password": quietly(lambda email: client.post("/auth/forgot-password",
-                                                                        json={"email": email})),
+        "POST /auth/forgot-password": quietly(lambda email: client.post("/auth/forgot-password", json={"email": email})),
     }
-    print(f"floor UNIFORM_ANSWER_MS={get_settings().uniform_answer_ms} ms, stand-in email delay "
-          f"{args.email_ms:.0f} ms, {args.tries} interleaved tries per branch (ms)")
+    print(
+        f"floor UNIFORM_ANSWER_MS={get_settings().uniform_answer_ms} ms, stand-in email delay "
+        f"{args.email_ms:.0f} ms, {args.tries} interleaved tries per branch (ms)"
+    )
     print(f"{'route':<28} {'branch':<9} {'median':>8} {'p10':>8} {'p90':>8}")
     for r, (route, send) in enumerate(routes.items()):
         samples: dict[str, list[float]] = {"existing": [], "pending": [], "unknown": []}
         for i in range(r * args.tries, (r + 1) * args.tries):
-            for branch, email in (("existing", f"existant{i}@example.test"), ("pending", f"attente{i}@example.test"),
-                                  ("unknown", f"inconnu{i}@example.test")):
+            for branch, email in (
+                ("existing", f"existant{i}@example.test"),
+                ("pending", f"attente{i}@example.test"),
+                ("unknown", f"inconnu{i}@example.test"),
+            ):
                 started = time.perf_counter()
                 status = send(email).status
                 samples[branch].append((time.perf_counter() - started) * 1000)
                 assert status in (200, 201), (route, branch, status)
         for branch, values in samples.items():
-            print(f"{route:<28} {branch:<9} {statistics.median(values):8.1f} {_percentile(values, 0.1):8.1f} "
-                  f"{_percentile(values, 0.9):8.1f}")
+            print(
+                f"{route:<28} {branch:<9} {statistics.median(values):8.1f} {_percentile(values, 0.1):8.1f} "
+                f"{_percentile(values, 0.9):8.1f}"
+            )
         medians = [statistics.median(v) for v in samples.values()]
         print(f"{route:<28} {'spread':<9} {max(medians) - min(medians):8.1f}  (largest gap between branch medians)")
 

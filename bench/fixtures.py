@@ -2,6 +2,7 @@
 ``lutea.domain.retreats.create_retreat`` (the body shape of infra/local/seed.py), signed-in
 users through tests/support/accounts.py, proxy events through infra/local/gateway.py.
 Import only after :func:`bench.common.use_bench_env` (or in a child started with its env)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,10 @@ from typing import Any
 
 from bench.common import BOOKING_DATE, BOOKING_END, ORIGIN
 
-_TEXT = ("Une semaine de yoga doux et de méditation en Occitanie, entre garrigue et mer : "
-         "accueil, repas végétariens, deux séances par jour et temps libre.")
+_TEXT = (
+    "Une semaine de yoga doux et de méditation en Occitanie, entre garrigue et mer : "
+    "accueil, repas végétariens, deux séances par jour et temps libre."
+)
 
 
 def retreat_body(i: int, *, places: int = 12, start: str | None = None, end: str | None = None) -> dict[str, Any]:
@@ -19,17 +22,28 @@ def retreat_body(i: int, *, places: int = 12, start: str | None = None, end: str
     from lutea.clock import now
 
     title = f"Retraite Yoga & Méditation n°{i}"
-    block = {"heureArrivee": "14h00", "heureDepart": "16h00", "prix": 320.5, "places": places,
-             "adresseRdv": "40 impasse Antoine de Saporta, 34790 Grabels"}
+    block = {
+        "heureArrivee": "14h00",
+        "heureDepart": "16h00",
+        "prix": 320.5,
+        "places": places,
+        "adresseRdv": "40 impasse Antoine de Saporta, 34790 Grabels",
+    }
     if start is not None:
         dates = [{**block, "start": start, "end": end}]
     else:
         first = (now() + timedelta(days=30 + i % 300)).replace(hour=14, minute=0, second=0, microsecond=0)
         later = first + timedelta(days=30)
-        dates = [{**block, "start": d.isoformat(), "end": (d + timedelta(days=2)).isoformat()}
-                 for d in (first, later)]
-    return {"titreCard": title, "imageCard": "/images/yoga.jpg", "altImageCard": title,
-            "imageModal": ["/images/yoga.jpg"], "altImageModal": [title], "texteModal": _TEXT, "dates": dates}
+        dates = [{**block, "start": d.isoformat(), "end": (d + timedelta(days=2)).isoformat()} for d in (first, later)]
+    return {
+        "titreCard": title,
+        "imageCard": "/images/yoga.jpg",
+        "altImageCard": title,
+        "imageModal": ["/images/yoga.jpg"],
+        "altImageModal": [title],
+        "texteModal": _TEXT,
+        "dates": dates,
+    }
 
 
 def create_retreat(body: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +78,15 @@ def session_cookie(role: str = "client") -> str:
     return "; ".join(f"{k}={v}" for k, v in jar.cookies.items())
 
 
-def proxy_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
-                cookie: str | None = None, table: list | None = None) -> dict[str, Any]:
+def proxy_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    cookie: str | None = None,
+    table: list | None = None,
+) -> dict[str, Any]:
     """The REST proxy event API Gateway would send for this request (resource and path
     parameters from template.yaml's route table)."""
     from infra.local import gateway
@@ -86,6 +107,14 @@ def proxy_event(method: str, path: str, *, body: Any = None, headers: dict[str, 
 
 
 def scheduled_event() -> dict[str, Any]:
-    return {"version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "123456789012", "time": "2030-01-01T00:00:00Z", "region": "eu-west-3",
-            "resources": ["arn:aws:events:eu-west-3:123456789012:rule/bench"], "detail": {}}
+    return {
+        "version": "0",
+        "id": "bench",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2030-01-01T00:00:00Z",
+        "region": "eu-west-3",
+        "resources": ["arn:aws:events:eu-west-3:123456789012:rule/bench"],
+        "detail": {},
+    }

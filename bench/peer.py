@@ -6,6 +6,7 @@ pymongo called directly with the same operations, no caching, and the entry poin
 the Logger (correlation id) and Metrics (one metric per booking). What it leaves out that ours
 does (security headers, body limits, CSRF check, the API.md error model, ETag) is listed in the
 section's notes; it is the yardstick, not a second implementation."""
+
 from __future__ import annotations
 
 import json
@@ -45,12 +46,16 @@ def _retreat_out(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error(status: int, message: str) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps({"statusCode": status, "message": message}))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"statusCode": status, "message": message}),
+    )
 
 
-def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per_minute: int = 10_000_000,
-          max_holds: int = 10_000_000) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def build(
+    db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per_minute: int = 10_000_000, max_holds: int = 10_000_000
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The peer's Lambda handler over ``db`` (a pymongo Database, or the stand-in's)."""
     logger = Logger(service="peer")
     metrics = Metrics(namespace="LuteaBench", service="peer")
@@ -59,8 +64,7 @@ def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per
     @app.get("/retreats/public")
     def public_retreats() -> Any:
         now = datetime.now(UTC)
-        query = {"isActive": {"$ne": False},
-                 "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}]}
+        query = {"isActive": {"$ne": False}, "$or": [{"aVenir": True}, {"dates": {"$elemMatch": {"start": {"$gt": now}}}}]}
         return [_retreat_out(doc) for doc in db["retreats"].find(query).sort("_id", 1)]
 
     @app.post("/bookings")
@@ -90,14 +94,22 @@ def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per
         now = datetime.now(UTC)
         minute = int(now.timestamp()) // 60
         counted = db["ratelimits"].find_one_and_update(
-            {"_id": f"bookings:{ip}:{minute}"}, {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": now}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+            {"_id": f"bookings:{ip}:{minute}"},
+            {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         if (counted or {}).get("count", 1) > bookings_per_minute:
             return _error(429, "Trop de requêtes")
-        keys = [f"ip:{sha256(ip.encode()).hexdigest()[:32]}",
-                f"email:{sha256(body.participants[0].email.lower().encode()).hexdigest()[:32]}"]
-        holds = list(db["bookings"].find({"holdKeys": {"$in": keys}, "statut": "PENDING", "expiresAt": {"$gt": now}},
-                                         {"_id": 0, "nbPlaces": 1}))
+        keys = [
+            f"ip:{sha256(ip.encode()).hexdigest()[:32]}",
+            f"email:{sha256(body.participants[0].email.lower().encode()).hexdigest()[:32]}",
+        ]
+        holds = list(
+            db["bookings"].find(
+                {"holdKeys": {"$in": keys}, "statut": "PENDING", "expiresAt": {"$gt": now}}, {"_id": 0, "nbPlaces": 1}
+            )
+        )
         if len(holds) >= max_holds:
             return _error(429, "Trop de réservations en attente de paiement")
         retreat = db["retreats"].find_one({"_id": ObjectId(body.retreatId)})
@@ -108,16 +120,31 @@ def build(db: Any, access_secret: str, issuer: str, origin: str, *, bookings_per
             return _error(404, "Date non trouvée")
         taken = db["seatcounters"].find_one_and_update(
             {"_id": block["_id"], "$expr": {"$lte": [{"$add": ["$held", body.nbPlaces]}, "$places"]}},
-            {"$inc": {"held": body.nbPlaces}}, return_document=ReturnDocument.AFTER)
+            {"$inc": {"held": body.nbPlaces}},
+            return_document=ReturnDocument.AFTER,
+        )
         if taken is None:
             return _error(409, "Plus assez de places")
-        doc = {"_id": ObjectId(), "holdKeys": keys, "userId": user_id, "isGuest": user_id is None, "retreatId": retreat["_id"],
-               "dateId": block["_id"], "retreatName": retreat.get("titreCard", ""), "dateStart": block["start"],
-               "dateEnd": block["end"], "nbPlaces": body.nbPlaces,
-               "participants": [p.model_dump() for p in body.participants],
-               "billingAddress": body.billingAddress.model_dump(), "prixTotalCents": block["prixCents"] * body.nbPlaces,
-               "statut": "PENDING", "statutPaiement": "PENDING", "createdAt": now, "updatedAt": now,
-               "expiresAt": now + timedelta(minutes=16)}
+        doc = {
+            "_id": ObjectId(),
+            "holdKeys": keys,
+            "userId": user_id,
+            "isGuest": user_id is None,
+            "retreatId": retreat["_id"],
+            "dateId": block["_id"],
+            "retreatName": retreat.get("titreCard", ""),
+            "dateStart": block["start"],
+            "dateEnd": block["end"],
+            "nbPlaces": body.nbPlaces,
+            "participants": [p.model_dump() for p in body.participants],
+            "billingAddress": body.billingAddress.model_dump(),
+            "prixTotalCents": block["prixCents"] * body.nbPlaces,
+            "statut": "PENDING",
+            "statutPaiement": "PENDING",
+            "createdAt": now,
+            "updatedAt": now,
+            "expiresAt": now + timedelta(minutes=16),
+        }
         db["bookings"].insert_one(doc)
         logger.info("booking created", extra={"bookingId": str(doc["_id"]), "nbPlaces": body.nbPlaces})
         metrics.add_metric(name="BookingsCreated", unit=MetricUnit.Count, value=1)

@@ -8,6 +8,7 @@ the fake Stripe server of tests/support/fake_stripe.py; every email is one Resen
 (counted from the outbox here). Each request is measured after one warm-up of the same route,
 so what a container does once (index builds, the catalogue cache) is not in the figures: the
 cold side is in section 1."""
+
 from __future__ import annotations
 
 import contextlib
@@ -32,31 +33,55 @@ class Minimum:
 # What each route's invariants need, in round trips. The rate-limit counter is one findAndModify
 # on the strict-tier routes (it has to be shared by every container to mean anything).
 MINIMUM: dict[str, Minimum] = {
-    "catalogue": Minimum(1, 0, "one read of the public catalogue (here: its (id, updatedAt) key; the "
-                              "documents only when it changed)"),
+    "catalogue": Minimum(
+        1, 0, "one read of the public catalogue (here: its (id, updatedAt) key; the documents only when it changed)"
+    ),
     "retreat by id": Minimum(1, 0, "one find of the retreat"),
-    "availability": Minimum(3, 0, "the retreat (its date block gives the counter's id); the date's seat "
-                                  "counter (places - held); the seats of PENDING bookings whose payment "
-                                  "window closed but that the 20-minute sweep has not expired yet "
-                                  "(they count as free)"),
-    "login": Minimum(4, 0, "strict-tier counter; the user by email with its attempt reserved (one "
-                           "findAndModify could do both); lastLogin stamped and the failure count reset; "
-                           "the new session family (insert)"),
-    "refresh": Minimum(2, 0, "the family rotated conditionally on its jti (reuse detection); the user "
-                             "(role/email may have changed since sign-in)"),
+    "availability": Minimum(
+        3,
+        0,
+        "the retreat (its date block gives the counter's id); the date's seat "
+        "counter (places - held); the seats of PENDING bookings whose payment "
+        "window closed but that the 20-minute sweep has not expired yet "
+        "(they count as free)",
+    ),
+    "login": Minimum(
+        4,
+        0,
+        "strict-tier counter; the user by email with its attempt reserved (one "
+        "findAndModify could do both); lastLogin stamped and the failure count reset; "
+        "the new session family (insert)",
+    ),
+    "refresh": Minimum(
+        2,
+        0,
+        "the family rotated conditionally on its jti (reuse detection); the user (role/email may have changed since sign-in)",
+    ),
     "profile": Minimum(2, 0, "the session family is still active (logout ends access tokens); the user"),
-    "create booking": Minimum(6, 0, "bookings-tier counter; session family active; the retreat (price, "
-                                    "date, active); the client's unpaid holds (a cap per IP and email); "
-                                    "seats taken by one conditional update; the booking inserted"),
-    "create PaymentIntent": Minimum(3, 1, "session family active (a signed-in owner); the booking (status, "
-                                          "amount, owner or guest token: checked on the booking itself); "
-                                          "Stripe's PaymentIntent; its id stored on the booking (conditional "
-                                          "on PENDING)"),
-    "webhook succeeded": Minimum(3, 3, "the event claimed once (unique id); the booking confirmed "
-                                       "conditionally (PENDING -> CONFIRMED); the claim marked done; Stripe's "
-                                       "current PaymentIntent (the amount kept, refunds included: the event's "
-                                       "copy has the charge as a bare id); the confirmation and the admin's "
-                                       "copy (Resend)"),
+    "create booking": Minimum(
+        6,
+        0,
+        "bookings-tier counter; session family active; the retreat (price, "
+        "date, active); the client's unpaid holds (a cap per IP and email); "
+        "seats taken by one conditional update; the booking inserted",
+    ),
+    "create PaymentIntent": Minimum(
+        3,
+        1,
+        "session family active (a signed-in owner); the booking (status, "
+        "amount, owner or guest token: checked on the booking itself); "
+        "Stripe's PaymentIntent; its id stored on the booking (conditional "
+        "on PENDING)",
+    ),
+    "webhook succeeded": Minimum(
+        3,
+        3,
+        "the event claimed once (unique id); the booking confirmed "
+        "conditionally (PENDING -> CONFIRMED); the claim marked done; Stripe's "
+        "current PaymentIntent (the amount kept, refunds included: the event's "
+        "copy has the charge as a bare id); the confirmation and the admin's "
+        "copy (Resend)",
+    ),
     "my bookings": Minimum(2, 0, "session family active; the user's bookings (one find)"),
 }
 
@@ -84,8 +109,13 @@ class Scenario:
 
         self.tmp = tmp
         self.stripe = FakeStripe().start()
-        os.environ.update({"STRIPE_API_BASE": self.stripe.url, "STRIPE_SECRET_KEY": self.stripe.api_key,
-                           "STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret})
+        os.environ.update(
+            {
+                "STRIPE_API_BASE": self.stripe.url,
+                "STRIPE_SECRET_KEY": self.stripe.api_key,
+                "STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret,
+            }
+        )
         self._reload()
         fixtures.seed_retreats(19)
         self.retreat_id = fixtures.booking_retreat(places=10000)
@@ -147,8 +177,9 @@ class Scenario:
         return {
             "catalogue": ready(lambda: self.anonymous.get("/retreats/public")),
             "retreat by id": ready(lambda: self.anonymous.get(f"/retreats/public/{self.retreat_id}")),
-            "availability": ready(lambda: self.anonymous.get(f"/bookings/availability/{self.retreat_id}",
-                                                             query={"date": BOOKING_DATE})),
+            "availability": ready(
+                lambda: self.anonymous.get(f"/bookings/availability/{self.retreat_id}", query={"date": BOOKING_DATE})
+            ),
             "login": ready(lambda: ApiClient().post("/auth/login", json=login_body)),
             "refresh": refresh,
             "profile": ready(lambda: self.client.get("/auth/profile")),
@@ -168,8 +199,14 @@ class Scenario:
         stripe_calls = [f"{r.method} {r.path}" for r in self.stripe.requests[stripe_before:]]
         mails = self.outbox_count() - mails_before
         detail = [*(f"Stripe {c}" for c in stripe_calls), *(["Resend email"] * mails)]
-        return Outcome(response.status, counter.summary(), counter.total, counter.count("createIndexes"),
-                       len(detail), ", ".join(detail) or "none")
+        return Outcome(
+            response.status,
+            counter.summary(),
+            counter.total,
+            counter.count("createIndexes"),
+            len(detail),
+            ", ".join(detail) or "none",
+        )
 
 
 def run() -> bool:
@@ -193,19 +230,49 @@ def run() -> bool:
             minimum = MINIMUM[name]
             passed = aws.mongo <= minimum.mongo and aws.network <= minimum.network and aws.create_indexes == 0
             ok &= passed
-            rows.append([name, aws.status, aws.mongo, dev.mongo, aws.create_indexes, minimum.mongo,
-                         aws.network, minimum.network, verdict(passed), aws.commands, aws.network_detail])
+            rows.append(
+                [
+                    name,
+                    aws.status,
+                    aws.mongo,
+                    dev.mongo,
+                    aws.create_indexes,
+                    minimum.mongo,
+                    aws.network,
+                    minimum.network,
+                    verdict(passed),
+                    aws.commands,
+                    aws.network_detail,
+                ]
+            )
     finally:
         scenario.stripe.stop()
     print_table(
         "0. Round trips per warm request (AWS: global per-IP limit at the WAF; dev: every limit in the app)",
-        ["route", "status", "mongo AWS", "mongo dev", "createIndexes", "min mongo", "other net", "min net",
-         "result", "MongoDB commands (AWS)", "other network calls (AWS)"],
+        [
+            "route",
+            "status",
+            "mongo AWS",
+            "mongo dev",
+            "createIndexes",
+            "min mongo",
+            "other net",
+            "min net",
+            "result",
+            "MongoDB commands (AWS)",
+            "other network calls (AWS)",
+        ],
         rows,
-        ["counted by " + ("a pymongo command listener (MONGODB_URI, a real server)" if real_mongo() else
-                          "wrapping the stand-in's Collection methods, one command per pymongo call "
-                          "(bench/dbcount.py; a real server adds getMore past 101 documents, none here)")
-         + "; PASS = AWS count ≤ minimum and no createIndexes on the request path.",
-         *(f"min {name}: {m.mongo} + {m.network} -- {m.why}" for name, m in MINIMUM.items())],
+        [
+            "counted by "
+            + (
+                "a pymongo command listener (MONGODB_URI, a real server)"
+                if real_mongo()
+                else "wrapping the stand-in's Collection methods, one command per pymongo call "
+                "(bench/dbcount.py; a real server adds getMore past 101 documents, none here)"
+            )
+            + "; PASS = AWS count ≤ minimum and no createIndexes on the request path.",
+            *(f"min {name}: {m.mongo} + {m.network} -- {m.why}" for name, m in MINIMUM.items()),
+        ],
     )
     return ok

@@ -5,6 +5,7 @@
 
 Prints plain-text tables, each row with its target and PASS/MISS. Exit code 0 whatever the
 verdicts (a bench, not a test), 1 only if a section crashed."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,8 +37,11 @@ def main(argv: list[str]) -> int:
         return 2
     if not child:
         print(machine_line())
-        print(f"Database: {'MONGODB_URI (real server)' if real_mongo() else 'in-process stand-in (mongomock)'}; "
-              "nothing external is reached (no secret, Stripe, Resend, reCAPTCHA or MySQL).", flush=True)
+        print(
+            f"Database: {'MONGODB_URI (real server)' if real_mongo() else 'in-process stand-in (mongomock)'}; "
+            "nothing external is reached (no secret, Stripe, Resend, reCAPTCHA or MySQL).",
+            flush=True,
+        )
     if len(names) == 1 or child:
         failed = False
         for name in names:

@@ -1,6 +1,7 @@
 """Section 4, artifact size and memory: the unzipped size of each function with its layer after
 ``sam build`` (arm64, no container: pip downloads wheels), and the peak RSS of a process per
 function after 1,000 warm requests of a representative route (bench/child.py)."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,12 @@ def _build_template(tmp: Path) -> Path:
                 props[key] = str(path)
     text = json.dumps(template, default=str)
     # gateway's loader keeps !GetAtt A.B as a string; JSON templates want the list form.
-    template = json.loads(text, object_hook=lambda d: {"Fn::GetAtt": d["Fn::GetAtt"].split(".", 1)}
-                          if isinstance(d.get("Fn::GetAtt"), str) and len(d) == 1 else d)
+    template = json.loads(
+        text,
+        object_hook=lambda d: (
+            {"Fn::GetAtt": d["Fn::GetAtt"].split(".", 1)} if isinstance(d.get("Fn::GetAtt"), str) and len(d) == 1 else d
+        ),
+    )
     out = tmp / "template.json"
     out.write_text(json.dumps(template, indent=1))
     return out
@@ -69,10 +74,23 @@ def _sam_build() -> tuple[Path | None, str]:
         return None, f"skipped: could not install aws-sam-cli ({exc})"
     tmp = Path(tempfile.mkdtemp(prefix="lutea-bench-sam-"))
     template = _build_template(tmp)
-    env = dict(os.environ, SAM_CLI_TELEMETRY="0", PATH=f"{Path(py312).parent}{os.pathsep}{os.environ['PATH']}",
-               AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"))
-    cmd = [str(sam), "build", "--template-file", str(template), "--build-dir", str(BUILD_DIR),
-           "--cache-dir", str(CACHE_DIR), "--cached"]
+    env = dict(
+        os.environ,
+        SAM_CLI_TELEMETRY="0",
+        PATH=f"{Path(py312).parent}{os.pathsep}{os.environ['PATH']}",
+        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+    )
+    cmd = [
+        str(sam),
+        "build",
+        "--template-file",
+        str(template),
+        "--build-dir",
+        str(BUILD_DIR),
+        "--cache-dir",
+        str(CACHE_DIR),
+        "--cached",
+    ]
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
@@ -97,11 +115,17 @@ def _dir_size(path: Path) -> int:
 
 def _memory(group: str, tmp: Path) -> dict[str, Any]:
     env = bench_env(tmp / group, group)
-    proc = subprocess.run([sys.executable, "-m", "bench.child", "memory", group, str(REQUESTS)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.child", "memory", group, str(REQUESTS)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):])
+            return json.loads(line[len("BENCH_RESULT ") :])
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": tail}
 
@@ -136,8 +160,13 @@ def run() -> bool:
             rss_ok = result["peak_rss_mb"] <= RSS_LIMIT_MB
             ok &= rss_ok
             statuses = ",".join(f"{k}x{v}" for k, v in sorted(result["statuses"].items()))
-            mem_cells = [f"{route} ({statuses})", fmt(result["rss_after_import_mb"]), fmt(result["peak_rss_mb"]),
-                         f"≤ {RSS_LIMIT_MB:.0f} MB", verdict(rss_ok)]
+            mem_cells = [
+                f"{route} ({statuses})",
+                fmt(result["rss_after_import_mb"]),
+                fmt(result["peak_rss_mb"]),
+                f"≤ {RSS_LIMIT_MB:.0f} MB",
+                verdict(rss_ok),
+            ]
         rows.append([spec.group, *size_cells, *mem_cells])
     notes = [
         f"size = .aws-sam/bench-build/<Function>/ + SharedLayer/ after sam build (arm64); {build_note}.",
@@ -149,8 +178,19 @@ def run() -> bool:
     ]
     print_table(
         "4. Artifact size (unzipped, MB) and peak memory (MB)",
-        ["function", "function + layer", "total MB", "size target", "result", "route (statuses)",
-         "RSS after import", f"peak RSS after {REQUESTS}", "RSS target", "result"],
-        rows, notes,
+        [
+            "function",
+            "function + layer",
+            "total MB",
+            "size target",
+            "result",
+            "route (statuses)",
+            "RSS after import",
+            f"peak RSS after {REQUESTS}",
+            "RSS target",
+            "result",
+        ],
+        rows,
+        notes,
     )
     return ok

@@ -3,6 +3,7 @@
 the time inside the database client and the rest (ours: routing, validation, auth, domain,
 serialisation), compared with a bare Powertools ``APIGatewayRestResolver`` route returning the
 same JSON. With ``MONGODB_URI``, also the total against the same pymongo operations run directly."""
+
 from __future__ import annotations
 
 import contextlib
@@ -117,8 +118,19 @@ class PymongoRecorder:
     def install(self) -> None:
         from pymongo.collection import Collection
 
-        for name in ("find", "find_one", "find_one_and_update", "update_one", "update_many", "insert_one",
-                     "count_documents", "aggregate", "delete_one", "delete_many", "replace_one"):
+        for name in (
+            "find",
+            "find_one",
+            "find_one_and_update",
+            "update_one",
+            "update_many",
+            "insert_one",
+            "count_documents",
+            "aggregate",
+            "delete_one",
+            "delete_many",
+            "replace_one",
+        ):
             setattr(Collection, name, self._wrap(name, getattr(Collection, name)))
 
     def _wrap(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,8 +181,9 @@ def _cycle(event: dict[str, Any] | list[dict[str, Any]]) -> Callable[[], dict[st
     return lambda: next(events)
 
 
-def _measure(handler: Callable[..., Any], event: Any, requests: int, budget: float,
-             timer: DbTimer | None) -> tuple[list[float], list[float], dict[str, Any]]:
+def _measure(
+    handler: Callable[..., Any], event: Any, requests: int, budget: float, timer: DbTimer | None
+) -> tuple[list[float], list[float], dict[str, Any]]:
     from infra.local.gateway import LambdaContext
 
     context = LambdaContext("bench")
@@ -195,8 +208,9 @@ def _measure(handler: Callable[..., Any], event: Any, requests: int, budget: flo
     return totals, dbs, result
 
 
-def _interleaved(a: Callable[..., Any], b: Callable[..., Any], event: Any, requests: int,
-                 budget: float, block: int = 10) -> tuple[list[float], list[float], dict[str, Any]]:
+def _interleaved(
+    a: Callable[..., Any], b: Callable[..., Any], event: Any, requests: int, budget: float, block: int = 10
+) -> tuple[list[float], list[float], dict[str, Any]]:
     """Per-request times of two handlers measured in alternating blocks, so that a change of
     load on a shared machine falls on both sides alike. Returns (a's, b's, b's last result)."""
     from infra.local.gateway import LambdaContext
@@ -228,15 +242,18 @@ def _bare(method: str, path: str, status: int, payload: Any, *, validation: bool
 
     app = APIGatewayRestResolver(enable_validation=validation)
     if method == "GET":
+
         @app.get(path)
         def _get():
             return payload
     else:
+
         @app.post(path)
         def _post():
             app.current_event.json_body  # noqa: B018 - the body is parsed, as ours is
-            return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                            body=json.dumps(payload, ensure_ascii=False))
+            return Response(
+                status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload, ensure_ascii=False)
+            )
 
     return lambda event, context: app.resolve(event, context)
 
@@ -282,8 +299,9 @@ def run() -> bool:
     retreat_id = fixtures.booking_retreat(places=10000)  # listed too: it counts among the retreats
     cookie = fixtures.session_cookie()
     get_event = fixtures.proxy_event("GET", "/retreats/public", table=table)
-    post_event = _clients(fixtures.proxy_event("POST", "/bookings", body=booking_body(retreat_id), cookie=cookie,
-                                               table=table), 2000)
+    post_event = _clients(
+        fixtures.proxy_event("POST", "/bookings", body=booking_body(retreat_id), cookie=cookie, table=table), 2000
+    )
 
     rows: list[list[Any]] = []
     peer_rows: list[list[Any]] = []
@@ -294,8 +312,10 @@ def run() -> bool:
     for size in SIZES:
         fixtures.seed_retreats(size - seeded, start_index=seeded)
         seeded = size
-        for method, handler, event, path in (("GET", retreats_handler, get_event, "/retreats/public"),
-                                             ("POST", bookings_handler, post_event, "/bookings")):
+        for method, handler, event, path in (
+            ("GET", retreats_handler, get_event, "/retreats/public"),
+            ("POST", bookings_handler, post_event, "/bookings"),
+        ):
             requests, budget = PLAN[(method, size)]
             totals, dbs, result = _measure(handler, event, requests, budget, timer)
             status = result["statusCode"]
@@ -305,13 +325,27 @@ def run() -> bool:
             ours = [t - d for t, d in zip(totals, dbs, strict=True)]
             bare_handler = _bare(method, path, status, payload)
             bare_totals, _, bare_result = _measure(bare_handler, event, len(totals), budget, None)
-            bare_v_totals, _, _ = _measure(_bare(method, path, status, payload, validation=True), event,
-                                           len(totals), budget, None)
+            bare_v_totals, _, _ = _measure(
+                _bare(method, path, status, payload, validation=True), event, len(totals), budget, None
+            )
             ratio = percentile(ours, 50) / percentile(bare_totals, 50)
             sizes = f"{len(result['body'])}/{len(bare_result['body'])}"
-            rows.append([f"{method} {path} -> {status}", size, len(totals), _pair(totals), _pair(dbs), _pair(ours),
-                         _pair(bare_totals), fmt(percentile(bare_v_totals, 50), 2), sizes, f"{ratio:.2f}x",
-                         f"ours ≤ {TARGET_OURS}x bare (info)", verdict(ratio <= TARGET_OURS)])
+            rows.append(
+                [
+                    f"{method} {path} -> {status}",
+                    size,
+                    len(totals),
+                    _pair(totals),
+                    _pair(dbs),
+                    _pair(ours),
+                    _pair(bare_totals),
+                    fmt(percentile(bare_v_totals, 50), 2),
+                    sizes,
+                    f"{ratio:.2f}x",
+                    f"ours ≤ {TARGET_OURS}x bare (info)",
+                    verdict(ratio <= TARGET_OURS),
+                ]
+            )
             ours_totals, peer_totals, peer_result = _interleaved(handler, peer_handler, event, len(totals), budget)
             if peer_result["statusCode"] != status:
                 raise RuntimeError(f"peer {method} {path} answered {peer_result['statusCode']}: {peer_result['body']}")
@@ -320,10 +354,22 @@ def run() -> bool:
             peer_rt, peer_cmds = round_trips(peer_handler, event)
             passed = peer_ratio <= TARGET_PEER and ours_rt <= peer_rt
             ok &= passed
-            peer_rows.append([f"{method} {path}", size, len(peer_totals), _pair(ours_totals), _pair(peer_totals),
-                              f"{peer_ratio:.2f}x", f"{ours_rt} / {peer_rt}",
-                              f"≤ {TARGET_PEER}x, round trips ≤ peer", verdict(passed),
-                              f"{len(result['body'])}/{len(peer_result['body'])}", ours_cmds, peer_cmds])
+            peer_rows.append(
+                [
+                    f"{method} {path}",
+                    size,
+                    len(peer_totals),
+                    _pair(ours_totals),
+                    _pair(peer_totals),
+                    f"{peer_ratio:.2f}x",
+                    f"{ours_rt} / {peer_rt}",
+                    f"≤ {TARGET_PEER}x, round trips ≤ peer",
+                    verdict(passed),
+                    f"{len(result['body'])}/{len(peer_result['body'])}",
+                    ours_cmds,
+                    peer_cmds,
+                ]
+            )
             if method == "GET":
                 per_retreat[size] = percentile(ours, 50) * 1000 / size
             if recorder:
@@ -340,29 +386,84 @@ def run() -> bool:
                 d_ratio = percentile(totals, 50) / percentile(direct, 50)
                 d_ok = d_ratio <= TARGET_DIRECT
                 ok &= d_ok
-                direct_rows.append([f"{method} {path} total vs pymongo direct", size, len(direct), _pair(totals),
-                                    "-", "-", _pair(direct), "-", "-", f"{d_ratio:.2f}x",
-                                    f"total ≤ {TARGET_DIRECT}x direct", verdict(d_ok)])
+                direct_rows.append(
+                    [
+                        f"{method} {path} total vs pymongo direct",
+                        size,
+                        len(direct),
+                        _pair(totals),
+                        "-",
+                        "-",
+                        _pair(direct),
+                        "-",
+                        "-",
+                        f"{d_ratio:.2f}x",
+                        f"total ≤ {TARGET_DIRECT}x direct",
+                        verdict(d_ok),
+                    ]
+                )
     small, large = per_retreat[SIZES[0]], per_retreat[SIZES[-1]]
     flat = large <= small * TARGET_FLAT
     ok &= flat
-    rows.append([f"GET /retreats/public ours per retreat (µs): {fmt(small, 1)} @{SIZES[0]} -> {fmt(large, 1)} "
-                 f"@{SIZES[-1]}", "-", "-", "-", "-", "-", "-", "-", "-", f"{large / small:.2f}x",
-                 f"≤ {TARGET_FLAT}x (flat)", verdict(flat)])
+    rows.append(
+        [
+            f"GET /retreats/public ours per retreat (µs): {fmt(small, 1)} @{SIZES[0]} -> {fmt(large, 1)} @{SIZES[-1]}",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            f"{large / small:.2f}x",
+            f"≤ {TARGET_FLAT}x (flat)",
+            verdict(flat),
+        ]
+    )
     if recorder:
         rows.extend(direct_rows)
     else:
-        rows.append(["total vs the same pymongo operations run directly", "-", "-", "-", "-", "-", "-", "-", "-",
-                     "-", f"≤ {TARGET_DIRECT}x", "skipped: MONGODB_URI is not set (no real MongoDB server)"])
+        rows.append(
+            [
+                "total vs the same pymongo operations run directly",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                f"≤ {TARGET_DIRECT}x",
+                "skipped: MONGODB_URI is not set (no real MongoDB server)",
+            ]
+        )
     print_table(
         "2. Warm latency, in-process through the real handlers (ms, p50 / p99)",
-        ["request", "retreats", "n", "total", "database", "ours (total - db)", "bare Powertools",
-         "bare+validation p50", "body bytes ours/bare", "ratio", "target", "result"],
+        [
+            "request",
+            "retreats",
+            "n",
+            "total",
+            "database",
+            "ours (total - db)",
+            "bare Powertools",
+            "bare+validation p50",
+            "body bytes ours/bare",
+            "ratio",
+            "target",
+            "result",
+        ],
         rows,
         [
             "database = time inside the "
-            + ("pymongo client (command monitoring: server round trips)" if real_mongo() else
-               "mongomock stand-in (its Collection/Cursor methods wrapped; outermost call timed)")
+            + (
+                "pymongo client (command monitoring: server round trips)"
+                if real_mongo()
+                else "mongomock stand-in (its Collection/Cursor methods wrapped; outermost call timed)"
+            )
             + "; global rate limit at the WAF, as deployed (no counter on these routes).",
             "ours = routing, guards (JWT + session for POST /bookings, signed in), rate limiting outside the "
             "database, validation, domain, serialisation, Powertools logger/metrics decorators.",
@@ -373,18 +474,32 @@ def run() -> bool:
     )
     print_table(
         "2b. Ours against the hand-written Powertools peer (bench/peer.py), in-process, same database (ms, p50 / p99)",
-        ["request", "retreats", "n", "ours total", "peer total", "ours / peer", "round trips ours / peer", "target",
-         "result", "body bytes ours/peer", "ours: MongoDB commands", "peer: MongoDB commands"],
+        [
+            "request",
+            "retreats",
+            "n",
+            "ours total",
+            "peer total",
+            "ours / peer",
+            "round trips ours / peer",
+            "target",
+            "result",
+            "body bytes ours/peer",
+            "ours: MongoDB commands",
+            "peer: MongoDB commands",
+        ],
         peer_rows,
-        ["peer = APIGatewayRestResolver(enable_validation=True, cors=CORSConfig(...)), the same pydantic body "
-         "model, PyJWT, pymongo called directly with the same operations, no caching, Logger and Metrics "
-         "decorators (the Powertools cookbook's shape); it leaves out what ours adds: security headers, body "
-         "limits, CSRF check, the API.md error model, ETag.",
-         "measured in alternating blocks of 10 requests (ours, peer, ours, ...), so that the shared machine's load "
-         "falls on both alike; round trips = MongoDB commands of one request (bench/dbcount.py), as deployed "
-         "behind the WAF.",
-         "catalogue: both read once per request (ours the (id, updatedAt) key, the documents only when they "
-         "changed); bookings: bookings-tier counter, session, unpaid holds, retreat, seats, insert on both sides, "
-         "each request from its own client (address and contact email)."],
+        [
+            "peer = APIGatewayRestResolver(enable_validation=True, cors=CORSConfig(...)), the same pydantic body "
+            "model, PyJWT, pymongo called directly with the same operations, no caching, Logger and Metrics "
+            "decorators (the Powertools cookbook's shape); it leaves out what ours adds: security headers, body "
+            "limits, CSRF check, the API.md error model, ETag.",
+            "measured in alternating blocks of 10 requests (ours, peer, ours, ...), so that the shared machine's load "
+            "falls on both alike; round trips = MongoDB commands of one request (bench/dbcount.py), as deployed "
+            "behind the WAF.",
+            "catalogue: both read once per request (ours the (id, updatedAt) key, the documents only when they "
+            "changed); bookings: bookings-tier counter, session, unpaid holds, retreat, seats, insert on both sides, "
+            "each request from its own client (address and contact email).",
+        ],
     )
     return ok

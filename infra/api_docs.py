@@ -6,6 +6,7 @@ between its ``<!-- generated:… -->`` markers, and lists the other pages of doc
     python -m infra.api_docs          # rewrite docs/api.md (make docs)
     python -m infra.api_docs --check  # exit 1 when docs/api.md is stale (a test runs it)
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,13 @@ DOCS = ROOT / "docs"
 API_MD = DOCS / "api.md"
 OPENAPI = ROOT / "openapi.json"
 
-ACCESS = {"public": "public", "optional": "public, or signed in",
-          "jwt": "signed in", "client": "signed in (client)", "admin": "admin (2FA)"}
+ACCESS = {
+    "public": "public",
+    "optional": "public, or signed in",
+    "jwt": "signed in",
+    "client": "signed in (client)",
+    "admin": "admin (2FA)",
+}
 
 
 def _name(ref: str) -> str:
@@ -77,15 +83,19 @@ def route_tables(doc: dict[str, Any]) -> str:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             errors = ", ".join(c for c in sorted(op["responses"]) if c[0] in "45")
             notes = op.get("summary", "") + (" " + op["description"] if op.get("description") else "")
-            row = (f"| {method.upper()} | `{path}` | {ACCESS.get(op.get('x-access', 'public'), op.get('x-access'))} "
-                   f"| {_fields(body, components) if body else '—'} | {_success(op['responses'])} | {errors} "
-                   f"| {notes.replace('|', '\\|')} |")
+            row = (
+                f"| {method.upper()} | `{path}` | {ACCESS.get(op.get('x-access', 'public'), op.get('x-access'))} "
+                f"| {_fields(body, components) if body else '—'} | {_success(op['responses'])} | {errors} "
+                f"| {notes.replace('|', '\\|')} |"
+            )
             groups.setdefault(op["tags"][0], []).append(row)
     tags = {t["name"]: t.get("description", "") for t in doc.get("tags", [])}
     parts = []
     for tag in tags:
-        parts.append(f"### {tag}\n{tags[tag]}.\n\n| method | path | access | body (`?` optional) | success | errors | notes |\n"
-                     "|---|---|---|---|---|---|---|\n" + "\n".join(groups.get(tag, [])))
+        parts.append(
+            f"### {tag}\n{tags[tag]}.\n\n| method | path | access | body (`?` optional) | success | errors | notes |\n"
+            "|---|---|---|---|---|---|---|\n" + "\n".join(groups.get(tag, []))
+        )
     return "\n\n".join(parts)
 
 
@@ -104,9 +114,11 @@ def shape_tables(doc: dict[str, Any]) -> str:
     for name in sorted(seen):
         schema = components[name]
         required = set(schema.get("required", []))
-        rows = [f"| `{field}` | {_type(sub)} | {'yes' if field in required else ''} | "
-                f"{(sub.get('description') or '').replace('|', '\\|')} |"
-                for field, sub in schema.get("properties", {}).items()]
+        rows = [
+            f"| `{field}` | {_type(sub)} | {'yes' if field in required else ''} | "
+            f"{(sub.get('description') or '').replace('|', '\\|')} |"
+            for field, sub in schema.get("properties", {}).items()
+        ]
         text = " ".join((schema.get("description") or "").split())
         parts.append(f"#### {name}\n{text}\n\n| field | type | always | notes |\n|---|---|---|---|\n" + "\n".join(rows))
     return "\n\n".join(parts)

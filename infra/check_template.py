@@ -4,6 +4,7 @@ OPTIONS to its function (preflights for every allowed origin) and carries our ga
 
     .tools/sam/bin/python infra/check_template.py
 """
+
 from __future__ import annotations
 
 import os

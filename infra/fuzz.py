@@ -3,6 +3,7 @@
 Starts the local server (in-process MongoDB stand-in, SQLite analytics, outbox) on a free port
 with the rate limits raised, runs schemathesis from its own virtual environment (its pins clash
 with the app's), and fails on any 5xx or response that does not conform to the schema."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ def _admin_token(base: str, outbox: Path) -> str:
     from http.cookies import SimpleCookie
 
     def post(path: str, payload: dict) -> urllib.request.addinfourl:
-        request = urllib.request.Request(base + path, data=json.dumps(payload).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            base + path, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         return urllib.request.urlopen(request, timeout=10)
 
     post("/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
@@ -65,14 +67,24 @@ def main() -> int:
     _ensure_schemathesis()
     port = _free_port()
     work = Path(tempfile.mkdtemp(prefix="lutea-fuzz-"))
-    env = {**os.environ, "PORT": str(port), "EMAIL_OUTBOX_DIR": str(work / "outbox"),
-           "ANALYTICS_SQLITE_PATH": str(work / "analytics.sqlite3"), "RATE_LIMIT_PER_MINUTE": "1000000",
-           "RATE_LIMIT_STRICT_PER_MINUTE": "1000000", "RATE_LIMIT_CONTACT_PER_MINUTE": "1000000",
-           "RATE_LIMIT_BOOKING_PER_MINUTE": "1000000", "PENDING_BOOKINGS_PER_CLIENT": "1000000",
-           "PENDING_SEATS_PER_CLIENT": "1000000",
-           "POWERTOOLS_LOG_LEVEL": "ERROR", "ADMIN_EMAIL": ADMIN_EMAIL, "ADMIN_PASSWORD": ADMIN_PASSWORD}
-    server = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "EMAIL_OUTBOX_DIR": str(work / "outbox"),
+        "ANALYTICS_SQLITE_PATH": str(work / "analytics.sqlite3"),
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_STRICT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_CONTACT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_BOOKING_PER_MINUTE": "1000000",
+        "PENDING_BOOKINGS_PER_CLIENT": "1000000",
+        "PENDING_SEATS_PER_CLIENT": "1000000",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -82,16 +94,29 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         token = _admin_token(base, work / "outbox")
-        cmd = [str(SCHEMATHESIS), "run", f"{base}/openapi.json", "-n", os.environ.get("FUZZ_EXAMPLES", "25"),
-               "--seed", "1", "--request-timeout", "10", "-H", f"Authorization: Bearer {token}",
-               "-c", "not_a_server_error,response_schema_conformance,status_code_conformance",
-               # Signing out or deleting the account would end the admin session for every later
-               # request: the signed-in and admin routes would then only ever answer 401.
-               *[arg for name in SESSION_ENDERS for arg in ("--exclude-name", name)]]
+        cmd = [
+            str(SCHEMATHESIS),
+            "run",
+            f"{base}/openapi.json",
+            "-n",
+            os.environ.get("FUZZ_EXAMPLES", "25"),
+            "--seed",
+            "1",
+            "--request-timeout",
+            "10",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "-c",
+            "not_a_server_error,response_schema_conformance,status_code_conformance",
+            # Signing out or deleting the account would end the admin session for every later
+            # request: the signed-in and admin routes would then only ever answer 401.
+            *[arg for name in SESSION_ENDERS for arg in ("--exclude-name", name)],
+        ]
         # The extreme inputs its default strategies never produce (infra/fuzz_hooks.py).
         hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "infra.fuzz_hooks", "PYTHONPATH": str(ROOT)}
-        return subprocess.run(cmd, cwd=work, env=hooks, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")),
-                              check=False).returncode
+        return subprocess.run(
+            cmd, cwd=work, env=hooks, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")), check=False
+        ).returncode
     finally:
         server.terminate()
         server.wait(timeout=10)

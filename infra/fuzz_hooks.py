@@ -9,6 +9,7 @@ the extreme inputs that its default strategies never produce, each of which once
 The check that catches a regression is schemathesis's own ``not_a_server_error``: every one of
 these must be answered 4xx. Runs in schemathesis's virtual environment (it brings hypothesis).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ TEXTS = ["a\x00b", "\x00", "\ud800", "x\udfff", "\x01\x1f\x7f", "\u202e", "(((",
 DEEP_LIST = "[" * DEPTH + "1" + "]" * DEPTH
 DEEP_OBJECT = '{"a":' * DEPTH + "1" + "}" * DEPTH
 
-EXTREME = st.one_of(st.sampled_from(NUMBERS), st.sampled_from(TEXTS),
-                    st.sampled_from([*RAW_NUMBERS, DEEP_LIST, DEEP_OBJECT]).map(lambda raw: {RAW_MARK: raw}))
+EXTREME = st.one_of(
+    st.sampled_from(NUMBERS),
+    st.sampled_from(TEXTS),
+    st.sampled_from([*RAW_NUMBERS, DEEP_LIST, DEEP_OBJECT]).map(lambda raw: {RAW_MARK: raw}),
+)
 EXTREME_PARAM = st.sampled_from([*(str(n) for n in NUMBERS), *RAW_NUMBERS, *TEXTS, "nan", "inf", "-0", "１２"])
 
 

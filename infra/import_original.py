@@ -22,6 +22,7 @@ How the documents change on the way: lutea.domain.migration. Here:
 Run it before opening the new API to traffic: counters are recomputed, not adjusted.
 Exit status: 0 all imported, 1 some documents skipped, 2 a file or the database could not be used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,6 +91,7 @@ def read_export(path: Path | None, collection: str) -> tuple[list[dict], list[mi
 
 # --- Writing ---------------------------------------------------------------------------------
 
+
 def upsert(col: Any, doc: dict) -> str:
     """Write ``doc`` whole unless the stored one is newer (changed here since the import).
 
@@ -117,8 +119,11 @@ def _write(db: Any, report: ImportReport, collection: str, docs: list[dict]) -> 
         outcome = upsert(col, doc)
         counts[outcome] += 1
         if outcome == CONFLICT:
-            reason = "email already used by another account here" if collection == migration.USERS \
+            reason = (
+                "email already used by another account here"
+                if collection == migration.USERS
                 else "a unique key is already used by another document here"
+            )
             report.conflicts.append(migration.Problem(collection, str(doc["_id"]), reason))
             logger.warning("import conflict", extra={"collection": collection, "id": str(doc["_id"])})
         elif outcome == KEPT:
@@ -138,20 +143,26 @@ def _recount_seats(db: Any, report: ImportReport) -> None:
         for block in (retreat or {}).get("dates") or []:
             if block.get("_id") is None or block.get("places") is None:
                 continue
-            held = sum(int(b.get("nbPlaces") or 0)
-                       for b in bookings.find({"dateId": block["_id"], "seatsHeld": True}, {"nbPlaces": 1}))
+            held = sum(
+                int(b.get("nbPlaces") or 0) for b in bookings.find({"dateId": block["_id"], "seatsHeld": True}, {"nbPlaces": 1})
+            )
             places = int(block["places"])
             counters.update_one(
                 {"_id": block["_id"]},
-                {"$set": {"retreatId": retreat_id, "places": places, "held": held},
-                 "$setOnInsert": {"createdAt": now()}},
+                {"$set": {"retreatId": retreat_id, "places": places, "held": held}, "$setOnInsert": {"createdAt": now()}},
                 upsert=True,
             )
             report.counters[block["_id"]] = {"places": places, "held": held}
 
 
-def run_import(users: Path | None = None, retreats: Path | None = None, bookings: Path | None = None,
-               *, dry_run: bool = False, db: Any = None) -> ImportReport:
+def run_import(
+    users: Path | None = None,
+    retreats: Path | None = None,
+    bookings: Path | None = None,
+    *,
+    dry_run: bool = False,
+    db: Any = None,
+) -> ImportReport:
     """Read, map, and (unless ``dry_run``) write. Raises ``FileUnusable`` before anything is
     written when a file cannot be read at all."""
     exports, unreadable = {}, []
@@ -160,8 +171,12 @@ def run_import(users: Path | None = None, retreats: Path | None = None, bookings
         unreadable.extend(problems)
     db = db if db is not None else get_db()
     retreat_col = db[retreat_data.COLLECTION]
-    plan = migration.plan_import(exports[migration.USERS], exports[migration.RETREATS], exports[migration.BOOKINGS],
-                                 stored_retreat=lambda rid: retreat_col.find_one({"_id": rid}))
+    plan = migration.plan_import(
+        exports[migration.USERS],
+        exports[migration.RETREATS],
+        exports[migration.BOOKINGS],
+        stored_retreat=lambda rid: retreat_col.find_one({"_id": rid}),
+    )
     plan.problems[:0] = unreadable
     for problem in unreadable:
         plan.read[problem.collection] += 1  # a line that did not parse was read too
@@ -180,24 +195,31 @@ def run_import(users: Path | None = None, retreats: Path | None = None, bookings
 def _log_plan(plan: migration.ImportPlan) -> None:
     """Structured logs carry ids only: never an address (collisions included)."""
     for problem in plan.problems:
-        logger.warning("document skipped", extra={"collection": problem.collection, "where": problem.where,
-                                                  "reason": problem.reason})
+        logger.warning(
+            "document skipped", extra={"collection": problem.collection, "where": problem.where, "reason": problem.reason}
+        )
     for collision in plan.collisions:
-        logger.warning("email collision", extra={"keptId": str(collision.kept),
-                                                 "droppedIds": [str(i) for i in collision.dropped]})
+        logger.warning(
+            "email collision", extra={"keptId": str(collision.kept), "droppedIds": [str(i) for i in collision.dropped]}
+        )
     for item in plan.unmatched:
-        logger.warning("booking date matches no block", extra={"bookingId": str(item.booking_id),
-                                                               "retreatId": str(item.retreat_id)})
+        logger.warning(
+            "booking date matches no block", extra={"bookingId": str(item.booking_id), "retreatId": str(item.retreat_id)}
+        )
 
 
 # --- The summary -----------------------------------------------------------------------------
+
 
 def print_summary(report: ImportReport, out: TextIO) -> None:
     plan = report.plan
     say = out.write
     say("Import from the original" + (" — DRY RUN, nothing written\n" if report.dry_run else "\n"))
-    for collection, docs in ((migration.USERS, plan.users), (migration.RETREATS, plan.retreats),
-                             (migration.BOOKINGS, plan.bookings)):
+    for collection, docs in (
+        (migration.USERS, plan.users),
+        (migration.RETREATS, plan.retreats),
+        (migration.BOOKINGS, plan.bookings),
+    ):
         line = f"  {collection:9} read {plan.read[collection]}, valid {len(docs)}, skipped {plan.skipped(collection)}"
         if collection == migration.USERS:
             line += f", merged by email collision {sum(len(c.dropped) for c in plan.collisions)}"
@@ -239,8 +261,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, db: Any = Non
     if not (args.users or args.retreats or args.bookings):
         parser.error("give at least one of --users, --retreats, --bookings")
     if db is None and not get_settings().mongodb_uri and not args.dry_run:
-        print("MONGODB_URI is not set: nothing would be kept (use --dry-run to only check the files)",
-              file=sys.stderr)
+        print("MONGODB_URI is not set: nothing would be kept (use --dry-run to only check the files)", file=sys.stderr)
         return 2
     try:
         report = run_import(args.users, args.retreats, args.bookings, dry_run=args.dry_run, db=db)
@@ -248,8 +269,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, db: Any = Non
         print(f"Nothing imported: {exc}", file=sys.stderr)
         return 2
     except PyMongoError as exc:
-        print(f"Database error ({type(exc).__name__}); documents written so far are whole, "
-              "run the import again to finish", file=sys.stderr)
+        print(
+            f"Database error ({type(exc).__name__}); documents written so far are whole, run the import again to finish",
+            file=sys.stderr,
+        )
         return 2
     print_summary(report, out)
     return 1 if report.skipped else 0

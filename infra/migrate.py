@@ -11,6 +11,7 @@ database), in the test rig and in ``make dev``: never on a request. An index con
 name or keys with other options, duplicates under a new unique index) is printed with its
 collection and MongoDB's message, and the command exits 1.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """Test rig: the shared layer on sys.path, a fresh database for every test (mongomock by
 default, the server of MONGODB_URI when set), a controllable clock, an isolated outbox."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,18 @@ os.environ.setdefault("RATE_LIMIT_BOOKING_PER_MINUTE", "100000")
 os.environ.setdefault("PENDING_BOOKINGS_PER_CLIENT", "100000")
 os.environ.setdefault("PENDING_SEATS_PER_CLIENT", "100000")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
-for var in ("RESEND_API_KEY", "STRIPE_API_BASE", "MYSQL_HOST", "API_DOMAIN", "LUTEA_SECRET_JWT", "LUTEA_SECRET_MONGODB",
-            "LUTEA_SECRET_MYSQL", "LUTEA_SECRET_STRIPE", "LUTEA_SECRET_RESEND", "LUTEA_SECRET_RECAPTCHA"):
+for var in (
+    "RESEND_API_KEY",
+    "STRIPE_API_BASE",
+    "MYSQL_HOST",
+    "API_DOMAIN",
+    "LUTEA_SECRET_JWT",
+    "LUTEA_SECRET_MONGODB",
+    "LUTEA_SECRET_MYSQL",
+    "LUTEA_SECRET_STRIPE",
+    "LUTEA_SECRET_RESEND",
+    "LUTEA_SECRET_RECAPTCHA",
+):
     os.environ.pop(var, None)
 
 

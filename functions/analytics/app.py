@@ -1,4 +1,5 @@
 """/analytics routes: sessions and events from the frontend (public), statistics (admin)."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,9 +25,16 @@ def create_session(body: CreateSessionIn):
     """Start, or find, a visit's session.
 
     An existing `session_id` returns the existing session."""
-    session = analytics.create_session(analytics.NewSession(
-        session_id=body.session_id, started_at=body.started_at, browser=body.browser,  # type: ignore[arg-type]
-        device_type=body.device_type, is_login=bool(body.is_login)), user_id=_signed_in_user())
+    session = analytics.create_session(
+        analytics.NewSession(
+            session_id=body.session_id,
+            started_at=body.started_at,
+            browser=body.browser,  # type: ignore[arg-type]
+            device_type=body.device_type,
+            is_login=bool(body.is_login),
+        ),
+        user_id=_signed_in_user(),
+    )
     return json_body(201, to_wire(session))
 
 
@@ -36,8 +44,12 @@ def update_session(sessionId: str, body: UpdateSessionIn):  # the template's pat
     """End a session or mark it signed in.
 
     `is_login` only moves from false to true; unknown session: 404."""
-    session = analytics.update_session(sessionId, ended_at=body.ended_at, is_login=body.is_login,  # type: ignore[arg-type]
-                                       user_id=_signed_in_user())
+    session = analytics.update_session(
+        sessionId,
+        ended_at=body.ended_at,
+        is_login=body.is_login,  # type: ignore[arg-type]
+        user_id=_signed_in_user(),
+    )
     return to_wire(session)
 
 
@@ -55,9 +67,15 @@ def create_event(body: CreateEventIn):
     """Record an event of a visit.
 
     An unknown session is created on the fly; an unknown or disabled `event_type_code`: 400."""
-    event = analytics.create_event(analytics.NewEvent(
-        session_id=body.session_id, event_type_code=body.event_type_code, event_ts=body.event_ts,  # type: ignore[arg-type]
-        page_path=body.page_path, event_data=body.event_data))
+    event = analytics.create_event(
+        analytics.NewEvent(
+            session_id=body.session_id,
+            event_type_code=body.event_type_code,
+            event_ts=body.event_ts,  # type: ignore[arg-type]
+            page_path=body.page_path,
+            event_data=body.event_data,
+        )
+    )
     return json_body(201, to_wire(event))
 
 

@@ -1,5 +1,6 @@
 """The /auth routes: registration, email validation, sign-in (with the admin's emailed code),
 refresh, sign-out, password reset, and who-am-I probes."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ app = create_app()
 
 
 def _signed_in(session: sessions.Session) -> Response:
-    return json_body(200, session.body,
-                     cookies=session_cookies(session.access_token, session.refresh_token, ACCESS_TTL, REFRESH_TTL))
+    return json_body(
+        200, session.body, cookies=session_cookies(session.access_token, session.refresh_token, ACCESS_TTL, REFRESH_TTL)
+    )
 
 
 @app.post("/auth/register", responses=ok("Registered", 201))
@@ -111,8 +113,9 @@ def _json_body_or_empty() -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise InvalidInput(["Le corps de la requête n'est pas un JSON valide"],
-                           fields=[{"field": "body", "rule": "json_invalid"}]) from exc
+        raise InvalidInput(
+            ["Le corps de la requête n'est pas un JSON valide"], fields=[{"field": "body", "rule": "json_invalid"}]
+        ) from exc
 
 
 @app.post("/auth/logout", responses=ok("Message"))

@@ -1,6 +1,7 @@
 """Bookings routes (API.md, "Bookings — /bookings"): availability, the customer's booking and
 its PDF, and the administration of bookings. The rules live in lutea.domain.bookings (creating
 and reading) and lutea.domain.booking_lifecycle (confirming, cancelling, expiring)."""
+
 from __future__ import annotations
 
 import json
@@ -77,12 +78,14 @@ def _optional_body[M: (CancelBookingIn, SelfCancelIn)](model: type[M]) -> M:
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise InvalidInput(["Le corps de la requête n'est pas un JSON valide"],
-                           fields=[{"field": "body", "rule": "json_invalid"}]) from exc
+        raise InvalidInput(
+            ["Le corps de la requête n'est pas un JSON valide"], fields=[{"field": "body", "rule": "json_invalid"}]
+        ) from exc
     return parse(model, data)
 
 
 # --- public --------------------------------------------------------------------------------
+
 
 @app.post("/bookings/available-places", responses=ok("AvailablePlaces", errors=(404,)))
 def available_places(body: AvailablePlacesIn):
@@ -126,8 +129,9 @@ def create_booking(body: BookingIn):
     held while the booking awaits payment. A guest booking's answer carries `guestToken`: send it as
     X-Booking-Token to the /stripe routes. Not enough seats: 409 `Seulement N places disponibles`."""
     principal = current_principal()
-    booking, guest_token = domain.create_booking(body, user_id=principal.user_id if principal else None,
-                                                 client_ip=client_ip(app.current_event.raw_event))
+    booking, guest_token = domain.create_booking(
+        body, user_id=principal.user_id if principal else None, client_ip=client_ip(app.current_event.raw_event)
+    )
     payload = booking_out(booking)
     if guest_token is not None:
         payload["guestToken"] = guest_token
@@ -135,6 +139,7 @@ def create_booking(body: BookingIn):
 
 
 # --- the signed-in customer ------------------------------------------------------------------
+
 
 @app.get("/bookings/my-bookings", responses=ok(["Booking"]))
 @jwt_required
@@ -156,8 +161,11 @@ def get_my_booking(id: str):
 
 # --- self-service cancellation (docs/cancellation.md) ----------------------------------------
 
-@app.get("/bookings/<id>/cancellation-quote",
-         responses=ok(None, errors=(404,), merge=_json(CancellationQuoteOut, "What cancelling now would refund")))
+
+@app.get(
+    "/bookings/<id>/cancellation-quote",
+    responses=ok(None, errors=(404,), merge=_json(CancellationQuoteOut, "What cancelling now would refund")),
+)
 @owner_or_guest_required
 def cancellation_quote(id: str):
     """What cancelling one's booking now would refund.
@@ -168,8 +176,7 @@ def cancellation_quote(id: str):
     return quote_out(cancellation.cancellation_quote(parse_object_id(id, BOOKING), *caller))
 
 
-@app.post("/bookings/<id>/cancel",
-          responses=ok(None, errors=(404, 409), merge=_json(CancellationOut, "The cancelled booking")))
+@app.post("/bookings/<id>/cancel", responses=ok(None, errors=(404, 409), merge=_json(CancellationOut, "The cancelled booking")))
 @owner_or_guest_required
 def cancel_my_booking(id: str):
     """Cancel one's confirmed booking, refunded by the retreat's policy.
@@ -184,8 +191,16 @@ def cancel_my_booking(id: str):
 
 # --- the waiting list (docs/waiting-list.md) ------------------------------------------------
 
-@app.post("/bookings/waiting-list", responses=ok(None, 201, errors=(404, 409), merge=_json(
-    WaitingListJoinOut, "On the list (the same answer if the address already was)", 201)))
+
+@app.post(
+    "/bookings/waiting-list",
+    responses=ok(
+        None,
+        201,
+        errors=(404, 409),
+        merge=_json(WaitingListJoinOut, "On the list (the same answer if the address already was)", 201),
+    ),
+)
 @optional_auth
 def join_waiting_list(body: WaitingListJoinIn):
     """Join a full date block's waiting list.
@@ -194,13 +209,21 @@ def join_waiting_list(body: WaitingListJoinIn):
     this block's list or not; the confirmation (with a leave link) is emailed. See
     docs/waiting-list.md."""
     principal = current_principal()
-    joined = waiting_list.join(retreat_id=body.retreatId, date_start=body.dateStart, nb_places=body.nbPlaces,
-                               email=body.email, prenom=body.prenom, user_id=principal.user_id if principal else None)
+    joined = waiting_list.join(
+        retreat_id=body.retreatId,
+        date_start=body.dateStart,
+        nb_places=body.nbPlaces,
+        email=body.email,
+        prenom=body.prenom,
+        user_id=principal.user_id if principal else None,
+    )
     return json_body(201, joined)
 
 
-@app.post("/bookings/waiting-list/leave",
-          responses=ok(None, errors=(404,), merge=_json(MessageOut, "Off the list (also when already off)")))
+@app.post(
+    "/bookings/waiting-list/leave",
+    responses=ok(None, errors=(404,), merge=_json(MessageOut, "Off the list (also when already off)")),
+)
 def leave_waiting_list(body: WaitingListTokenIn):
     """Leave the waiting list with the token of an emailed link.
 
@@ -208,17 +231,24 @@ def leave_waiting_list(body: WaitingListTokenIn):
     return waiting_list.leave(body.token)
 
 
-@app.post("/bookings/waiting-list/offer",
-          responses=ok(None, errors=(404, 409), merge=_json(OfferOut, "The offer the link names")))
+@app.post(
+    "/bookings/waiting-list/offer", responses=ok(None, errors=(404, 409), merge=_json(OfferOut, "The offer the link names"))
+)
 def waiting_list_offer(body: WaitingListTokenIn):
     """The seats offered to a waiting-list entry, with the token of the offer email.
 
     409 when the entry holds no live offer. See docs/waiting-list.md."""
     offer = waiting_list.offer_details(body.token)
-    return {"retreatId": str(offer["retreatId"]), "retreatName": offer["retreatName"],
-            "dateStart": iso(offer["dateStart"]), "dateEnd": iso(offer["dateEnd"]), "nbPlaces": offer["nbPlaces"],
-            "prixTotal": cents_to_euros(offer["prixTotalCents"]), "offreExpireLe": iso(offer["offerExpiresAt"]),
-            "politiqueAnnulation": offer["policyText"]}
+    return {
+        "retreatId": str(offer["retreatId"]),
+        "retreatName": offer["retreatName"],
+        "dateStart": iso(offer["dateStart"]),
+        "dateEnd": iso(offer["dateEnd"]),
+        "nbPlaces": offer["nbPlaces"],
+        "prixTotal": cents_to_euros(offer["prixTotalCents"]),
+        "offreExpireLe": iso(offer["offerExpiresAt"]),
+        "politiqueAnnulation": offer["policyText"],
+    }
 
 
 @app.post("/bookings/waiting-list/offer/book", responses=ok("GuestBooking", 201, errors=(404, 409)))
@@ -229,16 +259,17 @@ def book_waiting_list_offer(body: OfferBookingIn):
     A PENDING booking at the server's price for the offered block and seats, paid like any
     other; signed in, the user's. See docs/waiting-list.md."""
     principal = current_principal()
-    booking, guest_token = domain.book_waiting_list_offer(body.token, body,
-                                                          user_id=principal.user_id if principal else None)
+    booking, guest_token = domain.book_waiting_list_offer(body.token, body, user_id=principal.user_id if principal else None)
     payload = booking_out(booking)
     if guest_token is not None:
         payload["guestToken"] = guest_token
     return json_body(201, payload)
 
 
-@app.get("/bookings/admin/waiting-list/<retreatId>",
-         responses=ok(None, errors=(404,), merge=_json(list[AdminBlockOut], "Each date block's list and offers")))
+@app.get(
+    "/bookings/admin/waiting-list/<retreatId>",
+    responses=ok(None, errors=(404,), merge=_json(list[AdminBlockOut], "Each date block's list and offers")),
+)
 @admin_required
 def admin_waiting_list(retreatId: str):
     """The waiting lists of a retreat's date blocks, with their offers (admin).
@@ -248,6 +279,7 @@ def admin_waiting_list(retreatId: str):
 
 
 # --- admin (static paths are matched before admin/<id>: stats is not shadowed) --------------
+
 
 @app.get("/bookings/admin/all", responses=ok(["Booking"], paged=True))
 @admin_required
@@ -264,7 +296,8 @@ def list_bookings():
         statut_paiement=listing.choice(query("statutPaiement"), "statutPaiement", tuple(s.value for s in PaymentStatus)),
         retreat_id=listing.object_id_filter(query("retreatId"), RETREAT),
         date_id=listing.object_id_filter(query("dateId"), "date"),
-        start_from=period.start, start_before=period.end,
+        start_from=period.start,
+        start_before=period.end,
     )
     found, total = domain.admin_list(where, page)
     bookings = [booking_out(b) for b in found]
@@ -278,8 +311,13 @@ def booking_stats():
 
     Counts by `statut`; `revenue` is the `prixTotal` of CONFIRMED and PAID bookings, in euros."""
     counts = domain.stats()
-    return {"total": counts["total"], "pending": counts["pending"], "confirmed": counts["confirmed"],
-            "cancelled": counts["cancelled"], "revenue": cents_to_euros(counts["revenueCents"])}
+    return {
+        "total": counts["total"],
+        "pending": counts["pending"],
+        "confirmed": counts["confirmed"],
+        "cancelled": counts["cancelled"],
+        "revenue": cents_to_euros(counts["revenueCents"]),
+    }
 
 
 @app.get("/bookings/admin/payment-discrepancies", responses=ok("Discrepancies"))
@@ -323,9 +361,9 @@ def create_manual_booking(body: AdminBookingIn):
 
     `isStripeBooking: false`, CONFIRMED and PAID unless `statut` says otherwise; seats taken
     atomically, price from the date block."""
-    booking = domain.create_manual_booking(body, user_id=body.userId,
-                                           statut=body.statut.value if body.statut else None,
-                                           allow_started=body.dateCommenceeAutorisee)
+    booking = domain.create_manual_booking(
+        body, user_id=body.userId, statut=body.statut.value if body.statut else None, allow_started=body.dateCommenceeAutorisee
+    )
     return json_body(201, booking_out(booking))
 
 
@@ -336,10 +374,13 @@ def date_block_roster(retreatId: str, dateId: str):
 
     One line per participant of the date's CONFIRMED and PENDING bookings: see
     docs/admin-lists.md."""
-    text, ascii_name, utf8_name = rosters.date_block_roster(parse_object_id(retreatId, RETREAT),
-                                                            parse_object_id(dateId, "date"))
-    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text,
-                    headers={"Content-Disposition": attachment(ascii_name, utf8_name)})
+    text, ascii_name, utf8_name = rosters.date_block_roster(parse_object_id(retreatId, RETREAT), parse_object_id(dateId, "date"))
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=text,
+        headers={"Content-Disposition": attachment(ascii_name, utf8_name)},
+    )
 
 
 @app.get("/bookings/admin/<id>", responses=ok("Booking", errors=(404,)))
@@ -374,6 +415,7 @@ def cancel_booking(id: str):
 
 # --- the PDF (after admin/<id>, so /bookings/admin/pdf can't reach it) ------------------------
 
+
 @app.get("/bookings/<id>/pdf", responses=ok(None, errors=(404,), merge=PDF))
 @jwt_required
 def booking_pdf(id: str):
@@ -382,8 +424,7 @@ def booking_pdf(id: str):
     The owner's booking only; someone else's or unknown: 404."""
     pdf, ascii_name, utf8_name = domain.booking_pdf(parse_object_id(id, BOOKING), require_principal())
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
-    return Response(status_code=200, content_type="application/pdf", body=pdf,
-                    headers={"Content-Disposition": disposition})
+    return Response(status_code=200, content_type="application/pdf", body=pdf, headers={"Content-Disposition": disposition})
 
 
 @app.get("/bookings/<id>/calendar", responses=ok(None, errors=(404,), merge=CALENDAR))
@@ -395,8 +436,12 @@ def booking_calendar(id: str):
     neither: 401; someone else's or unknown: 404. docs/calendar.md."""
     caller = _owner_or_guest()
     text, ascii_name, utf8_name = domain.booking_calendar(parse_object_id(id, BOOKING), *caller)
-    return Response(status_code=200, content_type=ical.content_type(ical.PUBLISH), body=text,
-                    headers={"Content-Disposition": attachment(ascii_name, utf8_name)})
+    return Response(
+        status_code=200,
+        content_type=ical.content_type(ical.PUBLISH),
+        body=text,
+        headers={"Content-Disposition": attachment(ascii_name, utf8_name)},
+    )
 
 
 lambda_handler = make_handler(app)

@@ -1,4 +1,5 @@
 """/email routes: the contact form."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,8 +19,9 @@ def send_contact_message(body: ContactIn):
 
     `rgpd` must be true; the reCAPTCHA `token` is checked when configured; a failed send: 502
     `{success: false, message}`. Strict rate limit."""
-    form = contact.ContactForm(nom=body.nom, prenom=body.prenom, email=body.email, telephone=body.telephone,
-                               message=body.message, token=body.token)
+    form = contact.ContactForm(
+        nom=body.nom, prenom=body.prenom, email=body.email, telephone=body.telephone, message=body.message, token=body.token
+    )
     try:
         message = contact.submit_contact_form(form)
     except EmailDeliveryError:

@@ -1,6 +1,7 @@
 """Scheduled housekeeping jobs that need neither Stripe nor the PDF library (their artifact
 ships only the shared layer): the cleanup of unvalidated registrations and the retry of failed
 emails. The jobs that talk to Stripe live in functions/scheduled/."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,7 @@
 """Stripe routes (API.md, "Stripe — /stripe"): paying for a booking at the server's price,
 reading or cancelling one's own payment, and Stripe's signed webhook. The rules live in
 lutea.domain.payments and lutea.domain.payment_events (the signature: lutea.payments.signature)."""
+
 from __future__ import annotations
 
 from typing import Any

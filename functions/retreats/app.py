@@ -1,4 +1,5 @@
 """Retreats routes (API.md, "Retreats — /retreats"): the public catalogue and its administration."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
@@ -58,8 +59,11 @@ def list_retreats():
     without `page` or `limit`, the whole array."""
     page = listing.page_request(_query("page"), _query("limit"))
     statut = listing.choice(_query("statut"), "statut", ("active", "inactive"))
-    found, total = domain.admin_list(is_active=None if statut is None else statut == "active",
-                                     period=listing.period(_query("dateMin"), _query("dateMax")), page=page)
+    found, total = domain.admin_list(
+        is_active=None if statut is None else statut == "active",
+        period=listing.period(_query("dateMin"), _query("dateMax")),
+        page=page,
+    )
     retreats = [retreat_to_wire(doc) for doc in found]
     return retreats if page is None else listing.envelope(retreats, total, page)
 
@@ -72,8 +76,9 @@ def search_retreats():
 
     `titreCard`: substring, case-insensitive; `statut`: `active` or anything else; `prixMin` /
     `prixMax` in euros: every date's price in range."""
-    found = domain.search(titre_card=_query("titreCard"), statut=_query("statut"),
-                          prix_min=_query("prixMin"), prix_max=_query("prixMax"))
+    found = domain.search(
+        titre_card=_query("titreCard"), statut=_query("statut"), prix_min=_query("prixMin"), prix_max=_query("prixMax")
+    )
     return [retreat_to_wire(doc) for doc in found]
 
 

@@ -1,5 +1,6 @@
 """Scheduled jobs that talk to Stripe (EventBridge schedules of template.yaml), one handler per
 job; those that need neither Stripe nor fpdf2 live in functions/housekeeping/."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,4 +65,3 @@ def reconcile_seats(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     from lutea.domain.seat_reconciliation import reconcile_seats as reconcile
 
     return reconcile().as_counts()
-

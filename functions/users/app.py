@@ -1,5 +1,6 @@
 """The /users routes: the signed-in user's profile, the pending-registration probe, and the
 admin's user list."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -37,8 +38,11 @@ def update_profile(body: UpdateProfileIn) -> Response[dict]:
     every other session of the account; this one gets fresh cookies."""
     principal = require_principal()
     outcome = sessions.update_profile(principal.user_id, mfa=principal.mfa, changes=body.model_dump(exclude_unset=True))
-    cookies = [] if outcome.session is None else session_cookies(
-        outcome.session.access_token, outcome.session.refresh_token, ACCESS_TTL, REFRESH_TTL)
+    cookies = (
+        []
+        if outcome.session is None
+        else session_cookies(outcome.session.access_token, outcome.session.refresh_token, ACCESS_TTL, REFRESH_TTL)
+    )
     return Response(200, content_types.APPLICATION_JSON, outcome.body, cookies=cookies)
 
 
@@ -100,8 +104,9 @@ def list_users():
     `page` or `limit`, the whole array."""
     query = app.current_event.get_query_string_value
     page = listing.page_request(query("page"), query("limit"))
-    users, total = accounts.list_users(role=listing.choice(query("role"), "role", ROLES),
-                                       period=listing.period(query("dateMin"), query("dateMax")), page=page)
+    users, total = accounts.list_users(
+        role=listing.choice(query("role"), "role", ROLES), period=listing.period(query("dateMin"), query("dateMax")), page=page
+    )
     return users if page is None else listing.envelope(users, total, page)
 
 

@@ -3,6 +3,7 @@
 In AWS the functions log JSON for CloudWatch; locally the same records are printed as
 ``WARNING  message  key=value …`` (with the traceback of an exception), the Lambda context keys
 left out. Info logs are hidden unless ``POWERTOOLS_LOG_LEVEL=INFO``."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,27 @@ from typing import Any
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 # The Lambda context and Powertools' own keys: the same on every line locally, so noise.
-CONTEXT_KEYS = frozenset({
-    "level", "location", "message", "timestamp", "service", "cold_start", "function_name",
-    "function_memory_size", "function_arn", "function_request_id", "correlation_id", "xray_trace_id",
-    "sampling_rate", "exception", "exception_name", "exception_notes", "stack_trace",
-})
+CONTEXT_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+        "xray_trace_id",
+        "sampling_rate",
+        "exception",
+        "exception_name",
+        "exception_notes",
+        "stack_trace",
+    }
+)
 
 
 class ConsoleFormatter(LambdaPowertoolsFormatter):

@@ -2,6 +2,7 @@
 
 The Swagger UI assets are the ones Powertools ships (its package is pinned in requirements.txt),
 served from this server: the page works without internet and never loads a CDN script."""
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 ``AWS::Serverless::Function`` Api event, the REST proxy event that API Gateway sends, and the
 function's handler loaded from its ``CodeUri``. Used by the local server and by the tests, so
 both exercise exactly what the template declares."""
+
 from __future__ import annotations
 
 import base64
@@ -145,9 +146,18 @@ def match(table: list[Route], method: str, path: str) -> tuple[Route | None, dic
     return None, {}, path_known
 
 
-def build_event(method: str, path: str, *, resource: str | None = None, path_parameters: dict[str, str] | None = None,
-                query: str = "", headers: dict[str, str] | None = None, body: bytes | str | None = None,
-                source_ip: str = "127.0.0.1", stage: str = "local") -> dict[str, Any]:
+def build_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+    source_ip: str = "127.0.0.1",
+    stage: str = "local",
+) -> dict[str, Any]:
     """The REST API (v1) proxy event, as API Gateway sends it to Lambda."""
     headers = dict(headers or {})
     multi_query = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()} if query else None

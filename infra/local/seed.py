@@ -1,5 +1,6 @@
 """Demo data for ``make dev``: an admin account and three retreats with future dates.
 Idempotent: a second start does not duplicate the retreats."""
+
 from __future__ import annotations
 
 import os
@@ -12,12 +13,33 @@ DEFAULT_ADMIN_EMAIL = "admin@lutea.local"
 DEFAULT_ADMIN_PASSWORD = "Admin!2345678"
 
 _RETREATS = [
-    ("Retraite Yoga & Méditation", "/images/yoga.jpg", "Une semaine de yoga doux et de méditation en Occitanie.",
-     45, 320.0, 12, "40 impasse Antoine de Saporta, 34790 Grabels"),
-    ("Jeûne & Randonnée", "/images/jeune.jpg", "Jeûne accompagné et randonnées dans les Cévennes.",
-     75, 490.0, 10, "Mas des Cévennes, 30270 Saint-Jean-du-Gard"),
-    ("Week-end Sophrologie", "/images/sophro.jpg", "Deux jours pour apprendre à se détendre — au bord de la mer.",
-     20, 180.5, 15, "Domaine de l'Étang, 34250 Palavas-les-Flots"),
+    (
+        "Retraite Yoga & Méditation",
+        "/images/yoga.jpg",
+        "Une semaine de yoga doux et de méditation en Occitanie.",
+        45,
+        320.0,
+        12,
+        "40 impasse Antoine de Saporta, 34790 Grabels",
+    ),
+    (
+        "Jeûne & Randonnée",
+        "/images/jeune.jpg",
+        "Jeûne accompagné et randonnées dans les Cévennes.",
+        75,
+        490.0,
+        10,
+        "Mas des Cévennes, 30270 Saint-Jean-du-Gard",
+    ),
+    (
+        "Week-end Sophrologie",
+        "/images/sophro.jpg",
+        "Deux jours pour apprendre à se détendre — au bord de la mer.",
+        20,
+        180.5,
+        15,
+        "Domaine de l'Étang, 34250 Palavas-les-Flots",
+    ),
 ]
 
 
@@ -25,13 +47,31 @@ def _retreat_body(title: str, image: str, text: str, days_ahead: int, prix: floa
     start = (now() + timedelta(days=days_ahead)).replace(hour=14, minute=0, second=0, microsecond=0)
     later = start + timedelta(days=30)
     return {
-        "titreCard": title, "imageCard": image, "altImageCard": title,
-        "imageModal": [image], "altImageModal": [title], "texteModal": text,
+        "titreCard": title,
+        "imageCard": image,
+        "altImageCard": title,
+        "imageModal": [image],
+        "altImageModal": [title],
+        "texteModal": text,
         "dates": [
-            {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat(), "heureArrivee": "14h00",
-             "heureDepart": "16h00", "prix": prix, "places": places, "adresseRdv": address},
-            {"start": later.isoformat(), "end": (later + timedelta(days=2)).isoformat(), "heureArrivee": "14h00",
-             "heureDepart": "16h00", "prix": prix, "places": places, "adresseRdv": address},
+            {
+                "start": start.isoformat(),
+                "end": (start + timedelta(days=2)).isoformat(),
+                "heureArrivee": "14h00",
+                "heureDepart": "16h00",
+                "prix": prix,
+                "places": places,
+                "adresseRdv": address,
+            },
+            {
+                "start": later.isoformat(),
+                "end": (later + timedelta(days=2)).isoformat(),
+                "heureArrivee": "14h00",
+                "heureDepart": "16h00",
+                "prix": prix,
+                "places": places,
+                "adresseRdv": address,
+            },
         ],
     }
 

@@ -4,6 +4,7 @@ Each request becomes the REST proxy event API Gateway would send and is handed t
 function's own handler, in this one process. Embedded defaults: the in-process MongoDB
 stand-in, SQLite analytics, an .eml outbox, demo data. Run with ``make dev``.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,6 +29,7 @@ def _without_addresses(text: str) -> str:
     admin's search query)."""
     return _ADDRESS.sub("…", text)
 
+
 # Local values that replace the template's AWS-only settings; the caller's environment wins.
 LOCAL_DEFAULTS = {
     "STAGE": "local",
@@ -44,8 +46,15 @@ LOCAL_DEFAULTS = {
 LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
 # Template variables that only make sense in AWS (secrets live in Secrets Manager there; the
 # custom domain and company details are deployment parameters).
-AWS_ONLY = {"LUTEA_SECRET_JWT", "LUTEA_SECRET_MONGODB", "LUTEA_SECRET_MYSQL", "LUTEA_SECRET_STRIPE",
-            "LUTEA_SECRET_RESEND", "LUTEA_SECRET_RECAPTCHA", "API_DOMAIN"}
+AWS_ONLY = {
+    "LUTEA_SECRET_JWT",
+    "LUTEA_SECRET_MONGODB",
+    "LUTEA_SECRET_MYSQL",
+    "LUTEA_SECRET_STRIPE",
+    "LUTEA_SECRET_RESEND",
+    "LUTEA_SECRET_RECAPTCHA",
+    "API_DOMAIN",
+}
 
 
 def _resolve(value: Any, parameters: dict[str, Any]) -> str | None:
@@ -87,8 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         from infra.local.console import request_line
 
         status = getattr(code, "value", code)
-        print(request_line(self.command, _without_addresses(self.path), status,
-                           (time.perf_counter() - self._started) * 1000), flush=True)
+        print(
+            request_line(self.command, _without_addresses(self.path), status, (time.perf_counter() - self._started) * 1000),
+            flush=True,
+        )
 
     def log_message(self, fmt: str, *args: Any) -> None:  # http.server's own errors, in full
         sys.stderr.write(f"WARNING  {_without_addresses(fmt % args)}  client={self.client_address[0]}\n")
@@ -123,9 +134,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(404, f"Cannot {method} {parts.path}", parts.path)
             return
         headers = {k: v for k, v in self.headers.items()}
-        event = gateway.build_event(method, parts.path, resource=route.path, path_parameters=params,
-                                    query=parts.query, headers=headers, body=body,
-                                    source_ip=self.client_address[0])
+        event = gateway.build_event(
+            method,
+            parts.path,
+            resource=route.path,
+            path_parameters=params,
+            query=parts.query,
+            headers=headers,
+            body=body,
+            source_ip=self.client_address[0],
+        )
         try:
             result = gateway.invoke(route, event)
         except Exception:  # noqa: BLE001 - a crash in a handler is a 500, like Lambda's
@@ -236,8 +254,9 @@ def _migrate_indexes() -> bool:
     except Exception as exc:
         if not is_unavailable(exc):
             raise
-        print(f"MongoDB unreachable ({type(exc).__name__}): indexes not checked; requests answer 503 until it is back",
-              flush=True)
+        print(
+            f"MongoDB unreachable ({type(exc).__name__}): indexes not checked; requests answer 503 until it is back", flush=True
+        )
         return False
     for conflict in report.conflicts:
         print(f"index conflict: {conflict}", flush=True)
@@ -252,8 +271,10 @@ def main() -> None:
 
         for line in seed_demo_data():
             print(line, flush=True)
-    print(f"Lutea API on http://127.0.0.1:{port}  ({len(server.route_table)} routes from template.yaml)",  # type: ignore[attr-defined]
-          flush=True)
+    print(
+        f"Lutea API on http://127.0.0.1:{port}  ({len(server.route_table)} routes from template.yaml)",  # type: ignore[attr-defined]
+        flush=True,
+    )
     if server.stripe_standin is not None:  # type: ignore[attr-defined]
         print(f"Stripe is the local stand-in: pay or decline at http://127.0.0.1:{port}/_stripe/", flush=True)
     else:

@@ -12,6 +12,7 @@ The tests' fake Stripe (tests/support/fake_stripe.py) is this class served on it
 Objects are kept in memory; idempotency keys are honoured as Stripe does (same key + same
 parameters -> the first answer replayed; other parameters -> 400).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -123,8 +124,7 @@ class StripeStandIn:
     def reset(self) -> None:
         """Forget every object, request, queued failure and idempotency key (between tests)."""
         with self._lock:
-            for store in (self.payment_intents, self.charges, self.refunds, self.requests, self.failures,
-                          self._idempotent):
+            for store in (self.payment_intents, self.charges, self.refunds, self.requests, self.failures, self._idempotent):
                 store.clear()
 
     def _emit(self, event_type: str, obj: dict[str, Any]) -> None:
@@ -136,8 +136,15 @@ class StripeStandIn:
         with self._lock:
             return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
-    def add_payment_intent(self, *, amount: int, currency: str = "eur", metadata: dict[str, str] | None = None,
-                           status: str = "requires_payment_method", created: int | None = None) -> dict[str, Any]:
+    def add_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str = "eur",
+        metadata: dict[str, str] | None = None,
+        status: str = "requires_payment_method",
+        created: int | None = None,
+    ) -> dict[str, Any]:
         """A PaymentIntent created elsewhere (e.g. straight in the dashboard)."""
         with self._lock:
             pi = self._new_payment_intent(amount, currency, metadata or {}, created)
@@ -150,12 +157,21 @@ class StripeStandIn:
         """The customer paid: the PaymentIntent succeeds with a charge for its amount."""
         with self._lock:
             pi = self.payment_intents[pi_id]
-            charge = {"id": new_id("ch"), "object": "charge", "amount": pi["amount"], "amount_refunded": 0,
-                      "refunded": False, "currency": pi["currency"], "payment_intent": pi_id, "paid": True,
-                      "status": "succeeded", "metadata": dict(pi["metadata"]), "created": int(time.time())}
+            charge = {
+                "id": new_id("ch"),
+                "object": "charge",
+                "amount": pi["amount"],
+                "amount_refunded": 0,
+                "refunded": False,
+                "currency": pi["currency"],
+                "payment_intent": pi_id,
+                "paid": True,
+                "status": "succeeded",
+                "metadata": dict(pi["metadata"]),
+                "created": int(time.time()),
+            }
             self.charges[charge["id"]] = charge
-            pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=charge["id"],
-                      last_payment_error=None)
+            pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=charge["id"], last_payment_error=None)
             self._emit("payment_intent.succeeded", pi)
             return _copy(pi)
 
@@ -163,8 +179,10 @@ class StripeStandIn:
         """The card was declined: the PaymentIntent asks for another payment method."""
         with self._lock:
             pi = self.payment_intents[pi_id]
-            pi.update(status="requires_payment_method",
-                      last_payment_error={"code": "card_declined", "message": "Your card was declined."})
+            pi.update(
+                status="requires_payment_method",
+                last_payment_error={"code": "card_declined", "message": "Your card was declined."},
+            )
             self._emit("payment_intent.payment_failed", pi)
             return _copy(pi)
 
@@ -172,29 +190,46 @@ class StripeStandIn:
         with self._lock:
             return _copy(self.charges[self.payment_intents[pi_id]["latest_charge"]])
 
-    def webhook(self, event_type: str, obj: dict[str, Any], *, event_id: str | None = None,
-                secret: str | None = None, timestamp: int | None = None) -> tuple[str, str]:
+    def webhook(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        secret: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[str, str]:
         """(raw body, Stripe-Signature header) of a webhook delivery."""
         body = event_payload(event_type, obj, event_id=event_id)
         return body, sign_payload(body, secret or self.webhook_secret, timestamp)
 
     # --- the API ---------------------------------------------------------------------------
-    def _new_payment_intent(self, amount: int, currency: str, metadata: dict[str, str],
-                            created: int | None = None) -> dict[str, Any]:
+    def _new_payment_intent(
+        self, amount: int, currency: str, metadata: dict[str, str], created: int | None = None
+    ) -> dict[str, Any]:
         pi_id = new_id("pi")
         pi = {
-            "id": pi_id, "object": "payment_intent", "amount": amount, "amount_received": 0,
-            "currency": currency, "status": "requires_payment_method",
-            "client_secret": f"{pi_id}_secret_{secrets.token_hex(8)}", "metadata": metadata,
-            "created": created if created is not None else int(time.time()), "latest_charge": None,
-            "livemode": False, "canceled_at": None, "cancellation_reason": None,
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": 0,
+            "currency": currency,
+            "status": "requires_payment_method",
+            "client_secret": f"{pi_id}_secret_{secrets.token_hex(8)}",
+            "metadata": metadata,
+            "created": created if created is not None else int(time.time()),
+            "latest_charge": None,
+            "livemode": False,
+            "canceled_at": None,
+            "cancellation_reason": None,
             "automatic_payment_methods": {"enabled": True},
         }
         self.payment_intents[pi_id] = pi
         return pi
 
-    def dispatch(self, method: str, path: str, params: dict[str, Any],
-                 headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def dispatch(
+        self, method: str, path: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """One API request (``path`` from ``/v1``, ``headers`` lower-cased): status, body, headers."""
         with self._lock:
             self.requests.append(RecordedRequest(method, path, params, headers))
@@ -206,8 +241,15 @@ class StripeStandIn:
             if key and key in self._idempotent:
                 first_path, first_params, status, body = self._idempotent[key]
                 if (first_path, first_params) != (path, params):
-                    return 400, _error("idempotency_error", None, "Keys for idempotent requests can only be "
-                                       "used with the same parameters they were first used with."), {}
+                    return (
+                        400,
+                        _error(
+                            "idempotency_error",
+                            None,
+                            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                        ),
+                        {},
+                    )
                 return status, body, {"Idempotent-Replayed": "true"}
             status, body = self._route(method, path, params)
             if key and status < 500:
@@ -223,8 +265,9 @@ class StripeStandIn:
                 return self._list_pi(params)
             pi = self.payment_intents.get(parts[2]) if len(parts) > 2 else None
             if pi is None:
-                return 404, _error("invalid_request_error", "resource_missing",
-                                   f"No such payment_intent: '{parts[2] if len(parts) > 2 else ''}'")
+                return 404, _error(
+                    "invalid_request_error", "resource_missing", f"No such payment_intent: '{parts[2] if len(parts) > 2 else ''}'"
+                )
             if method == "GET" and len(parts) == 3:
                 return 200, self._expanded(pi, params)
             if method == "POST" and parts[3:] == ["cancel"]:
@@ -233,8 +276,11 @@ class StripeStandIn:
             if method == "POST" and len(parts) == 2:
                 return self._create_refund(params)
             if method == "GET" and len(parts) == 2:
-                found = [r for r in self.refunds.values()
-                         if not params.get("payment_intent") or r["payment_intent"] == params["payment_intent"]]
+                found = [
+                    r
+                    for r in self.refunds.values()
+                    if not params.get("payment_intent") or r["payment_intent"] == params["payment_intent"]
+                ]
                 return 200, {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
         return 404, _error("invalid_request_error", None, f"Unrecognized request URL ({method}: {path})")
 
@@ -252,8 +298,11 @@ class StripeStandIn:
 
     def _cancel_pi(self, pi: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if pi["status"] in ("succeeded", "canceled"):
-            return 400, _error("invalid_request_error", "payment_intent_unexpected_state",
-                               f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.")
+            return 400, _error(
+                "invalid_request_error",
+                "payment_intent_unexpected_state",
+                f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
+            )
         pi.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="requested_by_customer")
         self._emit("payment_intent.canceled", pi)
         return 200, pi
@@ -272,8 +321,12 @@ class StripeStandIn:
             limit = min(limit, self.page_size)
         page = items[:limit]
         expand = [e.removeprefix("data.") for e in params.get("expand") or []]
-        return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(items) > limit,
-                     "data": [self._expanded(p, {"expand": expand}) for p in page]}
+        return 200, {
+            "object": "list",
+            "url": "/v1/payment_intents",
+            "has_more": len(items) > limit,
+            "data": [self._expanded(p, {"expand": expand}) for p in page],
+        }
 
     def _expanded(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         out = _copy(pi)
@@ -284,23 +337,35 @@ class StripeStandIn:
     def _create_refund(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         pi = self.payment_intents.get(params.get("payment_intent") or "")
         if pi is None:
-            return 404, _error("invalid_request_error", "resource_missing",
-                               f"No such payment_intent: '{params.get('payment_intent')}'")
+            return 404, _error(
+                "invalid_request_error", "resource_missing", f"No such payment_intent: '{params.get('payment_intent')}'"
+            )
         if pi["status"] != "succeeded" or not pi.get("latest_charge"):
-            return 400, _error("invalid_request_error", "charge_not_refundable",
-                               "This PaymentIntent does not have a successful charge to refund.")
+            return 400, _error(
+                "invalid_request_error",
+                "charge_not_refundable",
+                "This PaymentIntent does not have a successful charge to refund.",
+            )
         charge = self.charges[pi["latest_charge"]]
         remaining = charge["amount"] - charge["amount_refunded"]
         amount = int(params["amount"]) if params.get("amount") else remaining
         if remaining <= 0:
-            return 400, _error("invalid_request_error", "charge_already_refunded",
-                               f"Charge {charge['id']} has already been refunded.")
+            return 400, _error(
+                "invalid_request_error", "charge_already_refunded", f"Charge {charge['id']} has already been refunded."
+            )
         if amount > remaining:
-            return 400, _error("invalid_request_error", "amount_too_large",
-                               "Refund amount is greater than unrefunded amount.")
-        refund = {"id": new_id("re"), "object": "refund", "amount": amount, "currency": charge["currency"],
-                  "payment_intent": pi["id"], "charge": charge["id"], "status": "succeeded",
-                  "created": int(time.time()), "metadata": {}}
+            return 400, _error("invalid_request_error", "amount_too_large", "Refund amount is greater than unrefunded amount.")
+        refund = {
+            "id": new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": charge["currency"],
+            "payment_intent": pi["id"],
+            "charge": charge["id"],
+            "status": "succeeded",
+            "created": int(time.time()),
+            "metadata": {},
+        }
         self.refunds[refund["id"]] = refund
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
@@ -346,8 +411,12 @@ class WebhookSender:
             self.log(f"stripe   {event_type} {obj.get('id')} -> webhook {status}")
 
     def _post(self, body: str) -> int | None:
-        request = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
-            "Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.secret)})
+        request = urllib.request.Request(
+            self.url,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Stripe-Signature": sign_payload(body, self.secret)},
+        )
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
                 return int(response.status)
@@ -369,14 +438,26 @@ def page(standin: StripeStandIn) -> str:
         for pi in items:
             buttons = []
             if pi["status"] in ("requires_payment_method", "requires_confirmation", "requires_action"):
-                buttons += [f'<button formaction="{PREFIX}/pay/{pi["id"]}">Payer</button>',
-                            f'<button formaction="{PREFIX}/decline/{pi["id"]}">Refuser la carte</button>']
+                buttons += [
+                    f'<button formaction="{PREFIX}/pay/{pi["id"]}">Payer</button>',
+                    f'<button formaction="{PREFIX}/decline/{pi["id"]}">Refuser la carte</button>',
+                ]
             if pi["status"] == "succeeded":
                 buttons.append(f'<button formaction="{PREFIX}/refund/{pi["id"]}">Rembourser</button>')
             refunded = standin.charges[pi["latest_charge"]]["amount_refunded"] if pi.get("latest_charge") else 0
-            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-                pi["id"], _euros(pi["amount"]), pi["status"] + (" (remboursé)" if refunded else ""),
-                pi["metadata"].get("bookingId", ""))) + f'<td><form method="post">{"".join(buttons)}</form></td></tr>')
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(str(c))}</td>"
+                    for c in (
+                        pi["id"],
+                        _euros(pi["amount"]),
+                        pi["status"] + (" (remboursé)" if refunded else ""),
+                        pi["metadata"].get("bookingId", ""),
+                    )
+                )
+                + f'<td><form method="post">{"".join(buttons)}</form></td></tr>'
+            )
     body = "".join(rows) or '<tr><td colspan="5">Aucun paiement : créez-en un avec POST /stripe/create-payment-intent.</td></tr>'
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Stripe local</title>
 <style>body{{font:15px system-ui;margin:2em}}td,th{{padding:.3em .8em;text-align:left}}button{{margin-right:.4em}}</style>
@@ -396,15 +477,15 @@ def act(standin: StripeStandIn, action: str, pi_id: str) -> tuple[int, dict[str,
         if action == "refund":
             return standin._create_refund({"payment_intent": pi_id})
         if pi["status"] in ("succeeded", "canceled"):
-            return 400, _error("invalid_request_error", "payment_intent_unexpected_state",
-                               f"This PaymentIntent has a status of {pi['status']}.")
+            return 400, _error(
+                "invalid_request_error", "payment_intent_unexpected_state", f"This PaymentIntent has a status of {pi['status']}."
+            )
         return 200, standin.succeed(pi_id) if action == "pay" else standin.fail(pi_id)
 
 
-def serve(standin: StripeStandIn, method: str, path: str, query: str, headers: dict[str, str],
-          body: bytes | None) -> Reply:
+def serve(standin: StripeStandIn, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None) -> Reply:
     """A request to ``/_stripe/…`` on the local server (``headers`` lower-cased)."""
-    sub = path[len(PREFIX):] or "/"
+    sub = path[len(PREFIX) :] or "/"
     if sub.startswith("/v1/"):
         pairs = parse_qsl((body or b"").decode() if method == "POST" else query, keep_blank_values=True)
         status, payload, extra = standin.dispatch(method, sub, form_params(pairs), headers)
@@ -421,8 +502,11 @@ def serve(standin: StripeStandIn, method: str, path: str, query: str, headers: d
         if "text/html" in headers.get("accept", "") and status == 200:
             return 303, [("Location", f"{PREFIX}/"), ("Content-Type", "text/plain")], b""
         return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
-    return 404, [("Content-Type", "application/json")], json.dumps(
-        _error("invalid_request_error", None, f"Unrecognized request URL ({method}: {path})")).encode()
+    return (
+        404,
+        [("Content-Type", "application/json")],
+        json.dumps(_error("invalid_request_error", None, f"Unrecognized request URL ({method}: {path})")).encode(),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -432,13 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", default="http://127.0.0.1:3001", help="the local API (make dev)")
     args = parser.parse_args(argv)
     if args.action == "list":
-        request = urllib.request.Request(f"{args.api}{PREFIX}/v1/payment_intents?limit=100",
-                                         headers={"Authorization": "Bearer " + _local_key()})
+        request = urllib.request.Request(
+            f"{args.api}{PREFIX}/v1/payment_intents?limit=100", headers={"Authorization": "Bearer " + _local_key()}
+        )
     elif not args.payment_intent:
         parser.error(f"{args.action} needs a PaymentIntent id")
     else:
-        request = urllib.request.Request(f"{args.api}{PREFIX}/{args.action}/{args.payment_intent}", data=b"",
-                                         method="POST")
+        request = urllib.request.Request(f"{args.api}{PREFIX}/{args.action}/{args.payment_intent}", data=b"", method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             payload = json.loads(response.read())

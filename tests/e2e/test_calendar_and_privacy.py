@@ -1,5 +1,6 @@
 """Beyond the original, end to end over HTTP against `make dev`'s server: the booking's calendar
 file (confirmation, download, cancellation), read back with icalendar."""
+
 from __future__ import annotations
 
 import icalendar
@@ -29,19 +30,33 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[0]
     date = retreat["dates"][0]
-    status, _, booking = http.call("POST", "/bookings", {
-        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 1,
-        "participants": [{"prenom": "Maëlle", "nom": "Roux", "email": "maelle@e2e.test"}],
-        "billingAddress": {"address": "4 rue C", "city": "Albi", "postalCode": "81000", "country": "France",
-                           "phone": "0600000002"}})
+    status, _, booking = http.call(
+        "POST",
+        "/bookings",
+        {
+            "retreatId": retreat["_id"],
+            "dateStart": date["start"],
+            "dateEnd": date["end"],
+            "nbPlaces": 1,
+            "participants": [{"prenom": "Maëlle", "nom": "Roux", "email": "maelle@e2e.test"}],
+            "billingAddress": {
+                "address": "4 rue C",
+                "city": "Albi",
+                "postalCode": "81000",
+                "country": "France",
+                "phone": "0600000002",
+            },
+        },
+    )
     assert status == 201
     proof = {"X-Booking-Token": booking["guestToken"]}
     _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
     status, _, _ = Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})
     assert status == 200
 
-    confirmation = wait_for(lambda: [m for m in read_outbox(outbox)
-                                      if m.kind == "booking_confirmation" and "maelle@e2e.test" in m.to])[0]
+    confirmation = wait_for(
+        lambda: [m for m in read_outbox(outbox) if m.kind == "booking_confirmation" and "maelle@e2e.test" in m.to]
+    )[0]
     method, event = _calendar_of(confirmation)
     assert method == "REQUEST" and str(event["UID"]) == f"booking-{booking['_id']}@lutea"
     assert event.decoded("DTSTART").tzinfo.key == "Europe/Paris"
@@ -56,8 +71,9 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     admin = _admin(base, outbox)
     status, _, cancelled = admin.call("PATCH", f"/bookings/admin/{booking['_id']}/cancel", {"raison": "Test"})
     assert status == 200 and cancelled["statut"] == "CANCELLED"
-    cancellation = wait_for(lambda: [m for m in read_outbox(outbox)
-                                      if m.kind == "booking_cancelled" and "maelle@e2e.test" in m.to])[0]
+    cancellation = wait_for(
+        lambda: [m for m in read_outbox(outbox) if m.kind == "booking_cancelled" and "maelle@e2e.test" in m.to]
+    )[0]
     method, removal = _calendar_of(cancellation)
     assert method == "CANCEL" and str(removal["UID"]) == str(event["UID"])
     assert int(removal["SEQUENCE"]) > int(event["SEQUENCE"])
@@ -69,17 +85,27 @@ def test_a_user_downloads_her_data_then_deletes_her_account(server):  # noqa: F8
     base, _, outbox, _ = server
     http = Http(base)
     password = "Priv4cy!Pass"
-    status, _, _ = http.call("POST", "/auth/register", {
-        "email": "camille@e2e.test", "password": password, "firstName": "Camille", "lastName": "Petit",
-        "phone": "0600000003", "address": "5 rue D", "city": "Arles", "postalCode": "13200", "country": "France"})
+    status, _, _ = http.call(
+        "POST",
+        "/auth/register",
+        {
+            "email": "camille@e2e.test",
+            "password": password,
+            "firstName": "Camille",
+            "lastName": "Petit",
+            "phone": "0600000003",
+            "address": "5 rue D",
+            "city": "Arles",
+            "postalCode": "13200",
+            "country": "France",
+        },
+    )
     assert status == 201
-    mail = wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "validation_link"
-                              and "camille@e2e.test" in m.to])[-1]
+    mail = wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "validation_link" and "camille@e2e.test" in m.to])[-1]
     token = re.search(r"token=([\w-]+)", mail.text).group(1)
     status, _, _ = http.call("POST", "/auth/validate-email", {"token": token})
     assert status == 200 and http.cookies.get("access_token")
-    status, _, _ = http.call("POST", "/analytics/session", {"session_id": "e2e-camille",
-                                                              "started_at": "2026-12-01T09:00:00Z"})
+    status, _, _ = http.call("POST", "/analytics/session", {"session_id": "e2e-camille", "started_at": "2026-12-01T09:00:00Z"})
     assert status == 201
 
     status, headers, data = http.call("GET", "/users/profile/export")

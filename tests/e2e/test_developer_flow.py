@@ -1,6 +1,7 @@
 """A frontend developer's first hour against `make dev`'s server, without internet: the Swagger
 UI and its assets come from the local server, and a guest booking is paid end to end through
 the local Stripe stand-in (its signed webhook delivered to the local API), as README shows."""
+
 from __future__ import annotations
 
 import json
@@ -36,11 +37,24 @@ def _guest_booking(http: Http, seats: int = 1) -> dict:
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[2]
     date = retreat["dates"][0]
-    status, _, booking = http.call("POST", "/bookings", {
-        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": seats,
-        "participants": [{"prenom": "Inès", "nom": "Garnier", "email": "ines@e2e.test"}],
-        "billingAddress": {"address": "3 rue B", "city": "Lyon", "postalCode": "69001", "country": "France",
-                           "phone": "0600000001"}})
+    status, _, booking = http.call(
+        "POST",
+        "/bookings",
+        {
+            "retreatId": retreat["_id"],
+            "dateStart": date["start"],
+            "dateEnd": date["end"],
+            "nbPlaces": seats,
+            "participants": [{"prenom": "Inès", "nom": "Garnier", "email": "ines@e2e.test"}],
+            "billingAddress": {
+                "address": "3 rue B",
+                "city": "Lyon",
+                "postalCode": "69001",
+                "country": "France",
+                "phone": "0600000001",
+            },
+        },
+    )
     assert status == 201, booking
     return booking
 
@@ -50,8 +64,12 @@ def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  #
     http = Http(base)
     booking = _guest_booking(http)
     proof = {"X-Booking-Token": booking["guestToken"]}
-    status, _, intent = http.call("POST", "/stripe/create-payment-intent",
-                                  {"amount": 1, "currency": "usd", "metadata": {"bookingId": booking["_id"]}}, proof)
+    status, _, intent = http.call(
+        "POST",
+        "/stripe/create-payment-intent",
+        {"amount": 1, "currency": "usd", "metadata": {"bookingId": booking["_id"]}},
+        proof,
+    )
     assert status == 200 and intent["id"].startswith("pi_") and intent["clientSecret"], intent
 
     # The stand-in's page lists it with its Pay button; a form POST (as the button sends) pays it.
@@ -62,8 +80,7 @@ def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  #
 
     # The signed payment_intent.succeeded reaches /stripe/webhook: the booking is confirmed and
     # the guest gets the confirmation with its PDF.
-    mail = wait_for(lambda: [m for m in read_outbox(outbox)
-                              if m.kind == "booking_confirmation" and "ines@e2e.test" in m.to])
+    mail = wait_for(lambda: [m for m in read_outbox(outbox) if m.kind == "booking_confirmation" and "ines@e2e.test" in m.to])
     assert mail[0].attachments()
     status, _, seen = http.call("POST", "/stripe/get-payment-intent", {"paymentIntentId": intent["id"]}, proof)
     assert status == 200 and seen["status"] == "succeeded" and seen["amount"] == round(booking["prixTotal"] * 100)
@@ -78,14 +95,14 @@ def test_a_declined_card_is_announced_to_the_local_api(server):  # noqa: F811
     _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
     status, _, declined = Http(base).call("POST", f"/_stripe/decline/{intent['id']}", {})
     assert status == 200 and declined["status"] == "requires_payment_method"
-    wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200"
-              in console.read_text(encoding="utf-8"))
+    wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200" in console.read_text(encoding="utf-8"))
 
 
 def test_standin_buttons_refuse_another_sites_page(server):  # noqa: F811
     base, _, _, _ = server
-    request = urllib.request.Request(f"{base}/_stripe/pay/pi_x", data=b"", method="POST",
-                                     headers={"Origin": "https://evil.example"})
+    request = urllib.request.Request(
+        f"{base}/_stripe/pay/pi_x", data=b"", method="POST", headers={"Origin": "https://evil.example"}
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403
@@ -110,8 +127,9 @@ def test_console_shows_one_line_per_request_and_problems_in_full(server):  # noq
     # A payment for a booking that does not exist: the API logs an error.
     key = {"Authorization": "Bearer sk_test_local", "Content-Type": "application/x-www-form-urlencoded"}
     form = b"amount=5000&currency=eur&metadata[bookingId]=" + b"0" * 24
-    with urllib.request.urlopen(urllib.request.Request(f"{base}/_stripe/v1/payment_intents", data=form,
-                                                       headers=key), timeout=5) as response:
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{base}/_stripe/v1/payment_intents", data=form, headers=key), timeout=5
+    ) as response:
         orphan = json.loads(response.read())
     Http(base).call("POST", f"/_stripe/pay/{orphan['id']}", {})
     text = wait_for(lambda: (t := console.read_text(encoding="utf-8")) and "unknown booking" in t and t)

@@ -1,4 +1,5 @@
 """End to end: `make dev`'s server in a subprocess, spoken to over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -56,16 +57,25 @@ class Http:
 def server(tmp_path_factory):
     port = _free_port()
     local = tmp_path_factory.mktemp("local")
-    env = {**os.environ, "PORT": str(port), "EMAIL_OUTBOX_DIR": str(local / "outbox"),
-           "ANALYTICS_SQLITE_PATH": str(local / "analytics.sqlite3"), "SEED_DEMO_DATA": "1",
-           "ADMIN_EMAIL": "admin@e2e.test", "ADMIN_PASSWORD": "Adm1n!Passw0rd", "PYTHONUNBUFFERED": "1",
-           "RATE_LIMIT_PER_MINUTE": "1000", "RATE_LIMIT_STRICT_PER_MINUTE": "1000"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "EMAIL_OUTBOX_DIR": str(local / "outbox"),
+        "ANALYTICS_SQLITE_PATH": str(local / "analytics.sqlite3"),
+        "SEED_DEMO_DATA": "1",
+        "ADMIN_EMAIL": "admin@e2e.test",
+        "ADMIN_PASSWORD": "Adm1n!Passw0rd",
+        "PYTHONUNBUFFERED": "1",
+        "RATE_LIMIT_PER_MINUTE": "1000",
+        "RATE_LIMIT_STRICT_PER_MINUTE": "1000",
+    }
     for var in ("MONGODB_DB", "STAGE"):
         env.pop(var, None)
     # The console goes to a file: an unread pipe fills up (64 KiB) and blocks the server.
     console = open(local / "console.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env,
-                            stdout=console, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.server"], cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -137,12 +147,25 @@ def test_guest_books_seats_and_availability_drops(server):
     retreat = retreats[0]
     date = retreat["dates"][0]
     _, _, before = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
-    status, _, booking = http.call("POST", "/bookings", {
-        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
-        "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@e2e.test"}],
-        "billingAddress": {"address": "1 rue A", "city": "Montpellier", "postalCode": "34000", "country": "France",
-                           "phone": "0600000000"},
-        "prixTotal": 1})
+    status, _, booking = http.call(
+        "POST",
+        "/bookings",
+        {
+            "retreatId": retreat["_id"],
+            "dateStart": date["start"],
+            "dateEnd": date["end"],
+            "nbPlaces": 2,
+            "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@e2e.test"}],
+            "billingAddress": {
+                "address": "1 rue A",
+                "city": "Montpellier",
+                "postalCode": "34000",
+                "country": "France",
+                "phone": "0600000000",
+            },
+            "prixTotal": 1,
+        },
+    )
     assert status == 201 and booking["statut"] == "PENDING" and booking["guestToken"]
     assert booking["prixTotal"] == date["prix"] * 2
     _, _, after = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
@@ -168,12 +191,27 @@ def test_admin_pages_bookings_and_downloads_a_roster_for_french_excel(server):
     _, _, retreats = guest.call("GET", "/retreats/public")
     retreat = retreats[2]
     date = retreat["dates"][0]
-    status, _, booking = guest.call("POST", "/bookings", {
-        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
-        "participants": [{"prenom": "Noémie", "nom": "Bérard", "email": "noemie@e2e.test"},
-                         {"prenom": "Loïc", "nom": "Bérard", "email": "loic@e2e.test"}],
-        "billingAddress": {"address": "2 rue B", "city": "Sète", "postalCode": "34200", "country": "France",
-                           "phone": "0600000001"}})
+    status, _, booking = guest.call(
+        "POST",
+        "/bookings",
+        {
+            "retreatId": retreat["_id"],
+            "dateStart": date["start"],
+            "dateEnd": date["end"],
+            "nbPlaces": 2,
+            "participants": [
+                {"prenom": "Noémie", "nom": "Bérard", "email": "noemie@e2e.test"},
+                {"prenom": "Loïc", "nom": "Bérard", "email": "loic@e2e.test"},
+            ],
+            "billingAddress": {
+                "address": "2 rue B",
+                "city": "Sète",
+                "postalCode": "34200",
+                "country": "France",
+                "phone": "0600000001",
+            },
+        },
+    )
     assert status == 201
     admin = _admin(base, outbox)
 
@@ -202,10 +240,20 @@ def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
     retreat = retreats[1]
     date = retreat["dates"][1]
     _, _, free = http.call("POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]})
-    body = {"retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 1,
-            "participants": [{"prenom": "Léa", "nom": "Roux", "email": "lea@e2e.test"}],
-            "billingAddress": {"address": "1 rue A", "city": "Nîmes", "postalCode": "30000", "country": "France",
-                               "phone": "0600000000"}}
+    body = {
+        "retreatId": retreat["_id"],
+        "dateStart": date["start"],
+        "dateEnd": date["end"],
+        "nbPlaces": 1,
+        "participants": [{"prenom": "Léa", "nom": "Roux", "email": "lea@e2e.test"}],
+        "billingAddress": {
+            "address": "1 rue A",
+            "city": "Nîmes",
+            "postalCode": "30000",
+            "country": "France",
+            "phone": "0600000000",
+        },
+    }
     with ThreadPoolExecutor(max_workers=40) as pool:
         statuses = list(pool.map(lambda _: Http(base).call("POST", "/bookings", body)[0], range(60)))
     assert statuses.count(201) == free["placesDisponibles"]
@@ -214,10 +262,10 @@ def test_concurrent_bookings_over_http_sell_exactly_the_free_seats(server):
 
 def test_preflight_is_answered_for_every_allowed_origin_and_only_those(server):
     base, _, _, _ = server
-    for origin, allowed in (("http://localhost:5173", True), ("http://localhost:3000", True),
-                            ("https://evil.example", False)):
-        status, headers, _ = Http(base).call("OPTIONS", "/bookings", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST"})
+    for origin, allowed in (("http://localhost:5173", True), ("http://localhost:3000", True), ("https://evil.example", False)):
+        status, headers, _ = Http(base).call(
+            "OPTIONS", "/bookings", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+        )
         assert status == 204
         assert (headers.get("Access-Control-Allow-Origin") == origin) is allowed
         assert ("POST" in (headers.get("Access-Control-Allow-Methods") or "")) is allowed

@@ -2,6 +2,7 @@
 a full date block, a waiting list, a customer's cancellation refunded 50 % by the server's clock
 through the Stripe stand-in, the seats offered to the next in line, and the offer booked and
 paid until the booking is confirmed."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,7 @@ def _pay(base: str, outbox, booking: dict, contact: str) -> None:
     """Pay a guest booking through the stand-in and wait for its confirmation email."""
     http = Http(base)
     proof = {"X-Booking-Token": booking["guestToken"]}
-    status, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}},
-                                  proof)
+    status, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
     assert status == 200, intent
     assert Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})[0] == 200
     wait_for(lambda: _mails(outbox, "booking_confirmation", contact))
@@ -52,18 +52,43 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     admin = _admin(base, outbox)
     start = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)  # 50 % by the default tiers
     iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
-    status, _, retreat = admin.call("POST", "/retreats/admin", {
-        "titreCard": "Retraite Liste d'attente", "imageCard": "/images/c.jpg", "altImageCard": "c",
-        "imageModal": ["/images/m.jpg"], "altImageModal": ["m"], "texteModal": "Deux places.",
-        "dates": [{"start": iso(start), "end": iso(start + timedelta(days=2)), "prix": 150, "places": 2,
-                   "adresseRdv": "Mas des Oliviers"}]})
+    status, _, retreat = admin.call(
+        "POST",
+        "/retreats/admin",
+        {
+            "titreCard": "Retraite Liste d'attente",
+            "imageCard": "/images/c.jpg",
+            "altImageCard": "c",
+            "imageModal": ["/images/m.jpg"],
+            "altImageModal": ["m"],
+            "texteModal": "Deux places.",
+            "dates": [
+                {
+                    "start": iso(start),
+                    "end": iso(start + timedelta(days=2)),
+                    "prix": 150,
+                    "places": 2,
+                    "adresseRdv": "Mas des Oliviers",
+                }
+            ],
+        },
+    )
     assert status == 201, retreat
     date = retreat["dates"][0]
 
     # Anne books the two seats and pays: the block is full.
-    status, _, anne = Http(base).call("POST", "/bookings", {
-        "retreatId": retreat["_id"], "dateStart": date["start"], "dateEnd": date["end"], "nbPlaces": 2,
-        "participants": [{"prenom": "Anne", "nom": "Roux", "email": "anne@e2e.test"}], "billingAddress": BILLING})
+    status, _, anne = Http(base).call(
+        "POST",
+        "/bookings",
+        {
+            "retreatId": retreat["_id"],
+            "dateStart": date["start"],
+            "dateEnd": date["end"],
+            "nbPlaces": 2,
+            "participants": [{"prenom": "Anne", "nom": "Roux", "email": "anne@e2e.test"}],
+            "billingAddress": BILLING,
+        },
+    )
     assert status == 201, anne
     _pay(base, outbox, anne, "anne@e2e.test")
     confirmation = _mails(outbox, "booking_confirmation", "anne@e2e.test")[0]
@@ -78,11 +103,14 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
 
     # Bruno and Chloé join the waiting list (Bruno first, for the two seats).
     join = {"retreatId": retreat["_id"], "dateStart": date["start"], "prenom": "Bruno"}
-    status, _, joined = Http(base).call("POST", "/bookings/waiting-list",
-                                        {**join, "nbPlaces": 2, "email": "bruno@e2e.test"})
+    status, _, joined = Http(base).call("POST", "/bookings/waiting-list", {**join, "nbPlaces": 2, "email": "bruno@e2e.test"})
     assert status == 201, joined
-    assert Http(base).call("POST", "/bookings/waiting-list",
-                           {**join, "nbPlaces": 1, "email": "chloe@e2e.test", "prenom": "Chloé"})[0] == 201
+    assert (
+        Http(base).call("POST", "/bookings/waiting-list", {**join, "nbPlaces": 1, "email": "chloe@e2e.test", "prenom": "Chloé"})[
+            0
+        ]
+        == 201
+    )
     assert _mails(outbox, "waiting_list_joined", "bruno@e2e.test")
 
     # Anne asks what cancelling would give back, then cancels: 50 % of 300 €, refunded once.
@@ -92,8 +120,7 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     assert status == 200 and (quote["pourcentageRembourse"], quote["montantRembourse"]) == (50, 150), quote
     status, _, cancelled = guest.call("POST", f"/bookings/{anne['_id']}/cancel", {"raison": "Empêchée"}, proof)
     assert status == 200, cancelled
-    assert (cancelled["statut"], cancelled["statutPaiement"], cancelled["montantRembourse"]) == ("CANCELLED", "REFUNDED",
-                                                                                                  150)
+    assert (cancelled["statut"], cancelled["statutPaiement"], cancelled["montantRembourse"]) == ("CANCELLED", "REFUNDED", 150)
     assert guest.call("POST", f"/bookings/{anne['_id']}/cancel", None, proof)[0] == 409
     customer = wait_for(lambda: _mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
     assert "150 €" in customer[0].text  # as the PDF prints it
@@ -105,14 +132,21 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     token = _token(offer_mail)
     status, _, offer = Http(base).call("POST", "/bookings/waiting-list/offer", {"token": token})
     assert status == 200 and (offer["nbPlaces"], offer["prixTotal"]) == (2, 300), offer
-    status, _, places = Http(base).call("POST", "/bookings/available-places",
-                                        {"retreatId": retreat["_id"], "date": date["start"]})
+    status, _, places = Http(base).call(
+        "POST", "/bookings/available-places", {"retreatId": retreat["_id"], "date": date["start"]}
+    )
     assert places["placesDisponibles"] == 0  # held for the offer
 
     # Bruno books through the offer and pays: confirmed, the seats his.
-    status, _, bruno = Http(base).call("POST", "/bookings/waiting-list/offer/book", {
-        "token": token, "participants": [{"prenom": "Bruno", "nom": "Petit", "email": "bruno@e2e.test"}],
-        "billingAddress": BILLING})
+    status, _, bruno = Http(base).call(
+        "POST",
+        "/bookings/waiting-list/offer/book",
+        {
+            "token": token,
+            "participants": [{"prenom": "Bruno", "nom": "Petit", "email": "bruno@e2e.test"}],
+            "billingAddress": BILLING,
+        },
+    )
     assert status == 201 and bruno["prixTotal"] == 300 and bruno["statut"] == "PENDING", bruno
     _pay(base, outbox, bruno, "bruno@e2e.test")
 

@@ -1,6 +1,7 @@
 """The scheduled jobs report how long the oldest owed email, refund and side effect have waited
 (OldestOwedEmailAgeSeconds, OldestOwedRefundAgeSeconds, OldestOwedEffectAgeSeconds), which
 template.yaml alarms on after 2 hours: a job that keeps failing quietly is seen."""
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,18 @@ def test_the_ages_of_the_oldest_owed_refund_and_effect_are_reported(frozen_clock
     # Owed hours ago, every attempt since refused: an admin cancel's refund (3 h), a customer
     # cancellation's refund (1 h), a confirmation email (5 h). Their next attempts are not due.
     later = frozen_clock.current + timedelta(hours=1)
-    owed = [("refund_pi_a", "booking_refund", 3), ("refund_customer", "customer_cancellation_refund", 1),
-            ("email_confirmation", "booking_email", 5)]
+    owed = [
+        ("refund_pi_a", "booking_refund", 3),
+        ("refund_customer", "customer_cancellation_refund", 1),
+        ("email_confirmation", "booking_email", 5),
+    ]
     for key, kind, hours in owed:
-        entry = {**owed_entry(kind, {"pi": "pi_missing"}), "createdAt": frozen_clock.current - timedelta(hours=hours),
-                 "nextAttemptAt": later, "attempts": 3}
+        entry = {
+            **owed_entry(kind, {"pi": "pi_missing"}),
+            "createdAt": frozen_clock.current - timedelta(hours=hours),
+            "nextAttemptAt": later,
+            "attempts": 3,
+        }
         get_db()["bookings"].insert_one({"_id": ObjectId(), "statut": "CANCELLED", "owed": {key: entry}})
     scheduled.retry_owed_effects({"source": "aws.events"}, context)
     out = capsys.readouterr().out
@@ -60,8 +68,9 @@ def test_the_age_of_the_oldest_owed_email_is_reported(frozen_clock: Any, capsys:
     housekeeping.retry_failed_emails({"source": "aws.events"}, context)
     assert _metric(capsys.readouterr().out, "OldestOwedEmailAgeSeconds") == [0]  # nothing owed
 
-    EmailFailureRepository().record(EmailMessage(to=("a@example.test",), subject="s", html="h", text="t",
-                                                 kind="admin_alert"), "ResendError")
+    EmailFailureRepository().record(
+        EmailMessage(to=("a@example.test",), subject="s", html="h", text="t", kind="admin_alert"), "ResendError"
+    )
     frozen_clock.advance(minutes=1)  # its first retry is not due yet: still owed
     housekeeping.retry_failed_emails({"source": "aws.events"}, context)
     assert _metric(capsys.readouterr().out, "OldestOwedEmailAgeSeconds") == [60]

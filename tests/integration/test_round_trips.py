@@ -1,5 +1,6 @@
 """Database round trips of the busiest writes, counted per request (bench/dbcount.py, the same
 counter as ``make bench``): each is a network round trip to MongoDB in AWS. Counts, not times."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,19 +38,24 @@ def test_a_refresh_rotates_in_one_round_trip_then_reads_the_user(counter: Comman
     assert _route_commands(counter) == [("findAndModify", "refreshfamilies"), ("find", "users")]
 
 
-def test_a_booking_takes_its_seats_without_reading_the_counter_first(counter: CommandCounter,
-                                                                     make_client: Any) -> None:
+def test_a_booking_takes_its_seats_without_reading_the_counter_first(counter: CommandCounter, make_client: Any) -> None:
     client, _ = client_session(make_client)
     retreat = insert_retreat(places=5)
     counter.reset()
     assert client.post("/bookings", json=booking_body(retreat, 1)).status == 201
     # One read of what the client already holds unpaid (its limits), then the seats and the insert.
-    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "retreats"), ("find", "bookings"),
-                                        ("findAndModify", "seatcounters"), ("insert", "bookings")]
+    assert _route_commands(counter) == [
+        ("find", "refreshfamilies"),
+        ("find", "retreats"),
+        ("find", "bookings"),
+        ("findAndModify", "seatcounters"),
+        ("insert", "bookings"),
+    ]
 
 
-def test_starting_a_payment_reads_the_booking_once(counter: CommandCounter, make_client: Any,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_starting_a_payment_reads_the_booking_once(
+    counter: CommandCounter, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with use_fake_stripe(monkeypatch):
         client, _ = client_session(make_client)
         retreat = insert_retreat(places=5)
@@ -57,13 +63,12 @@ def test_starting_a_payment_reads_the_booking_once(counter: CommandCounter, make
         counter.reset()
         response = client.post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking_id}})
     assert response.status == 200, response.body
-    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "bookings"),
-                                        ("findAndModify", "bookings")]
+    assert _route_commands(counter) == [("find", "refreshfamilies"), ("find", "bookings"), ("findAndModify", "bookings")]
 
 
-def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(counter: CommandCounter, make_client: Any,
-                                                                 monkeypatch: pytest.MonkeyPatch,
-                                                                 outbox_dir: Any) -> None:
+def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(
+    counter: CommandCounter, make_client: Any, monkeypatch: pytest.MonkeyPatch, outbox_dir: Any
+) -> None:
     with use_fake_stripe(monkeypatch) as fake:
         client, _ = client_session(make_client)
         retreat = insert_retreat(places=5)
@@ -71,13 +76,18 @@ def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(counter: Comma
         pi_id = client.post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking_id}}).json()["id"]
         body, signature = fake.webhook("payment_intent.succeeded", fake.succeed(pi_id))
         counter.reset()
-        response = make_client(origin=None).post("/stripe/webhook", body=body, headers={
-            "Content-Type": "application/json", "Stripe-Signature": signature})
+        response = make_client(origin=None).post(
+            "/stripe/webhook", body=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
+        )
     assert response.status == 200, response.body
     # The confirmation email is owed by the transition itself and recorded done by one update
     # (a crash between the two leaves it owed, never lost: lutea.domain.owed_effects).
-    assert _route_commands(counter) == [("insert", "stripeevents"), ("findAndModify", "bookings"),
-                                        ("update", "bookings"), ("update", "stripeevents")]
+    assert _route_commands(counter) == [
+        ("insert", "stripeevents"),
+        ("findAndModify", "bookings"),
+        ("update", "bookings"),
+        ("update", "stripeevents"),
+    ]
     from bson import ObjectId
     from lutea.data.mongo import get_db
 

@@ -3,6 +3,7 @@
 Every response any test of this folder receives is scanned (autouse ``_no_leaks``): no body may
 carry a password or its hash, a token or token hash, a 2FA or reset code, the guest token hash,
 internal cent amounts, or a stack trace. A leak fails the test that received it."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

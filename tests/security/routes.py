@@ -1,6 +1,7 @@
 """The access level of every route, from two independent sources: the access table of SECURITY.md
 (what we promise) and the guard decorators on the route functions (what the code does),
 both resolved against the routes template.yaml declares."""
+
 from __future__ import annotations
 
 import re
@@ -85,8 +86,7 @@ def guard_levels() -> dict[RouteKey, str]:
             continue
         app = route.function.load().app
         rule = re.sub(r"\{(\w+)\}", r"<\1>", route.path)
-        funcs = [r.func for r in registered_routes(app)
-                 if r.path == rule and route.method in _methods_of(r.method)]
+        funcs = [r.func for r in registered_routes(app) if r.path == rule and route.method in _methods_of(r.method)]
         assert len(funcs) == 1, f"{route.method} {route.path}: {len(funcs)} functions"
         levels[RouteKey(route.method, route.path)] = access_of(funcs[0])
     return levels

@@ -1,5 +1,6 @@
 """Helpers of the OWASP API Top 10 suite: data set up the way the modules store it, request
 bodies as the frontend sends them, and the checks every probe shares."""
+
 from __future__ import annotations
 
 import re
@@ -13,20 +14,52 @@ PASSWORD = "Password1!"
 FOREIGN_ORIGIN = "https://evil.example"
 
 # Keys that must never appear in a response body, at any depth (compared lower-cased).
-FORBIDDEN_KEYS = frozenset({
-    "password", "currentpassword", "newpassword", "confirmpassword",
-    "passwordresettoken", "passwordresetexpires", "passwordresetattempts", "passwordresetlastattempt",
-    "verificationcode", "verificationcodeexpires", "verificationcodeattempts", "verificationtoken",
-    "failedloginattempts", "lockuntil",
-    "guesttokenhash", "prixcents", "prixtotalcents", "seatsheld", "dateid",
-    "currentjti", "refresh_token", "access_token",
-    "stack", "trace", "traceback", "_doc", "__v",
-})
+FORBIDDEN_KEYS = frozenset(
+    {
+        "password",
+        "currentpassword",
+        "newpassword",
+        "confirmpassword",
+        "passwordresettoken",
+        "passwordresetexpires",
+        "passwordresetattempts",
+        "passwordresetlastattempt",
+        "verificationcode",
+        "verificationcodeexpires",
+        "verificationcodeattempts",
+        "verificationtoken",
+        "failedloginattempts",
+        "lockuntil",
+        "guesttokenhash",
+        "prixcents",
+        "prixtotalcents",
+        "seatsheld",
+        "dateid",
+        "currentjti",
+        "refresh_token",
+        "access_token",
+        "stack",
+        "trace",
+        "traceback",
+        "_doc",
+        "__v",
+    }
+)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
 _PASSWORD_HASH = re.compile(r"\$(argon2(id|i|d)|2[aby])\$")
 # What an exception or its traceback would look like if one leaked into a body.
-_STACK_MARKERS = ("Traceback (most recent call last)", 'File "/', ".py\", line ", "pymongo.errors",
-                  "pydantic_core", "errors.pydantic.dev", "NoneType", "KeyError", "TypeError", "ValueError")
+_STACK_MARKERS = (
+    "Traceback (most recent call last)",
+    'File "/',
+    '.py", line ',
+    "pymongo.errors",
+    "pydantic_core",
+    "errors.pydantic.dev",
+    "NoneType",
+    "KeyError",
+    "TypeError",
+    "ValueError",
+)
 
 
 def leaks_in(payload: Any, path: str = "$") -> list[str]:
@@ -77,6 +110,7 @@ def without_timestamp(response: Any) -> dict[str, Any]:
 
 # --- data ----------------------------------------------------------------------------------
 
+
 def user_with_password(role: str = "client", password: str = PASSWORD, **fields: Any) -> dict[str, Any]:
     from lutea.auth.passwords import hash_password
 
@@ -87,10 +121,21 @@ def user_with_password(role: str = "client", password: str = PASSWORD, **fields:
 
 def retreat_body(**fields: Any) -> dict[str, Any]:
     body = {
-        "titreCard": "Retraite Yoga", "imageCard": "https://cdn.lutea.test/card.jpg", "altImageCard": "Yoga",
-        "imageModal": ["/images/1.jpg"], "altImageModal": ["Vue"], "texteModal": "Trois jours.",
-        "dates": [{"start": "2027-05-01T09:00:00.000Z", "end": "2027-05-03T16:00:00.000Z", "prix": 750,
-                   "places": 10, "adresseRdv": "Mas des Oliviers"}],
+        "titreCard": "Retraite Yoga",
+        "imageCard": "https://cdn.lutea.test/card.jpg",
+        "altImageCard": "Yoga",
+        "imageModal": ["/images/1.jpg"],
+        "altImageModal": ["Vue"],
+        "texteModal": "Trois jours.",
+        "dates": [
+            {
+                "start": "2027-05-01T09:00:00.000Z",
+                "end": "2027-05-03T16:00:00.000Z",
+                "prix": 750,
+                "places": 10,
+                "adresseRdv": "Mas des Oliviers",
+            }
+        ],
     }
     body.update(fields)
     return body

@@ -1,6 +1,7 @@
 """API10:2023 Unsafe Consumption of APIs: the Stripe webhook is believed only with a valid,
 fresh signature over the exact body; a signed event is still checked against the stored
 booking (amount, owner PaymentIntent); what Stripe returns is passed on only in part."""
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,9 @@ from tests.support.outbox import read_outbox
 def paid(stripe_fake: Any, make_client: Any, retreat: dict) -> dict[str, Any]:
     """A pending booking whose customer has just paid (the webhook is not yet delivered)."""
     booking = book(make_client(), retreat, nb=2)
-    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                                 headers=guest_proof(booking))
+    created = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+    )
     assert created.status == 200
     pi = stripe_fake.succeed(created.json()["id"])
     return {"booking": booking, "pi": pi, "fake": stripe_fake, "retreat": retreat}
@@ -47,8 +49,9 @@ def _assert_nothing_changed(paid: dict[str, Any], outbox_dir: Any) -> None:
     assert paid["fake"].requests_to("POST", "/v1/refunds") == []
 
 
-def test_unsigned_forged_and_replayed_deliveries_are_400_and_change_nothing(paid: dict[str, Any], make_client: Any,
-                                                                           outbox_dir: Any) -> None:
+def test_unsigned_forged_and_replayed_deliveries_are_400_and_change_nothing(
+    paid: dict[str, Any], make_client: Any, outbox_dir: Any
+) -> None:
     fake, pi = paid["fake"], paid["pi"]
     body = event_payload("payment_intent.succeeded", pi)
     now = int(time.time())
@@ -63,12 +66,15 @@ def test_unsigned_forged_and_replayed_deliveries_are_400_and_change_nothing(paid
         "replayed, 6 minutes old": _deliver(make_client, body, sign_payload(body, fake.webhook_secret, now - 360)),
         "replayed, a day old": _deliver(make_client, body, sign_payload(body, fake.webhook_secret, now - 86400)),
         "signature of another body": _deliver(
-            make_client, body, sign_payload(event_payload("payment_intent.succeeded", pi), fake.webhook_secret)),
+            make_client, body, sign_payload(event_payload("payment_intent.succeeded", pi), fake.webhook_secret)
+        ),
         "body changed after signing": _deliver(
-            make_client, body.replace('"amount":24000', '"amount":100'), sign_payload(body, fake.webhook_secret)),
+            make_client, body.replace('"amount":24000', '"amount":100'), sign_payload(body, fake.webhook_secret)
+        ),
         "body re-serialised": _deliver(make_client, body.replace(",", ", "), sign_payload(body, fake.webhook_secret)),
-        "header under another name": _deliver(make_client, body, sign_payload(body, fake.webhook_secret),
-                                              header="X-Stripe-Signature"),
+        "header under another name": _deliver(
+            make_client, body, sign_payload(body, fake.webhook_secret), header="X-Stripe-Signature"
+        ),
     }
     for name, response in attempts.items():
         assert response.status == 400, (name, response.body)
@@ -98,8 +104,9 @@ def test_a_replayed_event_is_applied_once(paid: dict[str, Any], make_client: Any
     assert len(_events()) == 1
 
 
-def test_a_signed_event_for_the_wrong_amount_does_not_confirm(stripe_fake: Any, make_client: Any, retreat: dict,
-                                                              outbox_dir: Any) -> None:
+def test_a_signed_event_for_the_wrong_amount_does_not_confirm(
+    stripe_fake: Any, make_client: Any, retreat: dict, outbox_dir: Any
+) -> None:
     """A PaymentIntent made outside our flow (e.g. in the dashboard) that names our booking but
     pays less: the booking stays unpaid and the money goes back."""
     booking = book(make_client(), retreat, nb=2)
@@ -117,8 +124,9 @@ def test_a_failure_event_of_a_stranger_payment_intent_cancels_nothing(paid: dict
     """An abandoned or foreign PaymentIntent naming the booking can't cancel the payment in progress."""
     fake, booking = paid["fake"], paid["booking"]
     pending = book(make_client(), paid["retreat"], nb=1)
-    created = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": pending["_id"]}},
-                                 headers=guest_proof(pending))
+    created = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": pending["_id"]}}, headers=guest_proof(pending)
+    )
     other = fake.add_payment_intent(amount=PRICE_CENTS, metadata={"bookingId": pending["_id"]})
     body, signature = fake.webhook("payment_intent.payment_failed", other)
     assert _deliver(make_client, body, signature).status == 200
@@ -136,18 +144,27 @@ def test_a_signed_event_that_is_not_json_or_not_an_event_is_400(stripe_fake: Any
 
 def test_only_public_fields_of_a_payment_intent_are_passed_on(paid: dict[str, Any], make_client: Any) -> None:
     booking, pi = paid["booking"], paid["pi"]
-    response = make_client().post("/stripe/get-payment-intent", json={"paymentIntentId": pi["id"]},
-                                  headers={"X-Booking-Token": booking["guestToken"]})
+    response = make_client().post(
+        "/stripe/get-payment-intent", json={"paymentIntentId": pi["id"]}, headers={"X-Booking-Token": booking["guestToken"]}
+    )
     assert response.status == 200
-    assert response.json() == {"id": pi["id"], "status": "succeeded", "amount": 2 * PRICE_CENTS, "currency": "eur",
-                               "client_secret": pi["client_secret"]}
+    assert response.json() == {
+        "id": pi["id"],
+        "status": "succeeded",
+        "amount": 2 * PRICE_CENTS,
+        "currency": "eur",
+        "client_secret": pi["client_secret"],
+    }
 
 
 def test_stripe_errors_are_not_relayed(paid: dict[str, Any], make_client: Any) -> None:
     """A failing upstream is a 502 with our own message, not Stripe's text."""
     fake, booking = paid["fake"], paid["booking"]
     fake.failures.extend([500] * 3)  # more than the SDK retries
-    response = make_client().post("/stripe/get-payment-intent", json={"paymentIntentId": paid["pi"]["id"]},
-                                  headers={"X-Booking-Token": booking["guestToken"]})
+    response = make_client().post(
+        "/stripe/get-payment-intent",
+        json={"paymentIntentId": paid["pi"]["id"]},
+        headers={"X-Booking-Token": booking["guestToken"]},
+    )
     assert response.status == 502, response.body
     assert "Something went wrong on Stripe" not in response.body and "sk_test" not in response.body

@@ -2,6 +2,7 @@
 answers 404 to anyone else (the same as a missing id), never 200 and never 500.
 
 The owner's request is made in each test too, so a 404 can't come from a broken setup."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -91,6 +92,7 @@ def test_the_profile_is_always_the_callers_own(make_client: Any) -> None:
 
 # --- PaymentIntents ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def paying(stripe_fake: Any, make_client: Any, retreat: dict[str, Any]) -> dict[str, Any]:
     """Alice's booking and two guest bookings, each with its PaymentIntent."""
@@ -101,13 +103,23 @@ def paying(stripe_fake: Any, make_client: Any, retreat: dict[str, Any]) -> dict[
     guest2 = book(make_client(), retreat, nb=1)
     intents = {}
     for name, booking, payer in (("alice", alice_booking, alice), ("guest1", guest1, None), ("guest2", guest2, None)):
-        created = (payer or make_client()).post("/stripe/create-payment-intent", headers=(
-            {} if payer else guest_proof(booking)),
-                                     json={"amount": 1, "currency": "eur", "metadata": {"bookingId": booking["_id"]}})
+        created = (payer or make_client()).post(
+            "/stripe/create-payment-intent",
+            headers=({} if payer else guest_proof(booking)),
+            json={"amount": 1, "currency": "eur", "metadata": {"bookingId": booking["_id"]}},
+        )
         assert created.status == 200, created.body
         intents[name] = created.json()["id"]
-    return {"alice": alice, "alice_user": alice_user, "bob": bob, "alice_booking": alice_booking,
-            "guest1": guest1, "guest2": guest2, "pi": intents, "fake": stripe_fake}
+    return {
+        "alice": alice,
+        "alice_user": alice_user,
+        "bob": bob,
+        "alice_booking": alice_booking,
+        "guest1": guest1,
+        "guest2": guest2,
+        "pi": intents,
+        "fake": stripe_fake,
+    }
 
 
 def _pi(client: Any, route: str, pi_id: str, token: str | None = None) -> Any:
@@ -160,8 +172,9 @@ def test_cancel_payment_intent_by_anyone_else_changes_nothing(paying: dict[str, 
     assert stored("bookings", paying["alice_booking"]["_id"])["statut"] == "CANCELLED"
 
 
-def test_the_guest_token_stops_working_once_the_booking_is_over(frozen_clock: Any, paying: dict[str, Any],
-                                                                 make_client: Any) -> None:
+def test_the_guest_token_stops_working_once_the_booking_is_over(
+    frozen_clock: Any, paying: dict[str, Any], make_client: Any
+) -> None:
     pi, g1 = paying["pi"], paying["guest1"]
     assert _pi(make_client(), "get-payment-intent", pi["guest1"], g1["guestToken"]).status == 200
     # Cancelled (by its guest), then past its payment window: the proof is spent.

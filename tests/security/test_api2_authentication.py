@@ -4,6 +4,7 @@ the admin's second factor.
 Every forged token below carries the claims of a *live* session (its family is active), so the
 only reason it can be refused is the property under test; each test also shows the genuine
 token working."""
+
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,7 @@ def _bearer(make_client: Any, token: str) -> Any:
 
 def _accepted(make_client: Any, token: str, path: str = "/auth/profile") -> list[int]:
     """Status of ``path`` with the token as Bearer and as the access cookie."""
-    return [_bearer(make_client, token).get(path).status,
-            make_client(cookies={"access_token": token}).get(path).status]
+    return [_bearer(make_client, token).get(path).status, make_client(cookies={"access_token": token}).get(path).status]
 
 
 @pytest.fixture
@@ -103,9 +103,13 @@ def test_a_tampered_payload_is_refused(make_client: Any, live: dict[str, Any]) -
 def test_claims_are_required_and_typed(make_client: Any, live: dict[str, Any]) -> None:
     key = _settings().jwt_access_secret
     claims = live["claims"]
-    for broken in ({**claims, "typ": "refresh"}, {k: v for k, v in claims.items() if k != "typ"},
-                   {k: v for k, v in claims.items() if k != "exp"}, {**claims, "iss": "someone-else"},
-                   {k: v for k, v in claims.items() if k != "fam"}):
+    for broken in (
+        {**claims, "typ": "refresh"},
+        {k: v for k, v in claims.items() if k != "typ"},
+        {k: v for k, v in claims.items() if k != "exp"},
+        {**claims, "iss": "someone-else"},
+        {k: v for k, v in claims.items() if k != "fam"},
+    ):
         assert _accepted(make_client, jwt.encode(broken, key, algorithm="HS256")) == [401, 401], broken
     # A forged family id (signed properly, as if the key had leaked) still needs a live session.
     assert _accepted(make_client, jwt.encode({**claims, "fam": "forged"}, key, algorithm="HS256")) == [401, 401]
@@ -183,6 +187,7 @@ def test_a_deleted_account_ends_its_sessions(make_client: Any) -> None:
 
 # --- the admin's second factor ----------------------------------------------------------------
 
+
 def test_an_admin_password_alone_opens_nothing(make_client: Any, outbox_dir: Any) -> None:
     admin = user_with_password("admin")
     browser = make_client()
@@ -225,8 +230,7 @@ def test_a_client_cannot_finalize_as_an_admin(make_client: Any) -> None:
     assert_error(response, 401)
 
 
-def test_guessing_the_current_password_with_a_stolen_session_locks_the_account(frozen_clock: Any,
-                                                                               make_client: Any) -> None:
+def test_guessing_the_current_password_with_a_stolen_session_locks_the_account(frozen_clock: Any, make_client: Any) -> None:
     """A stolen session can't brute-force the password through the profile routes: every wrong
     guess counts towards the same lockout as the login form."""
     user = user_with_password()

@@ -1,5 +1,6 @@
 """API4:2023 Unrestricted Resource Consumption: per-IP rate limits (429 + Retry-After), body size
 (413), bounded strings and quantities (400)."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ def _assert_429(response: Any) -> None:
 
 
 def _contact(email: str = "visiteur@example.test") -> dict[str, Any]:
-    return {"nom": "Durand", "prenom": "Camille", "email": email, "telephone": "0600000000",
-            "message": "Bonjour", "rgpd": True}
+    return {"nom": "Durand", "prenom": "Camille", "email": email, "telephone": "0600000000", "message": "Bonjour", "rgpd": True}
 
 
 def test_login_is_rate_limited_per_ip(frozen_clock: Any, limits: Any, make_client: Any) -> None:
@@ -48,18 +48,22 @@ def test_forgot_password_is_rate_limited(frozen_clock: Any, limits: Any, make_cl
     _assert_429(client.post("/auth/forgot-password", json={"email": "x@example.test"}))
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/auth/register", {"email": "a@example.test"}),
-    ("/auth/2fa/finalize", {"email": "a@example.test", "code": "12345678"}),
-    ("/auth/reset-password", {"token": "x", "newPassword": "Password1!"}),
-    ("/auth/validate-email", {"token": "x"}),
-    ("/bookings/waiting-list", {"email": "a@example.test"}),
-    ("/bookings/waiting-list/leave", {"token": "x"}),
-    ("/bookings/waiting-list/offer", {"token": "x"}),
-    ("/bookings/waiting-list/offer/book", {"token": "x"}),
-])
-def test_every_secret_guessing_route_has_the_strict_limit(frozen_clock: Any, limits: Any, make_client: Any,
-                                                          path: str, body: dict) -> None:
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/auth/register", {"email": "a@example.test"}),
+        ("/auth/2fa/finalize", {"email": "a@example.test", "code": "12345678"}),
+        ("/auth/reset-password", {"token": "x", "newPassword": "Password1!"}),
+        ("/auth/validate-email", {"token": "x"}),
+        ("/bookings/waiting-list", {"email": "a@example.test"}),
+        ("/bookings/waiting-list/leave", {"token": "x"}),
+        ("/bookings/waiting-list/offer", {"token": "x"}),
+        ("/bookings/waiting-list/offer/book", {"token": "x"}),
+    ],
+)
+def test_every_secret_guessing_route_has_the_strict_limit(
+    frozen_clock: Any, limits: Any, make_client: Any, path: str, body: dict
+) -> None:
     limits(RATE_LIMIT_STRICT_PER_MINUTE=2)
     client = make_client(source_ip="203.0.113.9")
     for _ in range(2):
@@ -67,8 +71,7 @@ def test_every_secret_guessing_route_has_the_strict_limit(frozen_clock: Any, lim
     _assert_429(client.post(path, json=body))
 
 
-def test_the_strict_budget_is_shared_across_sensitive_routes(frozen_clock: Any, limits: Any,
-                                                             make_client: Any) -> None:
+def test_the_strict_budget_is_shared_across_sensitive_routes(frozen_clock: Any, limits: Any, make_client: Any) -> None:
     limits(RATE_LIMIT_STRICT_PER_MINUTE=2)
     client = make_client(source_ip="203.0.113.10")
     assert client.post("/auth/login", json={"email": "a@example.test", "password": "x"}).status == 401
@@ -99,8 +102,7 @@ def test_ordinary_routes_have_the_global_limit(frozen_clock: Any, limits: Any, m
     assert make_client(source_ip="203.0.113.13").get("/retreats/public").status == 200
 
 
-def test_behind_the_waf_only_the_strict_tiers_are_counted_in_the_app(frozen_clock: Any, limits: Any,
-                                                                    make_client: Any) -> None:
+def test_behind_the_waf_only_the_strict_tiers_are_counted_in_the_app(frozen_clock: Any, limits: Any, make_client: Any) -> None:
     # AWS: the WAF rate rule holds the global per-IP limit, so read-only traffic writes no counter.
     from lutea.data.mongo import get_db
 
@@ -127,14 +129,14 @@ def test_signed_in_callers_are_limited_too(frozen_clock: Any, limits: Any, make_
 
 # --- sizes ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/auth/login", "/bookings", "/email/contact", "/stripe/webhook"])
 def test_a_body_over_the_limit_is_413(make_client: Any, path: str) -> None:
     from lutea.config import get_settings
 
     limit = get_settings().max_body_bytes
     padding = "a" * limit
-    response = make_client().post(path, body=json.dumps({"email": padding}),
-                                  headers={"Content-Type": "application/json"})
+    response = make_client().post(path, body=json.dumps({"email": padding}), headers={"Content-Type": "application/json"})
     assert_error(response, 413)
     # Just under the limit is read (and judged on its content).
     small = make_client().post(path, body="{" + " " * (limit - 2) + "}", headers={"Content-Type": "application/json"})
@@ -146,8 +148,12 @@ def test_the_body_limit_counts_bytes_not_characters(make_client: Any) -> None:
 
     limit = get_settings().max_body_bytes
     text = "é" * (limit // 2 + 1)  # fewer characters than the limit, more bytes
-    assert_error(make_client().post("/auth/login", body=json.dumps({"email": text}, ensure_ascii=False),
-                                    headers={"Content-Type": "application/json"}), 413)
+    assert_error(
+        make_client().post(
+            "/auth/login", body=json.dumps({"email": text}, ensure_ascii=False), headers={"Content-Type": "application/json"}
+        ),
+        413,
+    )
 
 
 def test_an_admin_route_applies_the_limit_too(make_client: Any) -> None:
@@ -158,21 +164,48 @@ def test_an_admin_route_applies_the_limit_too(make_client: Any) -> None:
     assert_error(response, 413)
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/auth/login", {"email": "a" * 255 + "@example.test", "password": "x"}),
-    # A very long password would be hashed at the caller's pace: bounded before any hashing.
-    ("/auth/login", {"email": "a@example.test", "password": "x" * 1025}),
-    ("/auth/register", {"email": "a@example.test", "password": "Aa1!" + "x" * 100, "firstName": "A", "lastName": "B",
-                        "phone": "1", "address": "1", "city": "1", "postalCode": "1", "country": "1"}),
-    ("/auth/register", {"email": "a@example.test", "password": "Password1!", "firstName": "A" * 101, "lastName": "B",
-                        "phone": "1", "address": "1", "city": "1", "postalCode": "1", "country": "1"}),
-    ("/auth/forgot-password", {"email": "a" * 300 + "@example.test"}),
-    ("/auth/validate-email", {"token": "x" * 513}),
-    ("/email/contact", {**_contact(), "message": "x" * 5001}),
-    ("/email/contact", {**_contact(), "nom": "x" * 101}),
-    ("/analytics/session", {"session_id": "x" * 37, "started_at": "2026-12-01T00:00:00.000Z"}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "page_path": "/" * 501}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/auth/login", {"email": "a" * 255 + "@example.test", "password": "x"}),
+        # A very long password would be hashed at the caller's pace: bounded before any hashing.
+        ("/auth/login", {"email": "a@example.test", "password": "x" * 1025}),
+        (
+            "/auth/register",
+            {
+                "email": "a@example.test",
+                "password": "Aa1!" + "x" * 100,
+                "firstName": "A",
+                "lastName": "B",
+                "phone": "1",
+                "address": "1",
+                "city": "1",
+                "postalCode": "1",
+                "country": "1",
+            },
+        ),
+        (
+            "/auth/register",
+            {
+                "email": "a@example.test",
+                "password": "Password1!",
+                "firstName": "A" * 101,
+                "lastName": "B",
+                "phone": "1",
+                "address": "1",
+                "city": "1",
+                "postalCode": "1",
+                "country": "1",
+            },
+        ),
+        ("/auth/forgot-password", {"email": "a" * 300 + "@example.test"}),
+        ("/auth/validate-email", {"token": "x" * 513}),
+        ("/email/contact", {**_contact(), "message": "x" * 5001}),
+        ("/email/contact", {**_contact(), "nom": "x" * 101}),
+        ("/analytics/session", {"session_id": "x" * 37, "started_at": "2026-12-01T00:00:00.000Z"}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "page_path": "/" * 501}),
+    ],
+)
 def test_over_long_strings_are_400(make_client: Any, path: str, body: dict) -> None:
     assert_error(make_client().post(path, json=body), 400)
 
@@ -211,7 +244,6 @@ def test_participants_are_bounded(make_client: Any, retreat: dict) -> None:
 
 def test_retreat_lists_are_bounded(make_client: Any) -> None:
     admin, _ = admin_session(make_client)
-    assert_error(admin.post("/retreats/admin", json=retreat_body(imageModal=["/i.jpg"] * 7,
-                                                                 altImageModal=["a"] * 7)), 400)
+    assert_error(admin.post("/retreats/admin", json=retreat_body(imageModal=["/i.jpg"] * 7, altImageModal=["a"] * 7)), 400)
     dates = retreat_body()["dates"] * 51
     assert_error(admin.post("/retreats/admin", json=retreat_body(dates=dates)), 400)

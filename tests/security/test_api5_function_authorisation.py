@@ -6,6 +6,7 @@ then the same request by a real admin succeeds, which proves the request was one
 would have served (a 400 or 404 can't pass for a guard).
 
 Every route that needs a signed-in caller refuses a visitor with 401."""
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -50,9 +51,9 @@ class World:
     def paid_booking(self) -> tuple[dict[str, Any], str]:
         """A PENDING booking whose PaymentIntent succeeded (the webhook has not arrived)."""
         booking = book(self.make_client(), self.retreat, nb=1)
-        created = self.make_client().post("/stripe/create-payment-intent",
-                                          json={"metadata": {"bookingId": booking["_id"]}},
-                                          headers=guest_proof(booking))
+        created = self.make_client().post(
+            "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+        )
         assert created.status == 200, created.body
         self.stripe.succeed(created.json()["id"])
         return booking, created.json()["id"]
@@ -67,7 +68,10 @@ REQUESTS: dict[tuple[str, str], Any] = {
     ("GET", "/auth/admin/check"): lambda w: ("/auth/admin/check", {}, 200),
     ("GET", "/users"): lambda w: ("/users", {}, 200),
     ("GET", "/users/admin/search-by-email"): lambda w: (
-        "/users/admin/search-by-email", {"query": {"email": w.user["email"]}}, 200),
+        "/users/admin/search-by-email",
+        {"query": {"email": w.user["email"]}},
+        200,
+    ),
     ("GET", "/users/{id}"): lambda w: (f"/users/{w.user['_id']}", {}, 200),
     ("DELETE", "/users/{id}"): lambda w: (f"/users/{w.user['_id']}", {}, 200),
     ("GET", "/retreats/admin"): lambda w: ("/retreats/admin", {}, 200),
@@ -75,12 +79,13 @@ REQUESTS: dict[tuple[str, str], Any] = {
     ("GET", "/retreats/admin/search"): lambda w: ("/retreats/admin/search", {"query": {"titreCard": "Solstice"}}, 200),
     ("GET", "/retreats/admin/{id}"): lambda w: (f"/retreats/admin/{w.retreat['_id']}", {}, 200),
     ("PATCH", "/retreats/admin/{id}"): lambda w: (
-        f"/retreats/admin/{w.retreat['_id']}", {"json": {"titreCard": "Retraite renommée"}}, 200),
+        f"/retreats/admin/{w.retreat['_id']}",
+        {"json": {"titreCard": "Retraite renommée"}},
+        200,
+    ),
     ("DELETE", "/retreats/admin/{id}"): lambda w: (f"/retreats/admin/{w.empty_retreat['_id']}", {}, 204),
-    ("PATCH", "/retreats/admin/{id}/toggle-active"): lambda w: (
-        f"/retreats/admin/{w.retreat['_id']}/toggle-active", {}, 200),
-    ("GET", "/retreats/admin/{id}/reserved-places"): lambda w: (
-        f"/retreats/admin/{w.retreat['_id']}/reserved-places", {}, 200),
+    ("PATCH", "/retreats/admin/{id}/toggle-active"): lambda w: (f"/retreats/admin/{w.retreat['_id']}/toggle-active", {}, 200),
+    ("GET", "/retreats/admin/{id}/reserved-places"): lambda w: (f"/retreats/admin/{w.retreat['_id']}/reserved-places", {}, 200),
     ("GET", "/bookings/admin/all"): lambda w: ("/bookings/admin/all", {}, 200),
     ("GET", "/bookings/admin/stats"): lambda w: ("/bookings/admin/stats", {}, 200),
     ("GET", "/bookings/admin/payment-discrepancies"): lambda w: ("/bookings/admin/payment-discrepancies", {}, 200),
@@ -88,15 +93,22 @@ REQUESTS: dict[tuple[str, str], Any] = {
     ("POST", "/bookings/admin/cleanup"): lambda w: ("/bookings/admin/cleanup", {}, 200),
     ("POST", "/bookings/admin/create"): lambda w: ("/bookings/admin/create", {"json": booking_body(w.retreat, 1)}, 201),
     ("GET", "/bookings/admin/roster/{retreatId}/{dateId}"): lambda w: (
-        f"/bookings/admin/roster/{w.retreat['_id']}/{w.retreat['dates'][0]['_id']}", {}, 200),
-    ("GET", "/bookings/admin/waiting-list/{retreatId}"): lambda w: (
-        f"/bookings/admin/waiting-list/{w.retreat['_id']}", {}, 200),
+        f"/bookings/admin/roster/{w.retreat['_id']}/{w.retreat['dates'][0]['_id']}",
+        {},
+        200,
+    ),
+    ("GET", "/bookings/admin/waiting-list/{retreatId}"): lambda w: (f"/bookings/admin/waiting-list/{w.retreat['_id']}", {}, 200),
     ("GET", "/bookings/admin/{id}"): lambda w: (f"/bookings/admin/{w.pending_booking['_id']}", {}, 200),
     ("PATCH", "/bookings/admin/{id}/confirm"): lambda w: (
         f"/bookings/admin/{w.paid_booking[0]['_id']}/confirm",
-        {"json": {"stripePaymentIntentId": w.paid_booking[1]}}, 200),
+        {"json": {"stripePaymentIntentId": w.paid_booking[1]}},
+        200,
+    ),
     ("PATCH", "/bookings/admin/{id}/cancel"): lambda w: (
-        f"/bookings/admin/{w.pending_booking['_id']}/cancel", {"json": {"raison": "Annulée par l'équipe"}}, 200),
+        f"/bookings/admin/{w.pending_booking['_id']}/cancel",
+        {"json": {"raison": "Annulée par l'équipe"}},
+        200,
+    ),
     ("GET", "/analytics/stats"): lambda w: ("/analytics/stats", {}, 200),
     ("GET", "/analytics/event-types"): lambda w: ("/analytics/event-types", {}, 200),
     ("DELETE", "/analytics/clear-all"): lambda w: ("/analytics/clear-all", {}, 200),
@@ -108,8 +120,11 @@ def _snapshot() -> dict[str, list[dict[str, Any]]]:
     from lutea.data.mongo import get_db
 
     db = get_db()
-    return {name: sorted(db[name].find({}), key=lambda d: str(d["_id"]))
-            for name in sorted(db.list_collection_names()) if name not in ("ratelimits",)}
+    return {
+        name: sorted(db[name].find({}), key=lambda d: str(d["_id"]))
+        for name in sorted(db.list_collection_names())
+        if name not in ("ratelimits",)
+    }
 
 
 def _analytics_rows() -> tuple[int, int]:
@@ -120,16 +135,17 @@ def _analytics_rows() -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("route", admin_routes(), ids=str)
-def test_admin_route_refuses_everyone_but_an_admin_with_2fa(route: RouteKey, make_client: Any,
-                                                            stripe_fake: Any) -> None:
+def test_admin_route_refuses_everyone_but_an_admin_with_2fa(route: RouteKey, make_client: Any, stripe_fake: Any) -> None:
     assert (route.method, route.path) in REQUESTS, f"add a valid request for {route} to REQUESTS"
     world = World(make_client, stripe_fake)
     path, kwargs, success = REQUESTS[(route.method, route.path)](world)
     admin_user = make_user("admin")
     client_user = make_user("client")
     # Something for analytics to clear, so that a refused clear-all would show.
-    assert make_client().post("/analytics/session", json={"session_id": "s-1", "started_at": "2026-11-20T10:00:00.000Z"}
-                              ).status == 201
+    assert (
+        make_client().post("/analytics/session", json={"session_id": "s-1", "started_at": "2026-11-20T10:00:00.000Z"}).status
+        == 201
+    )
     before, analytics_before = _snapshot(), _analytics_rows()
     stripe_writes = len(stripe_fake.requests_to("POST", "/v1/"))
 
@@ -158,8 +174,13 @@ def test_admin_route_refuses_everyone_but_an_admin_with_2fa(route: RouteKey, mak
 @pytest.mark.parametrize("route", authenticated_routes(), ids=str)
 def test_signed_in_routes_refuse_visitors(route: RouteKey, make_client: Any) -> None:
     path = route.path.replace("{id}", str(ObjectId()))
-    body = ({"metadata": {"bookingId": "0123456789abcdef01234567"}} if route.path.endswith("create-payment-intent")
-            else {"paymentIntentId": "pi_123abc"} if route.path.startswith("/stripe/") else {})
+    body = (
+        {"metadata": {"bookingId": "0123456789abcdef01234567"}}
+        if route.path.endswith("create-payment-intent")
+        else {"paymentIntentId": "pi_123abc"}
+        if route.path.startswith("/stripe/")
+        else {}
+    )
     assert_error(make_client().request(route.method, path, json=body), 401)
     # A cookie that is not a token, or an empty Bearer, is no better.
     assert_error(make_client(cookies={"access_token": "x"}).request(route.method, path, json=body), 401)
@@ -172,9 +193,11 @@ def test_the_guards_match_the_documented_access_table() -> None:
     mismatches = []
     for route in template_routes():
         doc, guard = documented[route], guarded[route]
-        ok = {"admin": guard == "admin",
-              "authenticated": guard in ("jwt", "optional"),  # optional: the handler demands a principal or proof
-              "other": guard in ("public", "optional")}[doc]
+        ok = {
+            "admin": guard == "admin",
+            "authenticated": guard in ("jwt", "optional"),  # optional: the handler demands a principal or proof
+            "other": guard in ("public", "optional"),
+        }[doc]
         if not ok:
             mismatches.append(f"{route}: SECURITY.md {doc}, guard {guard}")
     assert mismatches == []
@@ -183,8 +206,7 @@ def test_the_guards_match_the_documented_access_table() -> None:
 def test_the_probe_lists_are_complete() -> None:
     admin = admin_routes()
     assert len(admin) >= 25  # the original's 25 admin routes, plus those added since (docs/)
-    assert all(r.path.startswith(("/users", "/retreats/admin", "/bookings/admin", "/analytics", "/auth/admin"))
-               for r in admin)
+    assert all(r.path.startswith(("/users", "/retreats/admin", "/bookings/admin", "/analytics", "/auth/admin")) for r in admin)
     assert {(r.method, r.path) for r in admin} == set(REQUESTS)
     assert RouteKey("GET", "/bookings/{id}/pdf") in authenticated_routes()
 

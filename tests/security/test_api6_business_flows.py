@@ -1,6 +1,7 @@
 """API6:2023 Unrestricted Access to Sensitive Business Flows: seats can't be oversold, payments
 can't revive or double-charge a booking, and the account flows say nothing about which
 addresses exist (login, registration, password reset, pending-registration probe)."""
+
 from __future__ import annotations
 
 import time
@@ -47,15 +48,18 @@ def test_an_inactive_retreat_can_not_be_booked(make_client: Any) -> None:
     assert seats_held(retreat) == 0
 
 
-def test_a_payment_can_not_be_started_for_a_booking_that_is_not_pending(stripe_fake: Any, make_client: Any,
-                                                                      retreat: dict) -> None:
+def test_a_payment_can_not_be_started_for_a_booking_that_is_not_pending(
+    stripe_fake: Any, make_client: Any, retreat: dict
+) -> None:
     booking = book(make_client(), retreat, nb=1)
-    first = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                               headers=guest_proof(booking))
+    first = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+    )
     assert first.status == 200
     # A repeat gives the same PaymentIntent: no second charge can be set up.
-    again = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                               headers=guest_proof(booking))
+    again = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+    )
     assert again.status == 200 and again.json()["id"] == first.json()["id"]
     assert len(stripe_fake.requests_to("POST", "/v1/payment_intents")) == 1
     # Once cancelled, paying is refused.
@@ -63,22 +67,24 @@ def test_a_payment_can_not_be_started_for_a_booking_that_is_not_pending(stripe_f
 
     admin, _ = admin_session(make_client)
     assert admin.patch(f"/bookings/admin/{booking['_id']}/cancel", json={}).status == 200
-    refused = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                               headers=guest_proof(booking))
+    refused = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+    )
     assert_error(refused, 409)
 
 
-def test_an_expired_booking_can_not_be_paid(frozen_clock: Any, stripe_fake: Any, make_client: Any,
-                                            retreat: dict) -> None:
+def test_an_expired_booking_can_not_be_paid(frozen_clock: Any, stripe_fake: Any, make_client: Any, retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=1)
     frozen_clock.advance(minutes=17)
-    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                               headers=guest_proof(booking))
+    response = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking)
+    )
     assert_error(response, 409)
     assert stripe_fake.requests_to("POST", "/v1/payment_intents") == []
 
 
 # --- enumeration ------------------------------------------------------------------------------
+
 
 def test_login_answers_the_same_for_unknown_wrong_and_locked(frozen_clock: Any, make_client: Any) -> None:
     known = user_with_password()
@@ -90,8 +96,11 @@ def test_login_answers_the_same_for_unknown_wrong_and_locked(frozen_clock: Any, 
         "locked, right": make_client().post("/auth/login", json={"email": locked["email"], "password": PASSWORD}),
     }
     shapes = {name: (r.status, without_timestamp(r), r.set_cookies) for name, r in answers.items()}
-    assert shapes["unknown"] == (401, {"statusCode": 401, "message": "Email ou mot de passe incorrect",
-                                       "path": "/auth/login"}, [])
+    assert shapes["unknown"] == (
+        401,
+        {"statusCode": 401, "message": "Email ou mot de passe incorrect", "path": "/auth/login"},
+        [],
+    )
     for name, shape in shapes.items():
         assert shape == shapes["unknown"], name
 
@@ -122,8 +131,17 @@ def test_the_account_is_locked_after_four_failures_whatever_is_said(frozen_clock
 
 
 def _registration(email: str) -> dict[str, Any]:
-    return {"email": email, "password": PASSWORD, "firstName": "Alice", "lastName": "Martin", "phone": "0612345678",
-            "address": "1 rue des Lilas", "city": "Montpellier", "postalCode": "34000", "country": "France"}
+    return {
+        "email": email,
+        "password": PASSWORD,
+        "firstName": "Alice",
+        "lastName": "Martin",
+        "phone": "0612345678",
+        "address": "1 rue des Lilas",
+        "city": "Montpellier",
+        "postalCode": "34000",
+        "country": "France",
+    }
 
 
 def test_register_answers_the_same_for_new_existing_and_pending(make_client: Any, outbox_dir: Any) -> None:
@@ -136,8 +154,7 @@ def test_register_answers_the_same_for_new_existing_and_pending(make_client: Any
     pending = make_client().post("/auth/register", json=_registration("nouvelle@example.test"))
 
     assert new.status == 201
-    assert new.json() == {"message": new.json()["message"], "email": "nouvelle@example.test",
-                          "requiresEmailValidation": True}
+    assert new.json() == {"message": new.json()["message"], "email": "nouvelle@example.test", "requiresEmailValidation": True}
     assert taken.status == taken_upper.status == pending.status == 201
     assert taken.json() == taken_upper.json() == {**new.json(), "email": existing["email"]}
     assert pending.json() == new.json()
@@ -149,8 +166,9 @@ def test_register_answers_the_same_for_new_existing_and_pending(make_client: Any
     assert [m for m in read_outbox(outbox_dir) if existing["email"] in m.to]
 
 
-def test_forgot_password_answers_the_same_for_known_unknown_and_over_quota(frozen_clock: Any, make_client: Any,
-                                                                           outbox_dir: Any) -> None:
+def test_forgot_password_answers_the_same_for_known_unknown_and_over_quota(
+    frozen_clock: Any, make_client: Any, outbox_dir: Any
+) -> None:
     known = user_with_password()
     answers = [make_client().post("/auth/forgot-password", json={"email": known["email"]}) for _ in range(4)]
     answers.append(make_client().post("/auth/forgot-password", json={"email": "personne@example.test"}))

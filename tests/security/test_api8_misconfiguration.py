@@ -2,6 +2,7 @@
 CORS by exact origin, security headers on every answer (errors included), error bodies that
 never carry a stack or an exception's text, CSRF refused for cookie sessions, cookie flags,
 and production settings that refuse the development defaults."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,9 +17,17 @@ from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.client import route_table
 
 ALLOWED_ORIGIN = "http://localhost:3000"
-FOREIGN_ORIGINS = [FOREIGN_ORIGIN, "http://localhost.evil.example", "http://localhost:3000.evil.example",
-                   "http://evil.example/localhost", "http://localhost:3000@evil.example", "null",
-                   "https://127.0.0.1.evil.example", "file://", "localhost:3000"]
+FOREIGN_ORIGINS = [
+    FOREIGN_ORIGIN,
+    "http://localhost.evil.example",
+    "http://localhost:3000.evil.example",
+    "http://evil.example/localhost",
+    "http://localhost:3000@evil.example",
+    "null",
+    "https://127.0.0.1.evil.example",
+    "file://",
+    "localhost:3000",
+]
 
 
 def _headers(response: Any) -> dict[str, str]:
@@ -29,12 +38,18 @@ def _preflight(path: str, origin: str) -> dict[str, Any]:
     """An OPTIONS request straight to the function that serves ``path`` (the template declares no
     OPTIONS routes: in AWS, API Gateway answers preflights; locally, the function does)."""
     route, params, _ = gateway.match(route_table(), "GET", path)
-    event = gateway.build_event("OPTIONS", path, resource=route.path, path_parameters=params,
-                                headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
+    event = gateway.build_event(
+        "OPTIONS",
+        path,
+        resource=route.path,
+        path_parameters=params,
+        headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+    )
     return gateway.invoke(route, event)
 
 
 # --- CORS -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
 def test_foreign_origins_get_no_cors_headers(make_client: Any, origin: str) -> None:
@@ -70,8 +85,13 @@ def test_production_allows_only_the_configured_frontend(monkeypatch: pytest.Monk
 
     _production(monkeypatch, FRONTEND_URL="https://lutea.example,https://www.lutea.example/")
     assert is_allowed_origin("https://lutea.example") and is_allowed_origin("https://www.lutea.example")
-    for origin in ("http://localhost:3000", "http://127.0.0.1:5173", "http://lutea.example", FOREIGN_ORIGIN,
-                   "https://lutea.example.evil.example"):
+    for origin in (
+        "http://localhost:3000",
+        "http://127.0.0.1:5173",
+        "http://lutea.example",
+        FOREIGN_ORIGIN,
+        "https://lutea.example.evil.example",
+    ):
         assert cors_headers(origin) == {}, origin
     config.reset_settings()
 
@@ -79,9 +99,14 @@ def test_production_allows_only_the_configured_frontend(monkeypatch: pytest.Monk
 def _production(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
     from lutea import config
 
-    for name, value in {"STAGE": "prod", "JWT_ACCESS_SECRET": "p" * 40, "JWT_REFRESH_SECRET": "q" * 40,
-                        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
-                        "MONGODB_URI": "mongodb://db.invalid:27017", **extra}.items():
+    for name, value in {
+        "STAGE": "prod",
+        "JWT_ACCESS_SECRET": "p" * 40,
+        "JWT_REFRESH_SECRET": "q" * 40,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
+        "MONGODB_URI": "mongodb://db.invalid:27017",
+        **extra,
+    }.items():
         monkeypatch.setenv(name, value)
     config.reset_settings()
 
@@ -105,8 +130,7 @@ def _assert_security_headers(response: Any) -> None:
     assert int(headers["strict-transport-security"].split("=")[1].split(";")[0]) >= 15552000
 
 
-def test_security_headers_on_successes_and_on_every_kind_of_error(make_client: Any, limits: Any,
-                                                                  frozen_clock: Any) -> None:
+def test_security_headers_on_successes_and_on_every_kind_of_error(make_client: Any, limits: Any, frozen_clock: Any) -> None:
     retreat = insert_retreat(places=1)
     client, _ = client_session(make_client)
     admin, _ = admin_session(make_client)
@@ -139,15 +163,19 @@ def test_security_headers_on_successes_and_on_every_kind_of_error(make_client: A
 SECRET_DETAIL = "mongodb://admin:hunter2@db.internal:27017 failed in /var/task/lutea/data/bookings.py line 42"
 
 
-@pytest.mark.parametrize("module, function, method, path", [
-    ("lutea.domain.retreats", "public_catalogue", "GET", "/retreats/public"),
-    ("lutea.domain.bookings", "user_bookings", "GET", "/bookings/my-bookings"),
-    ("lutea.domain.accounts", "get_profile", "GET", "/users/profile"),
-    ("lutea.domain.sessions", "sign_in", "POST", "/auth/login"),
-    ("lutea.domain.payment_events", "handle_webhook", "POST", "/stripe/webhook"),
-])
-def test_an_unexpected_error_is_a_bare_500(make_client: Any, monkeypatch: pytest.MonkeyPatch, module: str,
-                                           function: str, method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    "module, function, method, path",
+    [
+        ("lutea.domain.retreats", "public_catalogue", "GET", "/retreats/public"),
+        ("lutea.domain.bookings", "user_bookings", "GET", "/bookings/my-bookings"),
+        ("lutea.domain.accounts", "get_profile", "GET", "/users/profile"),
+        ("lutea.domain.sessions", "sign_in", "POST", "/auth/login"),
+        ("lutea.domain.payment_events", "handle_webhook", "POST", "/stripe/webhook"),
+    ],
+)
+def test_an_unexpected_error_is_a_bare_500(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, module: str, function: str, method: str, path: str
+) -> None:
     import importlib
 
     def boom(*args: Any, **kwargs: Any) -> Any:
@@ -177,14 +205,18 @@ class _DatabaseDown:
     __getattr__ = __getitem__
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("GET", "/retreats/public", None),
-    ("POST", "/auth/login", {"email": "a@example.test", "password": "x"}),
-    ("GET", "/users/profile", None),
-    ("POST", "/bookings/available-places", {"retreatId": "0" * 24, "date": "2027-03-12T09:00:00.000Z"}),
-])
-def test_a_database_outage_says_nothing_of_the_database(make_client: Any, monkeypatch: pytest.MonkeyPatch,
-                                                        method: str, path: str, body: Any) -> None:
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", "/retreats/public", None),
+        ("POST", "/auth/login", {"email": "a@example.test", "password": "x"}),
+        ("GET", "/users/profile", None),
+        ("POST", "/bookings/available-places", {"retreatId": "0" * 24, "date": "2027-03-12T09:00:00.000Z"}),
+    ],
+)
+def test_a_database_outage_says_nothing_of_the_database(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, method: str, path: str, body: Any
+) -> None:
     from lutea.data import mongo
 
     client, _ = client_session(make_client)
@@ -197,12 +229,15 @@ def test_a_database_outage_says_nothing_of_the_database(make_client: Any, monkey
     _assert_security_headers(response)
 
 
-@pytest.mark.parametrize("path, payload", [
-    ("/auth/register", {"email": "<script>alert(1)</script>", "password": "Secret-Value-1!"}),
-    ("/auth/login", {"email": ["<script>alert(1)</script>"], "password": "Secret-Value-1!"}),
-    ("/auth/reset-password", {"token": "t", "newPassword": "<script>alert(1)</script>"}),
-    ("/email/contact", {"nom": "<script>alert(1)</script>", "rgpd": "Secret-Value-1!"}),
-])
+@pytest.mark.parametrize(
+    "path, payload",
+    [
+        ("/auth/register", {"email": "<script>alert(1)</script>", "password": "Secret-Value-1!"}),
+        ("/auth/login", {"email": ["<script>alert(1)</script>"], "password": "Secret-Value-1!"}),
+        ("/auth/reset-password", {"token": "t", "newPassword": "<script>alert(1)</script>"}),
+        ("/email/contact", {"nom": "<script>alert(1)</script>", "rgpd": "Secret-Value-1!"}),
+    ],
+)
 def test_validation_errors_never_echo_what_was_sent(make_client: Any, path: str, payload: dict) -> None:
     response = make_client().post(path, json=payload)
     assert_error(response, 400)
@@ -213,32 +248,29 @@ def test_validation_errors_never_echo_what_was_sent(make_client: Any, path: str,
 def test_unreadable_bodies_are_400_not_500(make_client: Any) -> None:
     assert_error(make_client().post("/auth/login", body=b"\xff\xfe\x00binary"), 400)
     assert_error(make_client().post("/auth/login", body="[1, 2", headers={"Content-Type": "application/json"}), 400)
-    assert_error(make_client().post("/auth/login", body='"just a string"',
-                                    headers={"Content-Type": "application/json"}), 400)
+    assert_error(make_client().post("/auth/login", body='"just a string"', headers={"Content-Type": "application/json"}), 400)
     assert_error(make_client().post("/auth/login", body="null", headers={"Content-Type": "application/json"}), 400)
     assert_error(make_client().post("/bookings", body="[]", headers={"Content-Type": "application/json"}), 400)
 
 
 # --- CSRF: the session cookie travels with cross-site requests ---------------------------------
 
+
 def test_a_cross_site_profile_update_by_cookie_is_403(make_client: Any) -> None:
     client, user = client_session(make_client)
     attempts = [
         client.put("/users/profile", json={"firstName": "Pirate"}, headers={"Origin": FOREIGN_ORIGIN}),
         client.put("/users/profile", json={"firstName": "Pirate"}, headers={"Origin": "null"}),
-        client.put("/users/profile", json={"firstName": "Pirate"},
-                   headers={"Origin": "http://localhost:3000.evil.example"}),
+        client.put("/users/profile", json={"firstName": "Pirate"}, headers={"Origin": "http://localhost:3000.evil.example"}),
     ]
     client.origin = None
-    attempts.append(client.put("/users/profile", json={"firstName": "Pirate"},
-                               headers={"Referer": f"{FOREIGN_ORIGIN}/page"}))
+    attempts.append(client.put("/users/profile", json={"firstName": "Pirate"}, headers={"Referer": f"{FOREIGN_ORIGIN}/page"}))
     attempts.append(client.put("/users/profile", json={"firstName": "Pirate"}))  # neither Origin nor Referer
     for response in attempts:
         assert_error(response, 403, "Origine de la requête non autorisée")
     assert stored("users", user["_id"])["firstName"] == user["firstName"]
     # The frontend (Origin or Referer) is let through.
-    assert client.put("/users/profile", json={"firstName": "Léa"}, headers={"Referer": f"{ALLOWED_ORIGIN}/x"}
-                      ).status == 200
+    assert client.put("/users/profile", json={"firstName": "Léa"}, headers={"Referer": f"{ALLOWED_ORIGIN}/x"}).status == 200
     client.origin = ALLOWED_ORIGIN
     assert client.put("/users/profile", json={"firstName": "Léo"}).status == 200
     assert stored("users", user["_id"])["firstName"] == "Léo"
@@ -281,6 +313,7 @@ def test_other_state_changes_by_cookie_from_a_foreign_site_are_403(stripe_fake: 
 
 
 # --- cookies --------------------------------------------------------------------------------------
+
 
 def test_session_cookies_are_http_only_and_same_site(make_client: Any) -> None:
     from tests.security.support import PASSWORD, user_with_password

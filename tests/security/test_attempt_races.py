@@ -6,6 +6,7 @@ concurrent Lambda invocations do; they share the database.
 To make the race deterministic, the wrong guesses are held inside the slow step (the password
 hash, or the code's HMAC) until the right guess has been answered: a limit checked on a stale
 read lets the right guess through, one reserved before the check does not."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -39,8 +40,9 @@ def _containers(n: int) -> list[Callable[[dict[str, Any]], dict[str, Any]]]:
 
 
 def _post(path: str, body: dict[str, Any], ip: str) -> dict[str, Any]:
-    return gateway.build_event("POST", path, resource=path, source_ip=ip, body=json.dumps(body),
-                               headers={"Content-Type": "application/json"})
+    return gateway.build_event(
+        "POST", path, resource=path, source_ip=ip, body=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
 
 
 @pytest.fixture
@@ -95,13 +97,19 @@ class HeldWrongGuesses:
 def test_39_wrong_passwords_and_the_right_one_in_parallel_do_not_sign_in(monkeypatch):
     user = user_with_password(email="cible@example.test")
     held = HeldWrongGuesses(4)  # the 4th consecutive failure locks
-    monkeypatch.setattr(passwords, "verify_password",
-                        held.wrap(passwords.verify_password, lambda stored, password: password == PASSWORD))
+    monkeypatch.setattr(
+        passwords, "verify_password", held.wrap(passwords.verify_password, lambda stored, password: password == PASSWORD)
+    )
     handlers = _containers(40)
-    tasks = [lambda h=h, i=i: h(_post("/auth/login", {"email": user["email"], "password": WRONG}, f"203.0.113.{i}"))
-             for i, h in enumerate(handlers[:39])]
-    tasks.append(held.right_guess(lambda: handlers[39](
-        _post("/auth/login", {"email": user["email"], "password": PASSWORD}, "203.0.113.99"))))
+    tasks = [
+        lambda h=h, i=i: h(_post("/auth/login", {"email": user["email"], "password": WRONG}, f"203.0.113.{i}"))
+        for i, h in enumerate(handlers[:39])
+    ]
+    tasks.append(
+        held.right_guess(
+            lambda: handlers[39](_post("/auth/login", {"email": user["email"], "password": PASSWORD}, "203.0.113.99"))
+        )
+    )
 
     results = run_together(tasks)
 
@@ -117,18 +125,28 @@ def test_29_wrong_codes_and_the_right_one_in_parallel_do_not_sign_in(monkeypatch
     from datetime import timedelta
 
     admin = user_with_password("admin", email="admin-cible@example.test")
-    get_db()["users"].update_one({"_id": admin["_id"]}, {"$set": {
-        "verificationCode": codes.hash_two_factor_code(CODE), "verificationCodeAttempts": 0,
-        "verificationCodeExpires": frozen_clock.current + timedelta(minutes=10)}})
+    get_db()["users"].update_one(
+        {"_id": admin["_id"]},
+        {
+            "$set": {
+                "verificationCode": codes.hash_two_factor_code(CODE),
+                "verificationCodeAttempts": 0,
+                "verificationCodeExpires": frozen_clock.current + timedelta(minutes=10),
+            }
+        },
+    )
     held = HeldWrongGuesses(5)  # 5 attempts per code
-    monkeypatch.setattr(codes, "hash_two_factor_code",
-                        held.wrap(codes.hash_two_factor_code, lambda code: code == CODE))
+    monkeypatch.setattr(codes, "hash_two_factor_code", held.wrap(codes.hash_two_factor_code, lambda code: code == CODE))
     handlers = _containers(30)
-    tasks = [lambda h=h, i=i: h(_post("/auth/2fa/finalize", {"email": admin["email"], "code": f"{i:08d}"},
-                                      f"203.0.113.{i}"))
-             for i, h in enumerate(handlers[:29])]
-    tasks.append(held.right_guess(lambda: handlers[29](
-        _post("/auth/2fa/finalize", {"email": admin["email"], "code": CODE}, "203.0.113.99"))))
+    tasks = [
+        lambda h=h, i=i: h(_post("/auth/2fa/finalize", {"email": admin["email"], "code": f"{i:08d}"}, f"203.0.113.{i}"))
+        for i, h in enumerate(handlers[:29])
+    ]
+    tasks.append(
+        held.right_guess(
+            lambda: handlers[29](_post("/auth/2fa/finalize", {"email": admin["email"], "code": CODE}, "203.0.113.99"))
+        )
+    )
 
     results = run_together(tasks)
 

@@ -1,6 +1,7 @@
 """The contact form and every other email input can't be used to relay text or add recipients
 (issue 12, defect 6): the acknowledgement carries nothing a stranger typed, and an email field
 is exactly one address, in every schema."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,14 @@ from tests.support.catalogue import booking_body
 from tests.support.outbox import read_outbox
 
 SPAM = "Gagnez 1000 euros sur http://arnaque.example"
-FORM = {"nom": "Durand", "prenom": SPAM[:100], "email": "victime@example.test", "telephone": "0600000000",
-        "message": SPAM, "rgpd": True}
+FORM = {
+    "nom": "Durand",
+    "prenom": SPAM[:100],
+    "email": "victime@example.test",
+    "telephone": "0600000000",
+    "message": SPAM,
+    "rgpd": True,
+}
 
 # One typed value that a mail library or a provider could read as several recipients, a display
 # name or a group.
@@ -54,10 +61,13 @@ def test_the_contact_form_refuses_anything_but_one_address(api, outbox_dir, type
 
 
 @pytest.mark.parametrize("typed", NOT_ONE_ADDRESS[:8])
-@pytest.mark.parametrize(("path", "body"), [
-    ("/auth/register", lambda e: registration(e)),
-    ("/auth/forgot-password", lambda e: {"email": e}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/register", lambda e: registration(e)),
+        ("/auth/forgot-password", lambda e: {"email": e}),
+    ],
+)
 def test_every_auth_email_input_is_one_address(api, outbox_dir, typed, path, body):
     assert_error(api.post(path, json=body(typed)), 400)
     assert read_outbox(outbox_dir) == []
@@ -77,7 +87,15 @@ def test_the_email_service_refuses_a_recipient_that_is_not_one_address(outbox_di
     assert read_outbox(outbox_dir) == []
 
 
-@pytest.mark.parametrize("fine", ["anne@example.test", "zoé.lefèvre@example.test", "a.b+tag@sous.domaine.fr",
-                                  "o'neil@example.co.uk", "x@xn--bcher-kva.example"])
+@pytest.mark.parametrize(
+    "fine",
+    [
+        "anne@example.test",
+        "zoé.lefèvre@example.test",
+        "a.b+tag@sous.domaine.fr",
+        "o'neil@example.co.uk",
+        "x@xn--bcher-kva.example",
+    ],
+)
 def test_ordinary_addresses_still_pass(fine):
     assert is_single_address(fine)

@@ -2,6 +2,7 @@
 frontend's own site (a custom domain such as api.lutea.example for https://lutea.example) they
 are first-party, Strict and Secure; on *.execute-api.amazonaws.com they would be third-party,
 None and Secure, which Safari and Firefox block (hence the custom domain required in prod)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,22 +29,22 @@ def _attributes(raw: str) -> set[str]:
 def _cookies() -> list[str]:
     from lutea.http.cookies import cleared_cookies, session_cookies
 
-    return [str(c) for c in (*session_cookies("a", "r", timedelta(minutes=15), timedelta(days=7)),
-                             *cleared_cookies())]
+    return [str(c) for c in (*session_cookies("a", "r", timedelta(minutes=15), timedelta(days=7)), *cleared_cookies())]
 
 
 def test_a_custom_domain_on_the_frontend_site_makes_first_party_strict_cookies(
-        monkeypatch: pytest.MonkeyPatch, make_client: Any) -> None:
+    monkeypatch: pytest.MonkeyPatch, make_client: Any
+) -> None:
     from lutea import config
 
     from tests.security.support import PASSWORD, user_with_password
 
-    _stage(monkeypatch, "dev", API_DOMAIN="api.lutea.example",
-           FRONTEND_URL="https://lutea.example,https://www.lutea.example")
+    _stage(monkeypatch, "dev", API_DOMAIN="api.lutea.example", FRONTEND_URL="https://lutea.example,https://www.lutea.example")
     try:
         user = user_with_password()
-        login = make_client().post("/auth/login", json={"email": user["email"], "password": PASSWORD},
-                                   headers={"Origin": "https://lutea.example"})
+        login = make_client().post(
+            "/auth/login", json={"email": user["email"], "password": PASSWORD}, headers={"Origin": "https://lutea.example"}
+        )
         assert login.status == 200
         assert len(login.set_cookies) == 2
         for raw in [*login.set_cookies, *_cookies()]:
@@ -77,15 +78,18 @@ def test_local_runs_keep_strict_cookies_without_secure(monkeypatch: pytest.Monke
         config.reset_settings()
 
 
-@pytest.mark.parametrize(("api_domain", "frontend", "same_site"), [
-    ("api.lutea.example", "https://lutea.example", True),
-    ("api.lutea.example", "https://www.lutea.example", True),
-    ("lutea.example", "https://app.lutea.example", True),
-    ("api.lutea.example", "https://lutea.example.evil.example", False),
-    ("api.lutea.example", "https://other.example", False),
-    ("api.example", "https://other.example", False),  # "example" alone is no site
-    ("abc123.execute-api.eu-west-3.amazonaws.com", "https://lutea.example", False),
-])
+@pytest.mark.parametrize(
+    ("api_domain", "frontend", "same_site"),
+    [
+        ("api.lutea.example", "https://lutea.example", True),
+        ("api.lutea.example", "https://www.lutea.example", True),
+        ("lutea.example", "https://app.lutea.example", True),
+        ("api.lutea.example", "https://lutea.example.evil.example", False),
+        ("api.lutea.example", "https://other.example", False),
+        ("api.example", "https://other.example", False),  # "example" alone is no site
+        ("abc123.execute-api.eu-west-3.amazonaws.com", "https://lutea.example", False),
+    ],
+)
 def test_same_site_is_decided_conservatively(api_domain: str, frontend: str, same_site: bool) -> None:
     from lutea.config import load_settings
 
@@ -98,6 +102,12 @@ def test_production_refuses_a_custom_domain_on_another_site() -> None:
     from lutea.config import load_settings
 
     with pytest.raises(RuntimeError, match="same site"):
-        load_settings({"STAGE": "prod", **REAL_SECRETS,
-                       "MONGODB_URI": "mongodb://db.invalid:27017", "API_DOMAIN": "api.other.example",
-                       "FRONTEND_URL": "https://lutea.example"})
+        load_settings(
+            {
+                "STAGE": "prod",
+                **REAL_SECRETS,
+                "MONGODB_URI": "mongodb://db.invalid:27017",
+                "API_DOMAIN": "api.other.example",
+                "FRONTEND_URL": "https://lutea.example",
+            }
+        )

@@ -1,6 +1,7 @@
 """Default secrets only where nothing faces the internet (issue 12, defect 9): the public
 development keys are accepted by the ``local`` and ``test`` stages only; ``dev``, ``prod`` or a
 mistyped stage refuse to start with them."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,8 +11,12 @@ import pytest
 from lutea.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "r" * 40,
-        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32, "MONGODB_URI": "mongodb://db.invalid:27017"}
+REAL = {
+    "JWT_ACCESS_SECRET": "a" * 40,
+    "JWT_REFRESH_SECRET": "r" * 40,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
+    "MONGODB_URI": "mongodb://db.invalid:27017",
+}
 
 
 @pytest.mark.parametrize("stage", ["local", "test"])

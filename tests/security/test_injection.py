@@ -2,6 +2,7 @@
 regular expressions in searches, malformed ObjectIds in every ``:id`` route, SQL in the
 analytics ids. Every probe is refused (400) or treated as a literal, never a 500, and the
 data it aimed at is untouched. Each test shows the legitimate request working too."""
+
 from __future__ import annotations
 
 import re
@@ -23,29 +24,34 @@ OPERATORS = [{"$ne": None}, {"$gt": ""}, {"$regex": ".*"}, {"$exists": True}, ["
 @pytest.mark.parametrize("operator", OPERATORS, ids=str)
 def test_login_refuses_operators(make_client: Any, operator: Any) -> None:
     user = user_with_password()
-    for body in ({"email": operator, "password": operator}, {"email": user["email"], "password": operator},
-                 {"email": operator, "password": PASSWORD}):
+    for body in (
+        {"email": operator, "password": operator},
+        {"email": user["email"], "password": operator},
+        {"email": operator, "password": PASSWORD},
+    ):
         response = make_client().post("/auth/login", json=body)
         assert_error(response, 400)
         assert response.set_cookies == []
     assert make_client().post("/auth/login", json={"email": user["email"], "password": PASSWORD}).status == 200
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/auth/forgot-password", {"email": {"$ne": None}}),
-    ("/auth/reset-password", {"token": {"$ne": None}, "newPassword": "Nouveau2@mdp"}),
-    ("/auth/validate-email", {"token": {"$ne": None}}),
-    ("/auth/2fa/finalize", {"email": {"$ne": None}, "code": "12345678"}),
-    ("/auth/2fa/finalize", {"email": "a@example.test", "code": {"$ne": None}}),
-    ("/auth/refresh", {"refresh_token": {"$ne": None}}),
-    ("/auth/register", {"email": {"$gt": ""}, "password": "Password1!", "firstName": "A", "lastName": "B"}),
-    ("/bookings/available-places", {"retreatId": {"$gt": ""}, "date": "2027-03-12T09:00:00.000Z"}),
-    ("/stripe/create-payment-intent", {"metadata": {"bookingId": {"$gt": ""}}}),
-    ("/stripe/get-payment-intent", {"paymentIntentId": {"$ne": None}}),
-    ("/stripe/cancel-payment-intent", {"paymentIntentId": {"$ne": None}}),
-    ("/email/contact", {"nom": "A", "prenom": "B", "email": {"$ne": None}, "telephone": "1", "message": "m",
-                        "rgpd": True}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/auth/forgot-password", {"email": {"$ne": None}}),
+        ("/auth/reset-password", {"token": {"$ne": None}, "newPassword": "Nouveau2@mdp"}),
+        ("/auth/validate-email", {"token": {"$ne": None}}),
+        ("/auth/2fa/finalize", {"email": {"$ne": None}, "code": "12345678"}),
+        ("/auth/2fa/finalize", {"email": "a@example.test", "code": {"$ne": None}}),
+        ("/auth/refresh", {"refresh_token": {"$ne": None}}),
+        ("/auth/register", {"email": {"$gt": ""}, "password": "Password1!", "firstName": "A", "lastName": "B"}),
+        ("/bookings/available-places", {"retreatId": {"$gt": ""}, "date": "2027-03-12T09:00:00.000Z"}),
+        ("/stripe/create-payment-intent", {"metadata": {"bookingId": {"$gt": ""}}}),
+        ("/stripe/get-payment-intent", {"paymentIntentId": {"$ne": None}}),
+        ("/stripe/cancel-payment-intent", {"paymentIntentId": {"$ne": None}}),
+        ("/email/contact", {"nom": "A", "prenom": "B", "email": {"$ne": None}, "telephone": "1", "message": "m", "rgpd": True}),
+    ],
+)
 def test_public_bodies_refuse_operators(make_client: Any, outbox_dir: Any, path: str, body: dict) -> None:
     # Targets that an operator would match: a user mid-reset, an admin mid-2FA, a pending booking.
     from datetime import timedelta
@@ -67,8 +73,12 @@ def test_booking_bodies_refuse_operators(make_client: Any, retreat: dict) -> Non
     from lutea.data.mongo import get_db
 
     client, _ = client_session(make_client)
-    bodies = [booking_body(retreat, 1, retreatId={"$gt": ""}), booking_body(retreat, 1, dateStart={"$gt": ""}),
-              booking_body(retreat, 1, nbPlaces={"$gt": 0}), booking_body(retreat, 1, notes={"$where": "1"})]
+    bodies = [
+        booking_body(retreat, 1, retreatId={"$gt": ""}),
+        booking_body(retreat, 1, dateStart={"$gt": ""}),
+        booking_body(retreat, 1, nbPlaces={"$gt": 0}),
+        booking_body(retreat, 1, notes={"$where": "1"}),
+    ]
     participant = booking_body(retreat, 1)
     participant["participants"][0]["email"] = {"$ne": None}
     bodies.append(participant)
@@ -80,22 +90,26 @@ def test_booking_bodies_refuse_operators(make_client: Any, retreat: dict) -> Non
 
 def test_a_guest_token_header_is_a_literal(stripe_fake: Any, make_client: Any, retreat: dict) -> None:
     booking = book(make_client(), retreat, nb=1)
-    pi = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                            headers=guest_proof(booking)).json()["id"]
+    pi = (
+        make_client()
+        .post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}}, headers=guest_proof(booking))
+        .json()["id"]
+    )
     for token in ('{"$ne": null}', ".*", "*", "' OR '1'='1"):
-        response = make_client().post("/stripe/get-payment-intent", json={"paymentIntentId": pi},
-                                      headers={"X-Booking-Token": token})
+        response = make_client().post(
+            "/stripe/get-payment-intent", json={"paymentIntentId": pi}, headers={"X-Booking-Token": token}
+        )
         assert_error(response, 404)
-    ok = make_client().post("/stripe/get-payment-intent", json={"paymentIntentId": pi},
-                            headers={"X-Booking-Token": booking["guestToken"]})
+    ok = make_client().post(
+        "/stripe/get-payment-intent", json={"paymentIntentId": pi}, headers={"X-Booking-Token": booking["guestToken"]}
+    )
     assert ok.status == 200
 
 
 def test_admin_bodies_refuse_operators(make_client: Any, stripe_fake: Any, retreat: dict) -> None:
     admin, _ = admin_session(make_client)
     booking = book(make_client(), retreat, nb=1)
-    assert_error(admin.patch(f"/bookings/admin/{booking['_id']}/confirm",
-                             json={"stripePaymentIntentId": {"$ne": None}}), 400)
+    assert_error(admin.patch(f"/bookings/admin/{booking['_id']}/confirm", json={"stripePaymentIntentId": {"$ne": None}}), 400)
     assert_error(admin.patch(f"/bookings/admin/{booking['_id']}/cancel", json={"raison": {"$set": "x"}}), 400)
     assert_error(admin.patch(f"/retreats/admin/{retreat['_id']}", json={"titreCard": {"$set": "x"}}), 400)
     assert_error(admin.post("/bookings/admin/create", json=booking_body(retreat, 1, userId={"$ne": None})), 400)
@@ -107,8 +121,11 @@ def test_admin_bodies_refuse_operators(make_client: Any, stripe_fake: Any, retre
 
 def test_profile_update_refuses_operators(make_client: Any) -> None:
     client, user = client_session(make_client)
-    for body in ({"firstName": {"$set": {"role": "admin"}}}, {"city": ["a"]},
-                 {"currentPassword": {"$ne": None}, "newPassword": "Nouveau2@mdp", "confirmPassword": "Nouveau2@mdp"}):
+    for body in (
+        {"firstName": {"$set": {"role": "admin"}}},
+        {"city": ["a"]},
+        {"currentPassword": {"$ne": None}, "newPassword": "Nouveau2@mdp", "confirmPassword": "Nouveau2@mdp"},
+    ):
         assert_error(client.put("/users/profile", json=body), 400)
     from tests.security.support import stored
 
@@ -117,6 +134,7 @@ def test_profile_update_refuses_operators(make_client: Any) -> None:
 
 
 # --- searches -------------------------------------------------------------------------------------
+
 
 def test_user_search_is_an_exact_match(make_client: Any) -> None:
     admin, _ = admin_session(make_client)
@@ -141,8 +159,9 @@ def test_retreat_search_matches_the_literal_text(make_client: Any) -> None:
         assert response.json() == [], pattern
     literal = admin.get("/retreats/admin/search", query={"titreCard": "(niveau 1+)"})
     assert [r["titreCard"] for r in literal.json()] == ["Yoga (niveau 1+)"]
-    assert [r["titreCard"] for r in admin.get("/retreats/admin/search", query={"titreCard": "solstice"}).json()
-            ] == ["Retraite Solstice"]
+    assert [r["titreCard"] for r in admin.get("/retreats/admin/search", query={"titreCard": "solstice"}).json()] == [
+        "Retraite Solstice"
+    ]
 
 
 def test_retreat_search_price_bounds_are_numbers(make_client: Any) -> None:
@@ -163,9 +182,25 @@ def test_query_parameters_with_operators_are_unknown_parameters(make_client: Any
 
 
 def test_check_temporary_takes_the_address_literally(make_client: Any) -> None:
-    assert make_client().post("/auth/register", json={
-        "email": "attente@example.test", "password": PASSWORD, "firstName": "A", "lastName": "B", "phone": "1",
-        "address": "1", "city": "1", "postalCode": "1", "country": "1"}).status == 201
+    assert (
+        make_client()
+        .post(
+            "/auth/register",
+            json={
+                "email": "attente@example.test",
+                "password": PASSWORD,
+                "firstName": "A",
+                "lastName": "B",
+                "phone": "1",
+                "address": "1",
+                "city": "1",
+                "postalCode": "1",
+                "country": "1",
+            },
+        )
+        .status
+        == 201
+    )
     for probe in ("{$ne:null}", "[$ne]", ".*", "attente@example.*", quote('{"$gt": ""}')):
         response = make_client().get(f"/users/check-temporary/{probe}")
         assert response.status == 200 and response.json() == {"isTemporary": False}, probe
@@ -174,8 +209,20 @@ def test_check_temporary_takes_the_address_literally(make_client: Any) -> None:
 
 # --- ids in paths ---------------------------------------------------------------------------------
 
-MALFORMED_IDS = ["123", "g" * 24, "0" * 23, "0" * 25, "{$gt:1}", quote('{"$gt":""}'), "[$ne]=1", "%24ne", "null", "' OR 1=1 --",
-                 "6b08" + "0" * 19 + "Z", "0x" + "0" * 22]
+MALFORMED_IDS = [
+    "123",
+    "g" * 24,
+    "0" * 23,
+    "0" * 25,
+    "{$gt:1}",
+    quote('{"$gt":""}'),
+    "[$ne]=1",
+    "%24ne",
+    "null",
+    "' OR 1=1 --",
+    "6b08" + "0" * 19 + "Z",
+    "0x" + "0" * 22,
+]
 ID_ROUTES = [r for r in template_routes() if "{id}" in r.path or "{retreatId}" in r.path]
 VALID_BODIES = {
     ("PATCH", "/retreats/admin/{id}"): {"titreCard": "Nouveau titre"},
@@ -204,23 +251,26 @@ def test_malformed_ids_are_400_on_every_id_route(route: Any, make_client: Any) -
 
 # --- SQL (analytics) ------------------------------------------------------------------------------
 
+
 def test_analytics_ids_are_parameters_not_sql(make_client: Any) -> None:
     from lutea.data.analytics import AnalyticsRepository
 
     for sid in ("keep-1", "keep-2"):
-        assert make_client().post("/analytics/session", json={"session_id": sid,
-                                                              "started_at": "2026-11-20T10:00:00.000Z"}).status == 201
+        assert (
+            make_client().post("/analytics/session", json={"session_id": sid, "started_at": "2026-11-20T10:00:00.000Z"}).status
+            == 201
+        )
     before = AnalyticsRepository().count_sessions()
     for probe in ("x' OR '1'='1", "x' OR 1=1 --", "x'; DROP TABLE Session; --", "keep-1' --", "%"):
         assert make_client().delete(f"/analytics/session/{probe}").status == 200
         response = make_client().patch(f"/analytics/session/{probe}", json={"is_login": True})
         assert_error(response, 404)
     assert AnalyticsRepository().count_sessions() == before == 2
-    evil = make_client().post("/analytics/session", json={"session_id": "s'); DROP TABLE Session; --",
-                                                          "started_at": "2026-11-20T10:00:00.000Z"})
+    evil = make_client().post(
+        "/analytics/session", json={"session_id": "s'); DROP TABLE Session; --", "started_at": "2026-11-20T10:00:00.000Z"}
+    )
     assert evil.status == 201 and evil.json()["session_id"] == "s'); DROP TABLE Session; --"
     assert AnalyticsRepository().count_sessions() == 3
-    bad_type = make_client().post("/analytics/event", json={"session_id": "keep-1",
-                                                            "event_type_code": "page_view' OR '1'='1"})
+    bad_type = make_client().post("/analytics/event", json={"session_id": "keep-1", "event_type_code": "page_view' OR '1'='1"})
     assert_error(bad_type, 400)
     assert AnalyticsRepository().count_events() == 0

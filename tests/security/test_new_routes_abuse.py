@@ -1,6 +1,7 @@
 """Attacks on the routes added beyond the original (waiting list, self-service cancellation,
 calendar, roster): what a stranger can do with an address or an id, inputs that break the
 files we hand out, and races on the money paths."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,13 @@ from tests.support.outbox import read_outbox
 
 
 def _join(client: Any, retreat: dict, nb: int, address: str) -> Any:
-    body = {"retreatId": str(retreat["_id"]), "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "nbPlaces": nb, "email": address, "prenom": "Léa"}
+    body = {
+        "retreatId": str(retreat["_id"]),
+        "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "nbPlaces": nb,
+        "email": address,
+        "prenom": "Léa",
+    }
     return client.post("/bookings/waiting-list", json=body)
 
 
@@ -41,9 +47,14 @@ def test_a_stranger_joining_with_her_address_does_not_kill_her_offer(api, make_c
     assert _join(stranger, retreat, 2, "lea@example.test").status == 201
 
     assert api.post("/bookings/waiting-list/offer", json={"token": token}).status == 200
-    booked = api.post("/bookings/waiting-list/offer/book", json={
-        "token": token, "participants": booking_body(retreat, 2)["participants"],
-        "billingAddress": booking_body(retreat)["billingAddress"]})
+    booked = api.post(
+        "/bookings/waiting-list/offer/book",
+        json={
+            "token": token,
+            "participants": booking_body(retreat, 2)["participants"],
+            "billingAddress": booking_body(retreat)["billingAddress"],
+        },
+    )
     assert booked.status == 201, booked.body
 
 
@@ -62,9 +73,7 @@ def test_joining_past_the_email_cap_leaves_her_last_link_alive(api, make_client,
     assert api.post("/bookings/waiting-list/offer", json={"token": last}).status == 409  # live, no offer yet
 
 
-
-def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, frozen_clock, tiny_switch_interval,
-                                                          monkeypatch):
+def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, frozen_clock, tiny_switch_interval, monkeypatch):
     """The entry was looked up, then inserted: racing joins each inserted one, so one address
     stood in line several times (several offers, one person) and each entry had its own
     email cap (more confirmations an hour to an address anyone may type). The local gateway
@@ -88,12 +97,21 @@ def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, froze
         return found
 
     monkeypatch.setattr(WaitingListRepository, "active_for", slow_lookup)
-    results = run_together([lambda: waiting_list.join(
-        retreat_id=str(retreat["_id"]), date_start=START, nb_places=1, email="lea@example.test", prenom="Léa",
-        user_id=None) for _ in range(30)])
+    results = run_together(
+        [
+            lambda: waiting_list.join(
+                retreat_id=str(retreat["_id"]),
+                date_start=START,
+                nb_places=1,
+                email="lea@example.test",
+                prenom="Léa",
+                user_id=None,
+            )
+            for _ in range(30)
+        ]
+    )
     assert crashes(results) == []
-    active = get_db()["waitinglist"].count_documents({"email": "lea@example.test",
-                                                     "statut": {"$in": ["WAITING", "OFFERED"]}})
+    active = get_db()["waitinglist"].count_documents({"email": "lea@example.test", "statut": {"$in": ["WAITING", "OFFERED"]}})
     assert active == 1
     assert len([m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_joined"]) <= 3
     assert _join(api, retreat, 1, "lea@example.test").status == 201  # and joining again still answers the same
@@ -149,11 +167,15 @@ def test_rate_limits_count_an_ipv6_subnet_as_one_client(make_client, frozen_cloc
     """The strict tier (here the waiting list's) counted per full IPv6 address."""
     limits(RATE_LIMIT_STRICT_PER_MINUTE=3)
     token = {"token": f"{ObjectId()}.{'A' * 43}"}
-    statuses = [make_client(source_ip=f"2001:db8:9:9:{i:x}::1").post("/bookings/waiting-list/leave", json=token).status
-                for i in range(1, 5)]
+    statuses = [
+        make_client(source_ip=f"2001:db8:9:9:{i:x}::1").post("/bookings/waiting-list/leave", json=token).status
+        for i in range(1, 5)
+    ]
     assert statuses == [404, 404, 404, 429]
-    mapped = [make_client(source_ip=ip).post("/bookings/waiting-list/leave", json=token).status
-              for ip in ("192.0.2.50", "::ffff:192.0.2.50", "192.0.2.50", "::ffff:c000:232")]
+    mapped = [
+        make_client(source_ip=ip).post("/bookings/waiting-list/leave", json=token).status
+        for ip in ("192.0.2.50", "::ffff:192.0.2.50", "192.0.2.50", "::ffff:c000:232")
+    ]
     assert mapped == [404, 404, 404, 429]  # an IPv4 address written as IPv6 is the same client
 
 
@@ -166,8 +188,13 @@ def test_waiting_list_emails_repeat_nothing_a_stranger_typed(api, outbox_dir, fr
     spam = "Votre compte est suspendu : http://arnaque.example/connexion"
     retreat = insert_retreat(places=1)
     booking = api.post("/bookings", json=booking_body(retreat, 1)).json()
-    body = {"retreatId": str(retreat["_id"]), "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "nbPlaces": 1, "email": "victime@example.test", "prenom": spam}
+    body = {
+        "retreatId": str(retreat["_id"]),
+        "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "nbPlaces": 1,
+        "email": "victime@example.test",
+        "prenom": spam,
+    }
     assert api.post("/bookings/waiting-list", json=body).status == 201
     admin_cancel(ObjectId(booking["_id"]), None)
     mails = [m for m in read_outbox(outbox_dir) if "victime@example.test" in m.to]
@@ -182,10 +209,12 @@ def test_routes_of_the_owner_or_guest_proof_answer_401_before_validating(make_cl
     token, checked inside the handler, after Powertools had validated the body: a caller with
     neither got 400 for a bad body and 401 for a good one."""
     anonymous = make_client(source_ip="192.0.2.99")
-    for path, body in (("/stripe/create-payment-intent", {"metadata": {"bookingId": "pas-un-id"}}),
-                       ("/stripe/create-payment-intent", {}),
-                       ("/stripe/get-payment-intent", {"paymentIntentId": 5}),
-                       ("/stripe/cancel-payment-intent", {"nope": True})):
+    for path, body in (
+        ("/stripe/create-payment-intent", {"metadata": {"bookingId": "pas-un-id"}}),
+        ("/stripe/create-payment-intent", {}),
+        ("/stripe/get-payment-intent", {"paymentIntentId": 5}),
+        ("/stripe/cancel-payment-intent", {"nope": True}),
+    ):
         response = anonymous.post(path, json=body)
         assert response.status == 401, (path, body, response.body)
     with_proof = anonymous.post("/stripe/create-payment-intent", json={}, headers={"X-Booking-Token": "x"})
@@ -225,6 +254,9 @@ def test_an_undelivered_offer_email_leaves_no_live_link_in_the_database(api, res
     resend_fake.fail_with(None)
     frozen_clock.advance(minutes=5)
     waiting_list.run_offers()
-    offers = [m for m in resend_fake.sent if m["to"] == ["lea@example.test"] and "token=" in m.get("text", "")
-              and "offre" in m.get("text", "")]
+    offers = [
+        m
+        for m in resend_fake.sent
+        if m["to"] == ["lea@example.test"] and "token=" in m.get("text", "") and "offre" in m.get("text", "")
+    ]
     assert offers and token in offers[-1]["text"]

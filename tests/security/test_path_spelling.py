@@ -2,6 +2,7 @@
 bucket nor another guard (issue 12, defect 4). API Gateway (REST) passes a trailing slash through
 to the function, so these run both through the local gateway and as API Gateway-shaped events
 sent straight to a function."""
+
 from __future__ import annotations
 
 import io
@@ -19,12 +20,18 @@ LOGIN = {"email": "nobody@example.test", "password": "Guess1!xx"}
 SPELLINGS = ("/auth/login", "/auth/login/", "//auth/login", "/auth//login", "//auth//login//")
 
 
-def _aws_event(method: str, path: str, resource: str, body: Any = None, ip: str = "203.0.113.40",
-               **headers: str) -> dict[str, Any]:
+def _aws_event(
+    method: str, path: str, resource: str, body: Any = None, ip: str = "203.0.113.40", **headers: str
+) -> dict[str, Any]:
     """The event API Gateway sends for ``path`` matched to ``resource`` (the path as typed)."""
-    return gateway.build_event(method, path, resource=resource, source_ip=ip,
-                               headers={"Content-Type": "application/json", **headers},
-                               body=None if body is None else json.dumps(body))
+    return gateway.build_event(
+        method,
+        path,
+        resource=resource,
+        source_ip=ip,
+        headers={"Content-Type": "application/json", **headers},
+        body=None if body is None else json.dumps(body),
+    )
 
 
 def _invoke(resource: str, method: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -41,17 +48,26 @@ def test_strict_login_limit_counts_every_spelling_through_the_local_gateway(froz
 
 def test_strict_login_limit_counts_every_spelling_of_api_gateway_events(frozen_clock, limits):
     limits(RATE_LIMIT_STRICT_PER_MINUTE=len(SPELLINGS) - 1)
-    statuses = [_invoke("/auth/login", "POST", _aws_event("POST", path, "/auth/login", LOGIN))["statusCode"]
-                for path in SPELLINGS]
+    statuses = [
+        _invoke("/auth/login", "POST", _aws_event("POST", path, "/auth/login", LOGIN))["statusCode"] for path in SPELLINGS
+    ]
     assert statuses == [401] * (len(SPELLINGS) - 1) + [429]
 
 
 def test_contact_limit_counts_every_spelling(frozen_clock, limits):
     limits(RATE_LIMIT_CONTACT_PER_MINUTE=2)
-    body = {"nom": "Durand", "prenom": "Camille", "email": "v@example.test", "telephone": "06",
-            "message": "Bonjour", "rgpd": True}
-    statuses = [_invoke("/email/contact", "POST", _aws_event("POST", path, "/email/contact", body))["statusCode"]
-                for path in ("/email/contact", "/email/contact/", "//email//contact")]
+    body = {
+        "nom": "Durand",
+        "prenom": "Camille",
+        "email": "v@example.test",
+        "telephone": "06",
+        "message": "Bonjour",
+        "rgpd": True,
+    }
+    statuses = [
+        _invoke("/email/contact", "POST", _aws_event("POST", path, "/email/contact", body))["statusCode"]
+        for path in ("/email/contact", "/email/contact/", "//email//contact")
+    ]
     assert statuses == [200, 200, 429]
 
 
@@ -76,9 +92,11 @@ def test_rate_limit_logs_carry_the_route_not_the_address(frozen_clock, limits):
     logger.setLevel("INFO")
     try:
         for _ in range(2):
-            _invoke("/users/check-temporary/{email}", "GET",
-                    _aws_event("GET", "/users/check-temporary/victim@example.test/",
-                               "/users/check-temporary/{email}"))
+            _invoke(
+                "/users/check-temporary/{email}",
+                "GET",
+                _aws_event("GET", "/users/check-temporary/victim@example.test/", "/users/check-temporary/{email}"),
+            )
     finally:
         logger.setLevel(previous_level)
         handler.setStream(previous_stream)
@@ -110,8 +128,7 @@ def test_the_probe_reads_both_collections_whatever_the_address(api, monkeypatch)
     user_with_password(email="existant@example.test")
     lookups = []
     real = TemporaryUserRepository.find_by_email
-    monkeypatch.setattr(TemporaryUserRepository, "find_by_email",
-                        lambda self, email: lookups.append(email) or real(self, email))
+    monkeypatch.setattr(TemporaryUserRepository, "find_by_email", lambda self, email: lookups.append(email) or real(self, email))
     for email in ("existant@example.test", "inconnu@example.test"):
         assert api.get(f"/users/check-temporary/{email}").json() == {"isTemporary": False}
     assert lookups == ["existant@example.test", "inconnu@example.test"]

@@ -1,5 +1,6 @@
 """Registration and password-reset abuse (issue 12, defects 1, 3, 7, 8): pre-hijacking an
 account, telling existing accounts apart, flooding an inbox, and live links kept in the database."""
+
 from __future__ import annotations
 
 import re
@@ -31,10 +32,15 @@ def _login(api, email: str, password: str) -> int:
 
 # --- defect 1: pre-hijacking ---------------------------------------------------------------
 
+
 def test_a_strangers_pending_registration_never_becomes_the_owners_account(make_client, outbox_dir, frozen_clock):
     attacker, victim = make_client(source_ip="203.0.113.50"), make_client(source_ip="198.51.100.50")
-    assert attacker.post("/auth/register", json=registration(VICTIM, password=ATTACKER_PASSWORD,
-                                                             firstName="Cliquez http://arnaque.example")).status == 201
+    assert (
+        attacker.post(
+            "/auth/register", json=registration(VICTIM, password=ATTACKER_PASSWORD, firstName="Cliquez http://arnaque.example")
+        ).status
+        == 201
+    )
     attackers_link = token_from(outbox_dir, VICTIM, "validation_link")
     frozen_clock.advance(hours=2)
 
@@ -55,8 +61,7 @@ def test_a_strangers_pending_registration_never_becomes_the_owners_account(make_
     assert "arnaque" not in latest.text and "arnaque" not in latest.html
 
 
-def test_the_strangers_link_dies_as_soon_as_the_owner_registers_even_past_the_email_quota(
-        make_client, outbox_dir, frozen_clock):
+def test_the_strangers_link_dies_as_soon_as_the_owner_registers_even_past_the_email_quota(make_client, outbox_dir, frozen_clock):
     attacker = make_client(source_ip="203.0.113.51")
     for _ in range(3):  # the stranger uses up the hour's links
         frozen_clock.advance(seconds=1)
@@ -69,6 +74,7 @@ def test_the_strangers_link_dies_as_soon_as_the_owner_registers_even_past_the_em
 
 
 # --- defect 3: enumeration -------------------------------------------------------------------
+
 
 def test_register_then_probe_tells_an_existing_account_from_nothing(make_client, frozen_clock):
     user_with_password(email="existant@example.test")
@@ -100,12 +106,14 @@ def test_every_register_branch_pays_for_one_password_hash(api, monkeypatch):
         assert len(hashed) == 1, email
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/auth/forgot-password", lambda e: {"email": e}),
-    ("/auth/register", lambda e: registration(e)),
-])
-def test_register_and_forgot_password_answer_no_sooner_than_the_floor_for_every_address(
-        api, monkeypatch, path, body):
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/forgot-password", lambda e: {"email": e}),
+        ("/auth/register", lambda e: registration(e)),
+    ],
+)
+def test_register_and_forgot_password_answer_no_sooner_than_the_floor_for_every_address(api, monkeypatch, path, body):
     monkeypatch.setenv("UNIFORM_ANSWER_MS", "300")
     config.reset_settings()
     user_with_password(email="existant@example.test")
@@ -120,6 +128,7 @@ def test_register_and_forgot_password_answer_no_sooner_than_the_floor_for_every_
 
 # --- defect 7: inbox flooding ------------------------------------------------------------------
 
+
 def test_the_already_registered_notice_is_capped_per_hour(api, outbox_dir, frozen_clock):
     user_with_password(email="existant@example.test")
     for _ in range(6):
@@ -133,6 +142,7 @@ def test_the_already_registered_notice_is_capped_per_hour(api, outbox_dir, froze
 
 # --- defect 8: no live link kept for a retry -------------------------------------------------
 
+
 @pytest.fixture
 def issued_tokens(monkeypatch):
     issued = []
@@ -142,12 +152,12 @@ def issued_tokens(monkeypatch):
 
 
 def _links(resend_fake, path: str) -> list[str]:
-    return [m.group(1) for body in resend_fake.sent
-            for m in [re.search(rf"{path}\?token=([A-Za-z0-9_\-]+)", body["text"])] if m]
+    return [m.group(1) for body in resend_fake.sent for m in [re.search(rf"{path}\?token=([A-Za-z0-9_\-]+)", body["text"])] if m]
 
 
 def test_a_failed_reset_email_is_stored_without_its_link_and_retried_with_a_fresh_one(
-        api, resend_fake, frozen_clock, issued_tokens):
+    api, resend_fake, frozen_clock, issued_tokens
+):
     user_with_password(email="oublieuse@example.test")
     resend_fake.fail_with(503)
     assert api.post("/auth/forgot-password", json={"email": "oublieuse@example.test"}).status == 200
@@ -180,7 +190,8 @@ def test_a_failed_reset_email_superseded_by_a_newer_request_is_dropped(api, rese
 
 
 def test_a_failed_validation_email_is_stored_without_its_link_and_retried_with_a_fresh_one(
-        api, resend_fake, frozen_clock, issued_tokens):
+    api, resend_fake, frozen_clock, issued_tokens
+):
     resend_fake.fail_with(503)
     assert api.post("/auth/register", json=registration(VICTIM)).status == 201
     [failed] = EmailFailureRepository().list()

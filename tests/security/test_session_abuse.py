@@ -1,6 +1,7 @@
 """Sessions that outlive what their owner did (issue 12, defects 2 and 9): a password change
 ends every other session, a token never rides on another user's session, and a session ends 30
 days after its sign-in however often it is refreshed."""
+
 from __future__ import annotations
 
 from lutea.auth import tokens
@@ -18,6 +19,7 @@ def _signed_in(make_client, email: str, password: str = PASSWORD):
 
 # --- defect 9: the session named by a token must be the subject's --------------------------
 
+
 def test_an_access_token_riding_on_another_users_session_is_refused(make_client):
     victim = user_with_password(email="victime@example.test")
     attacker = user_with_password(email="attaquant@example.test")
@@ -25,8 +27,9 @@ def test_an_access_token_riding_on_another_users_session_is_refused(make_client)
     attackers_family = SessionFamilyRepository()._col.find_one({"userId": str(attacker["_id"])})["_id"]
     # A token for the victim that names the attacker's live session (as a leaked key or a bug
     # elsewhere could mint): the session is alive, but it is not the victim's.
-    forged = tokens.issue_access(user_id=str(victim["_id"]), email=victim["email"], role="client",
-                                 family_id=attackers_family, mfa=False)
+    forged = tokens.issue_access(
+        user_id=str(victim["_id"]), email=victim["email"], role="client", family_id=attackers_family, mfa=False
+    )
     thief = make_client(origin=None)
     thief.bearer = forged
     assert_error(thief.get("/users/profile"), 401)
@@ -61,6 +64,7 @@ def test_a_session_ends_thirty_days_after_sign_in_however_often_refreshed(make_c
 
 # --- defect 2: a password change ends the other sessions -------------------------------------
 
+
 def test_a_password_change_ends_every_other_session_and_keeps_the_changer_signed_in(make_client):
     user = user_with_password(email="prudente@example.test")
     owner = _signed_in(make_client, user["email"])
@@ -70,8 +74,9 @@ def test_a_password_change_ends_every_other_session_and_keeps_the_changer_signed
     bearer_thief.bearer = stolen_access
     assert bearer_thief.get("/users/profile").status == 200
 
-    changed = owner.put("/users/profile", json={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD,
-                                                "confirmPassword": NEW_PASSWORD})
+    changed = owner.put(
+        "/users/profile", json={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
+    )
     assert changed.status == 200, changed.body
     assert changed.json()["email"] == user["email"]
 

@@ -1,5 +1,6 @@
 """Accounts for tests of other modules: a user document and a signed-in client, minted with
 the layer's own token and session primitives (no dependency on the auth routes)."""
+
 from __future__ import annotations
 
 import itertools
@@ -43,10 +44,10 @@ def sign_in(client: Any, user: dict[str, Any], *, mfa: bool | None = None, beare
     """Put a valid session on ``client`` (cookies by default, or a Bearer token)."""
     family_id, jti = tokens.new_id(), tokens.new_id()
     mfa = user["role"] == "admin" if mfa is None else mfa
-    SessionFamilyRepository().create(family_id=family_id, user_id=str(user["_id"]), jti=jti, mfa=mfa,
-                                     expires_at=now() + tokens.REFRESH_TTL)
-    access = tokens.issue_access(user_id=str(user["_id"]), email=user["email"], role=user["role"],
-                                 family_id=family_id, mfa=mfa)
+    SessionFamilyRepository().create(
+        family_id=family_id, user_id=str(user["_id"]), jti=jti, mfa=mfa, expires_at=now() + tokens.REFRESH_TTL
+    )
+    access = tokens.issue_access(user_id=str(user["_id"]), email=user["email"], role=user["role"], family_id=family_id, mfa=mfa)
     if bearer:
         client.bearer = access
     else:

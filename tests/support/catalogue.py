@@ -1,6 +1,7 @@
 """Retreats stored the way the retreats module stores them (with their seat counters), and a
 booking request body as the frontend sends it, for the suites that book seats (bookings,
 payments, security)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,15 @@ START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 PRICE_CENTS = 12_000
 
 
-def insert_retreat(*, places: int = 10, prix_cents: int = PRICE_CENTS, title: str = "Retraite Équinoxe",
-                   start: datetime = START, extra_blocks: int = 0, **fields: Any) -> dict[str, Any]:
+def insert_retreat(
+    *,
+    places: int = 10,
+    prix_cents: int = PRICE_CENTS,
+    title: str = "Retraite Équinoxe",
+    start: datetime = START,
+    extra_blocks: int = 0,
+    **fields: Any,
+) -> dict[str, Any]:
     """A retreat with ``1 + extra_blocks`` date blocks (30 days apart, each 10 € dearer than the
     one before) and a seat counter per block; ``fields`` override the stored retreat's fields."""
     from lutea.clock import now
@@ -23,13 +31,34 @@ def insert_retreat(*, places: int = 10, prix_cents: int = PRICE_CENTS, title: st
     blocks = []
     for i in range(1 + extra_blocks):
         begin = start + timedelta(days=30 * i)
-        blocks.append({"_id": ObjectId(), "start": begin, "end": begin + timedelta(days=2),
-                       "heureArrivee": "10h00", "heureDepart": "17h00", "prixCents": prix_cents + 1000 * i,
-                       "places": places, "adresseRdv": "12 chemin des Oliviers, Lodève"})
+        blocks.append(
+            {
+                "_id": ObjectId(),
+                "start": begin,
+                "end": begin + timedelta(days=2),
+                "heureArrivee": "10h00",
+                "heureDepart": "17h00",
+                "prixCents": prix_cents + 1000 * i,
+                "places": places,
+                "adresseRdv": "12 chemin des Oliviers, Lodève",
+            }
+        )
     stamp = now()
-    doc = {"_id": ObjectId(), "titreCard": title, "imageCard": "/img/a.jpg", "altImageCard": "a",
-           "imageModal": ["/img/b.jpg"], "altImageModal": ["b"], "texteModal": "Texte", "dates": blocks,
-           "aVenir": False, "isActive": True, "createdAt": stamp, "updatedAt": stamp, **fields}
+    doc = {
+        "_id": ObjectId(),
+        "titreCard": title,
+        "imageCard": "/img/a.jpg",
+        "altImageCard": "a",
+        "imageModal": ["/img/b.jpg"],
+        "altImageModal": ["b"],
+        "texteModal": "Texte",
+        "dates": blocks,
+        "aVenir": False,
+        "isActive": True,
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        **fields,
+    }
     get_db()["retreats"].insert_one(doc)
     for block in blocks:
         SeatRepository().ensure(retreat_id=doc["_id"], date_id=block["_id"], places=block["places"])
@@ -46,8 +75,13 @@ def booking_body(retreat: dict[str, Any], nb: int = 2, *, block: int = 0, **over
         "dateEnd": date["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "nbPlaces": nb,
         "participants": [{"prenom": f"Zoé{i}", "nom": "Lefèvre", "email": f"zoe{i}@example.test"} for i in range(nb)],
-        "billingAddress": {"address": "3 rue Émile Zola", "city": "Nîmes", "postalCode": "30000",
-                           "country": "France", "phone": "0611223344"},
+        "billingAddress": {
+            "address": "3 rue Émile Zola",
+            "city": "Nîmes",
+            "postalCode": "30000",
+            "country": "France",
+            "phone": "0611223344",
+        },
     }
     body.update(overrides)
     return body

@@ -1,5 +1,6 @@
 """An in-process API client: requests go through the template's route table to the real
 handlers as API Gateway proxy events (infra/local/gateway.py), with a cookie jar."""
+
 from __future__ import annotations
 
 import json as jsonlib
@@ -119,9 +120,17 @@ class ApiClient:
     cookies: dict[str, str] = field(default_factory=dict)
     bearer: str | None = None
 
-    def request(self, method: str, path: str, *, json: Any = None, body: str | bytes | None = None,
-                query: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                use_cookies: bool = True) -> ApiResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: str | bytes | None = None,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        use_cookies: bool = True,
+    ) -> ApiResponse:
         hdrs: dict[str, str] = {"User-Agent": "pytest"}
         if self.origin:
             hdrs["Origin"] = self.origin
@@ -136,9 +145,16 @@ class ApiClient:
         route, params, _ = gateway.match(route_table(), method.upper(), path)
         if route is None:
             raise AssertionError(f"no route in template.yaml for {method} {path}")
-        event = gateway.build_event(method.upper(), path, resource=route.path, path_parameters=params,
-                                    query=urlencode(query or {}, doseq=True), headers=hdrs, body=body,
-                                    source_ip=self.source_ip)
+        event = gateway.build_event(
+            method.upper(),
+            path,
+            resource=route.path,
+            path_parameters=params,
+            query=urlencode(query or {}, doseq=True),
+            headers=hdrs,
+            body=body,
+            source_ip=self.source_ip,
+        )
         raw = gateway.invoke(route, event)
         response = self._response(raw)
         check_declared_shape(method.upper(), route.path, response)

@@ -1,9 +1,10 @@
 """Racing threads, for the tests that prove a store or a route cannot oversell or double-act.
 
-    with tiny_switch_interval():           # or the fixture of the same name (tests/conftest.py)
-        results = run_together([task] * 50)
-    assert not crashes(results)
+with tiny_switch_interval():           # or the fixture of the same name (tests/conftest.py)
+    results = run_together([task] * 50)
+assert not crashes(results)
 """
+
 from __future__ import annotations
 
 import sys

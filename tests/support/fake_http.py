@@ -10,6 +10,7 @@ ephemeral port), started and stopped from the test, and a JSON reply.
     with FakeThing() as fake:
         monkeypatch.setenv("THING_API_BASE", fake.url)
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,7 @@ class LocalServer:
         self.stop()
 
 
-def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any,
-              headers: dict[str, str] | None = None) -> None:
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
     """Answer the request ``handler`` is serving with ``payload`` as JSON (and extra headers)."""
     body = json.dumps(payload).encode()
     handler.send_response(status)

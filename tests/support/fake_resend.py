@@ -9,6 +9,7 @@ makes the following requests fail. ``FakeRecaptcha`` answers ``siteverify`` form
         ...
         assert fake.sent[0]["to"] == ["someone@example.test"]
 """
+
 from __future__ import annotations
 
 import itertools

@@ -7,6 +7,7 @@
   ``AWS_ENDPOINT_URL_SECRETS_MANAGER``.
 
 Both answer the same ``GetSecretValue`` document and record what they were asked."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,18 @@ class _FakeSecrets(LocalServer):
         if secret_id not in self.secrets:
             send_json(handler, 400, {"__type": "ResourceNotFoundException", "Message": "not found"})
             return
-        send_json(handler, 200, {"ARN": f"arn:aws:secretsmanager:eu-west-3:123456789012:secret:{secret_id}",
-                                 "Name": secret_id, "VersionId": "v1", "VersionStages": ["AWSCURRENT"],
-                                 "SecretString": json.dumps(self.secrets[secret_id]), "CreatedDate": 1.0})
+        send_json(
+            handler,
+            200,
+            {
+                "ARN": f"arn:aws:secretsmanager:eu-west-3:123456789012:secret:{secret_id}",
+                "Name": secret_id,
+                "VersionId": "v1",
+                "VersionStages": ["AWSCURRENT"],
+                "SecretString": json.dumps(self.secrets[secret_id]),
+                "CreatedDate": 1.0,
+            },
+        )
 
     @property
     def port(self) -> int:

@@ -9,6 +9,7 @@ payloads exactly as Stripe does. Tests deliver webhooks themselves (no ``on_even
         fake.succeed(pi_id)                       # the customer paid
         body, header = fake.webhook("payment_intent.succeeded", fake.payment_intents[pi_id])
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -75,4 +76,3 @@ def use_fake_stripe(monkeypatch: Any, fake: FakeStripe | None = None) -> Iterato
             yield fake
         finally:
             gateway.reset_gateway()
-

@@ -16,18 +16,31 @@ to learn how many it makes, then walk ``kill_after_write(k)`` for every k (``cra
 election (server selection timeout, lost connection, network timeout, not primary, write
 concern failure).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-WRITE_METHODS = frozenset({
-    "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
-    "find_one_and_update", "find_one_and_delete", "find_one_and_replace", "bulk_write",
-})
-ADMIN_METHODS = frozenset({"create_index", "create_indexes", "drop_index", "drop_indexes", "index_information",
-                           "list_indexes", "drop", "name"})
+WRITE_METHODS = frozenset(
+    {
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+        "find_one_and_delete",
+        "find_one_and_replace",
+        "bulk_write",
+    }
+)
+ADMIN_METHODS = frozenset(
+    {"create_index", "create_indexes", "drop_index", "drop_indexes", "index_information", "list_indexes", "drop", "name"}
+)
 
 
 class Killed(BaseException):
@@ -43,8 +56,9 @@ def pymongo_errors() -> list[Exception]:
         errors.AutoReconnect("connection closed"),
         errors.NetworkTimeout("timed out"),
         errors.NotPrimaryError("not primary", {"code": 10107, "errmsg": "not primary"}),
-        errors.WriteConcernError("waiting for replication timed out", 64,
-                                 {"code": 64, "errmsg": "waiting for replication timed out"}),
+        errors.WriteConcernError(
+            "waiting for replication timed out", 64, {"code": 64, "errmsg": "waiting for replication timed out"}
+        ),
     ]
 
 

@@ -1,6 +1,7 @@
 """The machine's MariaDB/MySQL for tests (127.0.0.1:3306, root, empty password): one fresh
 database per test session, named from ``LUTEA_TEST_MYSQL_DATABASE`` or ``lutea_test_<pid>``,
 dropped at the end. Tests that use it are marked ``@pytest.mark.mysql``."""
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,19 @@ PORT = int(os.environ.get("LUTEA_TEST_MYSQL_PORT", "3306"))
 USER = os.environ.get("LUTEA_TEST_MYSQL_USER", "root")
 PASSWORD = os.environ.get("LUTEA_TEST_MYSQL_PASSWORD", "")
 SEEDED_EVENT_TYPES = (
-    "page_view", "page_exit", "retreat_modal_opened", "booking_funnel_started", "booking_step_1", "booking_step_2",
-    "booking_step_3", "booking_step_4", "booking_step_5", "booking_abandoned", "payment_button_clicked",
-    "payment_succeeded", "payment_failed",
+    "page_view",
+    "page_exit",
+    "retreat_modal_opened",
+    "booking_funnel_started",
+    "booking_step_1",
+    "booking_step_2",
+    "booking_step_3",
+    "booking_step_4",
+    "booking_step_5",
+    "booking_abandoned",
+    "payment_button_clicked",
+    "payment_succeeded",
+    "payment_failed",
 )
 
 
@@ -26,8 +37,9 @@ def database_name() -> str:
 def _admin_connection():
     import pymysql
 
-    return pymysql.connect(host=HOST, port=PORT, user=USER, password=PASSWORD, autocommit=True,
-                           connect_timeout=3, read_timeout=10, write_timeout=10)
+    return pymysql.connect(
+        host=HOST, port=PORT, user=USER, password=PASSWORD, autocommit=True, connect_timeout=3, read_timeout=10, write_timeout=10
+    )
 
 
 @pytest.fixture(scope="session")

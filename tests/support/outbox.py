@@ -1,4 +1,5 @@
 """Read the local outbox the way a mail client would: parsed MIME messages."""
+
 from __future__ import annotations
 
 import email
@@ -51,5 +52,6 @@ def read_outbox(directory: Path) -> list[SentMail]:
 
 
 def mails_to(directory: Path, address: str, kind: str | None = None) -> list[SentMail]:
-    return [m for m in read_outbox(directory) if address.lower() in [t.lower() for t in m.to]
-            and (kind is None or m.kind == kind)]
+    return [
+        m for m in read_outbox(directory) if address.lower() in [t.lower() for t in m.to] and (kind is None or m.kind == kind)
+    ]

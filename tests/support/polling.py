@@ -1,5 +1,6 @@
 """Waiting, in end-to-end tests, for what the local server does in the background (webhooks
 delivered by the Stripe stand-in, emails written to the outbox)."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The one clock of the application: aware UTC datetimes, replaceable in tests."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

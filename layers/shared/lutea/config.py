@@ -11,6 +11,7 @@ Settings that hold secrets are re-read after ``SECRETS_MAX_AGE_SECONDS`` (a rota
 effect without a redeploy), and at once (at most every ``SECRETS_REFRESH_MIN_INTERVAL_SECONDS``)
 when a provider refuses our credentials (``refresh_secrets``).
 """
+
 from __future__ import annotations
 
 import os
@@ -201,8 +202,7 @@ def _load_secret_values(env: dict[str, str], *, force: bool = False) -> dict[str
             # Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
             from aws_lambda_powertools.utilities import parameters
 
-            data = parameters.get_secret(secret_id, transform="json", max_age=SECRETS_MAX_AGE_SECONDS,
-                                         force_fetch=force)
+            data = parameters.get_secret(secret_id, transform="json", max_age=SECRETS_MAX_AGE_SECONDS, force_fetch=force)
         if not isinstance(data, dict):
             raise RuntimeError(f"{var} must name a secret holding a JSON object")
         # Only the keys this secret is for: a misplaced key is ignored, not trusted.
@@ -221,8 +221,11 @@ def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
     port = _int(env, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 2773)
     connection = http.client.HTTPConnection("localhost", port, timeout=5)
     try:
-        connection.request("GET", f"/secretsmanager/get?secretId={quote(secret_id, safe='')}",
-                           headers={"X-Aws-Parameters-Secrets-Token": env.get("AWS_SESSION_TOKEN", "")})
+        connection.request(
+            "GET",
+            f"/secretsmanager/get?secretId={quote(secret_id, safe='')}",
+            headers={"X-Aws-Parameters-Secrets-Token": env.get("AWS_SESSION_TOKEN", "")},
+        )
         answer = connection.getresponse()
         payload = answer.read()
         if answer.status != 200:
@@ -315,14 +318,20 @@ def _check(s: Settings, env: dict[str, str]) -> None:
         # A mistyped stage must not quietly run as a laxer one.
         raise RuntimeError(f"STAGE must be one of {', '.join(STAGES)}, got {s.stage!r}")
     if s.stage not in STAGES_WITH_DEFAULT_SECRETS:
-        defaults = [name for name, value, default in (
-            ("JWT_ACCESS_SECRET", s.jwt_access_secret, _DEV_ACCESS_SECRET),
-            ("JWT_REFRESH_SECRET", s.jwt_refresh_secret, _DEV_REFRESH_SECRET),
-            ("STRIPE_WEBHOOK_SECRET", s.stripe_webhook_secret, _DEV_WEBHOOK_SECRET),
-        ) if value == default]
+        defaults = [
+            name
+            for name, value, default in (
+                ("JWT_ACCESS_SECRET", s.jwt_access_secret, _DEV_ACCESS_SECRET),
+                ("JWT_REFRESH_SECRET", s.jwt_refresh_secret, _DEV_REFRESH_SECRET),
+                ("STRIPE_WEBHOOK_SECRET", s.stripe_webhook_secret, _DEV_WEBHOOK_SECRET),
+            )
+            if value == default
+        ]
         if defaults:
-            raise RuntimeError(f"STAGE={s.stage} is deployed: like production it needs real secrets, "
-                               f"not the public defaults of {', '.join(defaults)}")
+            raise RuntimeError(
+                f"STAGE={s.stage} is deployed: like production it needs real secrets, "
+                f"not the public defaults of {', '.join(defaults)}"
+            )
     if s.is_production and not s.mongodb_uri:
         raise RuntimeError("production needs MONGODB_URI")
     if s.is_production and s.api_domain and not s.api_same_site_as_frontend:

@@ -1,5 +1,6 @@
 """Names of downloaded files (the PDF, the calendar file, the roster): one rule for all,
 ``<prefix>-<slug>-<dd-mm-yyyy>.<ext>``, sent as RFC 6266 ``Content-Disposition``."""
+
 from __future__ import annotations
 
 import re

@@ -12,6 +12,7 @@ and a handful of properties do not need a library (and the layer stays small).
   the same UID and a higher SEQUENCE, removes the event. The download route serves
   ``METHOD:PUBLISH`` (a plain import).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,11 +28,22 @@ CONTENT_TYPE = "text/calendar"
 
 # Europe/Paris since 1996: last Sunday of March 02:00 -> CEST, last Sunday of October 03:00 -> CET.
 VTIMEZONE = (
-    "BEGIN:VTIMEZONE", "TZID:Europe/Paris",
-    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST", "DTSTART:19700329T020000",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
-    "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET", "DTSTART:19701025T030000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/Paris",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19700329T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19701025T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
     "END:VTIMEZONE",
 )
 
@@ -103,8 +115,7 @@ def _hours_line(booking: dict) -> str:
     return " — ".join(p for p in parts if p)
 
 
-def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_email: str,
-                     organizer_name: str = "Lutea") -> str:
+def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_email: str, organizer_name: str = "Lutea") -> str:
     """The ``.ics`` text of ``booking`` (CRLF lines). ``method``: PUBLISH (download), REQUEST
     (confirmation email) or CANCEL (cancellation email). ``stamp``: DTSTAMP, now."""
     cancelled = method == CANCEL or booking.get("statut") == "CANCELLED"
@@ -112,11 +123,15 @@ def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_e
     start, end = local_times(booking)
     participants = booking.get("participants") or [{}]
     contact = participants[0] or {}
-    description = "\n".join(line for line in (
-        f"Réservation {booking['_id']} — {booking.get('nbPlaces', len(participants))} place(s)",
-        _hours_line(booking),
-        f"Lieu : {booking.get('retreatAddress')}" if booking.get("retreatAddress") else "",
-    ) if line)
+    description = "\n".join(
+        line
+        for line in (
+            f"Réservation {booking['_id']} — {booking.get('nbPlaces', len(participants))} place(s)",
+            _hours_line(booking),
+            f"Lieu : {booking.get('retreatAddress')}" if booking.get("retreatAddress") else "",
+        )
+        if line
+    )
     event = [
         "BEGIN:VEVENT",
         f"UID:{uid(booking)}",
@@ -135,8 +150,16 @@ def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_e
         accepted = ";PARTSTAT=ACCEPTED" if method == REQUEST else ""
         event.append(f"ATTENDEE;CN={_param(name)};ROLE=REQ-PARTICIPANT{accepted};RSVP=FALSE:mailto:{contact['email']}")
     event += [f"STATUS:{status}", "TRANSP:OPAQUE", "END:VEVENT"]
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", f"METHOD:{method}",
-             *VTIMEZONE, *event, "END:VCALENDAR"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{method}",
+        *VTIMEZONE,
+        *event,
+        "END:VCALENDAR",
+    ]
     return "".join(fold(line) + "\r\n" for line in lines)
 
 

@@ -3,6 +3,7 @@ once, and the envelope a paginated answer comes in (docs/admin-lists.md).
 
 A list called without ``page`` or ``limit`` keeps its original answer (a JSON array, filters
 applied); with either, it answers ``{items, total, page, limit, pages}``."""
+
 from __future__ import annotations
 
 import math
@@ -35,6 +36,7 @@ class PageRequest:
 @dataclass(frozen=True)
 class Period:
     """``[start, end)`` in UTC; either bound may be open."""
+
     start: datetime | None = None
     end: datetime | None = None
 
@@ -100,9 +102,23 @@ def object_id_filter(raw: str | None, label: str) -> ObjectId | None:
 
 
 def envelope(items: list[Any], total: int, page: PageRequest) -> dict[str, Any]:
-    return {"items": items, "total": total, "page": page.page, "limit": page.limit,
-            "pages": math.ceil(total / page.limit) if total else 0}
+    return {
+        "items": items,
+        "total": total,
+        "page": page.page,
+        "limit": page.limit,
+        "pages": math.ceil(total / page.limit) if total else 0,
+    }
 
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "PageRequest", "Period", "choice", "envelope", "object_id_filter",
-           "page_request", "period"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "PageRequest",
+    "Period",
+    "choice",
+    "envelope",
+    "object_id_filter",
+    "page_request",
+    "period",
+]

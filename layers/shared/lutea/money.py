@@ -1,5 +1,6 @@
 """Money as people read it in French, the same in the PDF and in every email: ``541,50 €``,
 ``1 250 €``. Inside the code money is integer cents; on the wire, euros (``lutea.wire``)."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ The Tracer is created only where traces are recorded (in Lambda, with tracing on
 constructor imports the X-Ray SDK and botocore, ~150 ms of every cold start, which local runs,
 tests and functions with tracing disabled should not pay. Lambda still records its own segment
 for every invocation (``Tracing: Active`` in template.yaml)."""
+
 from __future__ import annotations
 
 import os

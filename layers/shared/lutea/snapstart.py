@@ -16,6 +16,7 @@ the runtime keeps unique per restore. The hooks come from ``snapshot-restore-py`
 managed runtime provides (test_packaging counts it as the runtime's); elsewhere (tests,
 ``make dev``) registering is a no-op.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ Cells that a spreadsheet would run as a formula (a name starting with ``=``, ``+
 addresses come from the public booking form. The trigger is looked for after any leading
 blanks and control characters (and in its full-width forms): importers that trim spaces
 (LibreOffice's "Trim spaces") or drop a line break would otherwise reveal it."""
+
 from __future__ import annotations
 
 import csv

@@ -1,5 +1,6 @@
 """Request models: one base with the original's whitelist + forbidNonWhitelisted, and the
 constrained types every module shares (ObjectId strings, emails, passwords)."""
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ def object_id(label: str) -> Any:
         return value
 
     return Annotated[str, StringConstraints(max_length=64), AfterValidator(check)]
+
 
 def _email(value: str) -> str:
     """Exactly one address (lutea.email.addresses): never a list, a display name or a group."""

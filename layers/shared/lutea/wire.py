@@ -1,5 +1,6 @@
 """Wire conversions of API.md: ObjectId <-> 24-hex strings, datetimes <-> ISO-8601 UTC with
 milliseconds (JavaScript's toISOString), euros on the wire <-> integer cents inside."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Every analytics test runs twice: on SQLite (the default backend) and on the machine's MariaDB."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The original's JavaScript arithmetic and object-key rules, reproduced in plain Python (no database)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -20,20 +21,27 @@ def test_rounding_is_javascripts():
 
 
 def test_abandonment_point_keys_and_ties():
-    events = [_ev("booking_abandoned", data={"step": 3}), _ev("booking_abandoned", data={"step": "2"}),
-              _ev("booking_abandoned", data={"step": 2}), _ev("booking_abandoned", data={"step": 3}),
-              _ev("booking_abandoned", data=None), _ev("booking_abandoned", data={"step": 0})]
+    events = [
+        _ev("booking_abandoned", data={"step": 3}),
+        _ev("booking_abandoned", data={"step": "2"}),
+        _ev("booking_abandoned", data={"step": 2}),
+        _ev("booking_abandoned", data={"step": 3}),
+        _ev("booking_abandoned", data=None),
+        _ev("booking_abandoned", data={"step": 0}),
+    ]
     # keys 0 (x2), 2 (x2: "2" and 2 are the same key), 3 (x2): the first in key order wins the tie
     assert a.abandonment_point(events) == {"step": 0, "count": 2, "percentage": 33.33}
     assert a.abandonment_point([_ev("booking_abandoned", data={"step": "paiement"})])["step"] is None  # NaN
 
 
 def test_retreat_modal_stats_group_by_id_and_keep_the_first_title():
-    events = [_ev("retreat_modal_opened", data={"retreat_id": "b", "retreat_title": "B"}),
-              _ev("retreat_modal_opened", data={"retreat_id": "a"}),
-              _ev("retreat_modal_opened", data={"retreat_id": "b", "retreat_title": "B2"}),
-              _ev("retreat_modal_opened", data={}),
-              _ev("retreat_modal_opened", data={"retreat_id": 7, "retreat_title": "Sept"})]
+    events = [
+        _ev("retreat_modal_opened", data={"retreat_id": "b", "retreat_title": "B"}),
+        _ev("retreat_modal_opened", data={"retreat_id": "a"}),
+        _ev("retreat_modal_opened", data={"retreat_id": "b", "retreat_title": "B2"}),
+        _ev("retreat_modal_opened", data={}),
+        _ev("retreat_modal_opened", data={"retreat_id": 7, "retreat_title": "Sept"}),
+    ]
     assert a.retreat_modal_statistics(events) == [
         {"retreat_id": "b", "retreat_title": "B", "count": 2},
         {"retreat_id": "7", "retreat_title": "Sept", "count": 1},  # integer-like keys first, as in JavaScript
@@ -43,11 +51,17 @@ def test_retreat_modal_stats_group_by_id_and_keep_the_first_title():
 
 
 def test_journey_times_need_the_next_step_or_the_payment():
-    journey = a.analyse_journey([
-        _ev("booking_funnel_started", 0), _ev("booking_step_1", 10), _ev("booking_step_1", 15),
-        _ev("booking_step_3", 40), _ev("booking_step_5", 100), _ev("payment_succeeded", 90),
-        _ev("payment_succeeded", 130),
-    ])
+    journey = a.analyse_journey(
+        [
+            _ev("booking_funnel_started", 0),
+            _ev("booking_step_1", 10),
+            _ev("booking_step_1", 15),
+            _ev("booking_step_3", 40),
+            _ev("booking_step_5", 100),
+            _ev("payment_succeeded", 90),
+            _ev("payment_succeeded", 130),
+        ]
+    )
     assert journey.completed is True
     assert journey.last_step == 5
     # step 1 -> no step 2: 0; step 3 -> no step 4: 0; step 5 -> first payment after it: 30 s

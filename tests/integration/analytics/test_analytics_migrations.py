@@ -1,5 +1,6 @@
 """infra/sql migrations through python -m infra.migrate and at first connection, on both backends;
 the schema's foreign-key rules."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,15 @@ def _run_migrate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "ANALYTICS_"))}
     full_env.update(env)
     full_env["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-    return subprocess.run([sys.executable, "-m", "infra.migrate", "--only", "sql", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "infra.migrate", "--only", "sql", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_migrate_command_on_sqlite(tmp_path):
@@ -31,15 +39,26 @@ def test_migrate_command_on_sqlite(tmp_path):
     again = _run_migrate(env)
     assert again.stdout.strip().endswith("up to date")
     status = _run_migrate(env, "--status")
-    assert status.stdout.split() == ["001_analytics", "applied", "001_analytics.sqlite.sql",
-                                     "002_session_user", "applied", "002_session_user.sqlite.sql"]
+    assert status.stdout.split() == [
+        "001_analytics",
+        "applied",
+        "001_analytics.sqlite.sql",
+        "002_session_user",
+        "applied",
+        "002_session_user.sqlite.sql",
+    ]
 
 
 @pytest.mark.mysql
 def test_migrate_command_on_mysql():
     name = f"{mysql_support.database_name()}_cli"
-    env = {"MYSQL_HOST": mysql_support.HOST, "MYSQL_PORT": str(mysql_support.PORT), "MYSQL_USER": mysql_support.USER,
-           "MYSQL_PASSWORD": mysql_support.PASSWORD, "MYSQL_DATABASE": name}
+    env = {
+        "MYSQL_HOST": mysql_support.HOST,
+        "MYSQL_PORT": str(mysql_support.PORT),
+        "MYSQL_USER": mysql_support.USER,
+        "MYSQL_PASSWORD": mysql_support.PASSWORD,
+        "MYSQL_DATABASE": name,
+    }
     try:
         first = _run_migrate(env)
         assert first.returncode == 0, first.stderr
@@ -47,8 +66,10 @@ def test_migrate_command_on_mysql():
         assert _run_migrate(env).stdout.strip() == "MySQL: up to date"
         conn = mysql_support._admin_connection()
         with conn.cursor() as cursor:
-            cursor.execute("SELECT ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
-                           "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (name,))
+            cursor.execute(
+                "SELECT ENGINE, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+                (name,),
+            )
             tables = cursor.fetchall()
             cursor.execute(f"SELECT COUNT(*) FROM `{name}`.EventType")
             seeded = cursor.fetchone()[0]
@@ -73,8 +94,10 @@ def test_foreign_keys_cascade_sessions_and_restrict_event_types(api, sql, backen
         sql.execute("DELETE FROM EventType WHERE code = ?", ("page_view",))
     assert "foreign key" in str(info.value).lower()
     with pytest.raises(Exception):
-        sql.execute("INSERT INTO UserEvent (event_ts, session_id_Session, code_EventType) VALUES (?, ?, ?)",
-                    ("2026-12-01 00:00:00", "no-such-session", "page_view"))
+        sql.execute(
+            "INSERT INTO UserEvent (event_ts, session_id_Session, code_EventType) VALUES (?, ?, ?)",
+            ("2026-12-01 00:00:00", "no-such-session", "page_view"),
+        )
     sql.execute("DELETE FROM Session WHERE session_id = ?", ("fk",))
     assert sql.scalar("SELECT COUNT(*) AS n FROM UserEvent") == 0
 

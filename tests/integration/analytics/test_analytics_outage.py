@@ -1,5 +1,6 @@
 """MySQL down: analytics answers 503 within 3 s (a server that accepts and never answers, and a
 closed port), and the other modules are not affected."""
+
 from __future__ import annotations
 
 import re
@@ -71,11 +72,14 @@ def _timed(call):
     return response, time.monotonic() - start
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/analytics/session", {"session_id": "s1", "started_at": "2026-12-01T10:00:00Z"}),
-    ("POST", "/analytics/event", {"session_id": "s1", "event_type_code": "page_view"}),
-    ("PATCH", "/analytics/session/s1", {"is_login": True}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/analytics/session", {"session_id": "s1", "started_at": "2026-12-01T10:00:00Z"}),
+        ("POST", "/analytics/event", {"session_id": "s1", "event_type_code": "page_view"}),
+        ("PATCH", "/analytics/session/s1", {"is_login": True}),
+    ],
+)
 def test_public_routes_answer_503_within_3_seconds(api, mysql_down, method, path, body):
     response, elapsed = _timed(lambda: api.request(method, path, json=body))
     assert response.status == 503
@@ -94,9 +98,19 @@ def test_admin_stats_answer_503_within_3_seconds(make_client, mysql_down):
 
 
 def test_other_modules_work_while_analytics_is_down(api, mysql_down):
-    response, elapsed = _timed(lambda: api.post("/email/contact", json={
-        "nom": "Martin", "prenom": "Anne", "email": "anne@example.test", "telephone": "06",
-        "message": "Bonjour", "rgpd": True}))
+    response, elapsed = _timed(
+        lambda: api.post(
+            "/email/contact",
+            json={
+                "nom": "Martin",
+                "prenom": "Anne",
+                "email": "anne@example.test",
+                "telephone": "06",
+                "message": "Bonjour",
+                "rgpd": True,
+            },
+        )
+    )
     assert response.status == 200 and elapsed < 1
 
 
@@ -111,15 +125,20 @@ def test_analytics_recovers_when_mysql_is_back(api, mysql_database, monkeypatch,
 
 def test_nothing_outside_analytics_imports_the_sql_client():
     allowed = {
-        ROOT / "layers/shared/lutea/data/sql.py", ROOT / "layers/shared/lutea/data/analytics.py",
-        ROOT / "layers/shared/lutea/domain/analytics.py", ROOT / "functions/analytics/app.py",
+        ROOT / "layers/shared/lutea/data/sql.py",
+        ROOT / "layers/shared/lutea/data/analytics.py",
+        ROOT / "layers/shared/lutea/domain/analytics.py",
+        ROOT / "functions/analytics/app.py",
         ROOT / "infra/migrate.py",
         # RGPD export and erasure reach her analytics sessions, through the analytics domain,
         # imported on use only (docs/rgpd.md).
         ROOT / "layers/shared/lutea/domain/personal_data.py",
     }
-    pattern = re.compile(r"^\s*(from|import)\s+(pymysql|sqlite3|lutea\.data\.sql|lutea\.data\.analytics"
-                         r"|lutea\.domain\.analytics|lutea\.data import .*\b(sql|analytics)\b)", re.M)
+    pattern = re.compile(
+        r"^\s*(from|import)\s+(pymysql|sqlite3|lutea\.data\.sql|lutea\.data\.analytics"
+        r"|lutea\.domain\.analytics|lutea\.data import .*\b(sql|analytics)\b)",
+        re.M,
+    )
     offenders = []
     for base in ("layers/shared/lutea", "functions"):
         for path in (ROOT / base).rglob("*.py"):

@@ -1,4 +1,5 @@
 """Sessions, events, event types and clear-all through the real handlers, on both backends."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,12 @@ import pytest
 
 from tests.support.accounts import admin_session, client_session
 
-SESSION = {"session_id": "0b7e8f0e-1c1f-4a57-9a51-6f1f3d1d2a01", "started_at": "2026-12-01T10:00:00.000Z",
-           "browser": "Chrome", "device_type": "desktop"}
+SESSION = {
+    "session_id": "0b7e8f0e-1c1f-4a57-9a51-6f1f3d1d2a01",
+    "started_at": "2026-12-01T10:00:00.000Z",
+    "browser": "Chrome",
+    "device_type": "desktop",
+}
 
 
 def _count(sql, table: str) -> int:
@@ -19,8 +24,12 @@ def test_create_session(api, sql):
     response = api.post("/analytics/session", json=SESSION)
     assert response.status == 201
     assert response.json() == {
-        "session_id": SESSION["session_id"], "started_at": "2026-12-01T10:00:00.000Z", "ended_at": None,
-        "browser": "Chrome", "device_type": "desktop", "is_login": False,
+        "session_id": SESSION["session_id"],
+        "started_at": "2026-12-01T10:00:00.000Z",
+        "ended_at": None,
+        "browser": "Chrome",
+        "device_type": "desktop",
+        "is_login": False,
     }
     assert _count(sql, "Session") == 1
 
@@ -45,9 +54,14 @@ def test_patch_ends_a_session_and_sets_is_login_once(api):
     path = f"/analytics/session/{SESSION['session_id']}"
     response = api.patch(path, json={"ended_at": "2026-12-01T10:05:00Z", "is_login": True})
     assert response.status == 200
-    assert response.json() == {"session_id": SESSION["session_id"], "started_at": "2026-12-01T10:00:00.000Z",
-                               "ended_at": "2026-12-01T10:05:00.000Z", "browser": "Chrome",
-                               "device_type": "desktop", "is_login": True}
+    assert response.json() == {
+        "session_id": SESSION["session_id"],
+        "started_at": "2026-12-01T10:00:00.000Z",
+        "ended_at": "2026-12-01T10:05:00.000Z",
+        "browser": "Chrome",
+        "device_type": "desktop",
+        "is_login": True,
+    }
     # is_login never goes back to false
     assert api.patch(path, json={"is_login": False}).json()["is_login"] is True
     assert api.patch(path, json={}).json()["ended_at"] == "2026-12-01T10:05:00.000Z"
@@ -80,16 +94,24 @@ def test_delete_a_session_deletes_its_events(api, sql):
 
 def test_create_event(api, frozen_clock):
     api.post("/analytics/session", json=SESSION)
-    body = {"session_id": SESSION["session_id"], "event_type_code": "retreat_modal_opened",
-            "event_ts": "2026-12-01T10:01:02Z", "page_path": "/retraites",
-            "event_data": {"retreat_id": "r1", "retreat_title": "Hiver <b>", "nested": {"n": [1, 2.5, None]}}}
+    body = {
+        "session_id": SESSION["session_id"],
+        "event_type_code": "retreat_modal_opened",
+        "event_ts": "2026-12-01T10:01:02Z",
+        "page_path": "/retraites",
+        "event_data": {"retreat_id": "r1", "retreat_title": "Hiver <b>", "nested": {"n": [1, 2.5, None]}},
+    }
     response = api.post("/analytics/event", json=body)
     assert response.status == 201
     event = response.json()
     assert isinstance(event.pop("event_id"), int)
-    assert event == {"event_ts": "2026-12-01T10:01:02.000Z", "page_path": "/retraites",
-                     "event_data": body["event_data"], "session_id_Session": SESSION["session_id"],
-                     "code_EventType": "retreat_modal_opened"}
+    assert event == {
+        "event_ts": "2026-12-01T10:01:02.000Z",
+        "page_path": "/retraites",
+        "event_data": body["event_data"],
+        "session_id_Session": SESSION["session_id"],
+        "code_EventType": "retreat_modal_opened",
+    }
     # Without event_ts: now.
     second = api.post("/analytics/event", json={"session_id": SESSION["session_id"], "event_type_code": "page_view"})
     assert second.json()["event_ts"] == "2026-12-01T09:00:00.000Z"
@@ -97,12 +119,19 @@ def test_create_event(api, frozen_clock):
 
 
 def test_an_event_for_an_unknown_session_creates_it(api, sql):
-    response = api.post("/analytics/event", json={"session_id": "new-session", "event_type_code": "page_view",
-                                                  "event_ts": "2026-12-01T08:00:00Z"})
+    response = api.post(
+        "/analytics/event", json={"session_id": "new-session", "event_type_code": "page_view", "event_ts": "2026-12-01T08:00:00Z"}
+    )
     assert response.status == 201
     session = api.patch("/analytics/session/new-session", json={}).json()
-    assert session == {"session_id": "new-session", "started_at": "2026-12-01T08:00:00.000Z", "ended_at": None,
-                       "browser": None, "device_type": None, "is_login": False}
+    assert session == {
+        "session_id": "new-session",
+        "started_at": "2026-12-01T08:00:00.000Z",
+        "ended_at": None,
+        "browser": None,
+        "device_type": None,
+        "is_login": False,
+    }
 
 
 def test_an_unknown_event_type_is_400_and_nothing_is_written(api, sql):
@@ -119,26 +148,29 @@ def test_a_disabled_event_type_is_400(api, sql):
     assert _count(sql, "Session") == 0 and _count(sql, "UserEvent") == 0
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/analytics/session", {**SESSION, "session_id": "x" * 37}),
-    ("/analytics/session", {**SESSION, "session_id": ""}),
-    ("/analytics/session", {**SESSION, "started_at": "yesterday"}),
-    ("/analytics/session", {**SESSION, "started_at": 1764583200}),
-    ("/analytics/session", {**SESSION, "started_at": "0500-01-01T00:00:00Z"}),
-    ("/analytics/session", {**SESSION, "browser": "b" * 51}),
-    ("/analytics/session", {**SESSION, "device_type": "phone"}),
-    ("/analytics/session", {**SESSION, "is_login": "yes"}),
-    ("/analytics/session", {**SESSION, "unknown": 1}),
-    ("/analytics/session", {"started_at": SESSION["started_at"]}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "page_path": "/" * 501}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_data": [1, 2]}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_data": "text"}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_ts": "not a date"}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "x" * 51}),
-    ("/analytics/event", {"session_id": {"$gt": ""}, "event_type_code": "page_view"}),
-    ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "extra": True}),
-    ("/analytics/event", {"event_type_code": "page_view"}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/analytics/session", {**SESSION, "session_id": "x" * 37}),
+        ("/analytics/session", {**SESSION, "session_id": ""}),
+        ("/analytics/session", {**SESSION, "started_at": "yesterday"}),
+        ("/analytics/session", {**SESSION, "started_at": 1764583200}),
+        ("/analytics/session", {**SESSION, "started_at": "0500-01-01T00:00:00Z"}),
+        ("/analytics/session", {**SESSION, "browser": "b" * 51}),
+        ("/analytics/session", {**SESSION, "device_type": "phone"}),
+        ("/analytics/session", {**SESSION, "is_login": "yes"}),
+        ("/analytics/session", {**SESSION, "unknown": 1}),
+        ("/analytics/session", {"started_at": SESSION["started_at"]}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "page_path": "/" * 501}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_data": [1, 2]}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_data": "text"}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "event_ts": "not a date"}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "x" * 51}),
+        ("/analytics/event", {"session_id": {"$gt": ""}, "event_type_code": "page_view"}),
+        ("/analytics/event", {"session_id": "s", "event_type_code": "page_view", "extra": True}),
+        ("/analytics/event", {"event_type_code": "page_view"}),
+    ],
+)
 def test_bad_input_is_400_and_nothing_is_written(api, sql, path, body):
     response = api.post(path, json=body)
     assert response.status == 400
@@ -163,9 +195,14 @@ def test_patch_with_bad_input_writes_nothing(api, sql):
     assert row["ended_at"] is None and not row["is_login"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/analytics/stats"), ("GET", "/analytics/event-types"), ("DELETE", "/analytics/clear-all"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/analytics/stats"),
+        ("GET", "/analytics/event-types"),
+        ("DELETE", "/analytics/clear-all"),
+    ],
+)
 def test_admin_routes_need_an_admin(make_client, backend, method, path):
     assert make_client().request(method, path).status == 401
     client, _ = client_session(make_client)
@@ -178,12 +215,20 @@ def test_event_types_enabled_by_category_then_label(make_client, sql):
     response = admin.get("/analytics/event-types")
     assert response.status == 200
     types = response.json()
-    assert types[0] == {"code": "booking_step_1", "label": "Étape 1 : Choix retraite", "category": "booking",
-                        "is_enabled": True}
+    assert types[0] == {"code": "booking_step_1", "label": "Étape 1 : Choix retraite", "category": "booking", "is_enabled": True}
     assert [t["code"] for t in types] == [
-        "booking_step_1", "booking_step_2", "booking_step_3", "booking_step_4", "booking_step_5",
-        "booking_abandoned", "page_view", "payment_button_clicked", "payment_failed", "payment_succeeded",
-        "booking_funnel_started", "retreat_modal_opened",
+        "booking_step_1",
+        "booking_step_2",
+        "booking_step_3",
+        "booking_step_4",
+        "booking_step_5",
+        "booking_abandoned",
+        "page_view",
+        "payment_button_clicked",
+        "payment_failed",
+        "payment_succeeded",
+        "booking_funnel_started",
+        "retreat_modal_opened",
     ]
 
 
@@ -202,7 +247,9 @@ def test_clear_all_empties_sessions_and_events_and_keeps_event_types(api, make_c
 
 
 def test_event_data_is_stored_as_json(api, sql):
-    api.post("/analytics/event", json={"session_id": "s", "event_type_code": "booking_abandoned",
-                                       "event_data": {"step": 3, "label": "é"}})
+    api.post(
+        "/analytics/event",
+        json={"session_id": "s", "event_type_code": "booking_abandoned", "event_data": {"step": 3, "label": "é"}},
+    )
     stored = sql.fetch_one("SELECT event_data FROM UserEvent")["event_data"]
     assert json.loads(stored) == {"step": 3, "label": "é"}

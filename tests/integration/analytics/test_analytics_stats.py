@@ -1,5 +1,6 @@
 """GET /analytics/stats on a small known dataset: every figure computed by hand from the
 original's getStats() rules, on both backends."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -24,8 +25,7 @@ def event(api, session_id: str, code: str, seconds: int, page: str | None = None
 
 def seed(api) -> None:
     # S1: desktop Chrome, signed out, goes through the whole tunnel and pays.
-    api.post("/analytics/session", json={"session_id": "s1", "started_at": at(0), "browser": "Chrome",
-                                         "device_type": "desktop"})
+    api.post("/analytics/session", json={"session_id": "s1", "started_at": at(0), "browser": "Chrome", "device_type": "desktop"})
     event(api, "s1", "page_view", 0, "/")
     event(api, "s1", "page_exit", 40, "/")
     event(api, "s1", "page_view", 40, "/retraites?x=1")
@@ -37,8 +37,7 @@ def seed(api) -> None:
     event(api, "s1", "payment_succeeded", 260)
     api.patch("/analytics/session/s1", json={"ended_at": at(300)})
     # S2: mobile Firefox, signs in, opens two modals, abandons at step 2.
-    api.post("/analytics/session", json={"session_id": "s2", "started_at": at(0), "browser": "Firefox",
-                                         "device_type": "mobile"})
+    api.post("/analytics/session", json={"session_id": "s2", "started_at": at(0), "browser": "Firefox", "device_type": "mobile"})
     event(api, "s2", "page_view", 5, "/retraites")
     event(api, "s2", "retreat_modal_opened", 10, data={"retreat_id": "r1", "retreat_title": "Hiver"})
     event(api, "s2", "retreat_modal_opened", 12, data={"retreat_id": "r2", "retreat_title": "Été"})
@@ -48,8 +47,7 @@ def seed(api) -> None:
     event(api, "s2", "booking_abandoned", 100, data={"step": 2})
     api.patch("/analytics/session/s2", json={"ended_at": at(120), "is_login": True})
     # S3: mobile Chrome, one page for 9 seconds: a bounce.
-    api.post("/analytics/session", json={"session_id": "s3", "started_at": at(0), "browser": "Chrome",
-                                         "device_type": "mobile"})
+    api.post("/analytics/session", json={"session_id": "s3", "started_at": at(0), "browser": "Chrome", "device_type": "mobile"})
     event(api, "s3", "page_view", 1, "/")
     api.patch("/analytics/session/s3", json={"ended_at": at(9)})
     # S4: created by its first event, still open an hour later; starts the tunnel, payment fails.
@@ -71,9 +69,19 @@ def test_stats_add_up(api, make_client, frozen_clock, backend):
     assert stats["bounceRate"] == 25  # S3 only (S2: 120 s; S4: open for an hour; S1: two page views)
     assert stats["conversionRate"] == 33.33  # 1 payment_succeeded / 3 booking_funnel_started
     assert stats["eventsByType"] == {
-        "booking_abandoned": 1, "booking_funnel_started": 3, "booking_step_1": 2, "booking_step_2": 2,
-        "booking_step_3": 1, "booking_step_4": 1, "booking_step_5": 1, "page_exit": 1, "page_view": 5,
-        "payment_button_clicked": 1, "payment_failed": 1, "payment_succeeded": 1, "retreat_modal_opened": 3,
+        "booking_abandoned": 1,
+        "booking_funnel_started": 3,
+        "booking_step_1": 2,
+        "booking_step_2": 2,
+        "booking_step_3": 1,
+        "booking_step_4": 1,
+        "booking_step_5": 1,
+        "page_exit": 1,
+        "page_view": 5,
+        "payment_button_clicked": 1,
+        "payment_failed": 1,
+        "payment_succeeded": 1,
+        "retreat_modal_opened": 3,
     }
     assert sum(stats["eventsByType"].values()) == stats["totalEvents"]
     assert stats["tunnelReservation"] == {
@@ -82,20 +90,24 @@ def test_stats_add_up(api, make_client, frozen_clock, backend):
         "completionRate": 33.33,
         "sessionsByStep": {"step1": 3, "step2": 2, "step3": 1, "step4": 1, "step5": 1},
         "stepPercentages": {"step1": 100, "step2": 66.67, "step3": 33.33, "step4": 33.33, "step5": 33.33},
-        "conversionRates": {"step1_to_step2": 66.67, "step2_to_step3": 50, "step3_to_step4": 100,
-                            "step4_to_step5": 100},
+        "conversionRates": {"step1_to_step2": 66.67, "step2_to_step3": 50, "step3_to_step4": 100, "step4_to_step5": 100},
         # step 1: S1 30 s and S2 20 s; step 5: until payment_succeeded
         "averageTimeByStep": {"step1": 25, "step2": 60, "step3": 20, "step4": 30, "step5": 60},
-        "exitByStep": {"1": {"count": 1, "percentage": 33.33}, "2": {"count": 1, "percentage": 33.33},
-                       "5": {"count": 1, "percentage": 33.33}},
+        "exitByStep": {
+            "1": {"count": 1, "percentage": 33.33},
+            "2": {"count": 1, "percentage": 33.33},
+            "5": {"count": 1, "percentage": 33.33},
+        },
     }
     assert stats["abandonmentPoint"] == {"step": 2, "count": 1, "percentage": 100}
     assert stats["deviceDistribution"] == {
-        "mobile": {"count": 2, "percentage": 66.67}, "desktop": {"count": 1, "percentage": 33.33},
+        "mobile": {"count": 2, "percentage": 66.67},
+        "desktop": {"count": 1, "percentage": 33.33},
         "tablet": {"count": 0, "percentage": 0},
     }
     assert stats["browserDistribution"] == {
-        "Chrome": {"count": 2, "percentage": 66.67}, "Firefox": {"count": 1, "percentage": 33.33},
+        "Chrome": {"count": 2, "percentage": 66.67},
+        "Firefox": {"count": 1, "percentage": 33.33},
     }
     assert stats["conversionByLoginStatus"] == {
         "loggedIn": {"started": 1, "completed": 0, "rate": 0},
@@ -111,13 +123,38 @@ def test_stats_add_up(api, make_client, frozen_clock, backend):
         {"retreat_id": "r1", "retreat_title": "Hiver", "count": 2},
         {"retreat_id": "r2", "retreat_title": "Été", "count": 1},
     ]
-    assert stats["loginStats"] == {"withLogin": 1, "withoutLogin": 3, "total": 4, "withLoginPercentage": 25,
-                                   "withoutLoginPercentage": 75}
-    assert stats["paymentStats"] == {"buttonClicked": 1, "succeeded": 1, "failed": 1, "totalAttempts": 2,
-                                     "successRate": 50, "failureRate": 50, "step5ToButtonClickRate": 100}
-    assert list(stats) == ["totalSessions", "totalEvents", "bounceRate", "conversionRate", "eventsByType",
-                           "tunnelReservation", "abandonmentPoint", "deviceDistribution", "browserDistribution",
-                           "conversionByLoginStatus", "pageStats", "retreatModalStats", "loginStats", "paymentStats"]
+    assert stats["loginStats"] == {
+        "withLogin": 1,
+        "withoutLogin": 3,
+        "total": 4,
+        "withLoginPercentage": 25,
+        "withoutLoginPercentage": 75,
+    }
+    assert stats["paymentStats"] == {
+        "buttonClicked": 1,
+        "succeeded": 1,
+        "failed": 1,
+        "totalAttempts": 2,
+        "successRate": 50,
+        "failureRate": 50,
+        "step5ToButtonClickRate": 100,
+    }
+    assert list(stats) == [
+        "totalSessions",
+        "totalEvents",
+        "bounceRate",
+        "conversionRate",
+        "eventsByType",
+        "tunnelReservation",
+        "abandonmentPoint",
+        "deviceDistribution",
+        "browserDistribution",
+        "conversionByLoginStatus",
+        "pageStats",
+        "retreatModalStats",
+        "loginStats",
+        "paymentStats",
+    ]
 
 
 def test_an_open_session_is_a_bounce_for_its_first_30_seconds(api, make_client, frozen_clock, backend):

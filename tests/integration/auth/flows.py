@@ -1,4 +1,5 @@
 """Shared steps of the auth and users integration tests."""
+
 from __future__ import annotations
 
 import re
@@ -14,15 +15,37 @@ PASSWORD = "Password1!"
 NEW_PASSWORD = "Nouveau2@mdp"
 
 SESSION_USER_KEYS = {"id", "_id", "email", "firstName", "lastName", "role", "isEmailVerified"}
-PUBLIC_USER_KEYS = {"_id", "email", "firstName", "lastName", "role", "isEmailVerified", "phone", "address", "city",
-                    "postalCode", "country", "createdAt", "updatedAt"}
+PUBLIC_USER_KEYS = {
+    "_id",
+    "email",
+    "firstName",
+    "lastName",
+    "role",
+    "isEmailVerified",
+    "phone",
+    "address",
+    "city",
+    "postalCode",
+    "country",
+    "createdAt",
+    "updatedAt",
+}
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
 
 def registration(email: str = "alice@example.test", **over: Any) -> dict[str, Any]:
-    body = {"email": email, "password": PASSWORD, "firstName": "Alice", "lastName": "Martin", "phone": "0612345678",
-            "address": "1 rue des Lilas", "city": "Montpellier", "postalCode": "34000", "country": "France"}
+    body = {
+        "email": email,
+        "password": PASSWORD,
+        "firstName": "Alice",
+        "lastName": "Martin",
+        "phone": "0612345678",
+        "address": "1 rue des Lilas",
+        "city": "Montpellier",
+        "postalCode": "34000",
+        "country": "France",
+    }
     body.update(over)
     return body
 
@@ -47,8 +70,7 @@ def signed_up(make_client: Any, outbox_dir: Path, email: str = "alice@example.te
     """A client that registered and validated its email (signed in by cookies)."""
     client = make_client()
     assert client.post("/auth/register", json=registration(email)).status == 201
-    assert client.post("/auth/validate-email", json={"token": token_from(outbox_dir, email, "validation_link")}
-                       ).status == 200
+    assert client.post("/auth/validate-email", json={"token": token_from(outbox_dir, email, "validation_link")}).status == 200
     return client
 
 
@@ -75,8 +97,7 @@ def assert_public_user(user: dict[str, Any], doc: dict[str, Any]) -> None:
     assert set(user) <= PUBLIC_USER_KEYS | {"lastLogin"}
     assert set(user) >= PUBLIC_USER_KEYS
     assert user["_id"] == str(doc["_id"])
-    for key in ("email", "firstName", "lastName", "role", "isEmailVerified", "phone", "address", "city",
-                "postalCode", "country"):
+    for key in ("email", "firstName", "lastName", "role", "isEmailVerified", "phone", "address", "city", "postalCode", "country"):
         assert user[key] == doc[key], key
     assert ISO_MS.match(user["createdAt"]) and ISO_MS.match(user["updatedAt"])
     if "lastLogin" in user:

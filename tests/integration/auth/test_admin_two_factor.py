@@ -1,4 +1,5 @@
 """Admin sign-in: password, then the 8-digit code sent by email."""
+
 from __future__ import annotations
 
 from lutea.auth.codes import hash_two_factor_code
@@ -120,8 +121,7 @@ def test_finalize_validates_the_code_format_and_refuses_clients(api, outbox_dir)
     user_with_password(email="carla@example.test")
     assert api.post("/auth/2fa/finalize", json={"email": "carla@example.test", "code": "1234"}).status == 400
     assert api.post("/auth/2fa/finalize", json={"email": "carla@example.test", "code": "abcdefgh"}).status == 400
-    assert_error(api.post("/auth/2fa/finalize", json={"email": "carla@example.test", "code": "12345678"}),
-                 401, BAD_CODE)
+    assert_error(api.post("/auth/2fa/finalize", json={"email": "carla@example.test", "code": "12345678"}), 401, BAD_CODE)
 
 
 def test_verify_code_needs_a_session_and_answers_true_once(make_client, outbox_dir):

@@ -1,4 +1,5 @@
 """Client sign-in, lockout, same answer for every failure, legacy bcrypt hashes."""
+
 from __future__ import annotations
 
 import bcrypt
@@ -43,8 +44,7 @@ def test_unknown_email_wrong_password_and_locked_account_look_the_same(api, froz
     user_with_password(email="locked@example.test", lockUntil=frozen_clock.current.replace(hour=10))
     checked: list[str] = []
     real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password",
-                        lambda stored, pw: checked.append(stored) or real_verify(stored, pw))
+    monkeypatch.setattr(passwords, "verify_password", lambda stored, pw: checked.append(stored) or real_verify(stored, pw))
 
     answers = [
         api.post("/auth/login", json={"email": "nobody@example.test", "password": PASSWORD}),

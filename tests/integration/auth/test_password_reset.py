@@ -1,4 +1,5 @@
 """Forgot password / reset password."""
+
 from __future__ import annotations
 
 from lutea.auth.codes import hash_link_token
@@ -44,8 +45,7 @@ def test_reset_sets_the_password_ends_sessions_and_works_once(make_client, outbo
     response = api.post("/auth/reset-password", json={"token": token, "newPassword": NEW_PASSWORD})
 
     assert response.status == 200
-    assert response.json() == {
-        "message": "Mot de passe réinitialisé avec succès. Vous pouvez maintenant vous connecter."}
+    assert response.json() == {"message": "Mot de passe réinitialisé avec succès. Vous pouvez maintenant vous connecter."}
     assert api.post("/auth/login", json={"email": "gina@example.test", "password": PASSWORD}).status == 401
     assert api.post("/auth/login", json={"email": "gina@example.test", "password": NEW_PASSWORD}).status == 200
     assert_error(api.post("/auth/reset-password", json={"token": token, "newPassword": "Autre3$mdp"}), 401, BAD_TOKEN)

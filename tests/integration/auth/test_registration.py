@@ -1,4 +1,5 @@
 """Registration, email validation, pending-registration probe and cleanup."""
+
 from __future__ import annotations
 
 import logging
@@ -188,9 +189,14 @@ def test_check_temporary_is_public_and_says_nothing_of_permanent_accounts(make_c
 
 
 def _context() -> SimpleNamespace:
-    return SimpleNamespace(function_name="CleanupTemporaryUsersFunction", memory_limit_in_mb=256,
-                           invoked_function_arn="arn:aws:lambda:eu-west-3:123456789012:function:cleanup",
-                           aws_request_id="req-1", log_group_name="g", log_stream_name="s")
+    return SimpleNamespace(
+        function_name="CleanupTemporaryUsersFunction",
+        memory_limit_in_mb=256,
+        invoked_function_arn="arn:aws:lambda:eu-west-3:123456789012:function:cleanup",
+        aws_request_id="req-1",
+        log_group_name="g",
+        log_stream_name="s",
+    )
 
 
 def test_cleanup_deletes_expired_registrations_and_logs_only_the_count(api, frozen_clock, caplog):

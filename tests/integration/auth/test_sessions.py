@@ -1,4 +1,5 @@
 """The whole client journey, refresh rotation with reuse detection, sign-out, token checks."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,9 @@ from tests.support.accounts import client_session, sign_in
 def test_register_validate_login_profile_refresh_logout(make_client, outbox_dir):
     browser = make_client()
     assert browser.post("/auth/register", json=registration("dora@example.test")).status == 201
-    validated = browser.post("/auth/validate-email",
-                             json={"token": token_from(outbox_dir, "dora@example.test", "validation_link")})
+    validated = browser.post(
+        "/auth/validate-email", json={"token": token_from(outbox_dir, "dora@example.test", "validation_link")}
+    )
     assert validated.status == 200
     browser.post("/auth/logout")
     browser.cookies.clear()
@@ -120,8 +122,9 @@ def test_expired_tampered_unsigned_and_refresh_tokens_are_not_access_tokens(make
 
     header, payload, signature = access.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    tampered_payload = base64.urlsafe_b64encode(json.dumps({**claims, "role": "admin", "mfa": True}).encode()
-                                                ).rstrip(b"=").decode()
+    tampered_payload = (
+        base64.urlsafe_b64encode(json.dumps({**claims, "role": "admin", "mfa": True}).encode()).rstrip(b"=").decode()
+    )
     tampered = f"{header}.{tampered_payload}.{signature}"
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     unsigned = f"{none_header}.{payload}."
@@ -162,8 +165,13 @@ def test_profile_and_user_info_shapes(make_client):
     info = client.get("/auth/user-info")
 
     assert profile.status == 200
-    assert profile.json() == {"sub": str(user["_id"]), "email": "fanny@example.test", "role": "client",
-                              "firstName": "Fanny", "lastName": user["lastName"]}
+    assert profile.json() == {
+        "sub": str(user["_id"]),
+        "email": "fanny@example.test",
+        "role": "client",
+        "firstName": "Fanny",
+        "lastName": user["lastName"],
+    }
     assert info.status == 200
     assert_public_user(info.json(), user)
 

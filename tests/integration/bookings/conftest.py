@@ -1,6 +1,7 @@
 """Fixtures of the bookings tests: retreats stored with their seat counters (tests/support/
 catalogue.py, which also builds the booking bodies the tests send), and Stripe as the real SDK
 talking to the fake server of tests/support/fake_stripe.py."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -1,5 +1,6 @@
 """Admin lists at scale (pages, filters, totals) and the CSV roster of a date block
 (docs/admin-lists.md). Without page/limit every list answers as the original did."""
+
 from __future__ import annotations
 
 import csv
@@ -34,6 +35,7 @@ def _manual(admin, retreat, frozen_clock, *, nb=1, block=0, **overrides):
 
 
 # --- bookings ----------------------------------------------------------------------------------
+
 
 def test_without_page_or_limit_the_bookings_list_is_the_original_array(admin, make_client, frozen_clock):
     retreat = insert_retreat()
@@ -85,19 +87,22 @@ def test_bookings_filter_by_status_payment_retreat_block_and_period(admin, make_
     assert [b["_id"] for b in array] == [pending_first_block["_id"]]
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({"page": "0"}, "page doit être un entier entre 1 et 100000"),
-    ({"page": "-1"}, "page doit être un entier entre 1 et 100000"),
-    ({"page": "deux"}, "page doit être un entier entre 1 et 100000"),
-    ({"limit": "101"}, "limit doit être un entier entre 1 et 100"),
-    ({"limit": "1e3"}, "limit doit être un entier entre 1 et 100"),
-    ({"statut": "confirmed"}, "statut doit valoir PENDING, CONFIRMED, CANCELLED"),
-    ({"statutPaiement": "{$ne:1}"}, "statutPaiement doit valoir PENDING, PAID, FAILED, REFUNDED"),
-    ({"retreatId": "123"}, "ID de retraite invalide"),
-    ({"dateId": "[$ne]"}, "ID de date invalide"),
-    ({"dateMin": "hier"}, "dateMin doit être une date ISO 8601 (AAAA-MM-JJ ou date et heure)"),
-    ({"dateMin": "2027-05-01", "dateMax": "2027-04-01"}, "dateMin doit précéder dateMax"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"page": "0"}, "page doit être un entier entre 1 et 100000"),
+        ({"page": "-1"}, "page doit être un entier entre 1 et 100000"),
+        ({"page": "deux"}, "page doit être un entier entre 1 et 100000"),
+        ({"limit": "101"}, "limit doit être un entier entre 1 et 100"),
+        ({"limit": "1e3"}, "limit doit être un entier entre 1 et 100"),
+        ({"statut": "confirmed"}, "statut doit valoir PENDING, CONFIRMED, CANCELLED"),
+        ({"statutPaiement": "{$ne:1}"}, "statutPaiement doit valoir PENDING, PAID, FAILED, REFUNDED"),
+        ({"retreatId": "123"}, "ID de retraite invalide"),
+        ({"dateId": "[$ne]"}, "ID de date invalide"),
+        ({"dateMin": "hier"}, "dateMin doit être une date ISO 8601 (AAAA-MM-JJ ou date et heure)"),
+        ({"dateMin": "2027-05-01", "dateMax": "2027-04-01"}, "dateMin doit précéder dateMax"),
+    ],
+)
 def test_bad_list_parameters_are_400_with_the_reason(admin, query, message):
     response = admin.get("/bookings/admin/all", query=query)
     assert response.status == 400
@@ -110,6 +115,7 @@ def test_list_guards_run_before_parameter_checks(make_client):
 
 
 # --- users and retreats ------------------------------------------------------------------------
+
 
 def test_users_list_keeps_its_array_and_pages_with_role_and_period(admin, frozen_clock):
     later = frozen_clock.current + timedelta(days=2)  # the clock: 2026-12-01
@@ -147,6 +153,7 @@ def test_retreats_admin_list_keeps_its_array_and_pages_with_status_and_period(ad
 
 
 # --- roster ------------------------------------------------------------------------------------
+
 
 def _roster(admin, retreat, block=0):
     return admin.get(f"/bookings/admin/roster/{retreat['_id']}/{retreat['dates'][block]['_id']}")
@@ -192,11 +199,15 @@ def test_roster_lists_each_participant_of_the_block_for_french_excel(admin, make
 
 def test_roster_neutralises_cells_a_spreadsheet_would_run(admin, make_client, frozen_clock):
     retreat = insert_retreat()
-    _book(make_client, retreat, frozen_clock, participants=[
-        {"prenom": "=HYPERLINK(\"http://evil\")", "nom": "+SUM(A1)", "email": "x@example.test"}])
+    _book(
+        make_client,
+        retreat,
+        frozen_clock,
+        participants=[{"prenom": '=HYPERLINK("http://evil")', "nom": "+SUM(A1)", "email": "x@example.test"}],
+    )
     header, row = _rows(_roster(admin, retreat))
     person = dict(zip(header, row, strict=True))
-    assert person["Prénom"] == "'=HYPERLINK(\"http://evil\")" and person["Nom"] == "'+SUM(A1)"
+    assert person["Prénom"] == '\'=HYPERLINK("http://evil")' and person["Nom"] == "'+SUM(A1)"
 
 
 def test_roster_of_an_empty_block_is_its_header(admin):

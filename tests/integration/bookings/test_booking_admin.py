@@ -1,4 +1,5 @@
 """The admin routes of /bookings, with Stripe as the real SDK against the fake server."""
+
 from __future__ import annotations
 
 from bson import ObjectId
@@ -22,11 +23,15 @@ def test_admin_routes_need_an_admin(make_client, retreat):
     client, _ = client_session(make_client)
     anonymous = make_client()
     some = str(ObjectId())
-    calls = [("get", "/bookings/admin/all", None), ("get", "/bookings/admin/stats", None),
-             ("post", "/bookings/admin/cleanup", None), ("post", "/bookings/admin/create", booking_body(retreat)),
-             ("get", f"/bookings/admin/{some}", None),
-             ("patch", f"/bookings/admin/{some}/confirm", {"stripePaymentIntentId": "pi_x"}),
-             ("patch", f"/bookings/admin/{some}/cancel", {})]
+    calls = [
+        ("get", "/bookings/admin/all", None),
+        ("get", "/bookings/admin/stats", None),
+        ("post", "/bookings/admin/cleanup", None),
+        ("post", "/bookings/admin/create", booking_body(retreat)),
+        ("get", f"/bookings/admin/{some}", None),
+        ("patch", f"/bookings/admin/{some}/confirm", {"stripePaymentIntentId": "pi_x"}),
+        ("patch", f"/bookings/admin/{some}/cancel", {}),
+    ]
     for method, path, body in calls:
         assert getattr(anonymous, method)(path, json=body).status == 401, path
         assert getattr(client, method)(path, json=body).status == 403, path
@@ -45,8 +50,12 @@ def test_admin_all_is_populated_newest_first(make_client, make_retreat, frozen_c
     listed = res.json()
     assert [b["_id"] for b in listed] == [guest["_id"], mine["_id"]]
     assert listed[0]["userId"] is None
-    assert listed[1]["userId"] == {"_id": str(user["_id"]), "firstName": user["firstName"],
-                                   "lastName": user["lastName"], "email": user["email"]}
+    assert listed[1]["userId"] == {
+        "_id": str(user["_id"]),
+        "firstName": user["firstName"],
+        "lastName": user["lastName"],
+        "email": user["email"],
+    }
     assert listed[0]["retreatId"] == listed[1]["retreatId"] == {"_id": str(retreat["_id"]), "prix": 95}
     assert listed[1]["prixTotal"] == 120 and "prixTotalCents" not in listed[1] and "guestTokenHash" not in listed[0]
 
@@ -68,8 +77,7 @@ def test_retreat_ref_without_legacy_price_has_only_its_id(make_client, retreat):
 def test_stats_count_by_status_and_revenue_in_euros(make_client, make_retreat):
     admin, _ = admin_session(make_client)
     retreat = make_retreat(prix_cents=10_050, places=20)
-    assert admin.get("/bookings/admin/stats").json() == {"total": 0, "pending": 0, "confirmed": 0,
-                                                          "cancelled": 0, "revenue": 0}
+    assert admin.get("/bookings/admin/stats").json() == {"total": 0, "pending": 0, "confirmed": 0, "cancelled": 0, "revenue": 0}
     make_client().post("/bookings", json=booking_body(retreat, nb=1))
     admin.post("/bookings/admin/create", json=booking_body(retreat, nb=2))  # CONFIRMED + PAID: 201 €
     admin.post("/bookings/admin/create", json=booking_body(retreat, nb=1, statut="PENDING"))
@@ -85,8 +93,7 @@ def test_admin_create_is_confirmed_paid_manual_booking(make_client, make_retreat
     admin, _ = admin_session(make_client)
     _, user = client_session(make_client)
     retreat = make_retreat(places=4, prix_cents=15_000)
-    res = admin.post("/bookings/admin/create", json=booking_body(retreat, nb=3, userId=str(user["_id"]),
-                                                                 prixTotal=1))
+    res = admin.post("/bookings/admin/create", json=booking_body(retreat, nb=3, userId=str(user["_id"]), prixTotal=1))
     assert res.status == 201
     data = res.json()
     assert (data["statut"], data["statutPaiement"], data["isStripeBooking"]) == ("CONFIRMED", "PAID", False)
@@ -106,8 +113,7 @@ def test_admin_create_is_confirmed_paid_manual_booking(make_client, make_retreat
 
 def _stripe_booking(api, retreat, stripe_fake, *, nb=2, succeed=True):
     booking = api.post("/bookings", json=booking_body(retreat, nb=nb)).json()
-    pi = stripe_fake.add_payment_intent(amount=round(booking["prixTotal"] * 100),
-                                        metadata={"bookingId": booking["_id"]})
+    pi = stripe_fake.add_payment_intent(amount=round(booking["prixTotal"] * 100), metadata={"bookingId": booking["_id"]})
     if succeed:
         stripe_fake.succeed(pi["id"])
     return booking, pi["id"]
@@ -120,9 +126,11 @@ def test_admin_confirm_checks_the_payment_at_stripe(make_client, api, retreat, s
     wrong_amount = stripe_fake.add_payment_intent(amount=100, status="succeeded")["id"]
     path = f"/bookings/admin/{booking['_id']}/confirm"
 
-    for pi, message in ((unpaid, "Le paiement n'a pas abouti pour le montant de la réservation"),
-                        (wrong_amount, "Le paiement n'a pas abouti pour le montant de la réservation"),
-                        ("pi_missing", "Paiement non trouvé")):
+    for pi, message in (
+        (unpaid, "Le paiement n'a pas abouti pour le montant de la réservation"),
+        (wrong_amount, "Le paiement n'a pas abouti pour le montant de la réservation"),
+        ("pi_missing", "Paiement non trouvé"),
+    ):
         res = admin.patch(path, json={"stripePaymentIntentId": pi})
         assert res.status == 400 and res.json()["details"]["message"] == message
     assert _stored(booking)["statut"] == "PENDING"
@@ -194,8 +202,12 @@ def test_double_cancel_releases_seats_once(make_client, api, make_retreat, outbo
     default = admin.patch(f"/bookings/admin/{other['_id']}/cancel", json={})
     assert default.json()["annulationRaison"] == "Annulation" and _held(retreat) == 0
     assert admin.patch(f"/bookings/admin/{other['_id']}/cancel", json={"oops": 1}).status == 400
-    assert admin.patch(f"/bookings/admin/{other['_id']}/cancel", body="{not json",
-                       headers={"Content-Type": "application/json"}).status == 400
+    assert (
+        admin.patch(
+            f"/bookings/admin/{other['_id']}/cancel", body="{not json", headers={"Content-Type": "application/json"}
+        ).status
+        == 400
+    )
 
 
 def test_cancelling_a_paid_stripe_booking_refunds_it(make_client, api, retreat, stripe_fake, outbox_dir):
@@ -236,8 +248,7 @@ def test_a_failed_refund_is_completed_by_cancelling_again(make_client, api, retr
     res = admin.patch(f"/bookings/admin/{booking['_id']}/cancel", json={})
     assert res.status == 200 and res.json()["statutPaiement"] == "REFUNDED"
     assert _held(retreat) == 0
-    assert [m.kind for m in read_outbox(outbox_dir)] == ["booking_confirmation", "booking_confirmation_copy",
-                                                         "booking_cancelled"]
+    assert [m.kind for m in read_outbox(outbox_dir)] == ["booking_confirmation", "booking_confirmation_copy", "booking_cancelled"]
     assert len(mails_to(outbox_dir, "zoe0@example.test", "booking_cancelled")) == 1
 
 

@@ -1,6 +1,7 @@
 """The booking's calendar: the .ics in the confirmation email (REQUEST), the download route for
 its owner or guest, and the cancellation email's METHOD:CANCEL with the same UID
 (docs/calendar.md). Files are read back with icalendar."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,8 +36,7 @@ def _paid_booking(api, admin, retreat, stripe_fake, client=None):
     return booking
 
 
-def test_confirmation_email_carries_the_event_and_cancellation_removes_it(make_client, api, retreat, stripe_fake,
-                                                                        outbox_dir):
+def test_confirmation_email_carries_the_event_and_cancellation_removes_it(make_client, api, retreat, stripe_fake, outbox_dir):
     admin, _ = admin_session(make_client)
     booking = _paid_booking(api, admin, retreat, stripe_fake)
 

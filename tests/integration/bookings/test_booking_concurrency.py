@@ -5,6 +5,7 @@ invocations run in separate containers; they share the database, which is what i
 On mongomock the shared store is serialised by the lock of lutea.data.mongo; with MONGODB_URI
 set, the same test runs against a real MongoDB.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -36,16 +37,21 @@ def _container(n: int):
 
 
 def _post_event(body: dict) -> dict:
-    return gateway.build_event("POST", "/bookings", resource="/bookings",
-                               headers={"Content-Type": "application/json", "Origin": "http://localhost:3000"},
-                               body=json.dumps(body))
+    return gateway.build_event(
+        "POST",
+        "/bookings",
+        resource="/bookings",
+        headers={"Content-Type": "application/json", "Origin": "http://localhost:3000"},
+        body=json.dumps(body),
+    )
 
 
 def _fire(handlers, bodies):
     """Every handler called at once, each with its own body: each response, or what it raised."""
     events = [_post_event(body) for body in bodies]
-    return run_together([lambda h=h, e=e: h(e, gateway.LambdaContext("BookingsFunction"))
-                         for h, e in zip(handlers, events, strict=True)])
+    return run_together(
+        [lambda h=h, e=e: h(e, gateway.LambdaContext("BookingsFunction")) for h, e in zip(handlers, events, strict=True)]
+    )
 
 
 @pytest.mark.usefixtures("tiny_switch_interval")
@@ -58,8 +64,7 @@ def test_last_seats_are_sold_exactly_once(make_retreat, monkeypatch):
     provider = observability.metrics.provider
     for name in ("add_metric", "flush_metrics"):
         original = getattr(provider, name)
-        monkeypatch.setattr(provider, name,
-                            lambda *a, _f=original, **k: _locked(lock, _f, *a, **k))
+        monkeypatch.setattr(provider, name, lambda *a, _f=original, **k: _locked(lock, _f, *a, **k))
 
     handlers = [_container(i) for i in range(REQUESTS)]
     for _ in range(ROUNDS):  # each round races for the last 3 seats of a fresh date
@@ -81,8 +86,7 @@ def test_last_seats_are_sold_exactly_once(make_retreat, monkeypatch):
         stored = sorted(str(b["_id"]) for b in get_db()["bookings"].find({"dateId": date_id}))
         assert stored == sorted(b["_id"] for b in created)
         # ...and every other request was told so.
-        assert all(r["message"].startswith("Seulement ") and r["message"].endswith(" places disponibles")
-                   for r in refused)
+        assert all(r["message"].startswith("Seulement ") and r["message"].endswith(" places disponibles") for r in refused)
 
 
 def _locked(lock, func, *args, **kwargs):

@@ -1,4 +1,5 @@
 """POST /bookings, availability, my-bookings and GET /bookings/:id through the real handler."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,25 @@ from tests.support.accounts import client_session, make_user, sign_in
 from tests.support.catalogue import START, booking_body
 
 BOOKING_KEYS = [
-    "_id", "userId", "isGuest", "isStripeBooking", "retreatId", "retreatName", "retreatAddress",
-    "retreatHeureArrivee", "retreatHeureDepart", "dateStart", "dateEnd", "nbPlaces", "prixTotal", "participants",
-    "billingAddress", "statut", "statutPaiement", "createdAt", "updatedAt",
+    "_id",
+    "userId",
+    "isGuest",
+    "isStripeBooking",
+    "retreatId",
+    "retreatName",
+    "retreatAddress",
+    "retreatHeureArrivee",
+    "retreatHeureDepart",
+    "dateStart",
+    "dateEnd",
+    "nbPlaces",
+    "prixTotal",
+    "participants",
+    "billingAddress",
+    "statut",
+    "statutPaiement",
+    "createdAt",
+    "updatedAt",
 ]
 
 
@@ -37,7 +54,9 @@ def test_guest_booking_response_field_by_field(api, retreat, frozen_clock):
     assert data["dateStart"] == "2027-03-12T09:00:00.000Z" and data["dateEnd"] == "2027-03-14T09:00:00.000Z"
     assert data["nbPlaces"] == 2 and data["prixTotal"] == 240
     assert [(p["prenom"], p["nom"], p["email"]) for p in data["participants"]] == [
-        ("Zoé0", "Lefèvre", "zoe0@example.test"), ("Zoé1", "Lefèvre", "zoe1@example.test")]
+        ("Zoé0", "Lefèvre", "zoe0@example.test"),
+        ("Zoé1", "Lefèvre", "zoe1@example.test"),
+    ]
     assert all(ObjectId.is_valid(p["_id"]) for p in data["participants"])
     assert data["billingAddress"] == body["billingAddress"]
     assert (data["statut"], data["statutPaiement"]) == ("PENDING", "PENDING")
@@ -56,10 +75,21 @@ def test_guest_booking_response_field_by_field(api, retreat, frozen_clock):
 
 def test_price_and_derived_fields_come_from_the_server(api, make_retreat):
     retreat = make_retreat(prix_cents=9_950, extra_blocks=1)  # second block: 109.50 €
-    forged = booking_body(retreat, nb=3, block=1, prixTotal=1, statut="CONFIRMED", statutPaiement="PAID",
-                          retreatName="Autre", retreatAddress="Ailleurs", retreatHeureArrivee="00h00",
-                          retreatHeureDepart="23h59", userId=str(ObjectId()), isGuest=False,
-                          dateEnd="2030-01-01T00:00:00Z")
+    forged = booking_body(
+        retreat,
+        nb=3,
+        block=1,
+        prixTotal=1,
+        statut="CONFIRMED",
+        statutPaiement="PAID",
+        retreatName="Autre",
+        retreatAddress="Ailleurs",
+        retreatHeureArrivee="00h00",
+        retreatHeureDepart="23h59",
+        userId=str(ObjectId()),
+        isGuest=False,
+        dateEnd="2030-01-01T00:00:00Z",
+    )
     res = api.post("/bookings", json=forged)
 
     assert res.status == 201
@@ -153,8 +183,12 @@ def test_available_places_and_availability(api, make_retreat):
 
     res = api.get(f"/bookings/availability/{rid}", query={"date": "2027-03-12T09:00:00.000Z"})
     assert res.status == 200
-    assert res.json() == {"retreatId": rid, "date": "2027-03-12T09:00:00.000Z", "placesDisponibles": 2,
-                          "message": "2 places disponibles"}
+    assert res.json() == {
+        "retreatId": rid,
+        "date": "2027-03-12T09:00:00.000Z",
+        "placesDisponibles": 2,
+        "message": "2 places disponibles",
+    }
     api.post("/bookings", json=booking_body(retreat, nb=2))
     res = api.get(f"/bookings/availability/{rid}", query={"date": "2027-03-12T09:00:00Z"})
     assert res.json()["placesDisponibles"] == 0 and res.json()["message"] == "Aucune place disponible"

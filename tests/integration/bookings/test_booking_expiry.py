@@ -1,5 +1,6 @@
 """Pending-booking expiry: the scheduled job, POST /bookings/admin/cleanup, and the on-the-spot
 expiry when a date looks full."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,14 +29,12 @@ def _stored(booking):
 
 
 def _with_payment_intent(booking, stripe_fake):
-    pi = stripe_fake.add_payment_intent(amount=round(booking["prixTotal"] * 100),
-                                        metadata={"bookingId": booking["_id"]})
+    pi = stripe_fake.add_payment_intent(amount=round(booking["prixTotal"] * 100), metadata={"bookingId": booking["_id"]})
     lifecycle.attach_payment_intent(booking["_id"], pi["id"])
     return pi["id"]
 
 
-def test_cleanup_expires_pending_bookings_after_16_minutes(make_client, api, make_retreat, stripe_fake,
-                                                           frozen_clock):
+def test_cleanup_expires_pending_bookings_after_16_minutes(make_client, api, make_retreat, stripe_fake, frozen_clock):
     admin, _ = admin_session(make_client)
     retreat = make_retreat(places=10)
     paid = admin.post("/bookings/admin/create", json=booking_body(retreat, nb=3)).json()  # CONFIRMED
@@ -116,8 +115,7 @@ def test_a_full_date_frees_overdue_seats_on_the_spot(api, make_retreat, frozen_c
     rid, date = str(retreat["_id"]), booking_body(retreat)["dateStart"]
 
     frozen_clock.advance(minutes=16)  # the sweep has not run yet
-    assert api.post("/bookings/available-places", json={"retreatId": rid, "date": date}).json() == {
-        "placesDisponibles": 4}
+    assert api.post("/bookings/available-places", json={"retreatId": rid, "date": date}).json() == {"placesDisponibles": 4}
     res = api.post("/bookings", json=booking_body(retreat, nb=2))
     assert res.status == 201
     assert _stored(stale)["statut"] == "CANCELLED" and _stored(stale)["annulationRaison"] == EXPIRED

@@ -1,6 +1,7 @@
 """What one client may hold without paying: a PENDING booking holds seats for 16 minutes, so
 unpaid holds are bounded per IP address and per contact email, and POST /bookings has its own
 stricter rate tier. The answers are 429 with Retry-After and a message that says why."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,9 @@ def _body(retreat: dict, nb: int, email: str) -> dict[str, Any]:
     return booking_body(retreat, nb, participants=[{"prenom": "Zoé", "nom": "Lefèvre", "email": email}])
 
 
-def test_one_ip_holds_a_bounded_number_of_unpaid_bookings(make_client: Any, make_retreat: Any, limits: None,
-                                                          frozen_clock: Any) -> None:
+def test_one_ip_holds_a_bounded_number_of_unpaid_bookings(
+    make_client: Any, make_retreat: Any, limits: None, frozen_clock: Any
+) -> None:
     retreat = make_retreat(places=100)
     attacker = make_client(source_ip="203.0.113.7")
     for i in range(2):
@@ -45,8 +47,7 @@ def test_one_ip_holds_a_bounded_number_of_unpaid_bookings(make_client: Any, make
 def test_one_contact_email_is_bounded_whatever_the_ip(make_client: Any, make_retreat: Any, limits: None) -> None:
     retreat = make_retreat(places=100)
     for i in range(2):
-        assert make_client(source_ip=f"192.0.2.{i}").post(
-            "/bookings", json=_body(retreat, 1, "Same@Example.test")).status == 201
+        assert make_client(source_ip=f"192.0.2.{i}").post("/bookings", json=_body(retreat, 1, "Same@Example.test")).status == 201
     refused = make_client(source_ip="192.0.2.99").post("/bookings", json=_body(retreat, 1, "same@example.test"))
     assert refused.status == 429
     assert "pour cette adresse email" in refused.json()["message"]
@@ -74,8 +75,9 @@ def test_paid_or_cancelled_bookings_no_longer_count(make_client: Any, make_retre
     assert client.post("/bookings", json=_body(retreat, 1, "g@example.test")).status == 201
 
 
-def test_post_bookings_has_a_stricter_rate_tier(make_client: Any, make_retreat: Any,
-                                                monkeypatch: pytest.MonkeyPatch, frozen_clock: Any) -> None:
+def test_post_bookings_has_a_stricter_rate_tier(
+    make_client: Any, make_retreat: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any
+) -> None:
     from lutea import config
 
     monkeypatch.setenv("RATE_LIMIT_BOOKING_PER_MINUTE", "2")
@@ -86,8 +88,9 @@ def test_post_bookings_has_a_stricter_rate_tier(make_client: Any, make_retreat: 
         assert client.post("/bookings", json=_body(retreat, 1, f"h{i}@example.test")).status == 201
     refused = client.post("/bookings", json=_body(retreat, 1, "h9@example.test"))
     assert refused.status == 429
-    assert refused.json()["message"] == ("Trop de réservations tentées depuis cette connexion, "
-                                         "veuillez réessayer dans une minute")
+    assert refused.json()["message"] == (
+        "Trop de réservations tentées depuis cette connexion, veuillez réessayer dans une minute"
+    )
     assert int(refused.headers["Retry-After"]) >= 1
     # Reading is not concerned by this tier.
     date = retreat["dates"][0]["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z")

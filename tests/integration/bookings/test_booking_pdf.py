@@ -1,4 +1,5 @@
 """GET /bookings/:id/pdf: the owner's confirmation as a binary (base64) API Gateway response."""
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,10 @@ from tests.support.catalogue import booking_body
 def test_pdf_of_own_booking_with_accented_names(make_client, make_retreat):
     retreat = make_retreat(title="Éveil  du Cœur")
     client, _ = client_session(make_client)
-    participants = [{"prenom": "Hélène", "nom": "Dupré-Œuvray", "email": "helene@example.test"},
-                    {"prenom": "François", "nom": "Légaré", "email": "francois@example.test"}]
+    participants = [
+        {"prenom": "Hélène", "nom": "Dupré-Œuvray", "email": "helene@example.test"},
+        {"prenom": "François", "nom": "Légaré", "email": "francois@example.test"},
+    ]
     booking = client.post("/bookings", json=booking_body(retreat, nb=2, participants=participants)).json()
 
     res = client.get(f"/bookings/{booking['_id']}/pdf")
@@ -25,7 +28,7 @@ def test_pdf_of_own_booking_with_accented_names(make_client, make_retreat):
     assert res.headers["Content-Type"] == "application/pdf"
     exact = "confirmation-éveil-du-cœur-12-03-2027.pdf"
     disposition = res.headers["Content-Disposition"]
-    assert disposition.startswith("attachment; filename=\"")
+    assert disposition.startswith('attachment; filename="')
     ascii_name = disposition.split('filename="', 1)[1].split('"', 1)[0]
     assert ascii_name.isascii() and ascii_name.endswith("-12-03-2027.pdf") and ascii_name.startswith("confirmation-")
     assert disposition.endswith(f"; filename*=UTF-8''{quote(exact, safe='')}")

@@ -2,6 +2,7 @@
 in the same update as the transition, retried by the owed-effects job until Stripe accepts,
 done exactly once (Stripe's idempotency key), and the admin is alerted if it keeps failing.
 The late-payment refund follows the same rule (test_webhooks: a refund failing at Stripe)."""
+
 from __future__ import annotations
 
 from bson import ObjectId
@@ -27,8 +28,7 @@ def _paid_and_confirmed(make_client, api, retreat, fake):
     booking = api.post("/bookings", json=booking_body(retreat, nb=2)).json()
     pi = fake.add_payment_intent(amount=round(booking["prixTotal"] * 100), metadata={"bookingId": booking["_id"]})
     fake.succeed(pi["id"])
-    assert admin.patch(f"/bookings/admin/{booking['_id']}/confirm",
-                       json={"stripePaymentIntentId": pi["id"]}).status == 200
+    assert admin.patch(f"/bookings/admin/{booking['_id']}/confirm", json={"stripePaymentIntentId": pi["id"]}).status == 200
     return admin, booking["_id"], pi["id"]
 
 
@@ -37,7 +37,8 @@ def _kinds(outbox_dir):
 
 
 def test_stripe_down_during_an_admin_cancel_owes_the_refund_and_the_job_does_it_once(
-        make_client, api, retreat, stripe_fake, outbox_dir, frozen_clock):
+    make_client, api, retreat, stripe_fake, outbox_dir, frozen_clock
+):
     admin, booking_id, pi_id = _paid_and_confirmed(make_client, api, retreat, stripe_fake)
     stripe_fake.failures.extend([500] * 4)  # the first attempt and the SDK's retry, then the job's first run
 
@@ -68,7 +69,8 @@ def test_stripe_down_during_an_admin_cancel_owes_the_refund_and_the_job_does_it_
 
 
 def test_a_refund_that_keeps_failing_alerts_the_admin_once_and_is_still_retried(
-        make_client, api, retreat, stripe_fake, outbox_dir, frozen_clock):
+    make_client, api, retreat, stripe_fake, outbox_dir, frozen_clock
+):
     admin, booking_id, pi_id = _paid_and_confirmed(make_client, api, retreat, stripe_fake)
     stripe_fake.failures.extend([500] * 100)
     admin.patch(f"/bookings/admin/{booking_id}/cancel", json={})

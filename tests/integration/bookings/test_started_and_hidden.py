@@ -1,6 +1,7 @@
 """Date blocks that have started are no longer sold (booking and payment: 409; the admin may
 still record a booking, explicitly), and the availability of a hidden retreat answers as if it
 did not exist."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -21,20 +22,23 @@ def test_a_started_block_is_refused_to_customers(make_client: Any, retreat: dict
     assert response.json()["message"] == MSG_STARTED
 
 
-def test_a_booking_made_before_the_start_can_not_be_paid_after_it(make_client: Any, retreat: dict,
-                                                                   frozen_clock: Any, stripe_fake: Any) -> None:
+def test_a_booking_made_before_the_start_can_not_be_paid_after_it(
+    make_client: Any, retreat: dict, frozen_clock: Any, stripe_fake: Any
+) -> None:
     frozen_clock.set(datetime(2027, 3, 12, 8, 55, tzinfo=UTC))  # five minutes before the start
     booking = make_client().post("/bookings", json=booking_body(retreat, 1)).json()
     frozen_clock.set(datetime(2027, 3, 12, 9, 1, tzinfo=UTC))  # still within its payment window
-    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking["_id"]}},
-                                  headers={"X-Booking-Token": booking["guestToken"]})
+    response = make_client().post(
+        "/stripe/create-payment-intent",
+        json={"metadata": {"bookingId": booking["_id"]}},
+        headers={"X-Booking-Token": booking["guestToken"]},
+    )
     assert response.status == 409, response.body
     assert response.json()["message"] == MSG_STARTED
     assert stripe_fake.requests == []
 
 
-def test_the_admin_records_a_late_booking_only_explicitly(make_client: Any, retreat: dict,
-                                                          frozen_clock: Any) -> None:
+def test_the_admin_records_a_late_booking_only_explicitly(make_client: Any, retreat: dict, frozen_clock: Any) -> None:
     frozen_clock.set(datetime(2027, 3, 13, 10, 0, tzinfo=UTC))  # the second day of the retreat
     admin, _ = admin_session(make_client)
     refused = admin.post("/bookings/admin/create", json=booking_body(retreat, 1))
@@ -58,8 +62,9 @@ def test_availability_of_a_hidden_retreat_is_that_of_an_unknown_one(make_client:
     get_hidden = client.get(f"/bookings/availability/{hidden['_id']}", query={"date": ISO_START})
     get_unknown = client.get(f"/bookings/availability/{unknown_id}", query={"date": ISO_START})
     assert get_hidden.status == get_unknown.status == 404, get_hidden.body
-    assert {k: v for k, v in without_timestamp(get_hidden).items() if k != "path"} == \
-        {k: v for k, v in without_timestamp(get_unknown).items() if k != "path"}
+    assert {k: v for k, v in without_timestamp(get_hidden).items() if k != "path"} == {
+        k: v for k, v in without_timestamp(get_unknown).items() if k != "path"
+    }
     # Shown again, it answers.
     visible = make_retreat()
     ok = client.get(f"/bookings/availability/{visible['_id']}", query={"date": ISO_START})

@@ -1,6 +1,7 @@
 """The waiting list over the API (docs/waiting-list.md): joining a full block, offers made when
 seats free up (held on the counter, never oversold), booking through an offer, expiry to the
 next in line, leaving, the admin's view."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,14 @@ def _held(retreat: dict) -> int:
 
 
 def _join(client: Any, retreat: dict, nb: int, address: str, **extra: Any) -> Any:
-    body = {"retreatId": str(retreat["_id"]), "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "nbPlaces": nb, "email": address, "prenom": "Léa", **extra}
+    body = {
+        "retreatId": str(retreat["_id"]),
+        "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "nbPlaces": nb,
+        "email": address,
+        "prenom": "Léa",
+        **extra,
+    }
     return client.post("/bookings/waiting-list", json=body)
 
 
@@ -85,18 +92,32 @@ def test_joining_is_refused_when_seats_are_free_or_the_block_started(api, retrea
     assert _join(api, retreat, 2, "b@example.test").status == 409
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("nbPlaces", 0), ("nbPlaces", 21), ("nbPlaces", "2"), ("email", "pas-un-email"), ("prenom", ""),
-    ("retreatId", "123"), ("dateStart", "demain"), ("extra", 1),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("nbPlaces", 0),
+        ("nbPlaces", 21),
+        ("nbPlaces", "2"),
+        ("email", "pas-un-email"),
+        ("prenom", ""),
+        ("retreatId", "123"),
+        ("dateStart", "demain"),
+        ("extra", 1),
+    ],
+)
 def test_bad_join_bodies_are_400(api, retreat, field, value):
     response = _join(api, retreat, 2, "a@example.test", **{field: value})
     assert response.status == 400 and response.json()["message"] == "Données invalides"
 
 
 def test_unknown_block_is_404(api, retreat):
-    body = {"retreatId": str(ObjectId()), "dateStart": "2027-03-12T09:00:00.000Z", "nbPlaces": 1,
-            "email": "a@example.test", "prenom": "A"}
+    body = {
+        "retreatId": str(ObjectId()),
+        "dateStart": "2027-03-12T09:00:00.000Z",
+        "nbPlaces": 1,
+        "email": "a@example.test",
+        "prenom": "A",
+    }
     assert api.post("/bookings/waiting-list", json=body).status == 404
     body["retreatId"], body["dateStart"] = str(retreat["_id"]), "2027-03-13T09:00:00.000Z"
     assert api.post("/bookings/waiting-list", json=body).json()["message"] == "Date de retraite non trouvée"
@@ -144,18 +165,28 @@ def test_booking_through_the_offer_keeps_the_seats_and_pays_the_server_price(api
     assert (body["nbPlaces"], body["prixTotal"], body["retreatName"]) == (2, 240, "Retraite Équinoxe")
     assert body["offreExpireLe"] == "2026-12-02T09:00:00.000Z" and "Conditions d'annulation" in body["politiqueAnnulation"]
     assert _held(retreat) == 2  # the third seat is free: nobody waiting fits... it stays free
-    booked = api.post("/bookings/waiting-list/offer/book", json={
-        "token": token, "participants": booking_body(retreat, 2)["participants"],
-        "billingAddress": booking_body(retreat)["billingAddress"]})
+    booked = api.post(
+        "/bookings/waiting-list/offer/book",
+        json={
+            "token": token,
+            "participants": booking_body(retreat, 2)["participants"],
+            "billingAddress": booking_body(retreat)["billingAddress"],
+        },
+    )
     assert booked.status == 201, booked.body
     created = booked.json()
     assert (created["statut"], created["nbPlaces"], created["prixTotal"]) == ("PENDING", 2, 240)
     assert created["guestToken"] and "waitingListEntryId" not in created
     assert _held(retreat) == 2  # handed over, not taken twice
     assert _entry("lea@example.test")["statut"] == "BOOKED"
-    again = api.post("/bookings/waiting-list/offer/book", json={
-        "token": token, "participants": booking_body(retreat, 1)["participants"],
-        "billingAddress": booking_body(retreat)["billingAddress"]})
+    again = api.post(
+        "/bookings/waiting-list/offer/book",
+        json={
+            "token": token,
+            "participants": booking_body(retreat, 1)["participants"],
+            "billingAddress": booking_body(retreat)["billingAddress"],
+        },
+    )
     assert again.status == 409
 
     # Not paid within 16 minutes: the seats go back and, nobody waiting, are free.
@@ -173,11 +204,15 @@ def test_offer_booking_bodies_are_checked(api, retreat, outbox_dir, frozen_clock
     token = _token(outbox_dir, "waiting_list_offer", "lea@example.test")
     participants = booking_body(retreat, 2)["participants"]
     billing = booking_body(retreat)["billingAddress"]
-    too_many = api.post("/bookings/waiting-list/offer/book",
-                        json={"token": token, "participants": participants, "billingAddress": billing})
+    too_many = api.post(
+        "/bookings/waiting-list/offer/book", json={"token": token, "participants": participants, "billingAddress": billing}
+    )
     assert too_many.status == 400
-    for bad in ({"token": "x"}, {"token": token, "participants": participants[:1]},
-                {"token": token, "participants": participants[:1], "billingAddress": billing, "nbPlaces": 3}):
+    for bad in (
+        {"token": "x"},
+        {"token": token, "participants": participants[:1]},
+        {"token": token, "participants": participants[:1], "billingAddress": billing, "nbPlaces": 3},
+    ):
         assert api.post("/bookings/waiting-list/offer/book", json=bad).status == 400
     forged = token[:-4] + "AAAA"
     assert api.post("/bookings/waiting-list/offer", json={"token": forged}).status == 404
@@ -208,9 +243,21 @@ def test_an_admin_raising_places_offers_them(api, make_client, retreat, outbox_d
     _join(api, retreat, 2, "lea@example.test")
     admin, _ = admin_session(make_client)
     block = retreat["dates"][0]
-    response = admin.patch(f"/retreats/admin/{retreat['_id']}", json={"dates": [{
-        "_id": str(block["_id"]), "start": "2027-03-12T09:00:00.000Z", "end": "2027-03-14T09:00:00.000Z",
-        "prix": 120, "places": 5, "adresseRdv": "Lodève"}]})
+    response = admin.patch(
+        f"/retreats/admin/{retreat['_id']}",
+        json={
+            "dates": [
+                {
+                    "_id": str(block["_id"]),
+                    "start": "2027-03-12T09:00:00.000Z",
+                    "end": "2027-03-14T09:00:00.000Z",
+                    "prix": 120,
+                    "places": 5,
+                    "adresseRdv": "Lodève",
+                }
+            ]
+        },
+    )
     assert response.status == 200, response.body
     assert _entry("lea@example.test")["statut"] == "OFFERED" and _held(retreat) == 5
 
@@ -219,8 +266,7 @@ def test_an_admin_raising_places_offers_them(api, make_client, retreat, outbox_d
     [row] = view.json()
     assert (row["places"], row["placesDisponibles"], row["placesOffertes"]) == (5, 0, 2)
     [entry] = row["inscriptions"]
-    assert (entry["email"], entry["statut"], entry["position"], entry["nbPlaces"]) == ("lea@example.test", "OFFERED",
-                                                                                       None, 2)
+    assert (entry["email"], entry["statut"], entry["position"], entry["nbPlaces"]) == ("lea@example.test", "OFFERED", None, 2)
     assert entry["offreExpireLe"] == "2026-12-02T09:00:00.000Z"
     assert admin.get("/bookings/admin/waiting-list/123").status == 400
     assert admin.get(f"/bookings/admin/waiting-list/{ObjectId()}").status == 404
@@ -238,8 +284,7 @@ def test_concurrent_offers_never_oversell(api, retreat, frozen_clock, tiny_switc
     for i in range(6):
         _join(api, retreat, 1, f"p{i}@example.test")
     # The booking's seats go back without the hook, so that the offers are made by the race.
-    get_db()["bookings"].update_one({"_id": ObjectId(booking["_id"])}, {"$set": {"statut": "CANCELLED",
-                                                                                 "seatsHeld": False}})
+    get_db()["bookings"].update_one({"_id": ObjectId(booking["_id"])}, {"$set": {"statut": "CANCELLED", "seatsHeld": False}})
     date_id = retreat["dates"][0]["_id"]
     SeatRepository().release(date_id, 3, ObjectId(booking["_id"]))
     results = run_together([lambda: offer_freed_seats(date_id) for _ in range(8)])
@@ -265,8 +310,9 @@ def test_an_offer_email_a_crash_prevented_is_sent_by_the_job(api, retreat, outbo
     assert len([m for m in read_outbox(outbox_dir) if m.kind == "waiting_list_offer"]) == 1
 
 
-def test_two_requests_booking_the_same_offer_make_one_booking(api, make_client, retreat, outbox_dir, frozen_clock,
-                                                             tiny_switch_interval):
+def test_two_requests_booking_the_same_offer_make_one_booking(
+    api, make_client, retreat, outbox_dir, frozen_clock, tiny_switch_interval
+):
     from lutea.data.mongo import get_db
 
     from tests.support.concurrency import crashes, run_together
@@ -275,18 +321,21 @@ def test_two_requests_booking_the_same_offer_make_one_booking(api, make_client, 
     _join(api, retreat, 2, "lea@example.test")
     _cancel_pending(booking)
     token = _token(outbox_dir, "waiting_list_offer", "lea@example.test")
-    body = {"token": token, "participants": booking_body(retreat, 2)["participants"],
-            "billingAddress": booking_body(retreat)["billingAddress"]}
-    results = run_together([lambda: make_client().post("/bookings/waiting-list/offer/book", json=body)
-                            for _ in range(6)])
+    body = {
+        "token": token,
+        "participants": booking_body(retreat, 2)["participants"],
+        "billingAddress": booking_body(retreat)["billingAddress"],
+    }
+    results = run_together([lambda: make_client().post("/bookings/waiting-list/offer/book", json=body) for _ in range(6)])
     assert crashes(results) == []
     assert sorted(r.status for r in results) == [201] + [409] * 5
     assert get_db()["bookings"].count_documents({"waitingListEntryId": {"$exists": True}}) == 1
     assert _held(retreat) == 2
 
 
-def test_an_offer_expiring_while_it_is_booked_ends_one_way_only(api, make_client, retreat, outbox_dir, frozen_clock,
-                                                               tiny_switch_interval):
+def test_an_offer_expiring_while_it_is_booked_ends_one_way_only(
+    api, make_client, retreat, outbox_dir, frozen_clock, tiny_switch_interval
+):
     from lutea.data.mongo import get_db
     from lutea.domain.waiting_list import expire_offers
 
@@ -297,8 +346,11 @@ def test_an_offer_expiring_while_it_is_booked_ends_one_way_only(api, make_client
     _cancel_pending(booking)
     token = _token(outbox_dir, "waiting_list_offer", "lea@example.test")
     frozen_clock.advance(hours=24)  # the very last instant: booking and expiry race
-    body = {"token": token, "participants": booking_body(retreat, 1)["participants"],
-            "billingAddress": booking_body(retreat)["billingAddress"]}
+    body = {
+        "token": token,
+        "participants": booking_body(retreat, 1)["participants"],
+        "billingAddress": booking_body(retreat)["billingAddress"],
+    }
     frozen_clock.advance(seconds=-1)
 
     def book() -> Any:

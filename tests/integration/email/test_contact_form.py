@@ -1,4 +1,5 @@
 """POST /email/contact through the real handler: validation, reCAPTCHA, both emails, failures."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,12 @@ from tests.support.fake_resend import FakeRecaptcha, use_fake_resend
 from tests.support.outbox import read_outbox
 
 FORM = {
-    "nom": "Martin", "prenom": "Anne", "email": "Anne.Visitor@Example.test", "telephone": "06 00 00 00 00",
-    "message": "Bonjour,\nje voudrais des informations.", "rgpd": True,
+    "nom": "Martin",
+    "prenom": "Anne",
+    "email": "Anne.Visitor@Example.test",
+    "telephone": "06 00 00 00 00",
+    "message": "Bonjour,\nje voudrais des informations.",
+    "rgpd": True,
 }
 TEAM = "team@lutea.test"
 SENT = "Votre message a été envoyé avec succès. Nous vous répondrons dans les plus brefs délais."
@@ -47,8 +52,13 @@ def test_contact_sends_the_message_to_the_team_and_an_acknowledgement(api, outbo
 
 
 def test_values_are_escaped_in_the_team_email(api, outbox_dir):
-    hostile = {**FORM, "nom": "<script>alert(1)</script>", "prenom": "<b>Anne</b>",
-               "message": "<img src=x onerror=alert(1)>", "telephone": '"><script>'}
+    hostile = {
+        **FORM,
+        "nom": "<script>alert(1)</script>",
+        "prenom": "<b>Anne</b>",
+        "message": "<img src=x onerror=alert(1)>",
+        "telephone": '"><script>',
+    }
     assert api.post("/email/contact", json=hostile).status == 200
     team = next(m for m in read_outbox(outbox_dir) if m.kind == "contact_team")
     assert "<script>" not in team.html and "<img" not in team.html and "<b>Anne" not in team.html
@@ -59,18 +69,21 @@ def test_values_are_escaped_in_the_team_email(api, outbox_dir):
     assert "Anne" not in ack.html  # the acknowledgement repeats nothing typed
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"rgpd": False}, "rgpd"),
-    ({"rgpd": "true"}, "rgpd"),
-    ({"email": "not-an-email"}, "email"),
-    ({"nom": ""}, "nom"),
-    ({"prenom": "x" * 101}, "prenom"),
-    ({"message": "x" * 5001}, "message"),
-    ({"telephone": "0" * 31}, "telephone"),
-    ({"token": "t" * 4097}, "token"),
-    ({"email": {"$ne": ""}}, "email"),
-    ({"extra": "field"}, "extra"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"rgpd": False}, "rgpd"),
+        ({"rgpd": "true"}, "rgpd"),
+        ({"email": "not-an-email"}, "email"),
+        ({"nom": ""}, "nom"),
+        ({"prenom": "x" * 101}, "prenom"),
+        ({"message": "x" * 5001}, "message"),
+        ({"telephone": "0" * 31}, "telephone"),
+        ({"token": "t" * 4097}, "token"),
+        ({"email": {"$ne": ""}}, "email"),
+        ({"extra": "field"}, "extra"),
+    ],
+)
 def test_invalid_forms_are_refused_and_nothing_is_sent(api, outbox_dir, change, field):
     response = api.post("/email/contact", json={**FORM, **change})
     assert response.status == 400

@@ -1,5 +1,6 @@
 """Every email kind, read back from the outbox as a mail client would: recipients, subjects,
 escaped values, and the booking confirmation's PDF."""
+
 from __future__ import annotations
 
 import email
@@ -24,8 +25,10 @@ BOOKING = {
     "dateEnd": datetime(2026, 12, 6, 15, 0, tzinfo=UTC),
     "nbPlaces": 2,
     "prixTotalCents": 24050,
-    "participants": [{"prenom": EVIL, "nom": "Martin", "email": "anne@example.test"},
-                     {"prenom": "Paul", "nom": "Martin", "email": "paul@example.test"}],
+    "participants": [
+        {"prenom": EVIL, "nom": "Martin", "email": "anne@example.test"},
+        {"prenom": "Paul", "nom": "Martin", "email": "paul@example.test"},
+    ],
 }
 
 
@@ -53,8 +56,9 @@ def _pdf() -> bytes:
 
 
 def test_validation_link(outbox_dir):
-    messages.send_validation_link("anne@example.test", "https://app.test/validate-email?token=a&b=<c>",
-                                  f"01/12/2026 à 10:00:00{EVIL}")
+    messages.send_validation_link(
+        "anne@example.test", "https://app.test/validate-email?token=a&b=<c>", f"01/12/2026 à 10:00:00{EVIL}"
+    )
     mail = _only(outbox_dir)
     assert mail.kind == "validation_link" and mail.to == ["anne@example.test"]
     assert mail.subject == "Validez votre adresse email - Lutea"
@@ -125,8 +129,7 @@ def test_booking_confirmation_eml_is_valid_mime_with_a_pdf_part(outbox_dir, froz
     assert not parsed.defects
     parts = list(parsed.walk())
     assert not any(p.defects for p in parts)
-    assert {p.get_content_type() for p in parts} >= {"multipart/alternative", "text/plain", "text/html",
-                                                     "application/pdf"}
+    assert {p.get_content_type() for p in parts} >= {"multipart/alternative", "text/plain", "text/html", "application/pdf"}
     [pdf_part] = [p for p in parts if p.get_content_type() == "application/pdf"]
     assert pdf_part.get_content_disposition() == "attachment"
     assert pdf_part["Content-Transfer-Encoding"] == "base64"
@@ -134,10 +137,13 @@ def test_booking_confirmation_eml_is_valid_mime_with_a_pdf_part(outbox_dir, froz
     assert "Confirmation" in reader.pages[0].extract_text()
 
 
-@pytest.mark.parametrize(("refunded", "line"), [
-    (True, "Le montant payé vous a été remboursé intégralement"),
-    (False, "Aucun montant n'a été débité."),
-])
+@pytest.mark.parametrize(
+    ("refunded", "line"),
+    [
+        (True, "Le montant payé vous a été remboursé intégralement"),
+        (False, "Aucun montant n'a été débité."),
+    ],
+)
 def test_booking_cancelled(outbox_dir, refunded, line):
     messages.send_booking_cancelled(BOOKING, refunded=refunded)
     mail = _only(outbox_dir)
@@ -169,8 +175,9 @@ def test_admin_alert(outbox_dir):
 def test_contact_messages(outbox_dir, monkeypatch):
     monkeypatch.setenv("EMAIL_CONTACT", "contact@lutea.test")
     config.reset_settings()
-    messages.send_contact_to_team(nom="Martin", prenom=EVIL, email="anne@example.test", telephone="06",
-                                  message=f"Ligne 1\n{EVIL}")
+    messages.send_contact_to_team(
+        nom="Martin", prenom=EVIL, email="anne@example.test", telephone="06", message=f"Ligne 1\n{EVIL}"
+    )
     messages.send_contact_ack("anne@example.test")
     team, ack = sorted(read_outbox(outbox_dir), key=lambda m: m.kind, reverse=True)
     assert team.kind == "contact_team" and team.to == ["contact@lutea.test"]

@@ -1,6 +1,7 @@
 """Every response body is encoded the same way, whoever built it (a route's dict, a route with a
 return type that Powertools encodes, an error, the local server's own 404): UTF-8 as is, no
 spaces after separators."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The import of the original's export (infra/import_original.py) on the test database, with
 the sample of tests/fixtures/original (see its README for what each document exercises), then
 the imported data used through the real handlers."""
+
 from __future__ import annotations
 
 import io
@@ -54,6 +55,7 @@ def original_line(name: str, doc_id: ObjectId) -> dict:
 
 # --- what is written ------------------------------------------------------------------------
 
+
 def test_users_keep_id_and_bcrypt_hash_lose_codes_and_tokens():
     report = import_sample()
 
@@ -62,20 +64,29 @@ def test_users_keep_id_and_bcrypt_hash_lose_codes_and_tokens():
     assert set(users) == {ALICE, ADMIN, BOB}
     alice = users[ALICE]
     assert alice == {
-        "_id": ALICE, "email": "alice.martin@example.test",
+        "_id": ALICE,
+        "email": "alice.martin@example.test",
         "password": original_line("users", ALICE)["password"],
-        "firstName": "Alice", "lastName": "Martin", "role": "client", "isEmailVerified": True,
-        "failedLoginAttempts": 0, "lastLogin": utc("2026-10-02T18:30:00"),
-        "phone": "0612345678", "address": "1 rue des Lilas", "city": "Montpellier", "postalCode": "34000",
-        "country": "France", "createdAt": utc("2025-02-10T09:15:00"), "updatedAt": utc("2026-10-02T18:30:00"),
+        "firstName": "Alice",
+        "lastName": "Martin",
+        "role": "client",
+        "isEmailVerified": True,
+        "failedLoginAttempts": 0,
+        "lastLogin": utc("2026-10-02T18:30:00"),
+        "phone": "0612345678",
+        "address": "1 rue des Lilas",
+        "city": "Montpellier",
+        "postalCode": "34000",
+        "country": "France",
+        "createdAt": utc("2025-02-10T09:15:00"),
+        "updatedAt": utc("2026-10-02T18:30:00"),
     }
     assert alice["password"].startswith("$2b$12$")
     admin = users[ADMIN]
     assert admin["email"] == "admin@lutea.test" and admin["role"] == "admin"
     assert not {"verificationCode", "verificationCodeExpires", "verificationCodeAttempts", "__v"} & set(admin)
     bob = users[BOB]
-    assert (bob["isEmailVerified"], bob["failedLoginAttempts"], bob["lockUntil"]) == (
-        False, 2, utc("2026-06-01T12:15:00"))
+    assert (bob["isEmailVerified"], bob["failedLoginAttempts"], bob["lockUntil"]) == (False, 2, utc("2026-06-01T12:15:00"))
 
 
 def test_retreats_keep_ids_prices_become_cents_legacy_fields_stay():
@@ -84,8 +95,13 @@ def test_retreats_keep_ids_prices_become_cents_legacy_fields_stay():
     spring = get_db()["retreats"].find_one({"_id": SPRING})
     assert [b["_id"] for b in spring["dates"]] == [SPRING_D1, SPRING_D2]
     assert spring["dates"][0] == {
-        "_id": SPRING_D1, "start": utc("2027-04-10T08:00:00"), "end": utc("2027-04-12T15:00:00"),
-        "heureArrivee": "10h00", "heureDepart": "17h00", "prixCents": 12000, "places": 10,
+        "_id": SPRING_D1,
+        "start": utc("2027-04-10T08:00:00"),
+        "end": utc("2027-04-12T15:00:00"),
+        "heureArrivee": "10h00",
+        "heureDepart": "17h00",
+        "prixCents": 12000,
+        "places": 10,
         "adresseRdv": "12 chemin des Oliviers, Lodève",
     }
     assert spring["dates"][1]["prixCents"] == 9990 and "prix" not in spring["dates"][1]
@@ -104,17 +120,27 @@ def test_bookings_are_mapped_and_matched_to_their_date_block():
     assert set(bookings) == {B[n] for n in (1, 2, 3, 4, 5, 6, 8)}
     first = bookings[B[1]]
     assert (first["userId"], first["isGuest"], first["dateId"], first["prixTotalCents"], first["seatsHeld"]) == (
-        ALICE, False, SPRING_D1, 24000, True)
+        ALICE,
+        False,
+        SPRING_D1,
+        24000,
+        True,
+    )
     assert "prixTotal" not in first and "__v" not in first
     assert first["expiresAt"] == utc("2026-11-20T10:00:00") + timedelta(minutes=16)
     assert first["stripePaymentIntentId"] == "pi_sample_0001"
-    assert [p["_id"] for p in first["participants"]] == [ObjectId("6650c1b2c3d4e5f6a7b80100"),
-                                                         ObjectId("6650c1b2c3d4e5f6a7b80101")]
+    assert [p["_id"] for p in first["participants"]] == [
+        ObjectId("6650c1b2c3d4e5f6a7b80100"),
+        ObjectId("6650c1b2c3d4e5f6a7b80101"),
+    ]
     guest = bookings[B[2]]
     assert (guest["userId"], guest["isGuest"], guest["statut"], guest["seatsHeld"]) == (None, True, "PENDING", True)
     cancelled = bookings[B[3]]
     assert (cancelled["seatsHeld"], cancelled["statutPaiement"], cancelled["annulationRaison"]) == (
-        False, "REFUNDED", "Empêchement")
+        False,
+        "REFUNDED",
+        "Empêchement",
+    )
     merged = bookings[B[4]]
     assert (merged["userId"], merged["dateId"], merged["prixTotalCents"]) == (ALICE, SPRING_D2, 19980)
     autumn = bookings[B[5]]
@@ -129,8 +155,9 @@ def test_seat_counters_hold_the_seats_of_pending_and_confirmed_bookings(api, fro
     import_sample()
 
     seats = SeatRepository()
-    assert [(seats.get(d)["retreatId"], seats.get(d)["places"], seats.get(d)["held"])
-            for d in (SPRING_D1, SPRING_D2, AUTUMN_D1)] == [(SPRING, 10, 3), (SPRING, 8, 2), (AUTUMN, 6, 1)]
+    assert [
+        (seats.get(d)["retreatId"], seats.get(d)["places"], seats.get(d)["held"]) for d in (SPRING_D1, SPRING_D2, AUTUMN_D1)
+    ] == [(SPRING, 10, 3), (SPRING, 8, 2), (AUTUMN, 6, 1)]
 
     def free(date: str) -> int:
         response = api.post("/bookings/available-places", json={"retreatId": str(SPRING), "date": date})
@@ -147,11 +174,20 @@ def test_counters_refuse_what_the_imported_bookings_already_hold(api, frozen_clo
     """Through the real booking route: 7 free seats on the first block, 8 asked -> 409."""
     frozen_clock.set(utc("2026-11-30T10:05:00"))
     import_sample()
-    body = {"retreatId": str(SPRING), "dateStart": "2027-04-10T08:00:00.000Z", "dateEnd": "2027-04-12T15:00:00.000Z",
-            "nbPlaces": 8,
-            "participants": [{"prenom": f"P{i}", "nom": "N", "email": f"p{i}@example.test"} for i in range(8)],
-            "billingAddress": {"address": "1 rue", "city": "Nîmes", "postalCode": "30000", "country": "France",
-                               "phone": "0611223344"}}
+    body = {
+        "retreatId": str(SPRING),
+        "dateStart": "2027-04-10T08:00:00.000Z",
+        "dateEnd": "2027-04-12T15:00:00.000Z",
+        "nbPlaces": 8,
+        "participants": [{"prenom": f"P{i}", "nom": "N", "email": f"p{i}@example.test"} for i in range(8)],
+        "billingAddress": {
+            "address": "1 rue",
+            "city": "Nîmes",
+            "postalCode": "30000",
+            "country": "France",
+            "phone": "0611223344",
+        },
+    }
 
     response = api.post("/bookings", json=body)
 
@@ -160,6 +196,7 @@ def test_counters_refuse_what_the_imported_bookings_already_hold(api, frozen_clo
 
 
 # --- the migrated users and bookings in use -------------------------------------------------
+
 
 def test_login_with_the_original_password_then_the_hash_is_argon2(api, frozen_clock):
     import_sample()
@@ -173,23 +210,20 @@ def test_login_with_the_original_password_then_the_hash_is_argon2(api, frozen_cl
     assert stored["password"].startswith("$argon2id$")
     assert stored["lastLogin"] == frozen_clock.current
     # The account merged away by the collision no longer signs in, with its own password either.
-    assert api.post("/auth/login", json={"email": "alice.martin@example.test",
-                                         "password": OTHER_PASSWORD}).status == 401
+    assert api.post("/auth/login", json={"email": "alice.martin@example.test", "password": OTHER_PASSWORD}).status == 401
 
 
 def test_owner_reads_a_migrated_booking_in_euros(make_client, frozen_clock):
     import_sample()
     client = make_client()
-    assert client.post("/auth/login", json={"email": "alice.martin@example.test",
-                                            "password": ALICE_PASSWORD}).status == 200
+    assert client.post("/auth/login", json={"email": "alice.martin@example.test", "password": ALICE_PASSWORD}).status == 200
 
     response = client.get(f"/bookings/{B[1]}")
 
     assert response.status == 200
     body = response.json()
     assert (body["_id"], body["userId"], body["retreatId"]) == (str(B[1]), str(ALICE), str(SPRING))
-    assert (body["prixTotal"], body["nbPlaces"], body["statut"], body["statutPaiement"]) == (
-        240, 2, "CONFIRMED", "PAID")
+    assert (body["prixTotal"], body["nbPlaces"], body["statut"], body["statutPaiement"]) == (240, 2, "CONFIRMED", "PAID")
     assert body["dateStart"] == "2027-04-10T08:00:00.000Z"
     assert not {"prixTotalCents", "dateId", "seatsHeld", "expiresAt"} & set(body)
     merged = client.get(f"/bookings/{B[4]}")  # booked by the merged account: now Alice's
@@ -208,14 +242,18 @@ def test_someone_else_cannot_read_a_migrated_booking(make_client):
 
 # --- reporting ------------------------------------------------------------------------------
 
+
 def test_collision_skips_and_unmatched_dates_are_reported_without_addresses_in_logs(caplog):
     out = io.StringIO()
 
     code = import_original.main(ARGS, out=out, db=get_db())
 
     assert code == 1  # documents were skipped
-    logs = [{"message": r.getMessage(), **{k: v for k, v in vars(r).items() if k not in _RECORD_FIELDS}}
-            for r in caplog.records if r.name == "lutea"]
+    logs = [
+        {"message": r.getMessage(), **{k: v for k, v in vars(r).items() if k not in _RECORD_FIELDS}}
+        for r in caplog.records
+        if r.name == "lutea"
+    ]
     collision = [entry for entry in logs if entry["message"] == "email collision"]
     assert [(c["keptId"], c["droppedIds"]) for c in collision] == [(str(ALICE), [str(ALICE_OLD)])]
     assert len(logs) == 6 and all("@" not in json.dumps(entry, default=str) for entry in logs)
@@ -225,8 +263,7 @@ def test_collision_skips_and_unmatched_dates_are_reported_without_addresses_in_l
         "  users     read 5, valid 3, skipped 1, merged by email collision 1 | "
         "inserted 3, updated 0, unchanged 0, kept 0, conflict 0",
         "  retreats  read 3, valid 2, skipped 1 | inserted 2, updated 0, unchanged 0, kept 0, conflict 0",
-        "  bookings  read 8, valid 7, skipped 1, unmatched dates 2 | "
-        "inserted 7, updated 0, unchanged 0, kept 0, conflict 0",
+        "  bookings  read 8, valid 7, skipped 1, unmatched dates 2 | inserted 7, updated 0, unchanged 0, kept 0, conflict 0",
         "  seat counters 3 date blocks, 6 seats held",
     ]
     text = "\n".join(summary)
@@ -266,6 +303,7 @@ def test_an_unreadable_file_imports_nothing(tmp_path, capfd):
 
 # --- idempotence, dry run, live data ----------------------------------------------------------
 
+
 def test_a_second_import_changes_nothing():
     import_sample()
     before = snapshot()
@@ -286,8 +324,7 @@ def test_a_second_import_keeps_what_changed_here_since(api, frozen_clock):
     from lutea.domain.booking_lifecycle import expire_pending_bookings
 
     import_sample()
-    assert api.post("/auth/login", json={"email": "alice.martin@example.test",
-                                         "password": ALICE_PASSWORD}).status == 200
+    assert api.post("/auth/login", json={"email": "alice.martin@example.test", "password": ALICE_PASSWORD}).status == 200
     assert expire_pending_bookings() == 1  # the guest's booking, unpaid since 2026-11-30
     upgraded = get_db()["users"].find_one({"_id": ALICE})["password"]
     assert SeatRepository().get(SPRING_D1)["held"] == 2
@@ -319,8 +356,11 @@ def test_dry_run_writes_nothing_and_reports_the_plan():
     assert all(get_db()[name].count_documents({}) == 0 for name in COLLECTIONS)
     assert report.written == {}
     assert (len(report.plan.users), len(report.plan.retreats), len(report.plan.bookings)) == (3, 2, 7)
-    assert report.counters == {SPRING_D1: {"places": 10, "held": 3}, SPRING_D2: {"places": 8, "held": 2},
-                               AUTUMN_D1: {"places": 6, "held": 1}}
+    assert report.counters == {
+        SPRING_D1: {"places": 10, "held": 3},
+        SPRING_D2: {"places": 8, "held": 2},
+        AUTUMN_D1: {"places": 6, "held": 1},
+    }
 
 
 def test_bookings_alone_match_the_retreats_already_imported():

@@ -1,5 +1,6 @@
 """What operators see: one JSON log line per event with the request's correlation id and no
 personal data; EMF metrics for the business events."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,30 @@ def info_logs():
 
 def _retreat() -> dict:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=40)
-    block = {"_id": ObjectId(), "start": start, "end": start + timedelta(days=2), "prixCents": 15000,
-             "places": 10, "adresseRdv": "Domaine des Oliviers", "heureArrivee": "10h", "heureDepart": "17h"}
-    retreat = {"_id": ObjectId(), "titreCard": "Retraite Observée", "imageCard": "/i.jpg", "altImageCard": "i",
-               "imageModal": ["/i.jpg"], "altImageModal": ["i"], "texteModal": "t", "dates": [block],
-               "aVenir": False, "isActive": True, "createdAt": start, "updatedAt": start}
+    block = {
+        "_id": ObjectId(),
+        "start": start,
+        "end": start + timedelta(days=2),
+        "prixCents": 15000,
+        "places": 10,
+        "adresseRdv": "Domaine des Oliviers",
+        "heureArrivee": "10h",
+        "heureDepart": "17h",
+    }
+    retreat = {
+        "_id": ObjectId(),
+        "titreCard": "Retraite Observée",
+        "imageCard": "/i.jpg",
+        "altImageCard": "i",
+        "imageModal": ["/i.jpg"],
+        "altImageModal": ["i"],
+        "texteModal": "t",
+        "dates": [block],
+        "aVenir": False,
+        "isActive": True,
+        "createdAt": start,
+        "updatedAt": start,
+    }
     get_db()["retreats"].insert_one(retreat)
     SeatRepository().ensure(retreat_id=retreat["_id"], date_id=block["_id"], places=10)
     return retreat
@@ -45,15 +65,29 @@ def _retreat() -> dict:
 
 def _post_booking(retreat: dict) -> tuple[dict, dict]:
     block = retreat["dates"][0]
-    body = {"retreatId": str(retreat["_id"]), "dateStart": block["start"].isoformat(),
-            "dateEnd": block["end"].isoformat(), "nbPlaces": 1,
-            "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoé.lefèvre@example.test"}],
-            "billingAddress": {"address": "3 rue des Lilas", "city": "Sète", "postalCode": "34200",
-                               "country": "France", "phone": "0611223344"}}
+    body = {
+        "retreatId": str(retreat["_id"]),
+        "dateStart": block["start"].isoformat(),
+        "dateEnd": block["end"].isoformat(),
+        "nbPlaces": 1,
+        "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoé.lefèvre@example.test"}],
+        "billingAddress": {
+            "address": "3 rue des Lilas",
+            "city": "Sète",
+            "postalCode": "34200",
+            "country": "France",
+            "phone": "0611223344",
+        },
+    }
     route, params, _ = gateway.match(route_table(), "POST", "/bookings")
-    event = gateway.build_event("POST", "/bookings", resource=route.path, path_parameters=params,
-                                headers={"Content-Type": "application/json", "Origin": "http://localhost:3000"},
-                                body=json.dumps(body, ensure_ascii=False))
+    event = gateway.build_event(
+        "POST",
+        "/bookings",
+        resource=route.path,
+        path_parameters=params,
+        headers={"Content-Type": "application/json", "Origin": "http://localhost:3000"},
+        body=json.dumps(body, ensure_ascii=False),
+    )
     return event, gateway.invoke(route, event)
 
 

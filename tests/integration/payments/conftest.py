@@ -1,5 +1,6 @@
 """Fixtures of the payments tests: a retreat with its seat counters, bookings made through
 ``POST /bookings``, and Stripe as the real SDK talking to tests/support/fake_stripe.py."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -57,10 +58,12 @@ class Payments:
 
     def create_intent(self, booking: Booked, **extra: Any) -> dict[str, Any]:
         """The owner starts paying: a guest with its proof, a user with the session that booked."""
-        payer, headers = ((self.make_client(), self.proof(booking)) if booking.guest_token
-                          else (booking.client, {}))
-        response = payer.post("/stripe/create-payment-intent", json={
-            "amount": 24_000, "currency": "eur", "metadata": {"bookingId": booking.id}, **extra}, headers=headers)
+        payer, headers = (self.make_client(), self.proof(booking)) if booking.guest_token else (booking.client, {})
+        response = payer.post(
+            "/stripe/create-payment-intent",
+            json={"amount": 24_000, "currency": "eur", "metadata": {"bookingId": booking.id}, **extra},
+            headers=headers,
+        )
         assert response.status == 200, response.body
         return response.json()
 

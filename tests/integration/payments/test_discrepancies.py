@@ -1,5 +1,6 @@
 """The payment discrepancy check: GET /bookings/admin/payment-discrepancies, POST
 /bookings/admin/send-payment-alert and the 6-hourly scheduled handler, against the fake Stripe."""
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,13 @@ from tests.integration.payments.conftest import PRICE_CENTS, Payments, insert_re
 from tests.support.accounts import admin_session, client_session
 from tests.support.outbox import read_outbox
 
-EMPTY_SUMMARY = {"totalDiscrepancies": 0, "orphanPaymentsCount": 0, "orphanBookingsCount": 0,
-                 "retreatsWithIssues": 0, "sessionsWithIssues": 0}
+EMPTY_SUMMARY = {
+    "totalDiscrepancies": 0,
+    "orphanPaymentsCount": 0,
+    "orphanBookingsCount": 0,
+    "retreatsWithIssues": 0,
+    "sessionsWithIssues": 0,
+}
 
 
 def _confirmed(payments: Payments, retreat: dict, nb: int = 2) -> tuple[Any, dict]:
@@ -69,36 +75,61 @@ def test_orphan_payments_and_orphan_bookings_are_reported(payments: Payments, re
     orphans = {p["paymentId"]: p for p in report["sessionDiscrepancies"]}
     assert set(orphans) == {orphan_pi["id"], foreign["id"]}
     assert orphans[orphan_pi["id"]] == {
-        "paymentId": orphan_pi["id"], "retreatId": str(retreat["_id"]), "retreatName": "Retraite Équinoxe",
-        "sessionDate": "2027-03-12", "amount": PRICE_CENTS, "clientEmail": "zoe0@example.test",
+        "paymentId": orphan_pi["id"],
+        "retreatId": str(retreat["_id"]),
+        "retreatName": "Retraite Équinoxe",
+        "sessionDate": "2027-03-12",
+        "amount": PRICE_CENTS,
+        "clientEmail": "zoe0@example.test",
         "createdAt": orphans[orphan_pi["id"]]["createdAt"],
     }
     assert orphans[orphan_pi["id"]]["createdAt"].endswith("Z")
     assert orphans[foreign["id"]] == {
-        "paymentId": foreign["id"], "retreatId": None, "retreatName": "N/A", "sessionDate": "N/A",
-        "amount": 7000, "clientEmail": "N/A", "createdAt": orphans[foreign["id"]]["createdAt"],
+        "paymentId": foreign["id"],
+        "retreatId": None,
+        "retreatName": "N/A",
+        "sessionDate": "N/A",
+        "amount": 7000,
+        "clientEmail": "N/A",
+        "createdAt": orphans[foreign["id"]]["createdAt"],
     }
     [orphan_booking] = report["bookingDiscrepancies"]
     stored = refunded_booking.stored()
     assert orphan_booking == {
-        "bookingId": refunded_booking.id, "paymentIntentId": refunded_pi["id"], "retreatId": str(retreat["_id"]),
-        "retreatName": "Retraite Équinoxe", "sessionDate": "2027-03-12", "clientEmail": "zoe0@example.test",
-        "amount": 120, "createdAt": stored["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{stored['createdAt'].microsecond // 1000:03d}Z",
-        "problem": "PaymentIntent introuvable dans les paiements réussis Stripe "
-                   "(peut-être remboursé, annulé, ou introuvable)",
+        "bookingId": refunded_booking.id,
+        "paymentIntentId": refunded_pi["id"],
+        "retreatId": str(retreat["_id"]),
+        "retreatName": "Retraite Équinoxe",
+        "sessionDate": "2027-03-12",
+        "clientEmail": "zoe0@example.test",
+        "amount": 120,
+        "createdAt": stored["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.") + f"{stored['createdAt'].microsecond // 1000:03d}Z",
+        "problem": "PaymentIntent introuvable dans les paiements réussis Stripe (peut-être remboursé, annulé, ou introuvable)",
     }
-    assert report["summary"] == {"totalDiscrepancies": 3, "orphanPaymentsCount": 2, "orphanBookingsCount": 1,
-                                 "retreatsWithIssues": 2, "sessionsWithIssues": 3}
+    assert report["summary"] == {
+        "totalDiscrepancies": 3,
+        "orphanPaymentsCount": 2,
+        "orphanBookingsCount": 1,
+        "retreatsWithIssues": 2,
+        "sessionsWithIssues": 3,
+    }
 
 
 def test_manual_bookings_are_not_checked_against_stripe(payments: Payments, retreat: dict, admin: Any) -> None:
     from lutea.data.mongo import get_db
 
     booking = payments.book(retreat)
-    get_db()["bookings"].update_one({"_id": booking.stored()["_id"]}, {"$set": {
-        "isStripeBooking": False, "statut": "CONFIRMED", "statutPaiement": "PAID",
-        "stripePaymentIntentId": "pi_manual1"}})
+    get_db()["bookings"].update_one(
+        {"_id": booking.stored()["_id"]},
+        {
+            "$set": {
+                "isStripeBooking": False,
+                "statut": "CONFIRMED",
+                "statutPaiement": "PAID",
+                "stripePaymentIntentId": "pi_manual1",
+            }
+        },
+    )
     assert admin.get("/bookings/admin/payment-discrepancies").json()["summary"] == EMPTY_SUMMARY
 
 
@@ -116,15 +147,21 @@ def test_stripe_down_is_502(payments: Payments, admin: Any) -> None:
     assert response.status == 502
 
 
-def test_the_alert_is_sent_when_something_is_off(payments: Payments, retreat: dict, admin: Any,
-                                                 outbox_dir: Path) -> None:
+def test_the_alert_is_sent_when_something_is_off(payments: Payments, retreat: dict, admin: Any, outbox_dir: Path) -> None:
     booking = payments.book(retreat, nb=1)
     pi = payments.fake.succeed(payments.create_intent(booking)["id"])
     response = admin.post("/bookings/admin/send-payment-alert")
     assert response.status == 201, response.body
-    assert response.json() == {"message": "Alerte envoyée par email", "discrepancies": {
-        "totalDiscrepancies": 1, "orphanPaymentsCount": 1, "orphanBookingsCount": 0,
-        "retreatsWithIssues": 1, "sessionsWithIssues": 1}}
+    assert response.json() == {
+        "message": "Alerte envoyée par email",
+        "discrepancies": {
+            "totalDiscrepancies": 1,
+            "orphanPaymentsCount": 1,
+            "orphanBookingsCount": 0,
+            "retreatsWithIssues": 1,
+            "sessionsWithIssues": 1,
+        },
+    }
     [mail] = read_outbox(outbox_dir)
     assert mail.kind == "admin_alert"
     assert mail.to == [ADMIN]
@@ -167,8 +204,7 @@ def test_the_scheduled_check_alerts_with_a_grace_period(payments: Payments, outb
     assert fresh_pi["id"] in mail.text
 
 
-def test_a_confirmed_booking_whose_payment_does_not_pay_for_it_is_reported(payments: Payments, retreat: dict,
-                                                                           admin: Any) -> None:
+def test_a_confirmed_booking_whose_payment_does_not_pay_for_it_is_reported(payments: Payments, retreat: dict, admin: Any) -> None:
     """The check uses the same test as every acceptance of a payment: a confirmed booking whose
     PaymentIntent is in another currency (confirmed in the dashboard, or before the check
     existed) is reported, not taken as paid."""

@@ -1,4 +1,5 @@
 """The Stripe gateway: the real SDK against the fake Stripe server."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,9 @@ def _gateway():
 
 
 def _create(amount: int = 5000, key: str = "k-1", booking_id: str = "b1") -> dict:
-    return _gateway().create_payment_intent(booking_id=booking_id, amount_cents=amount, currency="eur",
-                                            idempotency_key=key, metadata={"source": "lutea-booking"})
+    return _gateway().create_payment_intent(
+        booking_id=booking_id, amount_cents=amount, currency="eur", idempotency_key=key, metadata={"source": "lutea-booking"}
+    )
 
 
 def test_requests_carry_the_pinned_version_and_no_telemetry(stripe_fake: FakeStripe) -> None:
@@ -51,8 +53,12 @@ def test_create_returns_plain_fields_and_honours_the_idempotency_key(stripe_fake
     assert again == first
     assert isinstance(first, dict)
     assert {k: first[k] for k in ("status", "amount", "currency", "amount_received", "amount_refunded")} == {
-        "status": "requires_payment_method", "amount": 12_000, "currency": "eur", "amount_received": 0,
-        "amount_refunded": 0}
+        "status": "requires_payment_method",
+        "amount": 12_000,
+        "currency": "eur",
+        "amount_received": 0,
+        "amount_refunded": 0,
+    }
     assert first["metadata"] == {"source": "lutea-booking", "bookingId": "x"}
     assert first["client_secret"].startswith(first["id"])
     assert len(stripe_fake.payment_intents) == 1
@@ -130,18 +136,25 @@ def test_listing_follows_pages_and_reports_refunds(stripe_fake: FakeStripe) -> N
     listed = _gateway().list_payment_intents(datetime.now(UTC) - timedelta(days=5))
     assert sorted(p["id"] for p in listed) == sorted(ids)
     by_id = {p["id"]: p for p in listed}
-    assert (by_id[ids[0]]["status"], by_id[ids[0]]["amount_received"], by_id[ids[0]]["amount_refunded"]) == (
-        "succeeded", 1000, 0)
+    assert (by_id[ids[0]]["status"], by_id[ids[0]]["amount_received"], by_id[ids[0]]["amount_refunded"]) == ("succeeded", 1000, 0)
     assert by_id[ids[1]]["amount_refunded"] == 1001
     assert by_id[ids[0]]["latest_charge"].startswith("ch_")
     assert len(stripe_fake.requests_to("GET", "/v1/payment_intents")) == 3
 
 
 def test_stripe_is_not_imported_until_used() -> None:
-    code = ("import sys; sys.path[:0] = ['layers/shared', '.'];"
-            "import lutea.payments.gateway, lutea.domain.payment_events, lutea.domain.payment_discrepancies,"
-            " lutea.domain.payments;"
-            "print('stripe' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, capture_output=True, text=True, check=True,
-                         env={"STAGE": "test", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys; sys.path[:0] = ['layers/shared', '.'];"
+        "import lutea.payments.gateway, lutea.domain.payment_events, lutea.domain.payment_discrepancies,"
+        " lutea.domain.payments;"
+        "print('stripe' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"STAGE": "test", "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "False"

@@ -1,6 +1,7 @@
 """Interleavings of the payment webhook, the expiry job and admin actions that a review found
 to lose money, seats or emails; each test replays the interleaving deterministically (a hook in
 the middle of one operation runs the other)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,7 @@ def test_a_booking_the_admin_cancelled_is_not_revived_by_its_payment(payments, r
     assert "booking_confirmation" not in _kinds(outbox_dir)
 
 
-def test_admin_cancel_racing_the_payment_webhook_keeps_no_seats(payments, retreat, make_client, outbox_dir,
-                                                                monkeypatch):
+def test_admin_cancel_racing_the_payment_webhook_keeps_no_seats(payments, retreat, make_client, outbox_dir, monkeypatch):
     from lutea.domain import booking_lifecycle
 
     booking, pi = _paid_booking(payments, retreat)
@@ -62,8 +62,7 @@ def test_admin_cancel_racing_the_payment_webhook_keeps_no_seats(payments, retrea
     assert "booking_confirmation" not in _kinds(outbox_dir)
 
 
-def test_overlapping_admin_cancels_send_one_email_saying_what_happened(payments, retreat, make_client, outbox_dir,
-                                                                         monkeypatch):
+def test_overlapping_admin_cancels_send_one_email_saying_what_happened(payments, retreat, make_client, outbox_dir, monkeypatch):
     from lutea.domain import booking_lifecycle
 
     booking, pi = _paid_booking(payments, retreat)
@@ -86,8 +85,7 @@ def test_overlapping_admin_cancels_send_one_email_saying_what_happened(payments,
 
 
 @pytest.mark.parametrize("removed", ["retreat", "date block"])
-def test_a_late_payment_for_a_removed_date_is_refunded(payments, make_client, outbox_dir, monkeypatch, frozen_clock,
-                                                       removed):
+def test_a_late_payment_for_a_removed_date_is_refunded(payments, make_client, outbox_dir, monkeypatch, frozen_clock, removed):
     from lutea.payments.gateway import StripeGateway
 
     retreat = catalogue.insert_retreat(places=10, extra_blocks=1)
@@ -105,9 +103,21 @@ def test_a_late_payment_for_a_removed_date_is_refunded(payments, make_client, ou
         assert admin.delete(f"/retreats/admin/{retreat['_id']}").status == 204
     else:
         kept = retreat["dates"][1]
-        response = admin.patch(f"/retreats/admin/{retreat['_id']}", json={"dates": [{
-            "_id": str(kept["_id"]), "start": kept["start"].isoformat(), "end": kept["end"].isoformat(),
-            "prix": kept["prixCents"] / 100, "places": kept["places"], "adresseRdv": kept["adresseRdv"]}]})
+        response = admin.patch(
+            f"/retreats/admin/{retreat['_id']}",
+            json={
+                "dates": [
+                    {
+                        "_id": str(kept["_id"]),
+                        "start": kept["start"].isoformat(),
+                        "end": kept["end"].isoformat(),
+                        "prix": kept["prixCents"] / 100,
+                        "places": kept["places"],
+                        "adresseRdv": kept["adresseRdv"],
+                    }
+                ]
+            },
+        )
         assert response.status == 200, response.body
     pi = payments.fake.succeed(created["id"])
     assert payments.deliver("payment_intent.succeeded", pi).status == 200
@@ -122,8 +132,13 @@ def test_a_second_payment_of_a_confirmed_booking_is_refunded_with_the_right_word
     from lutea.payments.gateway import get_gateway
 
     # The customer pays a second time (another tab, a payment link): another PaymentIntent.
-    other = get_gateway().create_payment_intent(booking_id=booking.id, amount_cents=pi["amount"], currency="eur",
-                                                idempotency_key="second-attempt", metadata={"bookingId": booking.id})
+    other = get_gateway().create_payment_intent(
+        booking_id=booking.id,
+        amount_cents=pi["amount"],
+        currency="eur",
+        idempotency_key="second-attempt",
+        metadata={"bookingId": booking.id},
+    )
     second = payments.fake.succeed(other["id"])
     assert payments.deliver("payment_intent.succeeded", second).status == 200
     assert len(payments.fake.refunds) == 1
@@ -135,8 +150,9 @@ def test_a_second_payment_of_a_confirmed_booking_is_refunded_with_the_right_word
 def test_a_booking_below_stripe_minimum_gets_a_clear_409(payments, make_client, prix_cents):
     retreat = insert_retreat(prix_cents=prix_cents)
     booking = payments.book(retreat, nb=1)
-    response = make_client().post("/stripe/create-payment-intent", json={"metadata": {"bookingId": booking.id}},
-                                  headers=payments.proof(booking))
+    response = make_client().post(
+        "/stripe/create-payment-intent", json={"metadata": {"bookingId": booking.id}}, headers=payments.proof(booking)
+    )
     assert response.status == 409 and "0,50 €" in response.json()["message"]
     assert payments.fake.requests_to("POST", "/v1/payment_intents") == []
 
@@ -154,8 +170,7 @@ def test_dates_at_the_edge_of_the_calendar_are_400_not_500(api, retreat, make_cl
         assert response.status in (400, 404), response.body
 
 
-def test_the_expiry_confirms_a_payment_that_succeeded_just_in_time(payments, retreat, make_client, outbox_dir,
-                                                                   frozen_clock):
+def test_the_expiry_confirms_a_payment_that_succeeded_just_in_time(payments, retreat, make_client, outbox_dir, frozen_clock):
     booking, pi = _paid_booking(payments, retreat)  # paid at minute 15, webhook delayed
     frozen_clock.advance(minutes=17)
     admin, _ = admin_session(make_client)

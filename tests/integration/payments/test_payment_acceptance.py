@@ -1,6 +1,7 @@
 """A payment is accepted only when it pays for the booking: succeeded, in euros, naming the
 booking in its metadata, and for the amount Stripe kept (received minus refunded). The same
 test everywhere a payment is accepted: the webhook, the admin confirm, the expiry."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,7 @@ def _refund(payments: Payments, pi: dict[str, Any], amount: int) -> None:
 
 
 def _foreign_payment(payments: Payments, booking_id: str, amount: int, **fields: Any) -> dict[str, Any]:
-    return payments.fake.add_payment_intent(amount=amount, metadata={"bookingId": booking_id}, status="succeeded",
-                                            **fields)
+    return payments.fake.add_payment_intent(amount=amount, metadata={"bookingId": booking_id}, status="succeeded", **fields)
 
 
 def test_webhook_refuses_a_payment_in_another_currency(payments: Payments, retreat: dict) -> None:
@@ -53,8 +53,7 @@ def test_webhook_confirms_when_amount_currency_and_booking_match(payments: Payme
 
 
 @pytest.mark.parametrize("refunded", ["full", "partial"])
-def test_admin_confirm_refuses_a_refunded_payment(payments: Payments, retreat: dict, make_client: Any,
-                                                 refunded: str) -> None:
+def test_admin_confirm_refuses_a_refunded_payment(payments: Payments, retreat: dict, make_client: Any, refunded: str) -> None:
     admin, _ = admin_session(make_client)
     booking = payments.book(retreat, nb=2)
     pi = payments.fake.succeed(payments.create_intent(booking)["id"])
@@ -66,20 +65,21 @@ def test_admin_confirm_refuses_a_refunded_payment(payments: Payments, retreat: d
 
 
 @pytest.mark.parametrize("fields", [{"currency": "usd"}, {"metadata": {}}, {"metadata": {"bookingId": "other"}}])
-def test_admin_confirm_refuses_a_payment_not_for_this_booking(payments: Payments, retreat: dict, make_client: Any,
-                                                              fields: dict) -> None:
+def test_admin_confirm_refuses_a_payment_not_for_this_booking(
+    payments: Payments, retreat: dict, make_client: Any, fields: dict
+) -> None:
     admin, _ = admin_session(make_client)
     booking = payments.book(retreat, nb=2)
     total = booking.stored()["prixTotalCents"]
-    pi = payments.fake.add_payment_intent(amount=total, status="succeeded",
-                                          **{"metadata": {"bookingId": booking.id}, **fields})
+    pi = payments.fake.add_payment_intent(amount=total, status="succeeded", **{"metadata": {"bookingId": booking.id}, **fields})
     response = admin.patch(f"/bookings/admin/{booking.id}/confirm", json={"stripePaymentIntentId": pi["id"]})
     assert response.status == 400, response.body
     assert booking.stored()["statut"] == "PENDING"
 
 
-def test_expiry_does_not_confirm_a_refunded_payment(payments: Payments, retreat: dict, frozen_clock: Any,
-                                                    make_client: Any) -> None:
+def test_expiry_does_not_confirm_a_refunded_payment(
+    payments: Payments, retreat: dict, frozen_clock: Any, make_client: Any
+) -> None:
     """The expiry finds the PaymentIntent succeeded (Stripe refuses to cancel it), but the
     money was given back: the booking is not confirmed."""
     booking = payments.book(retreat, nb=2)

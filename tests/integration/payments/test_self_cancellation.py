@@ -1,5 +1,6 @@
 """Self-service cancellation (docs/cancellation.md) over the API: the quote, the cancellation
 by the owner or the guest token, the refund by the policy at the server's clock, exactly once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,8 +48,7 @@ def test_quote_follows_the_default_tiers_by_the_server_clock(payments, retreat, 
     assert body["annulable"] is True and body["motif"] is None
     assert (body["montantPaye"], body["pourcentageRembourse"], body["montantRembourse"]) == (240, 100, 240)
     assert body["changementLe"] == (START - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    assert body["politique"]["paliers"] == [{"joursAvant": 30, "pourcentage": 100},
-                                            {"joursAvant": 14, "pourcentage": 50}]
+    assert body["politique"]["paliers"] == [{"joursAvant": 30, "pourcentage": 100}, {"joursAvant": 14, "pourcentage": 50}]
     assert "30 jours avant" in body["politique"]["texte"] and "50 %" in body["politique"]["texte"]
 
     frozen_clock.set(START - timedelta(days=20))
@@ -112,8 +112,10 @@ def test_a_stripe_outage_leaves_the_refund_owed_and_the_job_makes_it_once(paymen
     payments.fake.failures.extend([500, 500])  # the first try and the SDK's one retry
     response = _cancel(payments, booking)
     assert response.status == 200 and response.json()["statutPaiement"] == "REFUNDED"
-    assert booking.stored()["owed"]["refund_customer"]["args"] == {"pi": booking.stored()["stripePaymentIntentId"],
-                                                                   "amount": 24_000}
+    assert booking.stored()["owed"]["refund_customer"]["args"] == {
+        "pi": booking.stored()["stripePaymentIntentId"],
+        "amount": 24_000,
+    }
     assert payments.fake.refunds == {}
 
     from lutea.domain.owed_effects import retry_owed_effects
@@ -126,8 +128,7 @@ def test_a_stripe_outage_leaves_the_refund_owed_and_the_job_makes_it_once(paymen
     assert not booking.stored().get("owed")
 
 
-def test_a_crash_after_the_cancellation_is_completed_by_the_job(payments, retreat, frozen_clock, monkeypatch,
-                                                                outbox_dir):
+def test_a_crash_after_the_cancellation_is_completed_by_the_job(payments, retreat, frozen_clock, monkeypatch, outbox_dir):
     booking = _confirmed(payments, retreat)
     frozen_clock.set(START - timedelta(days=20))
     from lutea.domain import cancellation

@@ -1,5 +1,6 @@
 """POST /stripe/webhook: signed deliveries applied once, in any order, with automatic refunds of
 late payments; through the real handler, the real SDK and the fake Stripe server."""
+
 from __future__ import annotations
 
 import base64
@@ -51,8 +52,7 @@ def _mails(outbox_dir: Any, kind: str) -> list[Any]:
     return [m for m in read_outbox(outbox_dir) if m.kind == kind]
 
 
-def test_payment_succeeded_confirms_and_sends_one_email_with_the_pdf(payments: Payments, retreat: dict,
-                                                                      outbox_dir: Any) -> None:
+def test_payment_succeeded_confirms_and_sends_one_email_with_the_pdf(payments: Payments, retreat: dict, outbox_dir: Any) -> None:
     booking, pi = _paid(payments, retreat)
     response = payments.deliver("payment_intent.succeeded", pi)
     assert response.status == 200, response.body
@@ -74,8 +74,7 @@ def test_payment_succeeded_confirms_and_sends_one_email_with_the_pdf(payments: P
     assert (event["type"], event["status"]) == ("payment_intent.succeeded", "done")
 
 
-def test_a_redelivered_event_is_acknowledged_and_applied_once(payments: Payments, retreat: dict,
-                                                              outbox_dir: Any) -> None:
+def test_a_redelivered_event_is_acknowledged_and_applied_once(payments: Payments, retreat: dict, outbox_dir: Any) -> None:
     booking, pi = _paid(payments, retreat)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi, event_id="evt_dup1")
     assert payments.post_webhook(body, signature).status == 200
@@ -88,8 +87,7 @@ def test_a_redelivered_event_is_acknowledged_and_applied_once(payments: Payments
     assert len(_events()) == 1
 
 
-def test_a_second_event_for_the_same_payment_sends_no_second_email(payments: Payments, retreat: dict,
-                                                                   outbox_dir: Any) -> None:
+def test_a_second_event_for_the_same_payment_sends_no_second_email(payments: Payments, retreat: dict, outbox_dir: Any) -> None:
     _, pi = _paid(payments, retreat)
     assert payments.deliver("payment_intent.succeeded", pi).status == 200
     assert payments.deliver("payment_intent.succeeded", pi).status == 200  # another event id
@@ -151,8 +149,9 @@ def test_a_failure_then_a_success_with_seats_still_free_confirms(payments: Payme
     assert payments.seats_held(retreat) == 2
 
 
-def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_clock: Any, outbox_dir: Any,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_late_payment_with_seats_taken_is_refunded(
+    payments: Payments, frozen_clock: Any, outbox_dir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     small = insert_retreat(places=2)
     late, pi = _paid(payments, small, nb=2)  # paid at the last second...
     frozen_clock.advance(minutes=17)
@@ -184,8 +183,9 @@ def test_late_payment_with_seats_taken_is_refunded(payments: Payments, frozen_cl
     assert len(payments.fake.requests_to("POST", "/v1/refunds")) == 1
 
 
-def test_late_payment_with_seats_free_is_confirmed(payments: Payments, retreat: dict, frozen_clock: Any,
-                                                   outbox_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_late_payment_with_seats_free_is_confirmed(
+    payments: Payments, retreat: dict, frozen_clock: Any, outbox_dir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     booking, pi = _paid(payments, retreat, nb=2)
     frozen_clock.advance(minutes=17)
     _expire_without_reaching_stripe(monkeypatch)
@@ -224,9 +224,9 @@ def test_a_partial_refund_leaves_the_booking(payments: Payments, retreat: dict) 
     assert payments.seats_held(retreat) == 2
 
 
-def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Payments, retreat: dict,
-                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                outbox_dir: Any) -> None:
+def test_a_processing_error_is_500_then_the_redelivery_succeeds(
+    payments: Payments, retreat: dict, monkeypatch: pytest.MonkeyPatch, outbox_dir: Any
+) -> None:
     from lutea.domain import booking_lifecycle
 
     booking, pi = _paid(payments, retreat)
@@ -254,8 +254,9 @@ def test_a_processing_error_is_500_then_the_redelivery_succeeds(payments: Paymen
     assert len(_mails(outbox_dir, "booking_confirmation")) == 1
 
 
-def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments, frozen_clock: Any,
-                                                             outbox_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refund_failing_at_stripe_is_retried_and_done_once(
+    payments: Payments, frozen_clock: Any, outbox_dir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     small = insert_retreat(places=1)
     late, pi = _paid(payments, small, nb=1)
     frozen_clock.advance(minutes=17)
@@ -294,6 +295,7 @@ def test_a_refund_failing_at_stripe_is_retried_and_done_once(payments: Payments,
 
 # --- signatures --------------------------------------------------------------------------------
 
+
 def test_a_tampered_body_is_400_and_changes_nothing(payments: Payments, retreat: dict, outbox_dir: Any) -> None:
     booking, pi = _paid(payments, retreat)
     body, signature = payments.fake.webhook("payment_intent.succeeded", pi)
@@ -312,8 +314,13 @@ def test_a_bad_signature_is_400(payments: Payments, retreat: dict) -> None:
     body, _ = payments.fake.webhook("payment_intent.succeeded", pi)
     import time
 
-    for signature in (sign_payload(body, "whsec_someone_else"), "t=1,v1=00", "garbage", "v1=abc",
-                      sign_payload(body, payments.fake.webhook_secret, int(time.time()) - 3600)):
+    for signature in (
+        sign_payload(body, "whsec_someone_else"),
+        "t=1,v1=00",
+        "garbage",
+        "v1=abc",
+        sign_payload(body, payments.fake.webhook_secret, int(time.time()) - 3600),
+    ):
         response = payments.post_webhook(body, signature)
         assert response.status == 400, signature
         assert response.json()["details"]["message"] == "Signature Stripe invalide"
@@ -345,13 +352,25 @@ def test_a_base64_body_verifies_on_its_original_bytes(payments: Payments, retrea
 
     booking, pi = _paid(payments, retreat)
     # Non-ASCII text and unusual spacing: only the exact bytes verify.
-    body = json.dumps({"id": "evt_b64", "object": "event", "type": "payment_intent.succeeded",
-                       "data": {"object": {**pi, "description": "Retraite Équinoxe — été"}}},
-                      ensure_ascii=False, indent=1)
+    body = json.dumps(
+        {
+            "id": "evt_b64",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {**pi, "description": "Retraite Équinoxe — été"}},
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
     signature = sign_payload(body, payments.fake.webhook_secret)
     route, params, _ = gateway.match(route_table(), "POST", "/stripe/webhook")
-    event = gateway.build_event("POST", "/stripe/webhook", resource=route.path, path_parameters=params,
-                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+    event = gateway.build_event(
+        "POST",
+        "/stripe/webhook",
+        resource=route.path,
+        path_parameters=params,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
     event["body"] = base64.b64encode(body.encode("utf-8")).decode()
     event["isBase64Encoded"] = True
     raw = gateway.invoke(route, event)
@@ -376,7 +395,8 @@ def test_events_for_payments_that_are_not_ours_are_acknowledged(payments: Paymen
 
 
 def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_for_retry(
-        payments: Payments, retreat: dict, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    payments: Payments, retreat: dict, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lutea.config import reset_settings
     from lutea.data.mongo import get_db
     from lutea.email.failures import retry_failed_emails
@@ -407,12 +427,17 @@ def test_a_failed_confirmation_email_keeps_the_booking_confirmed_and_is_queued_f
     assert mail.attachments()[0][2].startswith(b"%PDF")
 
 
-def test_a_refund_made_at_stripe_cancels_and_tells_the_customer_once(payments: Payments, retreat: dict,
-                                                                     outbox_dir: Any) -> None:
+def test_a_refund_made_at_stripe_cancels_and_tells_the_customer_once(payments: Payments, retreat: dict, outbox_dir: Any) -> None:
     booking, pi = _paid(payments, retreat)
     assert payments.deliver("payment_intent.succeeded", pi).status == 200
-    charge = {"id": "ch_dashboard", "object": "charge", "payment_intent": pi["id"], "refunded": True,
-              "amount": pi["amount"], "amount_refunded": pi["amount"]}
+    charge = {
+        "id": "ch_dashboard",
+        "object": "charge",
+        "payment_intent": pi["id"],
+        "refunded": True,
+        "amount": pi["amount"],
+        "amount_refunded": pi["amount"],
+    }
     for _ in range(2):  # a redelivery, or the event of a refund we made ourselves
         assert payments.deliver("charge.refunded", charge).status == 200
     assert booking.stored()["statutPaiement"] == "REFUNDED"

@@ -11,6 +11,7 @@ jobs run (expiry, owed effects, seat reconciliation). After each, the invariants
 
 The table of docs/reliability.md lists these crash points and how each is recovered.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -75,15 +76,15 @@ class Rig:
     def attach_payment(self, booking: dict, *, paid: bool) -> dict:
         from lutea.domain.booking_lifecycle import attach_payment_intent
 
-        pi = self.fake.add_payment_intent(amount=round(booking["prixTotal"] * 100),
-                                          metadata={"bookingId": booking["_id"]})
+        pi = self.fake.add_payment_intent(amount=round(booking["prixTotal"] * 100), metadata={"bookingId": booking["_id"]})
         attach_payment_intent(booking["_id"], pi["id"])
         return self.fake.succeed(pi["id"]) if paid else pi
 
     def deliver(self, event_type: str, obj: dict, event_id: str) -> Any:
         body, signature = self.fake.webhook(event_type, obj, event_id=event_id)
-        return ApiClient(origin=None).post("/stripe/webhook", body=body, headers={
-            "Content-Type": "application/json", "Stripe-Signature": signature})
+        return ApiClient(origin=None).post(
+            "/stripe/webhook", body=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
+        )
 
     def run_jobs(self) -> None:
         """What the schedules run, past every grace period (as after a crash in AWS)."""
@@ -131,8 +132,13 @@ def rig(monkeypatch: pytest.MonkeyPatch, outbox_dir: Path) -> Any:
     clock.set_clock(None)
 
 
-def walk(rig: Rig, setup: Callable[[], Any], operation: Callable[[Any], Any],
-         recover: Callable[[Any], Any], check: Callable[[Any, int | None], None]) -> int:
+def walk(
+    rig: Rig,
+    setup: Callable[[], Any],
+    operation: Callable[[Any], Any],
+    recover: Callable[[Any], Any],
+    check: Callable[[Any, int | None], None],
+) -> int:
     """Run ``operation`` once to count its writes, then once per crash point (killed after write
     k), each from ``setup()`` on a fresh state, followed by ``recover`` and the checks."""
     rig.fresh()
@@ -168,6 +174,7 @@ def _nothing(_: Any) -> None:
 
 # --- book ----------------------------------------------------------------------------------------
 
+
 def test_book(rig: Rig) -> None:
     def setup() -> dict:
         return {"retreat": insert_retreat(places=4)}
@@ -183,6 +190,7 @@ def test_book(rig: Rig) -> None:
 
 
 # --- pay (the webhook), and a late payment refunded ------------------------------------------------
+
 
 def test_pay(rig: Rig) -> None:
     def setup() -> dict:
@@ -231,6 +239,7 @@ def test_late_payment_refund(rig: Rig) -> None:
 
 # --- expire ------------------------------------------------------------------------------------
 
+
 def test_expire(rig: Rig) -> None:
     from lutea.domain.booking_lifecycle import expire_pending_bookings
 
@@ -253,6 +262,7 @@ def test_expire(rig: Rig) -> None:
 
 
 # --- cancel (admin, a paid booking: refund) ----------------------------------------------------------
+
 
 def test_admin_cancel_of_a_paid_booking(rig: Rig, make_client: Any) -> None:
     def setup() -> dict:
@@ -279,6 +289,7 @@ def test_admin_cancel_of_a_paid_booking(rig: Rig, make_client: Any) -> None:
 
 
 # --- refund made at Stripe (charge.refunded) ------------------------------------------------------
+
 
 def test_refund_from_the_dashboard(rig: Rig) -> None:
     def setup() -> dict:
@@ -308,6 +319,7 @@ def test_refund_from_the_dashboard(rig: Rig) -> None:
 
 # --- admin edits of a retreat's date blocks ----------------------------------------------------------
 
+
 def test_admin_edit_of_date_blocks(rig: Rig, make_client: Any) -> None:
     def setup() -> dict:
         retreat = insert_retreat(places=4, extra_blocks=1)
@@ -335,15 +347,20 @@ def test_admin_edit_of_date_blocks(rig: Rig, make_client: Any) -> None:
 
 
 def _block_body(block: dict, *, places: int, with_id: bool = True) -> dict:
-    body = {"start": block["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "end": block["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"), "prix": block["prixCents"] / 100,
-            "places": places, "adresseRdv": block["adresseRdv"]}
+    body = {
+        "start": block["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "end": block["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "prix": block["prixCents"] / 100,
+        "places": places,
+        "adresseRdv": block["adresseRdv"],
+    }
     if with_id:
         body["_id"] = str(block["_id"])
     return body
 
 
 # --- account deletion --------------------------------------------------------------------------
+
 
 def test_account_deletion(rig: Rig, make_client: Any) -> None:
     def setup() -> dict:

@@ -8,6 +8,7 @@ in AWS (the scheduled jobs, the waiting-list job included). After each:
   belongs to a booking its owner cancelled and was refunded exactly the share the policy gave;
 - every owed refund and email done, each once; no seat lost or sold twice.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,12 @@ def _assert_invariants(rig: Rig) -> None:
             assert (owner["statut"], owner["statutPaiement"], owner["seatsHeld"]) == ("CONFIRMED", "PAID", True)
     assert all(n == 1 for n in Counter(r["payment_intent"] for r in rig.fake.refunds.values()).values())
     assert db["bookings"].count_documents({"owed": {"$exists": True, "$ne": {}}}) == 0
-    keys = Counter(f"{m.message['Subject']}|{m.message['To']}" for m in rig.mails("booking_cancelled_by_customer")
-                   + rig.mails("booking_cancelled_admin") + rig.mails("waiting_list_offer"))
+    keys = Counter(
+        f"{m.message['Subject']}|{m.message['To']}"
+        for m in rig.mails("booking_cancelled_by_customer")
+        + rig.mails("booking_cancelled_admin")
+        + rig.mails("waiting_list_offer")
+    )
     assert all(n == 1 for n in keys.values()), keys
 
 
@@ -85,9 +90,16 @@ def _confirmed(rig: Rig, retreat: dict, nb: int) -> dict:
 
 
 def _join(retreat: dict, nb: int, email: str) -> None:
-    response = ApiClient().post("/bookings/waiting-list", json={
-        "retreatId": str(retreat["_id"]), "dateStart": retreat["dates"][0]["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "nbPlaces": nb, "email": email, "prenom": "Léa"})
+    response = ApiClient().post(
+        "/bookings/waiting-list",
+        json={
+            "retreatId": str(retreat["_id"]),
+            "dateStart": retreat["dates"][0]["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "nbPlaces": nb,
+            "email": email,
+            "prenom": "Léa",
+        },
+    )
     assert response.status == 201, response.body
 
 
@@ -106,8 +118,9 @@ def test_customer_cancellation_with_someone_waiting(waiting_rig: WaitingRig) -> 
         return {"retreat": retreat, "booking": booking}
 
     def operation(state: dict) -> None:
-        response = ApiClient(origin=None).post(f"/bookings/{state['booking']['_id']}/cancel",
-                                               headers={"X-Booking-Token": state["booking"]["guestToken"]})
+        response = ApiClient(origin=None).post(
+            f"/bookings/{state['booking']['_id']}/cancel", headers={"X-Booking-Token": state["booking"]["guestToken"]}
+        )
         assert response.status == 200, response.body
 
     def check(state: dict, k: int | None) -> None:
@@ -138,8 +151,11 @@ def test_booking_through_an_offer(waiting_rig: WaitingRig) -> None:
         return {"retreat": retreat, "token": _offer_token(rig, "lea@example.test")}
 
     def operation(state: dict) -> None:
-        body = {"token": state["token"], "participants": booking_body(state["retreat"], 1)["participants"],
-                "billingAddress": booking_body(state["retreat"])["billingAddress"]}
+        body = {
+            "token": state["token"],
+            "participants": booking_body(state["retreat"], 1)["participants"],
+            "billingAddress": booking_body(state["retreat"])["billingAddress"],
+        }
         response = ApiClient().post("/bookings/waiting-list/offer/book", json=body)
         assert response.status == 201, response.body
 

@@ -1,5 +1,6 @@
 """The database down, failing over or too slow: every route answers 503 with ``Retry-After`` in
 API.md's error shape, within a bound, with one client per container reused once it is back."""
+
 from __future__ import annotations
 
 import time
@@ -64,9 +65,12 @@ def unreachable_mongodb(monkeypatch):
     from lutea import config
 
     # The URI tries to weaken the client's options: the code's win.
-    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:9/?directConnection=true&w=0"
-                                      "&serverSelectionTimeoutMS=60000&readPreference=secondaryPreferred"
-                                      "&retryWrites=false")
+    monkeypatch.setenv(
+        "MONGODB_URI",
+        "mongodb://127.0.0.1:9/?directConnection=true&w=0"
+        "&serverSelectionTimeoutMS=60000&readPreference=secondaryPreferred"
+        "&retryWrites=false",
+    )
     config.reset_settings()
     mongo.reset_db()
     yield

@@ -1,5 +1,6 @@
 """MongoDB indexes as a versioned migration run ahead of traffic (make migrate, before each
 deploy), that reports conflicts clearly and drops indexes nothing uses."""
+
 from __future__ import annotations
 
 from lutea.data import indexes
@@ -58,8 +59,9 @@ def test_make_deploy_migrates_the_stages_indexes_before_it_deploys():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
-    out = subprocess.run(["make", "-n", "deploy", "ENV=prod"], cwd=root, capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = subprocess.run(
+        ["make", "-n", "deploy", "ENV=prod"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     [migrate] = [i for i, line in enumerate(out) if "infra.migrate --only mongo" in line]
     [deploy] = [i for i, line in enumerate(out) if "sam deploy --config-env prod" in line]
     assert migrate < deploy

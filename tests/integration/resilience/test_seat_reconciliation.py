@@ -1,6 +1,7 @@
 """The seat reconciliation job: drift between counters, bookings and retreats is repaired in the
 safe direction, the admin is told what was found, and nothing younger than the grace period
 (an operation in flight) is touched."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,7 @@ def test_a_counter_from_before_holders_is_adopted_and_its_lost_seats_given_back(
     retreat = insert_retreat(places=6)
     booking = api.post("/bookings", json=booking_body(retreat, 2)).json()
     # As stored before holders existed, with one seat lost by an old crash.
-    get_db()["seatcounters"].update_one({"_id": retreat["dates"][0]["_id"]},
-                                        {"$set": {"held": 3}, "$unset": {"holders": ""}})
+    get_db()["seatcounters"].update_one({"_id": retreat["dates"][0]["_id"]}, {"$set": {"held": 3}, "$unset": {"holders": ""}})
     assert reconcile_seats().lines() == []  # everything is younger than the grace period
     frozen_clock.advance(seconds=GRACE.total_seconds() + 60)
     report = reconcile_seats()
@@ -53,11 +53,13 @@ def test_seats_of_a_booking_that_never_got_stored_come_back(frozen_clock, outbox
 def test_a_booking_the_counter_cannot_seat_is_reported_not_forced(api, frozen_clock, outbox_dir):
     retreat = insert_retreat(places=2)
     booking = api.post("/bookings", json=booking_body(retreat, 2)).json()
-    get_db()["seatcounters"].update_one({"_id": retreat["dates"][0]["_id"]},
-                                        {"$set": {"held": 2, "holders": [{"bookingId": ObjectId(), "n": 2,
-                                                                          "at": frozen_clock.current}]}})
-    get_db()["bookings"].insert_one({**get_db()["bookings"].find_one({"_id": ObjectId(booking["_id"])}),
-                                     "_id": ObjectId()})  # a second booking holding the same seats
+    get_db()["seatcounters"].update_one(
+        {"_id": retreat["dates"][0]["_id"]},
+        {"$set": {"held": 2, "holders": [{"bookingId": ObjectId(), "n": 2, "at": frozen_clock.current}]}},
+    )
+    get_db()["bookings"].insert_one(
+        {**get_db()["bookings"].find_one({"_id": ObjectId(booking["_id"])}), "_id": ObjectId()}
+    )  # a second booking holding the same seats
     frozen_clock.advance(minutes=6)
     report = reconcile_seats()
     assert len(report.overbooked) == 1 and len(report.released) == 1
@@ -86,9 +88,20 @@ def test_two_admins_editing_the_same_places_leave_the_retreat_and_its_counter_ag
     block = retreat["dates"][0]
 
     def update(places):
-        return RetreatUpdate.model_validate({"dates": [{
-            "_id": str(block["_id"]), "start": block["start"].isoformat(), "end": block["end"].isoformat(),
-            "prix": block["prixCents"] / 100, "places": places, "adresseRdv": block["adresseRdv"]}]})
+        return RetreatUpdate.model_validate(
+            {
+                "dates": [
+                    {
+                        "_id": str(block["_id"]),
+                        "start": block["start"].isoformat(),
+                        "end": block["end"].isoformat(),
+                        "prix": block["prixCents"] / 100,
+                        "places": places,
+                        "adresseRdv": block["adresseRdv"],
+                    }
+                ]
+            }
+        )
 
     real = RetreatRepository.update_fields
     calls = []

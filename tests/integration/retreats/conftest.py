@@ -1,4 +1,5 @@
 """Fixtures of the retreats tests."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Helpers of the retreats integration tests: request bodies, direct reads of the stores."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,20 @@ from typing import Any
 from bson import ObjectId
 from lutea.data.mongo import get_db
 
-RETREAT_KEYS = {"_id", "titreCard", "imageCard", "altImageCard", "imageModal", "altImageModal", "texteModal",
-                "dates", "aVenir", "isActive", "createdAt", "updatedAt"}
+RETREAT_KEYS = {
+    "_id",
+    "titreCard",
+    "imageCard",
+    "altImageCard",
+    "imageModal",
+    "altImageModal",
+    "texteModal",
+    "dates",
+    "aVenir",
+    "isActive",
+    "createdAt",
+    "updatedAt",
+}
 DATE_KEYS = {"_id", "start", "end", "prix", "places", "adresseRdv"}
 
 

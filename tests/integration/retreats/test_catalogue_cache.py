@@ -1,5 +1,6 @@
 """The public catalogue is cacheable: ETag, Cache-Control, 304 on If-None-Match; any change to
 what is served changes the ETag (docs/catalogue-cache.md)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """``prestationsIncluses``: what a retreat's price includes, written by the admin for each
 retreat, shown on the retreat and printed on the confirmation PDF of its bookings (the PDF used
 to print one sentence for every retreat)."""
+
 from __future__ import annotations
 
 import io

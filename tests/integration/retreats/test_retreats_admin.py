@@ -1,5 +1,6 @@
 """Admin routes of /retreats: access, create, read, update (with the seat rules), delete,
 toggle, reserved places."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,6 +44,7 @@ def bad_request_messages(response) -> list[str]:
 
 # --- access ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
 def test_admin_routes_need_a_token(api, method, path, body):
     response = api.request(method, path, json=body)
@@ -67,9 +69,14 @@ def test_a_client_bearer_token_is_refused_too(make_client):
 
 # --- create -----------------------------------------------------------------------------------
 
+
 def test_create_returns_201_with_the_stored_retreat(admin):
-    body = retreat_body(dates=[date_body(heureArrivee="9h", prix=749.99, places=12),
-                               date_body("2027-05-01T08:00:00+02:00", "2027-05-03T18:00:00+02:00", prix=0, places=1)])
+    body = retreat_body(
+        dates=[
+            date_body(heureArrivee="9h", prix=749.99, places=12),
+            date_body("2027-05-01T08:00:00+02:00", "2027-05-03T18:00:00+02:00", prix=0, places=1),
+        ]
+    )
 
     response = admin.post("/retreats/admin", json=body)
 
@@ -106,8 +113,7 @@ def test_create_returns_201_with_the_stored_retreat(admin):
 
 
 def test_create_coming_soon_without_dates_and_optional_fields(admin):
-    created = create(admin, dates=[], aVenir=True, isActive=False, boutonPdfLabel="Le programme",
-                     pdfUrl="/docs/programme.pdf")
+    created = create(admin, dates=[], aVenir=True, isActive=False, boutonPdfLabel="Le programme", pdfUrl="/docs/programme.pdf")
     assert created["dates"] == []
     assert created["aVenir"] is True
     assert created["isActive"] is False
@@ -143,18 +149,23 @@ INVALID_BODIES = [
     ("7 alt texts", {"altImageModal": ["a"] * 7}, "altImageModal"),
     ("pdfUrl not a link", {"pdfUrl": "data:text/html,x"}, "pdfUrl"),
     ("aVenir as a string", {"aVenir": "true"}, "aVenir"),
-    ("start after end", {"dates": [date_body("2027-03-05T00:00:00Z", "2027-03-04T00:00:00Z")]},
-     "La date de début doit être antérieure à la date de fin"),
-    ("start equals end", {"dates": [date_body("2027-03-05T00:00:00Z", "2027-03-05T00:00:00.000Z")]},
-     "La date de début doit être antérieure à la date de fin"),
+    (
+        "start after end",
+        {"dates": [date_body("2027-03-05T00:00:00Z", "2027-03-04T00:00:00Z")]},
+        "La date de début doit être antérieure à la date de fin",
+    ),
+    (
+        "start equals end",
+        {"dates": [date_body("2027-03-05T00:00:00Z", "2027-03-05T00:00:00.000Z")]},
+        "La date de début doit être antérieure à la date de fin",
+    ),
     ("start not a date", {"dates": [date_body(start="demain")]}, "dates.0.start"),
     ("negative price", {"dates": [date_body(prix=-1)]}, "dates.0.prix"),
     ("price with 3 decimals", {"dates": [date_body(prix=10.005)]}, "plus de 2 décimales"),
     ("price as a string", {"dates": [date_body(prix="750")]}, "dates.0.prix"),
     ("no places", {"dates": [date_body(places=0)]}, "dates.0.places"),
     ("fractional places", {"dates": [date_body(places=2.5)]}, "dates.0.places"),
-    ("missing adresseRdv", {"dates": [{k: v for k, v in date_body().items() if k != "adresseRdv"}]},
-     "dates.0.adresseRdv"),
+    ("missing adresseRdv", {"dates": [{k: v for k, v in date_body().items() if k != "adresseRdv"}]}, "dates.0.adresseRdv"),
     ("malformed date _id", {"dates": [date_body(_id="123")]}, "ID de date invalide"),
     ("same date _id twice", {"dates": [date_body(_id=SOME_ID), date_body(_id=SOME_ID)]}, "_id en double"),
 ]
@@ -182,6 +193,7 @@ def test_create_rejects_a_body_that_is_not_json(admin):
 
 # --- read ---------------------------------------------------------------------------------------
 
+
 def test_admin_list_has_every_retreat_newest_first(admin, frozen_clock):
     older = create(admin, titreCard="Ancienne", isActive=False)
     frozen_clock.advance(minutes=5)
@@ -205,12 +217,14 @@ def test_admin_get_one(admin):
 
 # --- update ---------------------------------------------------------------------------------------
 
+
 def test_patch_changes_only_the_fields_sent(admin, frozen_clock):
     created = create(admin, boutonPdfLabel="Programme", pdfUrl="https://cdn.lutea.test/p.pdf")
     frozen_clock.advance(minutes=10)  # within the access token's 15 minutes
 
-    response = admin.patch(f"/retreats/admin/{created['_id']}",
-                           json={"titreCard": "Nouveau titre", "pdfUrl": None, "aVenir": True})
+    response = admin.patch(
+        f"/retreats/admin/{created['_id']}", json={"titreCard": "Nouveau titre", "pdfUrl": None, "aVenir": True}
+    )
 
     assert response.status == 200
     updated = response.json()
@@ -221,19 +235,23 @@ def test_patch_changes_only_the_fields_sent(admin, frozen_clock):
     assert updated["dates"] == created["dates"]
     assert updated["createdAt"] == created["createdAt"]
     assert updated["updatedAt"] == "2026-12-01T09:10:00.000Z"
-    assert {k: v for k, v in updated.items() if k not in {"titreCard", "aVenir", "updatedAt"}} == \
-        {k: v for k, v in created.items() if k not in {"titreCard", "aVenir", "updatedAt", "pdfUrl"}}
+    assert {k: v for k, v in updated.items() if k not in {"titreCard", "aVenir", "updatedAt"}} == {
+        k: v for k, v in created.items() if k not in {"titreCard", "aVenir", "updatedAt", "pdfUrl"}
+    }
     assert stored(created["_id"])["titreCard"] == "Nouveau titre"
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"prix": 10}, "property prix should not exist"),
-    ({"places": 10}, "property places should not exist"),
-    ({"adresseRdv": "x"}, "property adresseRdv should not exist"),
-    ({"titreCard": None}, "titreCard ne peut pas être null"),
-    ({"imageModal": []}, "imageModal"),
-    ({"dates": [date_body(places=0)]}, "dates.0.places"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"prix": 10}, "property prix should not exist"),
+        ({"places": 10}, "property places should not exist"),
+        ({"adresseRdv": "x"}, "property adresseRdv should not exist"),
+        ({"titreCard": None}, "titreCard ne peut pas être null"),
+        ({"imageModal": []}, "imageModal"),
+        ({"dates": [date_body(places=0)]}, "dates.0.places"),
+    ],
+)
 def test_patch_rejects_invalid_bodies_and_changes_nothing(admin, change, expected):
     created = create(admin)
 
@@ -249,8 +267,7 @@ def test_patch_unknown_or_malformed_id(admin):
     unknown = admin.patch(f"/retreats/admin/{ObjectId()}", json={"titreCard": "x"})
     assert unknown.status == 404
     assert unknown.json()["message"] == "Retraite non trouvée"
-    assert bad_request_messages(admin.patch("/retreats/admin/nope", json={"titreCard": "x"})) == [
-        "ID de retraite invalide"]
+    assert bad_request_messages(admin.patch("/retreats/admin/nope", json={"titreCard": "x"})) == ["ID de retraite invalide"]
 
 
 def test_patch_dates_edits_adds_and_removes_blocks(admin):
@@ -289,12 +306,15 @@ def test_patch_places_below_the_seats_held_is_a_conflict(admin):
     other, block = created["dates"]
     hold(block["_id"], 4)
 
-    response = admin.patch(f"/retreats/admin/{created['_id']}",
-                           json={"titreCard": "Changé", "dates": [{**other, "places": 12}, {**block, "places": 3}]})
+    response = admin.patch(
+        f"/retreats/admin/{created['_id']}",
+        json={"titreCard": "Changé", "dates": [{**other, "places": 12}, {**block, "places": 3}]},
+    )
 
     assert response.status == 409
     assert response.json()["message"] == (
-        "Impossible de fixer 3 place(s) pour la date du 01/06/2027 : 4 place(s) déjà réservée(s)")
+        "Impossible de fixer 3 place(s) pour la date du 01/06/2027 : 4 place(s) déjà réservée(s)"
+    )
     # Nothing changed: neither the retreat nor any counter.
     assert admin.get(f"/retreats/admin/{created['_id']}").json() == created
     assert counter(other["_id"])["places"] == 20
@@ -348,6 +368,7 @@ def test_patch_gives_a_counter_to_an_older_block_that_has_none(admin):
 
 # --- delete ---------------------------------------------------------------------------------------
 
+
 def test_delete_removes_the_retreat_and_its_counters(admin):
     created = create(admin, dates=[date_body(), date_body("2027-06-01T09:00:00Z", "2027-06-03T09:00:00Z")])
     keep = create(admin, titreCard="Autre")
@@ -369,8 +390,7 @@ def test_delete_is_refused_while_seats_are_held(admin):
     response = admin.delete(f"/retreats/admin/{created['_id']}")
 
     assert response.status == 409
-    assert response.json()["message"] == (
-        "Impossible de supprimer une retraite qui a des réservations en cours ou confirmées")
+    assert response.json()["message"] == ("Impossible de supprimer une retraite qui a des réservations en cours ou confirmées")
     assert stored(created["_id"]) is not None
     assert counter(created["dates"][0]["_id"])["places"] == 10
     assert counter(created["dates"][1]["_id"])["held"] == 2
@@ -384,6 +404,7 @@ def test_delete_unknown_or_malformed(admin):
 
 
 # --- toggle ---------------------------------------------------------------------------------------
+
 
 def test_toggle_active_flips_visibility(admin, api, frozen_clock):
     created = create(admin)
@@ -406,6 +427,7 @@ def test_toggle_unknown_or_malformed(admin):
 
 
 # --- reserved places ------------------------------------------------------------------------------
+
 
 def test_reserved_places_per_date_and_in_total(admin):
     created = create(admin, dates=[date_body(), date_body("2027-06-01T09:00:00Z", "2027-06-03T09:00:00Z")])
@@ -431,6 +453,7 @@ def test_reserved_places_errors(admin):
 
 
 # --- guards before validation, no operators into queries -------------------------------------------
+
 
 def test_guards_run_before_validation(api, make_client):
     assert api.post("/retreats/admin", json={"prix": 1}).status == 401

@@ -1,4 +1,5 @@
 """GET /retreats/public and /retreats/public/:id."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -16,8 +17,14 @@ def test_public_list_keeps_active_retreats_coming_soon_or_with_a_future_date(api
     create(admin, titreCard="Passée", dates=[date_body("2026-11-01T09:00:00Z", "2026-11-03T09:00:00Z")])
     create(admin, titreCard="Cachée", isActive=False)
     create(admin, titreCard="Sans date", dates=[])
-    mixed = create(admin, titreCard="Mixte", dates=[date_body("2026-11-01T09:00:00Z", "2026-11-03T09:00:00Z"),
-                                                    date_body("2026-12-01T09:00:01Z", "2026-12-03T09:00:00Z")])
+    mixed = create(
+        admin,
+        titreCard="Mixte",
+        dates=[
+            date_body("2026-11-01T09:00:00Z", "2026-11-03T09:00:00Z"),
+            date_body("2026-12-01T09:00:01Z", "2026-12-03T09:00:00Z"),
+        ],
+    )
     # starts exactly now: not "in the future"
     create(admin, titreCard="Maintenant", dates=[date_body("2026-12-01T09:00:00Z", "2026-12-03T09:00:00Z")])
 
@@ -30,8 +37,12 @@ def test_public_list_keeps_active_retreats_coming_soon_or_with_a_future_date(api
 
 
 def test_public_list_item_shape(api, admin):
-    created = create(admin, boutonPdfLabel="Programme", pdfUrl="https://cdn.lutea.test/programme.pdf",
-                     dates=[date_body(heureArrivee="10h00", heureDepart="17h30", prix=749.5, places=12)])
+    created = create(
+        admin,
+        boutonPdfLabel="Programme",
+        pdfUrl="https://cdn.lutea.test/programme.pdf",
+        dates=[date_body(heureArrivee="10h00", heureDepart="17h30", prix=749.5, places=12)],
+    )
 
     [item] = api.get("/retreats/public").json()
 
@@ -63,22 +74,50 @@ def test_public_list_item_shape(api, admin):
 def test_legacy_top_level_fields_are_shown_as_stored(api, frozen_clock):
     retreat_id, date_id = ObjectId(), ObjectId()
     stamp = datetime(2025, 5, 1, tzinfo=UTC)
-    get_db()["retreats"].insert_one({
-        "_id": retreat_id, "titreCard": "Ancienne", "imageCard": "/a.jpg", "altImageCard": "a",
-        "imageModal": ["/a.jpg"], "altImageModal": ["a"], "texteModal": "t",
-        "prix": 450, "places": 8, "adresseRdv": "Ancienne adresse",
-        "dates": [{"_id": date_id, "start": datetime(2027, 1, 1, tzinfo=UTC), "end": datetime(2027, 1, 2, tzinfo=UTC),
-                   "prixCents": 45000, "places": 8, "adresseRdv": "Mas"}],
-        "aVenir": False, "isActive": True, "createdAt": stamp, "updatedAt": stamp,
-    })
+    get_db()["retreats"].insert_one(
+        {
+            "_id": retreat_id,
+            "titreCard": "Ancienne",
+            "imageCard": "/a.jpg",
+            "altImageCard": "a",
+            "imageModal": ["/a.jpg"],
+            "altImageModal": ["a"],
+            "texteModal": "t",
+            "prix": 450,
+            "places": 8,
+            "adresseRdv": "Ancienne adresse",
+            "dates": [
+                {
+                    "_id": date_id,
+                    "start": datetime(2027, 1, 1, tzinfo=UTC),
+                    "end": datetime(2027, 1, 2, tzinfo=UTC),
+                    "prixCents": 45000,
+                    "places": 8,
+                    "adresseRdv": "Mas",
+                }
+            ],
+            "aVenir": False,
+            "isActive": True,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+    )
 
     [item] = api.get("/retreats/public").json()
 
     assert item["prix"] == 450
     assert item["places"] == 8
     assert item["adresseRdv"] == "Ancienne adresse"
-    assert item["dates"] == [{"_id": str(date_id), "start": "2027-01-01T00:00:00.000Z",
-                              "end": "2027-01-02T00:00:00.000Z", "prix": 450, "places": 8, "adresseRdv": "Mas"}]
+    assert item["dates"] == [
+        {
+            "_id": str(date_id),
+            "start": "2027-01-01T00:00:00.000Z",
+            "end": "2027-01-02T00:00:00.000Z",
+            "prix": 450,
+            "places": 8,
+            "adresseRdv": "Mas",
+        }
+    ]
     assert item["createdAt"] == "2025-05-01T00:00:00.000Z"
 
 
@@ -110,8 +149,7 @@ def test_public_detail_unknown_and_malformed_ids(api):
     malformed = api.get("/retreats/public/not-an-id")
     assert malformed.status == 400
     assert malformed.json()["message"] == "Données invalides"
-    assert malformed.json()["details"] == {"statusCode": 400, "message": "ID de retraite invalide",
-                                           "error": "Bad Request"}
+    assert malformed.json()["details"] == {"statusCode": 400, "message": "ID de retraite invalide", "error": "Bad Request"}
 
 
 def test_public_list_is_one_query_for_2000_retreats(api, frozen_clock, monkeypatch):
@@ -122,13 +160,31 @@ def test_public_list_is_one_query_for_2000_retreats(api, frozen_clock, monkeypat
     docs = []
     for n in range(2000):
         start = now + timedelta(days=(n % 40) - 10)  # a quarter of them in the past
-        docs.append({
-            "_id": ObjectId(), "titreCard": f"Retraite {n}", "imageCard": "/c.jpg", "altImageCard": "c",
-            "imageModal": ["/m.jpg"], "altImageModal": ["m"], "texteModal": "texte " * 50,
-            "dates": [{"_id": ObjectId(), "start": start, "end": start + timedelta(days=2), "prixCents": 50000 + n,
-                       "places": 10, "adresseRdv": "Mas"}],
-            "aVenir": False, "isActive": n % 10 != 0, "createdAt": now, "updatedAt": now,
-        })
+        docs.append(
+            {
+                "_id": ObjectId(),
+                "titreCard": f"Retraite {n}",
+                "imageCard": "/c.jpg",
+                "altImageCard": "c",
+                "imageModal": ["/m.jpg"],
+                "altImageModal": ["m"],
+                "texteModal": "texte " * 50,
+                "dates": [
+                    {
+                        "_id": ObjectId(),
+                        "start": start,
+                        "end": start + timedelta(days=2),
+                        "prixCents": 50000 + n,
+                        "places": 10,
+                        "adresseRdv": "Mas",
+                    }
+                ],
+                "aVenir": False,
+                "isActive": n % 10 != 0,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+        )
     get_db()["retreats"].insert_many(docs)
     expected = [str(d["_id"]) for d in docs if d["isActive"] and d["dates"][0]["start"] > now]
 

@@ -1,4 +1,5 @@
 """GET /retreats/admin/search: literal title, status, price range over every date block."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,8 +57,7 @@ def test_status(admin, frozen_clock):
 
 def test_price_range_applies_to_every_date_block(admin, frozen_clock):
     def at(prices: list[float]) -> list[dict]:
-        return [date_body(f"2027-0{n + 1}-01T09:00:00Z", f"2027-0{n + 1}-03T09:00:00Z", prix=p)
-                for n, p in enumerate(prices)]
+        return [date_body(f"2027-0{n + 1}-01T09:00:00Z", f"2027-0{n + 1}-03T09:00:00Z", prix=p) for n, p in enumerate(prices)]
 
     create(admin, titreCard="Bon marché", dates=at([300, 350]))
     frozen_clock.advance(minutes=1)
@@ -98,11 +98,21 @@ def test_a_legacy_block_priced_in_euros_is_judged_by_its_euros(admin):
     from lutea.data.mongo import get_db
 
     stamp = datetime(2025, 1, 1, tzinfo=UTC)
-    get_db()["retreats"].insert_one({
-        "_id": ObjectId(), "titreCard": "Ancienne", "imageCard": "/a.jpg", "altImageCard": "a", "imageModal": ["/a"],
-        "altImageModal": ["a"], "texteModal": "t", "isActive": True, "aVenir": False, "createdAt": stamp,
-        "updatedAt": stamp, "dates": [{"_id": ObjectId(), "start": stamp, "end": stamp, "prix": 450, "places": 5,
-                                       "adresseRdv": "x"}],
-    })
+    get_db()["retreats"].insert_one(
+        {
+            "_id": ObjectId(),
+            "titreCard": "Ancienne",
+            "imageCard": "/a.jpg",
+            "altImageCard": "a",
+            "imageModal": ["/a"],
+            "altImageModal": ["a"],
+            "texteModal": "t",
+            "isActive": True,
+            "aVenir": False,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "dates": [{"_id": ObjectId(), "start": stamp, "end": stamp, "prix": 450, "places": 5, "adresseRdv": "x"}],
+        }
+    )
     assert titles(search(admin, prixMin="400", prixMax="500")) == ["Ancienne"]
     assert titles(search(admin, prixMin="460")) == []

@@ -1,5 +1,6 @@
 """RGPD: a signed-in user downloads what is held about her and deletes her account with her
 password; bookings stay anonymised, the rest of her data goes (docs/rgpd.md)."""
+
 from __future__ import annotations
 
 from bson import ObjectId
@@ -15,29 +16,50 @@ PASSWORD = "Secret!123"
 def _user_with_history(make_client):
     """A client with a booking filling a one-seat block, her place on its waiting list, a contact
     consent, and an analytics session started while signed in."""
-    client, user = client_session(make_client, email="lea@example.test",
-                                  password=passwords.hash_password(PASSWORD))
+    client, user = client_session(make_client, email="lea@example.test", password=passwords.hash_password(PASSWORD))
     retreat = insert_retreat(places=1)
     booking = client.post("/bookings", json=booking_body(retreat, nb=1)).json()
-    joined = client.post("/bookings/waiting-list", json={
-        "retreatId": str(retreat["_id"]), "dateStart": booking["dateStart"], "nbPlaces": 1,
-        "email": "lea@example.test", "prenom": "Léa"})
+    joined = client.post(
+        "/bookings/waiting-list",
+        json={
+            "retreatId": str(retreat["_id"]),
+            "dateStart": booking["dateStart"],
+            "nbPlaces": 1,
+            "email": "lea@example.test",
+            "prenom": "Léa",
+        },
+    )
     assert joined.status == 201, joined.body
-    sent = make_client().post("/email/contact", json={
-        "nom": "Roux", "prenom": "Léa", "email": "lea@example.test", "telephone": "0600000000",
-        "message": "Bonjour", "rgpd": True})
+    sent = make_client().post(
+        "/email/contact",
+        json={
+            "nom": "Roux",
+            "prenom": "Léa",
+            "email": "lea@example.test",
+            "telephone": "0600000000",
+            "message": "Bonjour",
+            "rgpd": True,
+        },
+    )
     assert sent.status == 200, sent.body
     assert client.post("/analytics/session", json={"session_id": "s-lea", "started_at": "2026-12-01T09:00:00Z"}).status == 201
-    assert client.post("/analytics/event", json={"session_id": "s-lea", "event_type_code": "page_view",
-                                                 "page_path": "/retraites"}).status == 201
-    assert make_client().post("/analytics/session", json={"session_id": "s-anon",
-                                                           "started_at": "2026-12-01T09:00:00Z"}).status == 201
+    assert (
+        client.post(
+            "/analytics/event", json={"session_id": "s-lea", "event_type_code": "page_view", "page_path": "/retraites"}
+        ).status
+        == 201
+    )
+    assert (
+        make_client().post("/analytics/session", json={"session_id": "s-anon", "started_at": "2026-12-01T09:00:00Z"}).status
+        == 201
+    )
     return client, user, booking
 
 
 def _confirm(booking):
-    get_db()["bookings"].update_one({"_id": ObjectId(booking["_id"])},
-                                    {"$set": {"statut": "CONFIRMED", "statutPaiement": "PAID"}})
+    get_db()["bookings"].update_one(
+        {"_id": ObjectId(booking["_id"])}, {"$set": {"statut": "CONFIRMED", "statutPaiement": "PAID"}}
+    )
 
 
 def test_export_holds_everything_about_her_and_no_secret(make_client):
@@ -48,8 +70,7 @@ def test_export_holds_everything_about_her_and_no_secret(make_client):
     assert response.status == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="mes-donnees-lutea.json"'
     data = response.json()
-    assert set(data) == {"exporteLe", "profil", "reservations", "listeAttente", "consentementsContact",
-                         "sessionsAnalytiques"}
+    assert set(data) == {"exporteLe", "profil", "reservations", "listeAttente", "consentementsContact", "sessionsAnalytiques"}
     assert data["profil"]["email"] == "lea@example.test" and "password" not in data["profil"]
     assert [b["_id"] for b in data["reservations"]] == [booking["_id"]]
     assert "guestTokenHash" not in data["reservations"][0]
@@ -90,8 +111,7 @@ def test_deletion_anonymises_bookings_and_erases_the_rest(make_client):
     assert (kept["statut"], kept["statutPaiement"], kept["prixTotalCents"]) == ("CONFIRMED", "PAID", 12_000)
     assert kept["userId"] is None and kept["isGuest"] is True and kept["anonymisedAt"]
     assert [(p["prenom"], p["nom"], p["email"]) for p in kept["participants"]] == [("Anonyme", "Anonyme", "")]
-    assert kept["billingAddress"] == {"address": "Anonyme", "city": "Anonyme", "postalCode": "", "country": "France",
-                                      "phone": ""}
+    assert kept["billingAddress"] == {"address": "Anonyme", "city": "Anonyme", "postalCode": "", "country": "France", "phone": ""}
     assert "notes" not in kept and "guestTokenHash" not in kept
     assert db["waitinglist"].count_documents({}) == 0
     assert db["contactconsents"].count_documents({}) == 0
@@ -112,8 +132,9 @@ def test_an_offer_held_for_her_goes_to_the_next_in_line(make_client):
     # Her place on the list became an offer holding a seat (counted on the block's counter).
     from lutea.data.seats import SeatRepository
 
-    get_db()["seatcounters"].update_one({"_id": entry["dateId"]}, {
-        "$inc": {"places": 1, "held": 1}, "$push": {"holders": {"bookingId": entry["_id"], "n": 1}}})  # named by the offer
+    get_db()["seatcounters"].update_one(
+        {"_id": entry["dateId"]}, {"$inc": {"places": 1, "held": 1}, "$push": {"holders": {"bookingId": entry["_id"], "n": 1}}}
+    )  # named by the offer
     get_db()["waitinglist"].update_one({"_id": entry["_id"]}, {"$set": {"statut": "OFFERED", "seatsHeld": True}})
     held_before = SeatRepository().held(entry["dateId"])
 

@@ -1,4 +1,5 @@
 """The /users routes: profile, password change, account deletion, admin views."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,9 +33,18 @@ def test_get_profile_shape(make_client):
 
 
 def test_user_json_never_carries_secrets(make_client, outbox_dir):
-    secretive = user_with_password("admin", email="sec@example.test", verificationCode="h",
-                                   verificationCodeExpires=None, passwordResetToken="t", passwordResetAttempts=2,
-                                   lockUntil=None, failedLoginAttempts=3, __v=0, internalNote="x")
+    secretive = user_with_password(
+        "admin",
+        email="sec@example.test",
+        verificationCode="h",
+        verificationCodeExpires=None,
+        passwordResetToken="t",
+        passwordResetAttempts=2,
+        lockUntil=None,
+        failedLoginAttempts=3,
+        __v=0,
+        internalNote="x",
+    )
     client = sign_in(make_client(), secretive)
 
     for path in ("/users/profile", "/auth/user-info", f"/users/{secretive['_id']}"):
@@ -60,8 +70,17 @@ def test_update_profile_fields(make_client, frozen_clock):
     assert body["updatedAt"] == "2026-12-01T09:05:00.000Z"
 
 
-@pytest.mark.parametrize("field,value", [("role", "admin"), ("email", "x@example.test"), ("isEmailVerified", False),
-                                         ("failedLoginAttempts", 0), ("lockUntil", None), ("password", "Abcdef1!")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("role", "admin"),
+        ("email", "x@example.test"),
+        ("isEmailVerified", False),
+        ("failedLoginAttempts", 0),
+        ("lockUntil", None),
+        ("password", "Abcdef1!"),
+    ],
+)
 def test_update_profile_refuses_other_fields(make_client, field, value):
     client, user = client_session(make_client)
 
@@ -88,21 +107,26 @@ def test_password_change_needs_the_current_password(make_client):
     change = {"currentPassword": "Wrong1!pass", "newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
 
     assert_error(client.put("/users/profile", json=change), 400, "Mot de passe actuel incorrect")
-    assert_error(client.put("/users/profile", json={"newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}),
-                 400, "Le mot de passe actuel est requis")
-    assert_error(client.put("/users/profile", json={**change, "currentPassword": PASSWORD,
-                                                     "confirmPassword": "Autre3$mdp"}),
-                 400, "Les mots de passe ne correspondent pas")
-    weak = client.put("/users/profile", json={**change, "currentPassword": PASSWORD, "newPassword": "faible",
-                                              "confirmPassword": "faible"})
+    assert_error(
+        client.put("/users/profile", json={"newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}),
+        400,
+        "Le mot de passe actuel est requis",
+    )
+    assert_error(
+        client.put("/users/profile", json={**change, "currentPassword": PASSWORD, "confirmPassword": "Autre3$mdp"}),
+        400,
+        "Les mots de passe ne correspondent pas",
+    )
+    weak = client.put(
+        "/users/profile", json={**change, "currentPassword": PASSWORD, "newPassword": "faible", "confirmPassword": "faible"}
+    )
     assert weak.status == 400 and weak.json()["details"]["fields"][0]["field"] == "newPassword"
     assert make_client().post("/auth/login", json={"email": "hugo@example.test", "password": PASSWORD}).status == 200
 
 
 def test_password_change_succeeds_with_the_right_current_password(make_client):
     client, _user = _signed_in_with_password(make_client)
-    change = {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD,
-              "city": "Nîmes"}
+    change = {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD, "city": "Nîmes"}
 
     response = client.put("/users/profile", json=change)
 
@@ -116,8 +140,9 @@ def test_password_change_succeeds_with_the_right_current_password(make_client):
 def test_blank_password_fields_mean_no_password_change(make_client):
     client, _ = _signed_in_with_password(make_client)
 
-    response = client.put("/users/profile", json={"lastName": "Durand", "currentPassword": "", "newPassword": "",
-                                                  "confirmPassword": ""})
+    response = client.put(
+        "/users/profile", json={"lastName": "Durand", "currentPassword": "", "newPassword": "", "confirmPassword": ""}
+    )
 
     assert response.status == 200 and response.json()["lastName"] == "Durand"
     assert make_client().post("/auth/login", json={"email": "hugo@example.test", "password": PASSWORD}).status == 200
@@ -143,9 +168,13 @@ def test_validate_password_answers_201_and_counts_failures(make_client):
 def test_delete_own_account_keeps_bookings_and_ends_sessions(make_client):
     client, user = client_session(make_client)
     other_session = sign_in(make_client(), user)
-    booking_id = get_db()["bookings"].insert_one({"userId": user["_id"], "statut": "CONFIRMED",
-                                                  "participants": [{"prenom": "A", "nom": "B", "email": "a@b.c"}]}
-                                                 ).inserted_id
+    booking_id = (
+        get_db()["bookings"]
+        .insert_one(
+            {"userId": user["_id"], "statut": "CONFIRMED", "participants": [{"prenom": "A", "nom": "B", "email": "a@b.c"}]}
+        )
+        .inserted_id
+    )
 
     response = client.delete("/users/profile")
 

@@ -1,4 +1,5 @@
 """What other modules and the demo seed call: ensure_admin, public_user, UserRepository."""
+
 from __future__ import annotations
 
 from bson import ObjectId
@@ -48,6 +49,12 @@ def test_public_and_session_user_shapes():
     public = public_user(user)
     assert public["_id"] == str(user["_id"]) and "password" not in public
     assert not {"verificationCode", "passwordResetToken", "lockUntil", "failedLoginAttempts"} & set(public)
-    assert session_user(user) == {"id": str(user["_id"]), "_id": str(user["_id"]), "email": "c@x.test",
-                                  "firstName": user["firstName"], "lastName": user["lastName"], "role": "client",
-                                  "isEmailVerified": True}
+    assert session_user(user) == {
+        "id": str(user["_id"]),
+        "_id": str(user["_id"]),
+        "email": "c@x.test",
+        "firstName": user["firstName"],
+        "lastName": user["lastName"],
+        "role": "client",
+        "isEmailVerified": True,
+    }

@@ -1,4 +1,5 @@
 """One-time codes and link tokens: random, stored only as hashes."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Password hashing: Argon2id at OWASP's parameters, legacy bcrypt verification."""
+
 from __future__ import annotations
 
 import bcrypt

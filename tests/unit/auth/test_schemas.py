@@ -1,4 +1,5 @@
 """Request models of /auth and /users."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,12 +24,12 @@ def test_blank_password_fields_are_absent_and_new_password_follows_the_rules():
 
 
 def test_register_normalises_the_email_and_bounds_strings():
-    model = RegisterIn.model_validate({"email": " Bob@Example.COM ", "password": "Password1!", "firstName": "B",
-                                       "lastName": "C"})
+    model = RegisterIn.model_validate({"email": " Bob@Example.COM ", "password": "Password1!", "firstName": "B", "lastName": "C"})
     assert model.email == "bob@example.com" and model.phone is None
     with pytest.raises(ValidationError):
-        RegisterIn.model_validate({"email": "b@example.com", "password": "Password1!", "firstName": "B",
-                                   "lastName": "C", "city": "x" * 256})
+        RegisterIn.model_validate(
+            {"email": "b@example.com", "password": "Password1!", "firstName": "B", "lastName": "C", "city": "x" * 256}
+        )
     with pytest.raises(ValidationError):
         RegisterIn.model_validate({"email": {"$ne": ""}, "password": "Password1!", "firstName": "B", "lastName": "C"})
 

@@ -1,6 +1,7 @@
 """The booking state machine as the payments module drives it (lutea.domain.booking_lifecycle), with an
 in-memory payment gateway: transitions move forward only, seats are released exactly once,
 the confirmation email goes out exactly once."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -64,8 +65,16 @@ def _book(retreat, nb=2, user_id=None):
 
 def _succeeded(booking_id, pi_id, amount, **fields):
     """A succeeded PaymentIntent as the gateway returns it, paying ``amount`` for the booking."""
-    return {"id": pi_id, "status": "succeeded", "currency": "eur", "amount": amount, "amount_received": amount,
-            "amount_refunded": 0, "metadata": {"bookingId": str(booking_id)}, **fields}
+    return {
+        "id": pi_id,
+        "status": "succeeded",
+        "currency": "eur",
+        "amount": amount,
+        "amount_received": amount,
+        "amount_refunded": 0,
+        "metadata": {"bookingId": str(booking_id)},
+        **fields,
+    }
 
 
 def _held(retreat):

@@ -1,4 +1,5 @@
 """The booking's .ics (lutea.ical), read back with a calendar library (icalendar)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -15,11 +16,16 @@ STAMP = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def booking(**fields):
     doc = {
-        "_id": ObjectId("65f000000000000000000001"), "retreatName": "Retraite Équinoxe, mer; et forêt",
+        "_id": ObjectId("65f000000000000000000001"),
+        "retreatName": "Retraite Équinoxe, mer; et forêt",
         "retreatAddress": "12 chemin des Oliviers, 34700 Lodève",
-        "retreatHeureArrivee": "10h00", "retreatHeureDepart": "17h30",
-        "dateStart": datetime(2027, 3, 12, 9, 0, tzinfo=UTC), "dateEnd": datetime(2027, 3, 14, 16, 0, tzinfo=UTC),
-        "nbPlaces": 2, "statut": "CONFIRMED", "statutPaiement": "PAID",
+        "retreatHeureArrivee": "10h00",
+        "retreatHeureDepart": "17h30",
+        "dateStart": datetime(2027, 3, 12, 9, 0, tzinfo=UTC),
+        "dateEnd": datetime(2027, 3, 14, 16, 0, tzinfo=UTC),
+        "nbPlaces": 2,
+        "statut": "CONFIRMED",
+        "statutPaiement": "PAID",
         "participants": [{"prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@example.test"}],
     }
     doc.update(fields)
@@ -55,8 +61,7 @@ def test_confirmation_event_reads_back_with_paris_times_from_the_arrival_and_dep
 
 
 def test_summer_dates_keep_the_wall_clock_hours():
-    _, event = parse(render(dateStart=datetime(2027, 7, 10, 8, 0, tzinfo=UTC),
-                            dateEnd=datetime(2027, 7, 12, 15, 0, tzinfo=UTC)))
+    _, event = parse(render(dateStart=datetime(2027, 7, 10, 8, 0, tzinfo=UTC), dateEnd=datetime(2027, 7, 12, 15, 0, tzinfo=UTC)))
     assert event.decoded("DTSTART") == datetime(2027, 7, 10, 10, 0, tzinfo=PARIS)
     assert event.decoded("DTSTART").utcoffset() == timedelta(hours=2)
 
@@ -68,8 +73,9 @@ def test_without_hours_the_block_instants_are_used_in_paris_time():
 
 
 def test_hours_that_contradict_the_block_fall_back_to_its_instants():
-    _, event = parse(render(dateEnd=datetime(2027, 3, 12, 16, 0, tzinfo=UTC),
-                            retreatHeureArrivee="18h", retreatHeureDepart="09h"))
+    _, event = parse(
+        render(dateEnd=datetime(2027, 3, 12, 16, 0, tzinfo=UTC), retreatHeureArrivee="18h", retreatHeureDepart="09h")
+    )
     assert event.decoded("DTSTART") < event.decoded("DTEND")
 
 
@@ -104,8 +110,9 @@ def test_text_cannot_inject_properties():
     assert [str(a) for a in [event["ATTENDEE"]]] == ["mailto:zoe@example.test"]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("10h00", (10, 0)), ("9h", (9, 0)), ("17:30", (17, 30)),
-                                               ("08.15", (8, 15)), (" 7H05 ", (7, 5))])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("10h00", (10, 0)), ("9h", (9, 0)), ("17:30", (17, 30)), ("08.15", (8, 15)), (" 7H05 ", (7, 5))]
+)
 def test_hours_as_organisers_write_them(raw, expected):
     parsed = ical.parse_hour(raw)
     assert parsed is not None and (parsed.hour, parsed.minute) == expected

@@ -1,4 +1,5 @@
 """The refund tiers, pure: which tier applies at a given instant, the amount, the text."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -10,14 +11,17 @@ START = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
 DEFAULT = parse_policy_setting("30:100,14:50")
 
 
-@pytest.mark.parametrize(("before", "percent", "cents"), [
-    (timedelta(days=90), 100, 33_333),
-    (timedelta(days=30), 100, 33_333),               # exactly at the deadline
-    (timedelta(days=30) - timedelta(seconds=1), 50, 16_666),  # rounded down to the cent
-    (timedelta(days=14), 50, 16_666),
-    (timedelta(days=13, hours=23), 0, 0),
-    (timedelta(0), 0, 0),
-])
+@pytest.mark.parametrize(
+    ("before", "percent", "cents"),
+    [
+        (timedelta(days=90), 100, 33_333),
+        (timedelta(days=30), 100, 33_333),  # exactly at the deadline
+        (timedelta(days=30) - timedelta(seconds=1), 50, 16_666),  # rounded down to the cent
+        (timedelta(days=14), 50, 16_666),
+        (timedelta(days=13, hours=23), 0, 0),
+        (timedelta(0), 0, 0),
+    ],
+)
 def test_the_tier_with_the_most_days_that_still_applies_wins(before, percent, cents):
     result = quote(DEFAULT, start=START, at=START - before, paid_cents=33_333)
     assert (result.percent, result.refund_cents) == (percent, cents)
@@ -41,9 +45,11 @@ def test_tiers_are_sorted_and_checked():
 
 
 def test_the_text_says_every_tier_and_what_follows():
-    assert policy_text(DEFAULT) == ("Conditions d'annulation : annulation jusqu'à 30 jours avant le début du séjour : "
-                                    "remboursement de 100 % ; annulation jusqu'à 14 jours avant le début du séjour : "
-                                    "remboursement de 50 % ; au-delà : aucun remboursement.")
+    assert policy_text(DEFAULT) == (
+        "Conditions d'annulation : annulation jusqu'à 30 jours avant le début du séjour : "
+        "remboursement de 100 % ; annulation jusqu'à 14 jours avant le début du séjour : "
+        "remboursement de 50 % ; au-delà : aucun remboursement."
+    )
     assert "aucun remboursement en cas d'annulation" in policy_text(make_policy([]))
     assert "1 jour avant" in policy_text(make_policy([(1, 100)]))
 

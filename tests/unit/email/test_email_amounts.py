@@ -1,4 +1,5 @@
 """Every email shows money as the PDF does (``541,50 €``), never the wire's float (``541.5€``)."""
+
 from __future__ import annotations
 
 import re
@@ -27,11 +28,20 @@ def test_booking_emails_show_french_amounts():
 def test_the_discrepancy_alert_shows_french_amounts():
     from lutea.domain.payment_discrepancies import alert_text
 
-    report = {"summary": {"totalDiscrepancies": 1, "orphanPaymentsCount": 1, "orphanBookingsCount": 0,
-                          "retreatsWithIssues": 1},
-              "sessionDiscrepancies": [{"paymentId": "pi_1", "retreatName": "R", "sessionDate": "01/03/2027",
-                                        "amount": 54150, "clientEmail": "N/A", "createdAt": "2027-01-01"}],
-              "bookingDiscrepancies": []}
+    report = {
+        "summary": {"totalDiscrepancies": 1, "orphanPaymentsCount": 1, "orphanBookingsCount": 0, "retreatsWithIssues": 1},
+        "sessionDiscrepancies": [
+            {
+                "paymentId": "pi_1",
+                "retreatName": "R",
+                "sessionDate": "01/03/2027",
+                "amount": 54150,
+                "clientEmail": "N/A",
+                "createdAt": "2027-01-01",
+            }
+        ],
+        "bookingDiscrepancies": [],
+    }
     text = alert_text(report)
     assert "Montant : 541,50 €" in text and "541.5" not in text
 

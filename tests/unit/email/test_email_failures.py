@@ -1,4 +1,5 @@
 """Failure policy: notify() never raises, records the undelivered message, retry sends it."""
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,10 @@ from lutea.email.failures import EmailFailureRepository, retry_failed_emails
 from tests.support.fake_resend import use_fake_resend
 
 BOOKING = {
-    "_id": "65f000000000000000000001", "retreatName": "Retraite d'hiver", "nbPlaces": 2, "prixTotalCents": 24050,
+    "_id": "65f000000000000000000001",
+    "retreatName": "Retraite d'hiver",
+    "nbPlaces": 2,
+    "prixTotalCents": 24050,
     "participants": [{"prenom": "Anne", "nom": "Martin", "email": "anne@example.test"}],
 }
 

@@ -1,4 +1,5 @@
 """The Resend backend through the real SDK against a local fake of the Resend API."""
+
 from __future__ import annotations
 
 import base64
@@ -19,9 +20,15 @@ def resend_fake(monkeypatch):
 
 
 def _message(**overrides) -> EmailMessage:
-    values = dict(to=("anne@example.test",), subject="Sujet é", html="<p>Bonjour</p>", text="Bonjour",
-                  kind="test_kind", attachments=(Attachment("confirmation.pdf", b"%PDF-1.4 binary\x00\xff"),),
-                  reply_to="visitor@example.test")
+    values = dict(
+        to=("anne@example.test",),
+        subject="Sujet é",
+        html="<p>Bonjour</p>",
+        text="Bonjour",
+        kind="test_kind",
+        attachments=(Attachment("confirmation.pdf", b"%PDF-1.4 binary\x00\xff"),),
+        reply_to="visitor@example.test",
+    )
     values.update(overrides)
     return EmailMessage(**values)
 

@@ -1,5 +1,6 @@
 """docs/api.md, the frontend's reference, is current with openapi.json and docs/ (regenerate
 with `make docs`), and the repository sends readers to it, never outside itself."""
+
 from __future__ import annotations
 
 import json

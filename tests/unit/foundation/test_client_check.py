@@ -1,5 +1,6 @@
 """The CI step that generates the frontend's TypeScript client from openapi.json and compiles
 it (infra/client/check.sh) runs in CI, and skips with a clear message only when node is missing."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,7 @@ CHECK = ROOT / "infra" / "client" / "check.sh"
 
 
 def test_without_node_the_check_says_so_and_skips(tmp_path):
-    done = subprocess.run(["/bin/bash", str(CHECK)], env={"PATH": str(tmp_path)}, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(["/bin/bash", str(CHECK)], env={"PATH": str(tmp_path)}, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "SKIPPED: node/npm not found" in done.stdout
 

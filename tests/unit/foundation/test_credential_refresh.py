@@ -1,5 +1,6 @@
 """A refused credential makes the next call read the secrets again (rotation without redeploy):
 Stripe through the real SDK against the fake server, Resend through the real SDK."""
+
 from __future__ import annotations
 
 import pytest

@@ -74,9 +74,17 @@ def test_access_and_refresh_tokens_are_not_interchangeable():
 
 
 def test_alg_none_and_foreign_keys_are_refused():
-    claims = {"sub": "u1", "email": "a@b.fr", "role": "admin", "fam": "f", "mfa": True, "typ": "access",
-              "iss": "lutea", "iat": int(datetime.now(UTC).timestamp()),
-              "exp": int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())}
+    claims = {
+        "sub": "u1",
+        "email": "a@b.fr",
+        "role": "admin",
+        "fam": "f",
+        "mfa": True,
+        "typ": "access",
+        "iss": "lutea",
+        "iat": int(datetime.now(UTC).timestamp()),
+        "exp": int((datetime.now(UTC) + timedelta(minutes=5)).timestamp()),
+    }
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     forged = jwt.encode(claims, "x" * 40, algorithm="HS256")
     hs512 = jwt.encode(claims, load_settings().jwt_access_secret, algorithm="HS512")
@@ -115,8 +123,7 @@ def test_wire_formats():
     with pytest.raises(InvalidInput, match="ID de retraite invalide"):
         wire.parse_object_id({"$ne": None}, "retraite")
     doc = {"_id": ObjectId("0123456789abcdef01234567"), "password": "h", "nested": [{"password": "x", "a": 1}]}
-    assert wire.to_wire(doc, hidden=frozenset({"password"})) == {"_id": "0123456789abcdef01234567",
-                                                                  "nested": [{"a": 1}]}
+    assert wire.to_wire(doc, hidden=frozenset({"password"})) == {"_id": "0123456789abcdef01234567", "nested": [{"a": 1}]}
 
 
 def test_invalid_id_messages_follow_the_original():

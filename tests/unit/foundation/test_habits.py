@@ -1,6 +1,7 @@
 """The habits the repository keeps by configuration: pre-commit hooks that run this project's
 own checks, coverage measured in CI against a floor, and a README per layer package saying what
 belongs there and what must not."""
+
 from __future__ import annotations
 
 import tomllib

@@ -1,5 +1,6 @@
 """The conventions every function inherits from lutea.http: error model, guards before
 validation, CORS, security headers, body limits."""
+
 from __future__ import annotations
 
 import base64
@@ -85,14 +86,17 @@ def test_malformed_json_is_400_not_500():
 
 @pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
 def test_a_body_that_is_not_json_is_415(content_type):
-    status, _, body = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}),
-                           headers={"Content-Type": content_type})
+    status, _, body = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}), headers={"Content-Type": content_type})
     assert status == 415 and body["statusCode"] == 415
 
 
 def test_json_with_charset_is_accepted():
-    status, _, _ = call("POST", "/things", json.dumps({"email": "x@y.fr", "count": 1}),
-                        headers={"Content-Type": "application/json; charset=utf-8"})
+    status, _, _ = call(
+        "POST",
+        "/things",
+        json.dumps({"email": "x@y.fr", "count": 1}),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     assert status == 201
 
 
@@ -140,8 +144,9 @@ def test_bearer_token_is_accepted_and_cookie_needs_allowed_origin():
     admin = sign_in(ApiClient(), make_user("admin"))
     admin_cookie = {"Cookie": f"access_token={admin.cookies['access_token']}"}
     # A state-changing request authenticated by cookie from a foreign origin is refused (CSRF).
-    status, _, _ = call("POST", "/admin/things", json.dumps({"email": "a@b.fr", "count": 1}),
-                        {**admin_cookie, "Origin": "https://evil.example"})
+    status, _, _ = call(
+        "POST", "/admin/things", json.dumps({"email": "a@b.fr", "count": 1}), {**admin_cookie, "Origin": "https://evil.example"}
+    )
     assert status == 403
     status, _, _ = call("POST", "/admin/things", json.dumps({"email": "a@b.fr", "count": 1}), admin_cookie)
     assert status == 200
@@ -177,13 +182,16 @@ def test_unknown_path_is_404_json():
     assert status == 404 and body["statusCode"] == 404 and body["path"] == "/nowhere"
 
 
-@pytest.mark.parametrize(("origin", "allowed"), [
-    ("http://localhost:3000", True),
-    ("http://localhost:5173", True),
-    ("http://127.0.0.1:8080/", True),
-    ("http://localhost.evil.com", False),
-    ("https://evil.example", False),
-])
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:3000", True),
+        ("http://localhost:5173", True),
+        ("http://127.0.0.1:8080/", True),
+        ("http://localhost.evil.com", False),
+        ("https://evil.example", False),
+    ],
+)
 def test_cors_echoes_allowed_origins_only(origin, allowed):
     status, headers, _ = call("GET", "/conflict", headers={"Origin": origin})
     assert status == 409  # the request itself is served either way

@@ -1,6 +1,7 @@
 """The structure drawn from the imports of the shared layer (every import, including those
 inside functions): dependencies point down and nothing loops back. Handler -> domain ->
 repositories / adapters -> database or provider."""
+
 from __future__ import annotations
 
 import ast
@@ -33,8 +34,7 @@ def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
             out.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             out.add(node.module)
-            out.update(f"{node.module}.{alias.name}" for alias in node.names
-                       if f"{node.module}.{alias.name}" in modules)
+            out.update(f"{node.module}.{alias.name}" for alias in node.names if f"{node.module}.{alias.name}" in modules)
     return out
 
 
@@ -43,8 +43,7 @@ def _graph() -> dict[str, set[str]]:
     graph = {}
     for name, path in modules.items():
         # A package's own __init__ is not a dependency of its modules (Python runs it first anyway).
-        graph[name] = {m for m in _imports(path, modules)
-                       if not (name.startswith(m + ".") and m in modules)}
+        graph[name] = {m for m in _imports(path, modules) if not (name.startswith(m + ".") and m in modules)}
     return graph
 
 
@@ -53,14 +52,20 @@ def _under(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def test_adapters_and_repositories_never_import_the_domain_or_above():
-    arrows = [f"{a} -> {b}" for a, targets in _graph().items() if _under(a, ADAPTERS)
-              for b in targets if _under(b, ABOVE_ADAPTERS)]
+    arrows = [
+        f"{a} -> {b}" for a, targets in _graph().items() if _under(a, ADAPTERS) for b in targets if _under(b, ABOVE_ADAPTERS)
+    ]
     assert not arrows, "\n".join(arrows)
 
 
 def test_the_domain_imports_no_resolver_event_or_driver():
-    arrows = [f"{a} -> {b}" for a, targets in _graph().items() if _under(a, ("lutea.domain",))
-              for b in targets if _under(b, DOMAIN_MUST_NOT_IMPORT)]
+    arrows = [
+        f"{a} -> {b}"
+        for a, targets in _graph().items()
+        if _under(a, ("lutea.domain",))
+        for b in targets
+        if _under(b, DOMAIN_MUST_NOT_IMPORT)
+    ]
     assert not arrows, "\n".join(arrows)
 
 

@@ -1,4 +1,5 @@
 """The checked-in openapi.json is what the code generates (regenerate with `make openapi`)."""
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,8 @@ def test_every_operation_is_documented_for_the_frontend():
                     problems.append(f"{name}: {code} not declared")
             for code, response in responses.items():
                 if code[0] in "45" and response["content"]["application/json"]["schema"] != {
-                        "$ref": "#/components/schemas/Error"}:
+                    "$ref": "#/components/schemas/Error"
+                }:
                     problems.append(f"{name}: {code} is not in the error shape")
     assert not problems, "\n".join(problems)
     assert {t["name"] for t in doc["tags"]} == {p.strip("/").split("/")[0] for p in doc["paths"]}

@@ -2,6 +2,7 @@
 function, is shipped with it: in the shared layer's requirements, the function's own, or the
 Lambda runtime (boto3). No tool checks this; a missing one only fails in AWS, on the first
 request that takes that path."""
+
 from __future__ import annotations
 
 import ast

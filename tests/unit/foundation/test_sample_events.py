@@ -1,4 +1,5 @@
 """The sample events of events/ still drive their functions (sam local invoke -e ...)."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,14 @@ from infra.local import gateway
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 
-@pytest.mark.parametrize(("name", "function", "status"), [
-    ("retreats-public.json", "RetreatsFunction", 200),
-    ("auth-profile-anonymous.json", "AuthFunction", 401),
-    ("bookings-preflight.json", "BookingsFunction", 204),
-])
+@pytest.mark.parametrize(
+    ("name", "function", "status"),
+    [
+        ("retreats-public.json", "RetreatsFunction", 200),
+        ("auth-profile-anonymous.json", "AuthFunction", 401),
+        ("bookings-preflight.json", "BookingsFunction", 204),
+    ],
+)
 def test_api_sample_events(name, function, status):
     event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
     result = gateway.functions()[function].entry_point()(event, gateway.LambdaContext(function))

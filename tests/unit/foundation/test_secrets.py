@@ -1,6 +1,7 @@
 """Secrets in AWS: one Secrets Manager secret per need, each trusted only for its own keys, and
 re-read after a bounded age or when a provider refuses our credentials (rotation without
 redeploy). Against moto's Secrets Manager."""
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,20 @@ def _put(client: object, name: str, values: dict[str, str]) -> None:
 
 
 def test_each_secret_gives_only_its_own_keys(secretsmanager: object) -> None:
-    _put(secretsmanager, "lutea/dev/jwt", {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40,
-                                           # misplaced: the JWT secret is not trusted for Stripe
-                                           "STRIPE_SECRET_KEY": "sk_live_misplaced"})
+    _put(
+        secretsmanager,
+        "lutea/dev/jwt",
+        {
+            "JWT_ACCESS_SECRET": "a" * 40,
+            "JWT_REFRESH_SECRET": "b" * 40,
+            # misplaced: the JWT secret is not trusted for Stripe
+            "STRIPE_SECRET_KEY": "sk_live_misplaced",
+        },
+    )
     _put(secretsmanager, "lutea/dev/stripe", {"STRIPE_SECRET_KEY": "sk_test_from_sm", "STRIPE_WEBHOOK_SECRET": "whsec_x"})
-    s = config.load_settings({"LUTEA_SECRET_JWT": "lutea/dev/jwt", "LUTEA_SECRET_STRIPE": "lutea/dev/stripe",
-                              "AWS_DEFAULT_REGION": REGION})
+    s = config.load_settings(
+        {"LUTEA_SECRET_JWT": "lutea/dev/jwt", "LUTEA_SECRET_STRIPE": "lutea/dev/stripe", "AWS_DEFAULT_REGION": REGION}
+    )
     assert s.jwt_access_secret == "a" * 40 and s.stripe_secret_key == "sk_test_from_sm"
 
     only_jwt = config.load_settings({"LUTEA_SECRET_JWT": "lutea/dev/jwt", "AWS_DEFAULT_REGION": REGION})
@@ -50,8 +59,7 @@ def test_every_secret_key_has_exactly_one_source() -> None:
     assert {"JWT_ACCESS_SECRET", "MONGODB_URI", "MYSQL_PASSWORD", "STRIPE_SECRET_KEY", "RESEND_API_KEY"} <= set(keys)
 
 
-def test_a_rotated_secret_takes_effect_after_the_maximum_age(secretsmanager: object,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rotated_secret_takes_effect_after_the_maximum_age(secretsmanager: object, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr(config.time, "monotonic", lambda: clock[0])
     _put(secretsmanager, "lutea/dev/stripe", {"STRIPE_SECRET_KEY": "sk_test_old", "STRIPE_WEBHOOK_SECRET": "w"})
@@ -59,24 +67,27 @@ def test_a_rotated_secret_takes_effect_after_the_maximum_age(secretsmanager: obj
     config.reset_settings()
     assert config.get_settings().stripe_secret_key == "sk_test_old"
 
-    secretsmanager.put_secret_value(SecretId="lutea/dev/stripe",  # type: ignore[attr-defined]
-                                    SecretString=json.dumps({"STRIPE_SECRET_KEY": "sk_test_new"}))
+    secretsmanager.put_secret_value(
+        SecretId="lutea/dev/stripe",  # type: ignore[attr-defined]
+        SecretString=json.dumps({"STRIPE_SECRET_KEY": "sk_test_new"}),
+    )
     clock[0] += config.SECRETS_MAX_AGE_SECONDS - 1
     assert config.get_settings().stripe_secret_key == "sk_test_old"  # cached, within its age
     clock[0] += 2
     assert config.get_settings().stripe_secret_key == "sk_test_new"  # re-read, no redeploy
 
 
-def test_a_refused_credential_forces_a_rate_limited_re_read(secretsmanager: object,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_credential_forces_a_rate_limited_re_read(secretsmanager: object, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr(config.time, "monotonic", lambda: clock[0])
     _put(secretsmanager, "lutea/dev/resend", {"RESEND_API_KEY": "re_old"})
     monkeypatch.setenv("LUTEA_SECRET_RESEND", "lutea/dev/resend")
     config.reset_settings()
     assert config.get_settings().resend_api_key == "re_old"
-    secretsmanager.put_secret_value(SecretId="lutea/dev/resend",  # type: ignore[attr-defined]
-                                    SecretString=json.dumps({"RESEND_API_KEY": "re_new"}))
+    secretsmanager.put_secret_value(
+        SecretId="lutea/dev/resend",  # type: ignore[attr-defined]
+        SecretString=json.dumps({"RESEND_API_KEY": "re_new"}),
+    )
 
     assert config.refresh_secrets() is True
     # force_fetch: Powertools' own cache (same maximum age) does not hide the new value

@@ -1,5 +1,6 @@
 """Secrets through the Parameters and Secrets Lambda Extension (``LUTEA_SECRETS_VIA=extension``):
 one HTTP GET on localhost, authenticated by the sandbox's session token, and no boto3."""
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,26 @@ from tests.support.fake_secrets import FakeSecretsExtension
 
 ROOT = Path(__file__).resolve().parents[3]
 # One secret per need (lutea.config.SECRET_SOURCES).
-SECRETS = {"lutea/dev/jwt": {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40, "UNRELATED": "x"},
-           "lutea/dev/mongodb": {"MONGODB_URI": "mongodb://db.example:27017"},
-           "lutea/dev/stripe": {"STRIPE_SECRET_KEY": "sk_test_from_extension"}}
-SECRET_VARS = {"LUTEA_SECRET_JWT": "lutea/dev/jwt", "LUTEA_SECRET_MONGODB": "lutea/dev/mongodb",
-               "LUTEA_SECRET_STRIPE": "lutea/dev/stripe"}
+SECRETS = {
+    "lutea/dev/jwt": {"JWT_ACCESS_SECRET": "a" * 40, "JWT_REFRESH_SECRET": "b" * 40, "UNRELATED": "x"},
+    "lutea/dev/mongodb": {"MONGODB_URI": "mongodb://db.example:27017"},
+    "lutea/dev/stripe": {"STRIPE_SECRET_KEY": "sk_test_from_extension"},
+}
+SECRET_VARS = {
+    "LUTEA_SECRET_JWT": "lutea/dev/jwt",
+    "LUTEA_SECRET_MONGODB": "lutea/dev/mongodb",
+    "LUTEA_SECRET_STRIPE": "lutea/dev/stripe",
+}
 
 
 def _env(fake: FakeSecretsExtension, **extra: str) -> dict[str, str]:
-    return {**SECRET_VARS, "LUTEA_SECRETS_VIA": "extension", "AWS_SESSION_TOKEN": fake.token,
-            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port), **extra}
+    return {
+        **SECRET_VARS,
+        "LUTEA_SECRETS_VIA": "extension",
+        "AWS_SESSION_TOKEN": fake.token,
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port),
+        **extra,
+    }
 
 
 def test_the_extension_serves_the_secret_with_the_session_token() -> None:
@@ -45,12 +56,17 @@ def test_an_unavailable_extension_is_a_clear_start_up_error() -> None:
 
 
 def test_the_extension_path_imports_no_boto3() -> None:
-    code = ("import sys, json; from lutea.config import load_settings; import os; "
-            "s = load_settings(); print(json.dumps({'boto3': 'boto3' in sys.modules or 'botocore' in sys.modules, "
-            "'key': s.stripe_secret_key}))")
+    code = (
+        "import sys, json; from lutea.config import load_settings; import os; "
+        "s = load_settings(); print(json.dumps({'boto3': 'boto3' in sys.modules or 'botocore' in sys.modules, "
+        "'key': s.stripe_secret_key}))"
+    )
     with FakeSecretsExtension(SECRETS) as fake:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LUTEA_SECRET_")}, **_env(fake),
-               "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT)])}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LUTEA_SECRET_")},
+            **_env(fake),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT)]),
+        }
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"boto3": False, "key": "sk_test_from_extension"}

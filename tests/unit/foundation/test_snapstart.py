@@ -1,5 +1,6 @@
 """SnapStart hooks (lutea/snapstart.py): a snapshot then a restore, simulated in-process, reuse
 no connection, no secret and no random state from before the snapshot."""
+
 from __future__ import annotations
 
 import random
@@ -24,20 +25,28 @@ UNREACHABLE = "mongodb://127.0.0.1:1/?directConnection=true"
 
 def _secret(version: str) -> dict[str, dict[str, str]]:
     """One secret per need (lutea.config.SECRET_SOURCES)."""
-    return {f"{SECRET_ID}/jwt": {"JWT_ACCESS_SECRET": f"access-{version}-" + "a" * 40,
-                                 "JWT_REFRESH_SECRET": f"refresh-{version}-" + "b" * 40},
-            f"{SECRET_ID}/stripe": {"STRIPE_SECRET_KEY": f"sk_test_{version}"},
-            f"{SECRET_ID}/mongodb": {"MONGODB_URI": UNREACHABLE}}
+    return {
+        f"{SECRET_ID}/jwt": {
+            "JWT_ACCESS_SECRET": f"access-{version}-" + "a" * 40,
+            "JWT_REFRESH_SECRET": f"refresh-{version}-" + "b" * 40,
+        },
+        f"{SECRET_ID}/stripe": {"STRIPE_SECRET_KEY": f"sk_test_{version}"},
+        f"{SECRET_ID}/mongodb": {"MONGODB_URI": UNREACHABLE},
+    }
 
 
 @pytest.fixture
 def aws_like(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecretsExtension]:
     """Settings from a secret served by the extension, and a real pymongo client."""
     with FakeSecretsExtension(_secret("v1")) as fake:
-        for name, value in {"LUTEA_SECRET_JWT": f"{SECRET_ID}/jwt", "LUTEA_SECRET_STRIPE": f"{SECRET_ID}/stripe",
-                            "LUTEA_SECRET_MONGODB": f"{SECRET_ID}/mongodb", "LUTEA_SECRETS_VIA": "extension",
-                            "AWS_SESSION_TOKEN": fake.token,
-                            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port)}.items():
+        for name, value in {
+            "LUTEA_SECRET_JWT": f"{SECRET_ID}/jwt",
+            "LUTEA_SECRET_STRIPE": f"{SECRET_ID}/stripe",
+            "LUTEA_SECRET_MONGODB": f"{SECRET_ID}/mongodb",
+            "LUTEA_SECRETS_VIA": "extension",
+            "AWS_SESSION_TOKEN": fake.token,
+            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(fake.port),
+        }.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(mongo, "_index_builders", [])  # built at deploy time, not by a client's first use
         reset_settings()
@@ -73,8 +82,9 @@ def test_snapshot_then_restore_reuses_no_connection_secret_or_random_state(aws_l
         random.setstate(random_state)
         ObjectId._inc = inc
         snapstart.after_restore()
-        restored.append({"random": random.random(), "oid": ObjectId(), "settings": get_settings(),
-                         "client": mongo.get_db().client})
+        restored.append(
+            {"random": random.random(), "oid": ObjectId(), "settings": get_settings(), "client": mongo.get_db().client}
+        )
 
     replay = random.Random()
     replay.setstate(random_state)

@@ -1,5 +1,6 @@
 """template.yaml and the code agree: every Api event has a handler route and every handler
 route is declared in the template (no tool checks Handler: entries, so we do)."""
+
 from __future__ import annotations
 
 import re

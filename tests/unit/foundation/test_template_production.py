@@ -2,6 +2,7 @@
 deployed"): custom domain and cookies, alarms for every metric, log retention everywhere,
 scheduled jobs retried then dead-lettered, capacity within MongoDB's connection limit, least
 privilege for secrets, a WAF that protects, parameters that cannot be wrong, artifacts."""
+
 from __future__ import annotations
 
 import ast
@@ -24,8 +25,11 @@ def _of_type(kind: str) -> dict[str, Any]:
 
 
 FUNCTIONS = _of_type("AWS::Serverless::Function")
-SCHEDULED = {n: f for n, f in FUNCTIONS.items()
-             if any(e["Type"] in ("Schedule", "ScheduleV2") for e in (f["Properties"].get("Events") or {}).values())}
+SCHEDULED = {
+    n: f
+    for n, f in FUNCTIONS.items()
+    if any(e["Type"] in ("Schedule", "ScheduleV2") for e in (f["Properties"].get("Events") or {}).values())
+}
 ALARMS = _of_type("AWS::CloudWatch::Alarm")
 
 
@@ -49,12 +53,16 @@ def _alarmed_metrics() -> set[tuple[str, str]]:
 
 
 def _alarms_on(metric: str, dimension_value: Any) -> list[dict]:
-    return [a["Properties"] for a in ALARMS.values()
-            if a["Properties"].get("MetricName") == metric
-            and any(d["Value"] == dimension_value for d in a["Properties"].get("Dimensions", []))]
+    return [
+        a["Properties"]
+        for a in ALARMS.values()
+        if a["Properties"].get("MetricName") == metric
+        and any(d["Value"] == dimension_value for d in a["Properties"].get("Dimensions", []))
+    ]
 
 
 # --- 1. cookies that browsers keep -------------------------------------------------------------
+
 
 def test_a_regional_custom_domain_maps_the_api_and_prod_cannot_deploy_without_it():
     domain = RESOURCES["ApiDomain"]
@@ -75,6 +83,7 @@ def test_a_regional_custom_domain_maps_the_api_and_prod_cannot_deploy_without_it
 
 # --- 2. nothing goes unseen --------------------------------------------------------------------
 
+
 def test_every_function_has_error_and_throttle_alarms_to_the_topic():
     for name in FUNCTIONS:
         for metric in ("Errors", "Throttles"):
@@ -93,9 +102,17 @@ def test_every_alarm_notifies_the_topic_whose_email_is_a_parameter():
 
 def test_the_business_metrics_are_alarmed():
     alarmed = _alarmed_metrics()
-    for metric in ("StripeWebhookRejected", "StripeEventFailed", "EmailFailures", "PaymentDiscrepancies",
-                   "OldestOwedEmailAgeSeconds", "OldestOwedRefundAgeSeconds", "OldestOwedEffectAgeSeconds",
-                   "OwedEffectsStuck", "SeatReconciliationRepairs"):
+    for metric in (
+        "StripeWebhookRejected",
+        "StripeEventFailed",
+        "EmailFailures",
+        "PaymentDiscrepancies",
+        "OldestOwedEmailAgeSeconds",
+        "OldestOwedRefundAgeSeconds",
+        "OldestOwedEffectAgeSeconds",
+        "OwedEffectsStuck",
+        "SeatReconciliationRepairs",
+    ):
         assert ("Lutea", metric) in alarmed, metric
     assert ("AWS/ApiGateway", "5XXError") in alarmed
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in alarmed
@@ -103,8 +120,9 @@ def test_the_business_metrics_are_alarmed():
 
 def test_every_alarmed_custom_metric_is_emitted_by_the_code():
     # An alarm on a metric nobody emits never fires: the name must appear in an add_metric call.
-    code = "\n".join(p.read_text(encoding="utf-8") for base in ("layers/shared/lutea", "functions")
-                     for p in (ROOT / base).rglob("*.py"))
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for base in ("layers/shared/lutea", "functions") for p in (ROOT / base).rglob("*.py")
+    )
     emitted = set(re.findall(r'add_metric\(\s*name="(\w+)"', code)) | set(re.findall(r'count_metric\(\s*"(\w+)"', code))
     for namespace, metric in _alarmed_metrics():
         if namespace == "Lutea":
@@ -137,11 +155,13 @@ def test_api_access_logs_are_json_without_paths_or_query_strings_and_execution_l
     [settings] = api["MethodSettings"]
     assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
     assert RESOURCES["ApiExecutionLogGroup"]["Properties"]["LogGroupName"] == {
-        "Fn::Sub": "API-Gateway-Execution-Logs_${LuteaApi}/${Stage}"}
+        "Fn::Sub": "API-Gateway-Execution-Logs_${LuteaApi}/${Stage}"
+    }
     assert RESOURCES["LuteaApi"]["DependsOn"] == "ApiGatewayAccount"
 
 
 # --- 3. scheduled jobs retried, then seen ------------------------------------------------------
+
 
 def test_scheduled_jobs_use_scheduler_with_retries_a_dead_letter_queue_and_one_run_at_a_time():
     assert len(SCHEDULED) >= 4
@@ -154,8 +174,9 @@ def test_scheduled_jobs_use_scheduler_with_retries_a_dead_letter_queue_and_one_r
         on_failure = props["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
         assert on_failure["Type"] == "SQS" and _getatt(on_failure["Destination"]) == "ScheduledJobsDeadLetterQueue.Arn"
         assert props["ReservedConcurrentExecutions"] == 1, name
-    [dlq_alarm] = [a["Properties"] for a in ALARMS.values()
-                   if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    [dlq_alarm] = [
+        a["Properties"] for a in ALARMS.values() if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    ]
     assert _getatt(dlq_alarm["Dimensions"][0]["Value"]) == "ScheduledJobsDeadLetterQueue.QueueName"
 
 
@@ -167,6 +188,7 @@ def test_the_discrepancy_check_is_never_retried_by_lambda():
 
 # --- 4. capacity and connections ---------------------------------------------------------------
 
+
 def test_reserved_concurrency_keeps_mongodb_connections_under_the_tier_limit():
     from lutea.data.mongo import MAX_POOL_SIZE
 
@@ -174,7 +196,8 @@ def test_reserved_concurrency_keeps_mongodb_connections_under_the_tier_limit():
     api_functions = [n for n in FUNCTIONS if n not in SCHEDULED]
     for name in api_functions:
         assert FUNCTIONS[name]["Properties"]["ReservedConcurrentExecutions"] == {
-            "Fn::FindInMap": ["MongoCapacity", {"Ref": "MongoConnectionLimit"}, "Api"]}, name
+            "Fn::FindInMap": ["MongoCapacity", {"Ref": "MongoConnectionLimit"}, "Api"]
+        }, name
     jobs_counted = 8  # room for the jobs of template.yaml, one container each
     assert len(SCHEDULED) <= jobs_counted
     monitoring = 2  # pymongo's monitor and RTT connections per server
@@ -186,9 +209,14 @@ def test_reserved_concurrency_keeps_mongodb_connections_under_the_tier_limit():
 
 # --- 5. least privilege for secrets ------------------------------------------------------------
 
-SETTING_OF_SECRET = {"jwt": ("jwt_access_secret", "jwt_refresh_secret"), "mongodb": ("mongodb_uri",),
-                     "mysql": ("mysql_password",), "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
-                     "resend": ("resend_api_key",), "recaptcha": ("recaptcha_secret_key",)}
+SETTING_OF_SECRET = {
+    "jwt": ("jwt_access_secret", "jwt_refresh_secret"),
+    "mongodb": ("mongodb_uri",),
+    "mysql": ("mysql_password",),
+    "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
+    "resend": ("resend_api_key",),
+    "recaptcha": ("recaptcha_secret_key",),
+}
 
 
 def _reachable_modules(entry: Path) -> set[Path]:
@@ -201,9 +229,13 @@ def _reachable_modules(entry: Path) -> set[Path]:
             continue
         seen.add(path)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module, *(f"{node.module}.{a.name}" for a in node.names)] \
-                if isinstance(node, ast.ImportFrom) and node.module else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             for name in names:
                 if name.split(".")[0] != "lutea":
                     continue
@@ -217,8 +249,11 @@ def _granted(props: dict) -> set[str]:
     granted = set()
     for policy in props.get("Policies", []):
         arn = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Fn::Sub"]
-        match = re.fullmatch(r"arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
-                             r"secret:\$\{SecretsPrefix\}/(\w+)-\?\?\?\?\?\?", arn)
+        match = re.fullmatch(
+            r"arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
+            r"secret:\$\{SecretsPrefix\}/(\w+)-\?\?\?\?\?\?",
+            arn,
+        )
         assert match, f"secret ARN not tight: {arn}"  # exactly Secrets Manager's 6-character suffix
         granted.add(match.group(1))
     return granted
@@ -237,34 +272,45 @@ def test_no_function_can_read_a_secret_it_does_not_use():
             assert env[f"LUTEA_SECRET_{secret.upper()}"] == {"Fn::Sub": f"${{SecretsPrefix}}/{secret}"}
             assert f"LUTEA_SECRET_{secret.upper()}" in SECRET_SOURCES
         # the code this function can run must read that secret's values
-        code = "\n".join(p.read_text(encoding="utf-8") for p in _reachable_modules(ROOT / props["CodeUri"] / "app.py")
-                         if p.name != "config.py")
+        code = "\n".join(
+            p.read_text(encoding="utf-8") for p in _reachable_modules(ROOT / props["CodeUri"] / "app.py") if p.name != "config.py"
+        )
         for secret in granted:
             assert any(attr in code for attr in SETTING_OF_SECRET[secret]), f"{name} may read {secret} but never uses it"
     assert "Policies" not in TEMPLATE["Globals"]["Function"]
 
 
-@pytest.mark.parametrize(("function", "secrets"), [
-    ("AnalyticsFunction", {"jwt", "mongodb", "mysql"}),
-    ("UsersFunction", {"jwt", "mongodb", "mysql", "resend", "recaptcha"}),  # export and erasure reach analytics
-    ("RetreatsFunction", {"jwt", "mongodb"}),
-    ("CleanupTemporaryUsersFunction", {"mongodb"}),
-    ("RetryFailedEmailsFunction", {"mongodb", "resend"}),
-    ("CheckPaymentDiscrepanciesFunction", {"mongodb", "resend", "stripe"}),
-])
+@pytest.mark.parametrize(
+    ("function", "secrets"),
+    [
+        ("AnalyticsFunction", {"jwt", "mongodb", "mysql"}),
+        ("UsersFunction", {"jwt", "mongodb", "mysql", "resend", "recaptcha"}),  # export and erasure reach analytics
+        ("RetreatsFunction", {"jwt", "mongodb"}),
+        ("CleanupTemporaryUsersFunction", {"mongodb"}),
+        ("RetryFailedEmailsFunction", {"mongodb", "resend"}),
+        ("CheckPaymentDiscrepanciesFunction", {"mongodb", "resend", "stripe"}),
+    ],
+)
 def test_the_obvious_cases_of_least_privilege(function, secrets):
     assert _granted(FUNCTIONS[function]["Properties"]) == secrets
 
 
 # --- 6. a WAF that protects --------------------------------------------------------------------
 
+
 def test_the_waf_has_the_managed_groups_in_count_or_block_mode_and_spares_the_webhook():
     acl = RESOURCES["ApiWebAcl"]["Properties"]
     rules = {r["Name"]: r for r in acl["Rules"]}
-    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r for r in acl["Rules"]
-              if "ManagedRuleGroupStatement" in r["Statement"]}
-    assert set(groups) == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                           "AWSManagedRulesAmazonIpReputationList"}
+    groups = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r
+        for r in acl["Rules"]
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
+    assert set(groups) == {
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    }
     for rule in groups.values():
         assert rule["OverrideAction"] == {"Fn::If": ["WafBlocksManagedRules", {"None": {}}, {"Count": {}}]}
     assert PARAMETERS["WafManagedRulesAction"]["AllowedValues"] == ["count", "block"]
@@ -282,6 +328,7 @@ def test_the_waf_has_the_managed_groups_in_count_or_block_mode_and_spares_the_we
 
 
 # --- 7. parameters that cannot be wrong --------------------------------------------------------
+
 
 def test_parameters_are_bounded_and_prod_needs_what_it_cannot_run_without():
     frontend = re.compile(PARAMETERS["FrontendUrl"]["AllowedPattern"])
@@ -318,11 +365,15 @@ def test_samconfig_holds_no_placeholder_that_deploys_as_if_real():
 
 # --- 8. artifacts ------------------------------------------------------------------------------
 
+
 def test_the_cleanup_job_ships_neither_stripe_nor_fpdf2_and_every_function_has_a_requirements_file():
     code = FUNCTIONS["CleanupTemporaryUsersFunction"]["Properties"]["CodeUri"]
     for path in (ROOT / code / "requirements.txt", ROOT / "layers" / "shared" / "requirements.txt"):
-        packages = {re.split(r"[=<>\[ ]", line.strip())[0].lower()
-                    for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+        packages = {
+            re.split(r"[=<>\[ ]", line.strip())[0].lower()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        }
         assert not packages & {"stripe", "fpdf2"}, path
     for fn in FUNCTIONS.values():
         # sam build warns "requirements.txt file not found" for a code directory without one

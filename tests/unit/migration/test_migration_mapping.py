@@ -1,5 +1,6 @@
 """lutea.domain.migration as plain functions: reading mongoexport text, mapping each document,
 email collisions, seat counters."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -11,44 +12,73 @@ from bson import Decimal128, ObjectId
 from lutea.domain import migration as m
 
 HASH = bcrypt.hashpw(b"x", bcrypt.gensalt(rounds=4)).decode()
-UID, RID, BID = ObjectId("6650a1b2c3d4e5f6a7b80001"), ObjectId("6650b1b2c3d4e5f6a7b80001"), ObjectId(
-    "6650c1b2c3d4e5f6a7b80001")
+UID, RID, BID = ObjectId("6650a1b2c3d4e5f6a7b80001"), ObjectId("6650b1b2c3d4e5f6a7b80001"), ObjectId("6650c1b2c3d4e5f6a7b80001")
 START = datetime(2027, 4, 10, 8, tzinfo=UTC)
 
 
 def user(**over):
-    doc = {"_id": UID, "email": "a@example.test", "password": HASH, "firstName": "A", "lastName": "B",
-           "role": "client", "createdAt": datetime(2025, 1, 1, tzinfo=UTC),
-           "updatedAt": datetime(2025, 2, 1, tzinfo=UTC)}
+    doc = {
+        "_id": UID,
+        "email": "a@example.test",
+        "password": HASH,
+        "firstName": "A",
+        "lastName": "B",
+        "role": "client",
+        "createdAt": datetime(2025, 1, 1, tzinfo=UTC),
+        "updatedAt": datetime(2025, 2, 1, tzinfo=UTC),
+    }
     doc.update(over)
     return {k: v for k, v in doc.items() if v is not ...}
 
 
 def block(**over):
-    doc = {"_id": ObjectId("6650b1b2c3d4e5f6a7b81001"), "start": START, "end": START + timedelta(days=2),
-           "prix": 120, "places": 10, "adresseRdv": "Lodève"}
+    doc = {
+        "_id": ObjectId("6650b1b2c3d4e5f6a7b81001"),
+        "start": START,
+        "end": START + timedelta(days=2),
+        "prix": 120,
+        "places": 10,
+        "adresseRdv": "Lodève",
+    }
     doc.update(over)
     return {k: v for k, v in doc.items() if v is not ...}
 
 
 def retreat(*blocks, **over):
-    doc = {"_id": RID, "titreCard": "T", "imageModal": ["a"], "altImageModal": ["b"],
-           "dates": list(blocks) if blocks else [block()], "createdAt": datetime(2026, 1, 1, tzinfo=UTC)}
+    doc = {
+        "_id": RID,
+        "titreCard": "T",
+        "imageModal": ["a"],
+        "altImageModal": ["b"],
+        "dates": list(blocks) if blocks else [block()],
+        "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
+    }
     doc.update(over)
     return {k: v for k, v in doc.items() if v is not ...}
 
 
 def booking(**over):
-    doc = {"_id": BID, "userId": UID, "retreatId": RID, "retreatName": "T", "dateStart": START,
-           "dateEnd": START + timedelta(days=2), "nbPlaces": 2, "prixTotal": 240,
-           "participants": [{"prenom": "Z", "nom": "L", "email": "z@example.test"}],
-           "billingAddress": {"address": "1", "city": "N", "postalCode": "30000", "country": "France", "phone": "06"},
-           "statut": "CONFIRMED", "statutPaiement": "PAID", "createdAt": datetime(2026, 11, 20, 10, tzinfo=UTC)}
+    doc = {
+        "_id": BID,
+        "userId": UID,
+        "retreatId": RID,
+        "retreatName": "T",
+        "dateStart": START,
+        "dateEnd": START + timedelta(days=2),
+        "nbPlaces": 2,
+        "prixTotal": 240,
+        "participants": [{"prenom": "Z", "nom": "L", "email": "z@example.test"}],
+        "billingAddress": {"address": "1", "city": "N", "postalCode": "30000", "country": "France", "phone": "06"},
+        "statut": "CONFIRMED",
+        "statutPaiement": "PAID",
+        "createdAt": datetime(2026, 11, 20, 10, tzinfo=UTC),
+    }
     doc.update(over)
     return {k: v for k, v in doc.items() if v is not ...}
 
 
 # --- load_export ------------------------------------------------------------------------------
+
 
 def test_lines_in_relaxed_and_canonical_extended_json():
     text = (
@@ -74,13 +104,15 @@ def test_a_bad_line_is_a_problem_the_others_still_count():
 
     assert [d["_id"] for d in docs] == [UID]
     assert [(p.where, p.reason.split(" (")[0]) for p in problems] == [
-        ("line 2", "not Extended JSON"), ("line 3", "not Extended JSON"), ("line 4", "not a document")]
+        ("line 2", "not Extended JSON"),
+        ("line 3", "not Extended JSON"),
+        ("line 4", "not a document"),
+    ]
 
 
 def test_a_json_array_file_and_an_unparsable_one():
     docs, problems = m.load_export('\ufeff[{"_id":{"$oid":"6650a1b2c3d4e5f6a7b80001"}}, 3]', "users")
-    assert [d["_id"] for d in docs] == [UID] and [(p.where, p.reason) for p in problems] == [
-        ("item 2", "not a document")]
+    assert [d["_id"] for d in docs] == [UID] and [(p.where, p.reason) for p in problems] == [("item 2", "not a document")]
 
     docs, problems = m.load_export('[{"_id": 1},', "users")
     assert docs == [] and [p.where for p in problems] == ["file"]
@@ -89,17 +121,36 @@ def test_a_json_array_file_and_an_unparsable_one():
 
 # --- users ------------------------------------------------------------------------------------
 
+
 def test_user_mapping_keeps_the_hash_drops_codes_and_tokens():
-    doc = user(email="  Alice@Example.TEST ", role="Admin", verificationCode="123456",
-               passwordResetToken="t", passwordResetExpires=datetime(2025, 1, 1, tzinfo=UTC), __v=0,
-               lastLogin="2025-03-01T08:00:00.000Z", phone="06", unknownField={"$gt": ""})
+    doc = user(
+        email="  Alice@Example.TEST ",
+        role="Admin",
+        verificationCode="123456",
+        passwordResetToken="t",
+        passwordResetExpires=datetime(2025, 1, 1, tzinfo=UTC),
+        __v=0,
+        lastLogin="2025-03-01T08:00:00.000Z",
+        phone="06",
+        unknownField={"$gt": ""},
+    )
 
     out = m.map_user(doc)
 
-    assert out == {"_id": UID, "email": "alice@example.test", "password": HASH, "firstName": "A", "lastName": "B",
-                   "role": "admin", "isEmailVerified": False, "failedLoginAttempts": 0,
-                   "lastLogin": datetime(2025, 3, 1, 8, tzinfo=UTC), "phone": "06",
-                   "createdAt": datetime(2025, 1, 1, tzinfo=UTC), "updatedAt": datetime(2025, 2, 1, tzinfo=UTC)}
+    assert out == {
+        "_id": UID,
+        "email": "alice@example.test",
+        "password": HASH,
+        "firstName": "A",
+        "lastName": "B",
+        "role": "admin",
+        "isEmailVerified": False,
+        "failedLoginAttempts": 0,
+        "lastLogin": datetime(2025, 3, 1, 8, tzinfo=UTC),
+        "phone": "06",
+        "createdAt": datetime(2025, 1, 1, tzinfo=UTC),
+        "updatedAt": datetime(2025, 2, 1, tzinfo=UTC),
+    }
 
 
 def test_user_timestamps_default_to_the_id_time():
@@ -107,22 +158,25 @@ def test_user_timestamps_default_to_the_id_time():
     assert out["createdAt"] == out["updatedAt"] == UID.generation_time
 
 
-@pytest.mark.parametrize(("over", "reason"), [
-    ({"_id": "nope"}, "_id is not an ObjectId"),
-    ({"email": ...}, "email is missing"),
-    ({"email": {"$ne": None}}, "email is not a text"),
-    ({"email": "no-at-sign"}, "email is not an address"),
-    ({"email": "a b@example.test"}, "email is not an address"),
-    ({"password": "plain-text"}, "password is not a bcrypt hash"),
-    ({"password": HASH[:-1]}, "password is not a bcrypt hash"),
-    ({"role": "superuser"}, "role is neither client nor admin"),
-    ({"firstName": " "}, "firstName is empty"),
-    ({"lastName": ...}, "lastName is missing"),
-    ({"failedLoginAttempts": -1}, "failedLoginAttempts must be a whole number of at least 0"),
-    ({"failedLoginAttempts": True}, "failedLoginAttempts is not a number"),
-    ({"isEmailVerified": "yes"}, "isEmailVerified is not a boolean"),
-    ({"lastLogin": 12}, "lastLogin is not a date"),
-])
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"_id": "nope"}, "_id is not an ObjectId"),
+        ({"email": ...}, "email is missing"),
+        ({"email": {"$ne": None}}, "email is not a text"),
+        ({"email": "no-at-sign"}, "email is not an address"),
+        ({"email": "a b@example.test"}, "email is not an address"),
+        ({"password": "plain-text"}, "password is not a bcrypt hash"),
+        ({"password": HASH[:-1]}, "password is not a bcrypt hash"),
+        ({"role": "superuser"}, "role is neither client nor admin"),
+        ({"firstName": " "}, "firstName is empty"),
+        ({"lastName": ...}, "lastName is missing"),
+        ({"failedLoginAttempts": -1}, "failedLoginAttempts must be a whole number of at least 0"),
+        ({"failedLoginAttempts": True}, "failedLoginAttempts is not a number"),
+        ({"isEmailVerified": "yes"}, "isEmailVerified is not a boolean"),
+        ({"lastLogin": 12}, "lastLogin is not a date"),
+    ],
+)
 def test_invalid_users_say_which_field_never_its_value(over, reason):
     with pytest.raises(m.InvalidDocument) as caught:
         m.map_user(user(**over))
@@ -130,8 +184,11 @@ def test_invalid_users_say_which_field_never_its_value(over, reason):
 
 
 def test_collisions_keep_the_most_recently_active_account():
-    older, newer, never = ObjectId("6650a1b2c3d4e5f6a7b80002"), ObjectId("6650a1b2c3d4e5f6a7b80003"), ObjectId(
-        "6650a1b2c3d4e5f6a7b80004")
+    older, newer, never = (
+        ObjectId("6650a1b2c3d4e5f6a7b80002"),
+        ObjectId("6650a1b2c3d4e5f6a7b80003"),
+        ObjectId("6650a1b2c3d4e5f6a7b80004"),
+    )
     users = [
         m.map_user(user(_id=UID, email="Same@x.test", lastLogin=datetime(2025, 5, 1, tzinfo=UTC))),
         m.map_user(user(_id=older, email="same@x.test", lastLogin=datetime(2025, 4, 1, tzinfo=UTC))),
@@ -154,11 +211,24 @@ def test_a_tie_goes_to_the_newest_id():
 
 # --- retreats ---------------------------------------------------------------------------------
 
+
 def test_block_prices_become_exact_cents_legacy_fields_stay():
     notes: list[str] = []
-    doc = retreat(block(prix=99.9), block(_id=..., prix=Decimal128("250.50"), start=START + timedelta(days=30),
-                                          end=START + timedelta(days=32), heureArrivee="10h"),
-                  prix=120.5, places=12, adresseRdv="Ici", __v=3, extra="dropped")
+    doc = retreat(
+        block(prix=99.9),
+        block(
+            _id=...,
+            prix=Decimal128("250.50"),
+            start=START + timedelta(days=30),
+            end=START + timedelta(days=32),
+            heureArrivee="10h",
+        ),
+        prix=120.5,
+        places=12,
+        adresseRdv="Ici",
+        __v=3,
+        extra="dropped",
+    )
 
     out = m.map_retreat(doc, notes)
 
@@ -190,22 +260,27 @@ def test_a_block_without_price_or_places_takes_the_retreats():
     assert (out["dates"][0]["prixCents"], out["dates"][0]["places"]) == (8000, 5)
 
 
-@pytest.mark.parametrize(("over", "reason"), [
-    ({"dates": [block(places=0)]}, "dates[0].places must be a whole number of at least 1"),
-    ({"dates": [block(places=2.5)]}, "dates[0].places must be a whole number of at least 1"),
-    ({"dates": [block(prix=-1)]}, "dates[0].prix is negative"),
-    ({"dates": [block(prix=float("nan"))]}, "dates[0].prix is not a finite number"),
-    ({"dates": [block(prix="120")]}, "dates[0].prix is not a number"),
-    ({"dates": [block(prix=...)]}, "dates[0].prix is missing"),
-    ({"dates": [block(end=START)]}, "dates[0] starts after it ends"),
-    ({"dates": [block(start=None)]}, "dates[0].start is not a date"),
-    ({"dates": [block(), block(start=START + timedelta(days=9), end=START + timedelta(days=10))]},
-     "two date blocks share an _id"),
-    ({"dates": "soon"}, "dates is not a list"),
-    ({"imageModal": "a.jpg"}, "imageModal is not a list of texts"),
-    ({"titreCard": ...}, "titreCard is missing"),
-    ({"prix": -3}, "prix is negative"),
-])
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"dates": [block(places=0)]}, "dates[0].places must be a whole number of at least 1"),
+        ({"dates": [block(places=2.5)]}, "dates[0].places must be a whole number of at least 1"),
+        ({"dates": [block(prix=-1)]}, "dates[0].prix is negative"),
+        ({"dates": [block(prix=float("nan"))]}, "dates[0].prix is not a finite number"),
+        ({"dates": [block(prix="120")]}, "dates[0].prix is not a number"),
+        ({"dates": [block(prix=...)]}, "dates[0].prix is missing"),
+        ({"dates": [block(end=START)]}, "dates[0] starts after it ends"),
+        ({"dates": [block(start=None)]}, "dates[0].start is not a date"),
+        (
+            {"dates": [block(), block(start=START + timedelta(days=9), end=START + timedelta(days=10))]},
+            "two date blocks share an _id",
+        ),
+        ({"dates": "soon"}, "dates is not a list"),
+        ({"imageModal": "a.jpg"}, "imageModal is not a list of texts"),
+        ({"titreCard": ...}, "titreCard is missing"),
+        ({"prix": -3}, "prix is negative"),
+    ],
+)
 def test_invalid_retreats(over, reason):
     with pytest.raises(m.InvalidDocument) as caught:
         m.map_retreat(retreat(**over))
@@ -213,6 +288,7 @@ def test_invalid_retreats(over, reason):
 
 
 # --- bookings ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("statut", "held"), [("PENDING", True), ("CONFIRMED", True), ("CANCELLED", False)])
 def test_bookings_hold_seats_while_pending_or_confirmed(statut, held):
@@ -222,9 +298,19 @@ def test_bookings_hold_seats_while_pending_or_confirmed(statut, held):
 
 
 def test_booking_mapping():
-    out = m.map_booking(booking(prixTotal=199.8, isStripeBooking=False, notes="n", __v=0,
-                                participants=[{"_id": UID, "prenom": "Z", "nom": "L", "email": "z@x.test"},
-                                              {"prenom": "Y", "nom": "L", "email": "y@x.test"}]), None)
+    out = m.map_booking(
+        booking(
+            prixTotal=199.8,
+            isStripeBooking=False,
+            notes="n",
+            __v=0,
+            participants=[
+                {"_id": UID, "prenom": "Z", "nom": "L", "email": "z@x.test"},
+                {"prenom": "Y", "nom": "L", "email": "y@x.test"},
+            ],
+        ),
+        None,
+    )
 
     assert out["prixTotalCents"] == 19980 and "prixTotal" not in out
     assert (out["userId"], out["isGuest"], out["isStripeBooking"], out["notes"]) == (UID, False, False, "n")
@@ -241,17 +327,20 @@ def test_a_guest_booking_and_an_explicit_isguest():
     assert m.map_booking(booking(userId=str(UID)), None)["userId"] == UID
 
 
-@pytest.mark.parametrize(("over", "reason"), [
-    ({"nbPlaces": 0}, "nbPlaces must be a whole number of at least 1"),
-    ({"prixTotal": ...}, "prixTotal is missing"),
-    ({"statut": "ANNULEE"}, "statut is not one of PENDING, CONFIRMED, CANCELLED"),
-    ({"statutPaiement": "OK"}, "statutPaiement is not one of PENDING, PAID, FAILED, REFUNDED"),
-    ({"participants": []}, "participants is missing or empty"),
-    ({"participants": [{"prenom": "Z", "nom": "L"}]}, "participants[0].email is missing"),
-    ({"billingAddress": "Nîmes"}, "billingAddress is not a document"),
-    ({"userId": {"$ne": None}}, "userId is not an ObjectId"),
-    ({"retreatId": None}, "retreatId is not an ObjectId"),
-])
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"nbPlaces": 0}, "nbPlaces must be a whole number of at least 1"),
+        ({"prixTotal": ...}, "prixTotal is missing"),
+        ({"statut": "ANNULEE"}, "statut is not one of PENDING, CONFIRMED, CANCELLED"),
+        ({"statutPaiement": "OK"}, "statutPaiement is not one of PENDING, PAID, FAILED, REFUNDED"),
+        ({"participants": []}, "participants is missing or empty"),
+        ({"participants": [{"prenom": "Z", "nom": "L"}]}, "participants[0].email is missing"),
+        ({"billingAddress": "Nîmes"}, "billingAddress is not a document"),
+        ({"userId": {"$ne": None}}, "userId is not an ObjectId"),
+        ({"retreatId": None}, "retreatId is not an ObjectId"),
+    ],
+)
 def test_invalid_bookings(over, reason):
     with pytest.raises(m.InvalidDocument) as caught:
         m.map_booking(booking(**over), None)
@@ -260,10 +349,14 @@ def test_invalid_bookings(over, reason):
 
 # --- the plan ---------------------------------------------------------------------------------
 
+
 def test_plan_matches_dates_merges_owners_and_counts_seats():
     older = ObjectId("6650a1b2c3d4e5f6a7b80002")
-    users = [user(lastLogin=datetime(2026, 1, 1, tzinfo=UTC)), user(_id=older, email="A@example.test"),
-             user(_id=ObjectId(), password="clear")]
+    users = [
+        user(lastLogin=datetime(2026, 1, 1, tzinfo=UTC)),
+        user(_id=older, email="A@example.test"),
+        user(_id=ObjectId(), password="clear"),
+    ]
     block_id = block()["_id"]
     bookings = [
         booking(userId=older),
@@ -279,14 +372,15 @@ def test_plan_matches_dates_merges_owners_and_counts_seats():
     assert plan.collisions == [m.Collision("a@example.test", UID, (older,))]
     assert plan.bookings[0]["userId"] == UID and plan.bookings[0]["dateId"] == block_id
     [counter] = plan.counters
-    assert {k: v for k, v in counter.items() if k != "holders"} == {"_id": block_id, "retreatId": RID, "places": 10,
-                                                                    "held": 5}
+    assert {k: v for k, v in counter.items() if k != "holders"} == {"_id": block_id, "retreatId": RID, "places": 10, "held": 5}
     # Every held seat is named by its booking (lutea.data.seats), as bookings name them.
     assert sorted(h["n"] for h in counter["holders"]) == [2, 3]
     assert {h["bookingId"] for h in counter["holders"]} == {b["_id"] for b in plan.bookings if b["seatsHeld"]}
     assert [u.booking_id for u in plan.unmatched] == [bookings[3]["_id"]]
     assert [(p.collection, p.reason) for p in plan.problems] == [
-        ("users", "password is not a bcrypt hash"), ("bookings", "same _id as an earlier document")]
+        ("users", "password is not a bcrypt hash"),
+        ("bookings", "same _id as an earlier document"),
+    ]
     assert plan.read == {"users": 3, "retreats": 1, "bookings": 5}
     assert plan.notes == [f"booking {BID}: owner {older} merged into account {UID} (email collision)"]
 

@@ -1,4 +1,5 @@
 """Webhook verification and the once-only bookkeeping of events (no HTTP, no Stripe server)."""
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,10 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     config.reset_settings()
 
 
-def _signed(event_type: str = "payment_intent.succeeded", obj: dict | None = None,
-            event_id: str | None = None) -> tuple[str, str]:
-    body = event_payload(event_type, obj or {"id": "pi_1", "object": "payment_intent", "metadata": {}},
-                         event_id=event_id)
+def _signed(
+    event_type: str = "payment_intent.succeeded", obj: dict | None = None, event_id: str | None = None
+) -> tuple[str, str]:
+    body = event_payload(event_type, obj or {"id": "pi_1", "object": "payment_intent", "metadata": {}}, event_id=event_id)
     return body, sign_payload(body, SECRET)
 
 
@@ -49,15 +50,18 @@ def test_a_valid_delivery_gives_the_event_as_a_dict() -> None:
     assert verify_event(body.encode(), signature)["id"] == "evt_123"  # bytes work too
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b, s: (b + " ", s),                                              # one byte more
-    lambda b, s: (json.dumps(json.loads(b)), s),                            # re-serialised
-    lambda b, s: (b, sign_payload(b, "whsec_other")),                       # another secret
-    lambda b, s: (b, sign_payload(b, SECRET, int(time.time()) - 301)),      # too old (replay)
-    lambda b, s: (b, s.replace("v1=", "v0=")),                              # other scheme
-    lambda b, s: (b, "t=abc,v1=def"),                                       # malformed
-    lambda b, s: (b, "nonsense"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b, s: (b + " ", s),  # one byte more
+        lambda b, s: (json.dumps(json.loads(b)), s),  # re-serialised
+        lambda b, s: (b, sign_payload(b, "whsec_other")),  # another secret
+        lambda b, s: (b, sign_payload(b, SECRET, int(time.time()) - 301)),  # too old (replay)
+        lambda b, s: (b, s.replace("v1=", "v0=")),  # other scheme
+        lambda b, s: (b, "t=abc,v1=def"),  # malformed
+        lambda b, s: (b, "nonsense"),
+    ],
+)
 def test_anything_but_the_exact_signed_bytes_is_refused(mutate: Any) -> None:
     from lutea.payments.signature import verify_event
 
@@ -76,9 +80,16 @@ def test_a_missing_body_or_signature_is_refused(body: Any, signature: Any) -> No
     assert caught.value.message == "Signature Stripe manquante"
 
 
-@pytest.mark.parametrize("body", ["not json", "[]", '{"id": "evt_1", "type": "x"}',
-                                  '{"id": 1, "type": "x", "data": {"object": {}}}',
-                                  '{"id": "evt_1", "type": "x", "data": {"object": "pi_1"}}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        '{"id": "evt_1", "type": "x"}',
+        '{"id": 1, "type": "x", "data": {"object": {}}}',
+        '{"id": "evt_1", "type": "x", "data": {"object": "pi_1"}}',
+    ],
+)
 def test_a_signed_body_that_is_not_an_event_is_refused(body: str) -> None:
     from lutea.payments.signature import verify_event
 
@@ -100,6 +111,7 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
 
 
 # --- once-only bookkeeping ---------------------------------------------------------------------
+
 
 def test_an_event_is_claimed_once() -> None:
     from lutea.clock import now

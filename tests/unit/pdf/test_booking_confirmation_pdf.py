@@ -1,4 +1,5 @@
 """The booking confirmation PDF: its text (extracted back with pypdf) and its file name."""
+
 from __future__ import annotations
 
 import io
@@ -23,10 +24,17 @@ def booking(**fields) -> dict:
         "dateEnd": datetime(2027, 1, 3, 15, 0, tzinfo=UTC),
         "nbPlaces": 2,
         "prixTotalCents": 125050,
-        "participants": [{"_id": ObjectId(), "prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@example.test"},
-                         {"_id": ObjectId(), "prenom": "Jérôme", "nom": "Bœuf-Ångström", "email": "jb@example.test"}],
-        "billingAddress": {"address": "12 rue de l'Église", "city": "Montpellier", "postalCode": "34000",
-                           "country": "France", "phone": "+33 6 00 00 00 00"},
+        "participants": [
+            {"_id": ObjectId(), "prenom": "Zoé", "nom": "Lefèvre", "email": "zoe@example.test"},
+            {"_id": ObjectId(), "prenom": "Jérôme", "nom": "Bœuf-Ångström", "email": "jb@example.test"},
+        ],
+        "billingAddress": {
+            "address": "12 rue de l'Église",
+            "city": "Montpellier",
+            "postalCode": "34000",
+            "country": "France",
+            "phone": "+33 6 00 00 00 00",
+        },
         "statut": "CONFIRMED",
         "statutPaiement": "PAID",
         "createdAt": datetime(2026, 11, 30, 23, 15, tzinfo=UTC),
@@ -66,9 +74,13 @@ def test_the_pdf_carries_the_booking_in_unicode():
 def test_company_details_and_inclusions_come_from_configuration_and_the_retreat(monkeypatch):
     from lutea import config
 
-    for name, value in {"COMPANY_NAME": "Lutea SAS", "COMPANY_ADDRESS": "1 place de la Comédie, 34000 Montpellier",
-                        "COMPANY_SIRET": "98765432109876", "COMPANY_PHONE": "+33 4 00 00 00 00",
-                        "COMPANY_EMAIL": "bonjour@lutea.example"}.items():
+    for name, value in {
+        "COMPANY_NAME": "Lutea SAS",
+        "COMPANY_ADDRESS": "1 place de la Comédie, 34000 Montpellier",
+        "COMPANY_SIRET": "98765432109876",
+        "COMPANY_PHONE": "+33 4 00 00 00 00",
+        "COMPANY_EMAIL": "bonjour@lutea.example",
+    }.items():
         monkeypatch.setenv(name, value)
     config.reset_settings()
     try:
@@ -92,8 +104,13 @@ def test_without_configuration_the_company_is_obviously_local_and_no_inclusions_
 
 
 def test_a_booking_not_yet_paid_and_without_optional_fields():
-    minimal = booking(statut="PENDING", statutPaiement="PENDING", prixTotalCents=75000, nbPlaces=1,
-                      participants=[{"prenom": "Anaïs", "nom": "Noël", "email": "a@example.test"}])
+    minimal = booking(
+        statut="PENDING",
+        statutPaiement="PENDING",
+        prixTotalCents=75000,
+        nbPlaces=1,
+        participants=[{"prenom": "Anaïs", "nom": "Noël", "email": "a@example.test"}],
+    )
     for name in ("retreatAddress", "retreatHeureArrivee", "retreatHeureDepart", "billingAddress"):
         minimal.pop(name)
 
@@ -110,8 +127,7 @@ def test_a_booking_not_yet_paid_and_without_optional_fields():
 
 
 def test_many_participants_and_long_values_flow_onto_more_pages():
-    people = [{"prenom": f"Prénom{n}", "nom": "Élise " * 12, "email": f"{'x' * 60}{n}@example.test"}
-              for n in range(20)]
+    people = [{"prenom": f"Prénom{n}", "nom": "Élise " * 12, "email": f"{'x' * 60}{n}@example.test"} for n in range(20)]
     pdf = render_booking_pdf(booking(participants=people, nbPlaces=20, retreatName="Très " * 60))
 
     import pypdf
@@ -128,8 +144,9 @@ def test_filename_as_the_original_with_an_ascii_fallback():
 
 
 def test_filename_collapses_whitespace_runs_and_strips_unsafe_ascii():
-    ascii_name, exact = pdf_filename(booking(retreatName='Yoga   \t Mer "Bleue"/Sud',
-                                             dateStart=datetime(2027, 7, 14, 8, tzinfo=UTC)))
+    ascii_name, exact = pdf_filename(
+        booking(retreatName='Yoga   \t Mer "Bleue"/Sud', dateStart=datetime(2027, 7, 14, 8, tzinfo=UTC))
+    )
     assert exact == 'confirmation-yoga-mer-"bleue"/sud-14-07-2027.pdf'
     assert ascii_name == "confirmation-yoga-mer-bleuesud-14-07-2027.pdf"
     assert pdf_filename(booking(retreatName=None))[1] == "confirmation-retraite-01-01-2027.pdf"
@@ -137,12 +154,13 @@ def test_filename_collapses_whitespace_runs_and_strips_unsafe_ascii():
 
 def test_content_disposition_follows_rfc_6266():
     assert content_disposition(booking(retreatName="Été")) == (
-        "attachment; filename=\"confirmation-ete-01-01-2027.pdf\"; "
-        "filename*=UTF-8''confirmation-%C3%A9t%C3%A9-01-01-2027.pdf")
+        "attachment; filename=\"confirmation-ete-01-01-2027.pdf\"; filename*=UTF-8''confirmation-%C3%A9t%C3%A9-01-01-2027.pdf"
+    )
 
 
-@pytest.mark.parametrize(("cents", "text"), [(0, "0 €"), (75000, "750 €"), (1999, "19,99 €"),
-                                             (125050, "1 250,50 €"), (123456789, "1 234 567,89 €")])
+@pytest.mark.parametrize(
+    ("cents", "text"), [(0, "0 €"), (75000, "750 €"), (1999, "19,99 €"), (125050, "1 250,50 €"), (123456789, "1 234 567,89 €")]
+)
 def test_format_euros(cents, text):
     assert format_euros(cents) == text
 
@@ -154,6 +172,5 @@ def test_fpdf_is_not_imported_by_the_module():
 
     layer = Path(__file__).resolve().parents[3] / "layers" / "shared"
     code = "import sys; import lutea.pdf.booking_confirmation; print('fpdf' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(layer)}, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(layer)}, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

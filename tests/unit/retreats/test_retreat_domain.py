@@ -1,5 +1,6 @@
 """Retreat rules without HTTP: wire shape, date block lookup, seat-counter bookkeeping and its
 undo when a counter refuses a change half-way."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,14 +17,27 @@ START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
 
 def body(*blocks: dict) -> dict:
-    return {"titreCard": "T", "imageCard": "/c.jpg", "altImageCard": "c", "imageModal": ["/m.jpg"],
-            "altImageModal": ["m"], "texteModal": "t", "dates": list(blocks)}
+    return {
+        "titreCard": "T",
+        "imageCard": "/c.jpg",
+        "altImageCard": "c",
+        "imageModal": ["/m.jpg"],
+        "altImageModal": ["m"],
+        "texteModal": "t",
+        "dates": list(blocks),
+    }
 
 
 def block(day: int, places: int = 10, prix: float = 100, **extra) -> dict:
     start = START + timedelta(days=day)
-    return {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat(), "prix": prix,
-            "places": places, "adresseRdv": "Mas", **extra}
+    return {
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=2)).isoformat(),
+        "prix": prix,
+        "places": places,
+        "adresseRdv": "Mas",
+        **extra,
+    }
 
 
 def test_find_date_block_matches_the_same_instant_in_any_zone():
@@ -38,28 +52,49 @@ def test_find_date_block_matches_the_same_instant_in_any_zone():
 
 def test_wire_shows_euros_never_cents_and_keeps_legacy_fields():
     rid, did = ObjectId(), ObjectId()
-    doc = {"_id": rid, "prix": 99.5, "places": 3, "imageModal": ["/a"],
-           "dates": [{"_id": did, "start": START, "end": START, "prixCents": 12050, "places": 2},
-                     {"_id": did, "start": START, "end": START, "prixCents": 12000, "prix": 999},
-                     {"_id": did, "start": START, "prix": 45}],
-           "createdAt": START, "nested": {"id": rid}}
+    doc = {
+        "_id": rid,
+        "prix": 99.5,
+        "places": 3,
+        "imageModal": ["/a"],
+        "dates": [
+            {"_id": did, "start": START, "end": START, "prixCents": 12050, "places": 2},
+            {"_id": did, "start": START, "end": START, "prixCents": 12000, "prix": 999},
+            {"_id": did, "start": START, "prix": 45},
+        ],
+        "createdAt": START,
+        "nested": {"id": rid},
+    }
     wire = domain.retreat_to_wire(doc)
     assert wire == {
-        "_id": str(rid), "prix": 99.5, "places": 3, "imageModal": ["/a"],
-        "dates": [{"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:00:00.000Z",
-                   "prix": 120.5, "places": 2},
-                  {"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:00:00.000Z",
-                   "prix": 120},
-                  {"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "prix": 45}],
-        "createdAt": "2027-03-01T09:00:00.000Z", "nested": {"id": str(rid)},
+        "_id": str(rid),
+        "prix": 99.5,
+        "places": 3,
+        "imageModal": ["/a"],
+        "dates": [
+            {"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:00:00.000Z", "prix": 120.5, "places": 2},
+            {"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "end": "2027-03-01T09:00:00.000Z", "prix": 120},
+            {"_id": str(did), "start": "2027-03-01T09:00:00.000Z", "prix": 45},
+        ],
+        "createdAt": "2027-03-01T09:00:00.000Z",
+        "nested": {"id": str(rid)},
     }
     assert isinstance(wire["dates"][1]["prix"], int)
 
 
-@pytest.mark.parametrize(("raw", "lower", "cents"), [("10", True, 1000), ("10.001", True, 1001),
-                                                      ("10.009", False, 1000), ("  7.5 ", False, 750),
-                                                      ("", True, None), (None, False, None),
-                                                      ("1e400000", False, 10**12), ("-1e400000", True, -(10**12))])
+@pytest.mark.parametrize(
+    ("raw", "lower", "cents"),
+    [
+        ("10", True, 1000),
+        ("10.001", True, 1001),
+        ("10.009", False, 1000),
+        ("  7.5 ", False, 750),
+        ("", True, None),
+        (None, False, None),
+        ("1e400000", False, 10**12),
+        ("-1e400000", True, -(10**12)),
+    ],
+)
 def test_price_bounds_round_inwards(raw, lower, cents):
     assert domain._price_bound(raw, "prixMin", lower=lower) == cents
 
@@ -101,11 +136,15 @@ class RefusingSeats(SeatRepository):
 def test_a_refused_counter_undoes_the_changes_already_made(frozen_clock):
     doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5), block(9))))
     a, b, c = doc["dates"]
-    sent = RetreatUpdate.model_validate({"dates": [
-        {**block(0, places=20), "_id": str(a["_id"])},   # resized first, then undone
-        {**block(5, places=4), "_id": str(b["_id"])},    # refused
-        block(12, places=7),                              # would be new
-    ]})  # c removed: its counter goes first, then comes back
+    sent = RetreatUpdate.model_validate(
+        {
+            "dates": [
+                {**block(0, places=20), "_id": str(a["_id"])},  # resized first, then undone
+                {**block(5, places=4), "_id": str(b["_id"])},  # refused
+                block(12, places=7),  # would be new
+            ]
+        }
+    )  # c removed: its counter goes first, then comes back
 
     with pytest.raises(Conflict):
         domain.update_retreat(doc["_id"], sent, seats=RefusingSeats(refuse=b["_id"]))

@@ -1,4 +1,5 @@
 """Request models of the retreats routes."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -8,10 +9,15 @@ import pytest
 from lutea.schemas.retreats import DateBlockIn, RetreatCreate, RetreatUpdate
 from pydantic import ValidationError
 
-BASE = {"titreCard": "T", "imageCard": "https://x.test/a.jpg", "altImageCard": "a", "imageModal": ["/a.jpg"],
-        "altImageModal": ["a"], "texteModal": "t"}
-BLOCK = {"start": "2027-01-01T10:00:00+01:00", "end": "2027-01-02T00:00:00Z", "prix": 10, "places": 1,
-         "adresseRdv": " Mas "}
+BASE = {
+    "titreCard": "T",
+    "imageCard": "https://x.test/a.jpg",
+    "altImageCard": "a",
+    "imageModal": ["/a.jpg"],
+    "altImageModal": ["a"],
+    "texteModal": "t",
+}
+BLOCK = {"start": "2027-01-01T10:00:00+01:00", "end": "2027-01-02T00:00:00Z", "prix": 10, "places": 1, "adresseRdv": " Mas "}
 
 
 def error_types(exc: ValidationError) -> list[tuple[tuple, str]]:
@@ -27,8 +33,10 @@ def test_a_block_parses_instants_in_any_iso_form_as_utc():
     assert block.id is None
 
 
-@pytest.mark.parametrize(("sent", "euros"), [(0, Decimal("0")), (19.99, Decimal("19.99")), (750, Decimal("750")),
-                                             (0.1, Decimal("0.1")), (1000000, Decimal("1000000"))])
+@pytest.mark.parametrize(
+    ("sent", "euros"),
+    [(0, Decimal("0")), (19.99, Decimal("19.99")), (750, Decimal("750")), (0.1, Decimal("0.1")), (1000000, Decimal("1000000"))],
+)
 def test_prices_are_exact_euros(sent, euros):
     assert DateBlockIn.model_validate({**BLOCK, "prix": sent}).prix == euros
 
@@ -46,15 +54,29 @@ def test_places_refused(places):
     assert err.value.errors()[0]["loc"] == ("places",)
 
 
-@pytest.mark.parametrize("link", ["https://cdn.test/a.jpg", "HTTP://cdn.test/a.jpg?w=2#x", "/images/a.jpg",
-                                  "images/a.jpg", "assets/été.png"])
+@pytest.mark.parametrize(
+    "link", ["https://cdn.test/a.jpg", "HTTP://cdn.test/a.jpg?w=2#x", "/images/a.jpg", "images/a.jpg", "assets/été.png"]
+)
 def test_image_links_accepted(link):
     assert RetreatCreate.model_validate({**BASE, "imageModal": [link]}).imageModal == [link]
 
 
-@pytest.mark.parametrize("link", ["", "   ", "javascript:alert(1)", "data:image/png;base64,AAAA", "//evil.test/a.jpg",
-                                  "\\\\evil\\a", "https://", "https://cdn.test/a b.jpg", "ftp://x.test/a",
-                                  "/a\nb", "x" * 2049])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "",
+        "   ",
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "//evil.test/a.jpg",
+        "\\\\evil\\a",
+        "https://",
+        "https://cdn.test/a b.jpg",
+        "ftp://x.test/a",
+        "/a\nb",
+        "x" * 2049,
+    ],
+)
 def test_image_links_refused(link):
     with pytest.raises(ValidationError) as err:
         RetreatCreate.model_validate({**BASE, "imageModal": [link]})
@@ -84,8 +106,11 @@ def test_block_ids_must_be_unique_case_insensitively():
 def test_legacy_fields_are_unknown():
     with pytest.raises(ValidationError) as err:
         RetreatCreate.model_validate({**BASE, "prix": 1, "places": 2, "adresseRdv": "x"})
-    assert sorted(error_types(err.value)) == [(("adresseRdv",), "extra_forbidden"), (("places",), "extra_forbidden"),
-                                              (("prix",), "extra_forbidden")]
+    assert sorted(error_types(err.value)) == [
+        (("adresseRdv",), "extra_forbidden"),
+        (("places",), "extra_forbidden"),
+        (("prix",), "extra_forbidden"),
+    ]
 
 
 def test_update_reports_only_the_fields_sent():
@@ -94,8 +119,9 @@ def test_update_reports_only_the_fields_sent():
     assert RetreatUpdate.model_validate({}).changes() == {}
 
 
-@pytest.mark.parametrize("name", ["titreCard", "imageCard", "altImageCard", "imageModal", "altImageModal",
-                                  "texteModal", "dates", "aVenir", "isActive"])
+@pytest.mark.parametrize(
+    "name", ["titreCard", "imageCard", "altImageCard", "imageModal", "altImageModal", "texteModal", "dates", "aVenir", "isActive"]
+)
 def test_update_refuses_null_for_required_fields(name):
     with pytest.raises(ValidationError, match=f"{name} ne peut pas être null"):
         RetreatUpdate.model_validate({name: None})

@@ -1,5 +1,6 @@
 """One-time secrets sent by email: the admin's 8-digit sign-in code, the password-reset token
 and the registration (email validation) token. Only their hashes are stored."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ TWO_FACTOR_DIGITS = 8
 
 
 def new_two_factor_code() -> str:
-    return f"{secrets.randbelow(10 ** TWO_FACTOR_DIGITS):0{TWO_FACTOR_DIGITS}d}"
+    return f"{secrets.randbelow(10**TWO_FACTOR_DIGITS):0{TWO_FACTOR_DIGITS}d}"
 
 
 def hash_two_factor_code(code: str) -> str:

@@ -1,5 +1,6 @@
 """Password hashing: Argon2id for every new hash; the original backend's bcrypt hashes still
 verify and are replaced by an Argon2id hash at the next successful sign-in."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,8 +24,7 @@ _BCRYPT_MAX_BYTES = 72
 def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher  # on first use: the routes that never hash don't import it
 
-    return PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB,
-                          parallelism=ARGON2_PARALLELISM)
+    return PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM)
 
 
 def hash_password(password: str) -> str:

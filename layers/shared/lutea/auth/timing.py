@@ -5,6 +5,7 @@ Register and forgot-password do different work for an existing, a pending and an
 and the whole answer is padded to a floor (``UNIFORM_ANSWER_MS``) chosen above the usual cost of
 sending an email, so that the branches take the same time within noise. A provider slower than
 the floor still shows: the floor is a trade between that and the visitor's wait."""
+
 from __future__ import annotations
 
 import time

@@ -4,6 +4,7 @@ Access tokens carry ``fam``, the refresh family (sign-in session) they belong to
 logout or a detected refresh-token reuse also ends the access tokens of that session, and
 ``mfa`` (true once an admin has passed the 2FA step).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -59,7 +60,10 @@ def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
 
     try:
         claims = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], issuer=ISSUER,
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            issuer=ISSUER,
             # Expiry is checked below against our clock (replaceable in tests), not PyJWT's.
             options={"require": ["exp", "iat", "sub", "typ"], "verify_exp": False, "verify_iat": False},
         )

@@ -2,6 +2,7 @@
 contact form (``rgpd: true``) before her message went to the team. The message itself is not
 stored (it is emailed). ``{_id, email, consentedAt, expiresAt}``; MongoDB deletes each record at
 ``expiresAt`` (TTL index), three years after the consent."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -13,6 +13,7 @@ other options, or a unique index that the data violates (duplicates), is a confl
 reported with its collection, its keys and MongoDB's message, the other indexes are still
 created, and the report is not ``ok`` (``make migrate`` exits 1: do not deploy).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -72,8 +73,8 @@ class _RecordingCollection:
         except OperationFailure as exc:
             details = exc.details or {}
             self._report.conflicts.append(
-                f"{self._name} {keys!r} {options or ''}: {details.get('codeName') or exc.code}: "
-                f"{details.get('errmsg') or exc}")
+                f"{self._name} {keys!r} {options or ''}: {details.get('codeName') or exc.code}: {details.get('errmsg') or exc}"
+            )
             return None
         self._report.created.append(f"{self._name}.{created}")
         return str(created)
@@ -90,8 +91,7 @@ def migrate_indexes(db: Any, builders: list[Callable[[Any], None]] | None = None
     for builder in builders if builders is not None else _all_builders():
         builder(recording)
     if report.ok:
-        db[MIGRATIONS].update_one({"_id": "indexes"}, {"$set": {"version": VERSION, "appliedAt": now()}},
-                                  upsert=True)
+        db[MIGRATIONS].update_one({"_id": "indexes"}, {"$set": {"version": VERSION, "appliedAt": now()}}, upsert=True)
     return report
 
 

@@ -21,6 +21,7 @@ counter), while MongoDB makes every single-document operation atomic: the stand-
 serialises every operation on one process-wide lock, so that the atomicity the code relies on
 holds in both.
 """
+
 from __future__ import annotations
 
 import threading

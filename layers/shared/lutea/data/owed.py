@@ -9,6 +9,7 @@ when to retry) live in lutea.domain.owed_effects.
 
 Keys are field names: letters, digits, ``_`` and ``-`` only (no ``.`` or ``$``).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,13 @@ def owed_entry(kind: str, args: dict[str, Any] | None = None, *, claimed_until: 
     """A new entry, due now; with ``claimed_until``, already claimed by the caller that owes it
     (it does the effect right after the transition; the job takes it only past that time)."""
     stamp = now()
-    return {"kind": kind, "args": dict(args or {}), "attempts": 0 if claimed_until is None else 1,
-            "nextAttemptAt": claimed_until or stamp, "createdAt": stamp}
+    return {
+        "kind": kind,
+        "args": dict(args or {}),
+        "attempts": 0 if claimed_until is None else 1,
+        "nextAttemptAt": claimed_until or stamp,
+        "createdAt": stamp,
+    }
 
 
 def with_owed(update: dict[str, Any], owed: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
@@ -71,9 +77,16 @@ class OwedRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def complete(self, doc_id: Any, key: str, *, precondition: dict[str, Any] | None = None,
-                 changes: dict[str, Any] | None = None, owe: dict[str, dict[str, Any]] | None = None,
-                 otherwise_owe: dict[str, dict[str, Any]] | None = None) -> dict | None:
+    def complete(
+        self,
+        doc_id: Any,
+        key: str,
+        *,
+        precondition: dict[str, Any] | None = None,
+        changes: dict[str, Any] | None = None,
+        owe: dict[str, dict[str, Any]] | None = None,
+        otherwise_owe: dict[str, dict[str, Any]] | None = None,
+    ) -> dict | None:
         """Remove entry ``key`` and, in the same update, apply ``changes`` and owe the next
         entries, if the document still matches ``precondition``. Returns the document BEFORE the
         update, or None when the entry was already gone or the precondition no longer holds:
@@ -82,8 +95,11 @@ class OwedRepository:
         if not (precondition or changes or owe):  # the usual case: one plain update
             self._col.update_one({"_id": doc_id, path: {"$exists": True}}, {"$unset": {path: ""}})
             return None
-        before = self._col.find_one_and_update({"_id": doc_id, path: {"$exists": True}, **(precondition or {})},
-                                               self._completion(path, changes, owe), return_document=ReturnDocument.BEFORE)
+        before = self._col.find_one_and_update(
+            {"_id": doc_id, path: {"$exists": True}, **(precondition or {})},
+            self._completion(path, changes, owe),
+            return_document=ReturnDocument.BEFORE,
+        )
         if before is None:
             self._col.update_one({"_id": doc_id, path: {"$exists": True}}, self._completion(path, None, otherwise_owe))
         return before
@@ -97,20 +113,24 @@ class OwedRepository:
 
     def reschedule(self, doc_id: Any, key: str, *, next_attempt: datetime, error: str) -> None:
         path = f"{FIELD}.{key}"
-        self._col.update_one({"_id": doc_id, path: {"$exists": True}},
-                             {"$set": {f"{path}.nextAttemptAt": next_attempt, f"{path}.lastError": error[:200]}})
+        self._col.update_one(
+            {"_id": doc_id, path: {"$exists": True}},
+            {"$set": {f"{path}.nextAttemptAt": next_attempt, f"{path}.lastError": error[:200]}},
+        )
 
     def make_due(self, doc_id: Any) -> None:
         """Every entry of the document due now (someone asked to try again at once)."""
         doc = self._col.find_one({"_id": doc_id}, {FIELD: 1}) or {}
         stamp = now()
         for key in doc.get(FIELD) or {}:
-            self._col.update_one({"_id": doc_id, f"{FIELD}.{key}": {"$exists": True}},
-                                 {"$set": {f"{FIELD}.{key}.nextAttemptAt": stamp}})
+            self._col.update_one(
+                {"_id": doc_id, f"{FIELD}.{key}": {"$exists": True}}, {"$set": {f"{FIELD}.{key}.nextAttemptAt": stamp}}
+            )
 
     def mark_alerted(self, doc_id: Any, key: str) -> bool:
         """Note that the admin was told about entry ``key``; False when someone already did."""
         path = f"{FIELD}.{key}"
-        result = self._col.update_one({"_id": doc_id, path: {"$exists": True}, f"{path}.alertedAt": None},
-                                      {"$set": {f"{path}.alertedAt": now()}})
+        result = self._col.update_one(
+            {"_id": doc_id, path: {"$exists": True}, f"{path}.alertedAt": None}, {"$set": {f"{path}.alertedAt": now()}}
+        )
         return result.modified_count == 1

@@ -5,6 +5,7 @@ its event with an insert, and only the claimant applies it. The claim carries a 
 delivery whose processing failed (or whose Lambda died mid-way) can be claimed again by
 Stripe's next retry; a successful one never can.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -39,10 +40,17 @@ class ProcessedEventRepository:
         """Claim a never-seen event; False when the event id is already known."""
         stamp = now()
         try:
-            self._col.insert_one({
-                "eventId": event_id, "type": event_type, "status": PROCESSING, "attempts": 1,
-                "claimedAt": stamp, "createdAt": stamp, "expiresAt": stamp + RETENTION,
-            })
+            self._col.insert_one(
+                {
+                    "eventId": event_id,
+                    "type": event_type,
+                    "status": PROCESSING,
+                    "attempts": 1,
+                    "claimedAt": stamp,
+                    "createdAt": stamp,
+                    "expiresAt": stamp + RETENTION,
+                }
+            )
         except DuplicateKeyError:
             return False
         return True
@@ -51,21 +59,24 @@ class ProcessedEventRepository:
         """Claim again an event whose processing failed, or was claimed before ``stale_before``
         and never finished (its claimant died). One conditional update: one winner."""
         result = self._col.update_one(
-            {"eventId": event_id, "$or": [
-                {"status": FAILED},
-                {"status": PROCESSING, "claimedAt": {"$lt": stale_before}},
-            ]},
+            {
+                "eventId": event_id,
+                "$or": [
+                    {"status": FAILED},
+                    {"status": PROCESSING, "claimedAt": {"$lt": stale_before}},
+                ],
+            },
             {"$set": {"status": PROCESSING, "claimedAt": now()}, "$inc": {"attempts": 1}},
         )
         return result.modified_count == 1
 
     def mark_done(self, event_id: str) -> None:
-        self._col.update_one({"eventId": event_id}, {"$set": {"status": DONE, "processedAt": now()},
-                                                     "$unset": {"error": ""}})
+        self._col.update_one({"eventId": event_id}, {"$set": {"status": DONE, "processedAt": now()}, "$unset": {"error": ""}})
 
     def mark_failed(self, event_id: str, error: str) -> None:
-        self._col.update_one({"eventId": event_id, "status": PROCESSING},
-                             {"$set": {"status": FAILED, "error": error[:200], "failedAt": now()}})
+        self._col.update_one(
+            {"eventId": event_id, "status": PROCESSING}, {"$set": {"status": FAILED, "error": error[:200], "failedAt": now()}}
+        )
 
     def get(self, event_id: str) -> dict | None:
         return self._col.find_one({"eventId": event_id})

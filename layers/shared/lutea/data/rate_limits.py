@@ -1,5 +1,6 @@
 """Rate-limit counters shared by every Lambda container: one document per (bucket, client,
 minute), incremented atomically, removed by a TTL index once the window has passed."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,7 +30,8 @@ class RateLimitRepository:
                 doc = self._col.find_one_and_update(
                     {"_id": key},
                     {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": window_end + timedelta(seconds=60)}},
-                    upsert=True, return_document=ReturnDocument.AFTER,
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
                 )
                 return int(doc["count"])
             except DuplicateKeyError:

@@ -5,6 +5,7 @@ boutonPdfLabel?, pdfUrl?, prestationsIncluses?, dates[] of {_id, start, end, heu
 places, adresseRdv}, aVenir, isActive, createdAt, updatedAt`` (older documents may also carry
 top-level ``prix`` in euros, ``places``, ``adresseRdv``).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,6 +43,7 @@ def _public_query(now: datetime) -> dict[str, Any]:
 class RetreatFilter:
     """The admin's filters; ``None`` means any. ``is_active``: visible or hidden retreats;
     a date block starting in ``[start_from, start_before)``."""
+
     is_active: bool | None = None
     start_from: datetime | None = None
     start_before: datetime | None = None
@@ -82,11 +84,16 @@ class RetreatRepository:
     def public_versions(self, now: datetime) -> list[tuple[ObjectId, Any]]:
         """``(_id, updatedAt)`` of the retreats ``list_public`` would return, in the same order:
         a light query that tells whether the catalogue changed."""
-        return [(d["_id"], d.get("updatedAt"))
-                for d in self._col.find(_public_query(now), {"updatedAt": 1}).sort("_id", 1)]
+        return [(d["_id"], d.get("updatedAt")) for d in self._col.find(_public_query(now), {"updatedAt": 1}).sort("_id", 1)]
 
-    def search(self, *, title: str | None = None, is_active: bool | None = None,
-               min_cents: int | None = None, max_cents: int | None = None) -> list[dict]:
+    def search(
+        self,
+        *,
+        title: str | None = None,
+        is_active: bool | None = None,
+        min_cents: int | None = None,
+        max_cents: int | None = None,
+    ) -> list[dict]:
         """``title``: case-insensitive substring of the literal text. Price bounds: the retreat
         has date blocks and none is priced outside ``[min_cents, max_cents]``."""
         query: dict[str, Any] = {}
@@ -113,8 +120,14 @@ class RetreatRepository:
         self._col.insert_one(doc)
         return doc
 
-    def update_fields(self, retreat_id: ObjectId, set_fields: dict[str, Any], unset_fields: list[str] | tuple = (),
-                      *, expected_updated_at: Any = MISSING) -> dict | None:
+    def update_fields(
+        self,
+        retreat_id: ObjectId,
+        set_fields: dict[str, Any],
+        unset_fields: list[str] | tuple = (),
+        *,
+        expected_updated_at: Any = MISSING,
+    ) -> dict | None:
         """Apply ``$set``/``$unset`` in one update and return the new document; ``None`` when the
         retreat is gone or (with ``expected_updated_at``) was changed since it was read."""
         query: dict[str, Any] = {"_id": retreat_id}

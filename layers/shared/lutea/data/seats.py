@@ -15,6 +15,7 @@ holder whose booking does not hold (or does not exist): the reconciliation job
 before holders existed (no ``holders`` field) are released the old way and adopted by the
 reconciliation.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,8 +41,16 @@ class SeatRepository:
         """Create the counter of a new date block (``held`` starts at 0)."""
         self._col.update_one(
             {"_id": date_id},
-            {"$setOnInsert": {"retreatId": retreat_id, "places": places, "held": 0, "holders": [], "createdAt": now(),
-                              "updatedAt": now()}},
+            {
+                "$setOnInsert": {
+                    "retreatId": retreat_id,
+                    "places": places,
+                    "held": 0,
+                    "holders": [],
+                    "createdAt": now(),
+                    "updatedAt": now(),
+                }
+            },
             upsert=True,
         )
 
@@ -50,10 +59,16 @@ class SeatRepository:
         also when ``booking_id`` already holds seats here (see ``holds``)."""
         stamp = now()
         taken = self._col.find_one_and_update(
-            {"_id": date_id, "holders.bookingId": {"$ne": booking_id},
-             "$expr": {"$lte": [{"$add": ["$held", seats]}, "$places"]}},
-            {"$inc": {"held": seats}, "$set": {"updatedAt": stamp},
-             "$push": {"holders": {"bookingId": booking_id, "n": seats, "at": stamp}}},
+            {
+                "_id": date_id,
+                "holders.bookingId": {"$ne": booking_id},
+                "$expr": {"$lte": [{"$add": ["$held", seats]}, "$places"]},
+            },
+            {
+                "$inc": {"held": seats},
+                "$set": {"updatedAt": stamp},
+                "$push": {"holders": {"bookingId": booking_id, "n": seats, "at": stamp}},
+            },
             projection={"_id": 1},
         )
         return taken is not None
@@ -81,16 +96,17 @@ class SeatRepository:
     def transfer(self, date_id: ObjectId, from_id: ObjectId, to_id: ObjectId) -> bool:
         """The seats held by ``from_id`` are now ``to_id``'s (a waiting-list offer becoming a
         booking): one update, ``held`` unchanged."""
-        result = self._col.update_one({"_id": date_id, "holders.bookingId": from_id},
-                                      {"$set": {"holders.$.bookingId": to_id, "updatedAt": now()}})
+        result = self._col.update_one(
+            {"_id": date_id, "holders.bookingId": from_id}, {"$set": {"holders.$.bookingId": to_id, "updatedAt": now()}}
+        )
         return result.modified_count == 1
 
     def set_places(self, date_id: ObjectId, places: int, *, expected: int) -> bool:
         """Change the capacity from ``expected`` (the value the caller read) to ``places``; False
         when someone changed it meanwhile or fewer than the seats already held."""
         result = self._col.update_one(
-            {"_id": date_id, "places": expected, "held": {"$lte": places}},
-            {"$set": {"places": places, "updatedAt": now()}})
+            {"_id": date_id, "places": expected, "held": {"$lte": places}}, {"$set": {"places": places, "updatedAt": now()}}
+        )
         return result.matched_count == 1
 
     # --- the reconciliation (lutea.domain.seat_reconciliation) ---------------------------------
@@ -102,10 +118,15 @@ class SeatRepository:
         """Name ``booking_id`` as the holder of ``seats``: seats already in ``held`` but unnamed
         (a counter from before holders), or not counted at all (then taken if free). Conditional
         on the counter as read (``updatedAt``), so a concurrent change makes it retry later."""
-        query: dict[str, Any] = {"_id": counter["_id"], "updatedAt": counter.get("updatedAt"),
-                                 "holders.bookingId": {"$ne": booking_id}}
-        update: dict[str, Any] = {"$push": {"holders": {"bookingId": booking_id, "n": seats, "at": now()}},
-                                  "$set": {"updatedAt": now()}}
+        query: dict[str, Any] = {
+            "_id": counter["_id"],
+            "updatedAt": counter.get("updatedAt"),
+            "holders.bookingId": {"$ne": booking_id},
+        }
+        update: dict[str, Any] = {
+            "$push": {"holders": {"bookingId": booking_id, "n": seats, "at": now()}},
+            "$set": {"updatedAt": now()},
+        }
         if not already_counted:
             query["$expr"] = {"$lte": [{"$add": ["$held", seats]}, "$places"]}
             update["$inc"] = {"held": seats}
@@ -113,18 +134,19 @@ class SeatRepository:
 
     def set_held(self, counter: dict, held: int) -> bool:
         """Correct ``held`` to ``held`` (the sum of its holders), if the counter is as read."""
-        result = self._col.update_one({"_id": counter["_id"], "updatedAt": counter.get("updatedAt"),
-                                       "held": counter["held"]},
-                                      {"$set": {"held": held, "holders": counter.get("holders") or [],
-                                                "updatedAt": now()}})
+        result = self._col.update_one(
+            {"_id": counter["_id"], "updatedAt": counter.get("updatedAt"), "held": counter["held"]},
+            {"$set": {"held": held, "holders": counter.get("holders") or [], "updatedAt": now()}},
+        )
         return result.modified_count == 1
 
     def restore_places(self, counter: dict, places: int) -> bool:
         """The retreat's capacity back on a counter left with another by a crash, if it is as
         read and holds no more than ``places``."""
-        result = self._col.update_one({"_id": counter["_id"], "places": counter["places"],
-                                       "updatedAt": counter.get("updatedAt"), "held": {"$lte": places}},
-                                      {"$set": {"places": places, "updatedAt": now()}})
+        result = self._col.update_one(
+            {"_id": counter["_id"], "places": counter["places"], "updatedAt": counter.get("updatedAt"), "held": {"$lte": places}},
+            {"$set": {"places": places, "updatedAt": now()}},
+        )
         return result.modified_count == 1
 
     def get(self, date_id: ObjectId) -> dict | None:

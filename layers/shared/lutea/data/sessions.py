@@ -4,6 +4,7 @@ A family stores the id (jti) of the only refresh token currently valid. Rotation
 conditional update on that jti; presenting any other jti of a live family is a reuse and
 revokes the family.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,11 +36,19 @@ class SessionFamilyRepository:
     def __init__(self, db: Any = None) -> None:
         self._col = (db or get_db())[COLLECTION]
 
-    def create(self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime,
-               ends_at: datetime | None = None) -> None:
+    def create(
+        self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime, ends_at: datetime | None = None
+    ) -> None:
         """``expires_at`` slides at each rotation; ``ends_at`` never moves (the absolute end)."""
-        doc = {"_id": family_id, "userId": user_id, "currentJti": jti, "mfa": mfa,
-               "revoked": False, "createdAt": now(), "expiresAt": expires_at}
+        doc = {
+            "_id": family_id,
+            "userId": user_id,
+            "currentJti": jti,
+            "mfa": mfa,
+            "revoked": False,
+            "createdAt": now(),
+            "expiresAt": expires_at,
+        }
         if ends_at is not None:
             doc["endsAt"] = ends_at
         self._col.insert_one(doc)
@@ -52,24 +61,28 @@ class SessionFamilyRepository:
         doc = self._col.find_one({"_id": family_id}, {"revoked": 1, "expiresAt": 1, "endsAt": 1, "userId": 1})
         return is_live(doc, user_id=user_id)
 
-    def rotate(self, *, family_id: str, user_id: str, old_jti: str, new_jti: str,
-               expires_at: datetime, ends_at: datetime) -> dict | None:
+    def rotate(
+        self, *, family_id: str, user_id: str, old_jti: str, new_jti: str, expires_at: datetime, ends_at: datetime
+    ) -> dict | None:
         """The family as it was, when it is live, belongs to ``user_id`` and ``old_jti`` was its
         current token (now replaced); None otherwise (nothing changed). One round trip.
         ``ends_at`` only ever moves earlier: a family from before absolute ends gets this one."""
         current = now()
         return self._col.find_one_and_update(
-            {"_id": family_id, "userId": user_id, "currentJti": old_jti, "revoked": False,
-             "expiresAt": {"$gt": current},
-             "$or": [{"endsAt": {"$gt": current}}, {"endsAt": {"$exists": False}}]},
-            {"$set": {"currentJti": new_jti, "expiresAt": expires_at, "rotatedAt": current},
-             "$min": {"endsAt": ends_at}},
+            {
+                "_id": family_id,
+                "userId": user_id,
+                "currentJti": old_jti,
+                "revoked": False,
+                "expiresAt": {"$gt": current},
+                "$or": [{"endsAt": {"$gt": current}}, {"endsAt": {"$exists": False}}],
+            },
+            {"$set": {"currentJti": new_jti, "expiresAt": expires_at, "rotatedAt": current}, "$min": {"endsAt": ends_at}},
         )
 
     def revoke(self, family_id: str) -> None:
         self._col.update_one({"_id": family_id}, {"$set": {"revoked": True, "revokedAt": now()}})
 
     def revoke_all_for_user(self, user_id: str) -> int:
-        result = self._col.update_many({"userId": user_id, "revoked": False},
-                                       {"$set": {"revoked": True, "revokedAt": now()}})
+        result = self._col.update_many({"userId": user_id, "revoked": False}, {"$set": {"revoked": True, "revokedAt": now()}})
         return result.modified_count

@@ -15,6 +15,7 @@ Schema: the versioned files of ``infra/sql`` (``NNN_name.sql``, or per dialect
 ``NNN_name.mysql.sql`` / ``NNN_name.sqlite.sql``) are applied at the first connection of a
 container when some are pending (one cheap query otherwise), and by ``python -m infra.migrate``.
 """
+
 from __future__ import annotations
 
 import re
@@ -145,9 +146,10 @@ class SqlDatabase:
                 if self._is_outage(exc):
                     from lutea.observability import logger
 
-                    logger.error("analytics database unavailable",
-                                 extra={"dialect": self.dialect, "error": type(exc).__name__,
-                                        "code": exc.args[0] if exc.args else None})
+                    logger.error(
+                        "analytics database unavailable",
+                        extra={"dialect": self.dialect, "error": type(exc).__name__, "code": exc.args[0] if exc.args else None},
+                    )
                     self.close()
                     raise Unavailable(UNAVAILABLE_MESSAGE) from exc
                 raise
@@ -217,10 +219,18 @@ class MySqlDatabase(SqlDatabase):
 
         s = self.settings
         return pymysql.connect(
-            host=s.mysql_host, port=s.mysql_port, user=s.mysql_user, password=s.mysql_password,
-            database=database, charset="utf8mb4", autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, write_timeout=WRITE_TIMEOUT,
-            cursorclass=pymysql.cursors.DictCursor, init_command="SET time_zone = '+00:00'",
+            host=s.mysql_host,
+            port=s.mysql_port,
+            user=s.mysql_user,
+            password=s.mysql_password,
+            database=database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            write_timeout=WRITE_TIMEOUT,
+            cursorclass=pymysql.cursors.DictCursor,
+            init_command="SET time_zone = '+00:00'",
         )
 
     def _open(self) -> Any:
@@ -240,8 +250,7 @@ class MySqlDatabase(SqlDatabase):
                 raise
         conn = self._connect(None)
         with conn.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` "
-                           "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         conn.select_db(name)
         return conn
 
@@ -356,8 +365,11 @@ def get_sql() -> SqlDatabase:
         raise Unavailable(UNAVAILABLE_MESSAGE)
     with _lock:
         # A new password (rotated, re-read) means a new connection too.
-        if _db is None or _db.target != _target(settings) or \
-                getattr(getattr(_db, "settings", None), "mysql_password", settings.mysql_password) != settings.mysql_password:
+        if (
+            _db is None
+            or _db.target != _target(settings)
+            or getattr(getattr(_db, "settings", None), "mysql_password", settings.mysql_password) != settings.mysql_password
+        ):
             if _db is not None:
                 _db.close()
             _db = connect(settings)
@@ -378,6 +390,7 @@ def reset_sql() -> None:
 
 
 # --- migrations ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -419,7 +432,7 @@ def split_statements(script: str) -> list[str]:
         if quote:
             current.append(ch)
             if ch == quote:
-                if script[i + 1:i + 2] == quote:  # doubled quote inside a literal
+                if script[i + 1 : i + 2] == quote:  # doubled quote inside a literal
                     current.append(script[i + 1])
                     i += 1
                 else:
@@ -427,7 +440,7 @@ def split_statements(script: str) -> list[str]:
         elif ch in ("'", '"', "`"):
             quote = ch
             current.append(ch)
-        elif ch == "-" and script[i + 1:i + 2] == "-":
+        elif ch == "-" and script[i + 1 : i + 2] == "-":
             while i < len(script) and script[i] != "\n":
                 i += 1
             continue
@@ -445,8 +458,9 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-_VERSIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                   "version VARCHAR(100) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)")
+_VERSIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(100) NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
+)
 
 
 def applied_versions(db: SqlDatabase) -> set[str]:
@@ -472,8 +486,7 @@ def apply_migrations(db: SqlDatabase, directory: Path | None = None) -> list[str
                 continue
             for statement in split_statements(migration.path.read_text(encoding="utf-8")):
                 db.execute(statement)
-            db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                       (migration.version, now()))
+            db.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", (migration.version, now()))
             applied.append(migration.version)
     if applied:
         logger.info("analytics migrations applied", extra={"dialect": db.dialect, "versions": applied})

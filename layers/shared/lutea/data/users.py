@@ -4,6 +4,7 @@ Emails are stored lower-cased and trimmed and looked up by that exact value (nev
 Every change that must be atomic (lockout counter, one-time codes, single-use tokens, email
 quotas) is one conditional single-document update; the thresholds come from the domain.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -40,8 +41,17 @@ def normalize_email(email: Any) -> str | None:
     return email.strip().lower()
 
 
-def _claim_email_slot(col: Any, doc_id: ObjectId, *, at: datetime, window: timedelta, limit: int,
-                      count_field: str, last_field: str, extra: dict[str, Any]) -> bool:
+def _claim_email_slot(
+    col: Any,
+    doc_id: ObjectId,
+    *,
+    at: datetime,
+    window: timedelta,
+    limit: int,
+    count_field: str,
+    last_field: str,
+    extra: dict[str, Any],
+) -> bool:
     """Count one email against a quota of ``limit`` per ``window`` (the window restarts after
     ``window`` without any email) and apply ``extra`` when allowed. Two conditional updates:
     concurrent callers are serialised by the document, so the quota holds."""
@@ -58,7 +68,6 @@ def _claim_email_slot(col: Any, doc_id: ObjectId, *, at: datetime, window: timed
     return counted.modified_count == 1
 
 
-
 def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
     """Insert with timestamps and the normalised email; None when the unique email index refuses."""
     stamp = now()
@@ -69,10 +78,12 @@ def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
         return None
     return doc
 
+
 @dataclass(frozen=True)
 class UserFilter:
     """The admin's filters; ``None`` means any. Registered (``createdAt``) in
     ``[created_from, created_before)``."""
+
     role: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
@@ -137,18 +148,22 @@ class UserRepository:
         return self._col.find_one_and_update(
             {"email": normalize_email(email)},
             {"$set": {**fields, "updatedAt": stamp}, "$setOnInsert": {**on_insert, "createdAt": stamp}},
-            upsert=True, return_document=ReturnDocument.AFTER,
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
 
     def update_fields(self, user_id: ObjectId, fields: dict[str, Any]) -> dict | None:
         return self._col.find_one_and_update(
-            {"_id": user_id}, {"$set": {**fields, "updatedAt": now()}}, return_document=ReturnDocument.AFTER,
+            {"_id": user_id},
+            {"$set": {**fields, "updatedAt": now()}},
+            return_document=ReturnDocument.AFTER,
         )
 
     def replace_password_hash(self, user_id: ObjectId, old_hash: str, new_hash: str) -> bool:
         """Rehash on sign-in, only if the password was not changed meanwhile."""
-        result = self._col.update_one({"_id": user_id, "password": old_hash},
-                                      {"$set": {"password": new_hash, "updatedAt": now()}})
+        result = self._col.update_one(
+            {"_id": user_id, "password": old_hash}, {"$set": {"password": new_hash, "updatedAt": now()}}
+        )
         return result.modified_count == 1
 
     def delete(self, user_id: ObjectId) -> bool:
@@ -170,28 +185,40 @@ class UserRepository:
         at = now()
         not_locked = {"$or": [{"lockUntil": None}, {"lockUntil": {"$lte": at}}]}
         below = {"$or": [{"failedLoginAttempts": None}, {"failedLoginAttempts": {"$lt": threshold - 1}}]}
-        counted = self._col.update_one({"_id": user_id, "$and": [not_locked, below]},
-                                       {"$inc": {"failedLoginAttempts": 1}})
+        counted = self._col.update_one({"_id": user_id, "$and": [not_locked, below]}, {"$inc": {"failedLoginAttempts": 1}})
         if counted.modified_count == 1:
             return "counted"
-        locking = self._col.update_one({"_id": user_id, **not_locked},
-                                       {"$set": {"failedLoginAttempts": 0, "lockUntil": at + lock_for}})
+        locking = self._col.update_one(
+            {"_id": user_id, **not_locked}, {"$set": {"failedLoginAttempts": 0, "lockUntil": at + lock_for}}
+        )
         return "locking" if locking.modified_count == 1 else None
 
     # --- admin sign-in code --------------------------------------------------------------
     def set_two_factor_code(self, user_id: ObjectId, code_hash: str, expires_at: datetime) -> None:
-        self._col.update_one({"_id": user_id}, {"$set": {
-            "verificationCode": code_hash, "verificationCodeExpires": expires_at, "verificationCodeAttempts": 0,
-        }})
+        self._col.update_one(
+            {"_id": user_id},
+            {
+                "$set": {
+                    "verificationCode": code_hash,
+                    "verificationCodeExpires": expires_at,
+                    "verificationCodeAttempts": 0,
+                }
+            },
+        )
 
     def reserve_two_factor_attempt(self, user_id: ObjectId, *, max_attempts: int) -> str | None:
         """Count one attempt at the live code before comparing it: the stored code hash when an
         attempt was left (and is now used), else None. Parallel guesses can't exceed the limit."""
         doc = self._col.find_one_and_update(
-            {"_id": user_id, "verificationCode": {"$ne": None}, "verificationCodeExpires": {"$gt": now()},
-             "$or": [{"verificationCodeAttempts": None}, {"verificationCodeAttempts": {"$lt": max_attempts}}]},
+            {
+                "_id": user_id,
+                "verificationCode": {"$ne": None},
+                "verificationCodeExpires": {"$gt": now()},
+                "$or": [{"verificationCodeAttempts": None}, {"verificationCodeAttempts": {"$lt": max_attempts}}],
+            },
             {"$inc": {"verificationCodeAttempts": 1}},
-            projection={"verificationCode": 1}, return_document=ReturnDocument.AFTER,
+            projection={"verificationCode": 1},
+            return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else str(doc["verificationCode"])
 
@@ -204,16 +231,24 @@ class UserRepository:
         return used.modified_count == 1
 
     def void_exhausted_two_factor_code(self, user_id: ObjectId, *, max_attempts: int) -> None:
-        self._col.update_one({"_id": user_id, "verificationCodeAttempts": {"$gte": max_attempts}},
-                             {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}})
+        self._col.update_one(
+            {"_id": user_id, "verificationCodeAttempts": {"$gte": max_attempts}},
+            {"$unset": {"verificationCode": "", "verificationCodeExpires": ""}},
+        )
 
     # --- password reset ------------------------------------------------------------------
-    def claim_reset_email(self, user_id: ObjectId, *, token_hash: str, expires_at: datetime,
-                          window: timedelta, limit: int) -> bool:
+    def claim_reset_email(
+        self, user_id: ObjectId, *, token_hash: str, expires_at: datetime, window: timedelta, limit: int
+    ) -> bool:
         """Store a new reset token if the account's email quota allows one more email."""
         return _claim_email_slot(
-            self._col, user_id, at=now(), window=window, limit=limit,
-            count_field="passwordResetAttempts", last_field="passwordResetLastAttempt",
+            self._col,
+            user_id,
+            at=now(),
+            window=window,
+            limit=limit,
+            count_field="passwordResetAttempts",
+            last_field="passwordResetLastAttempt",
             extra={"passwordResetToken": token_hash, "passwordResetExpires": expires_at},
         )
 
@@ -226,15 +261,23 @@ class UserRepository:
         return result.modified_count == 1
 
     # --- registration attempts on an existing account -----------------------------------
-    def record_registration_attempt(self, user_id: ObjectId, *, looks_pending_until: datetime,
-                                    window: timedelta, limit: int) -> bool:
+    def record_registration_attempt(
+        self, user_id: ObjectId, *, looks_pending_until: datetime, window: timedelta, limit: int
+    ) -> bool:
         """Someone registered this account's address. Until ``looks_pending_until`` the
         pending-registration probe answers as for a new registration; True when the owner may
         be emailed a notice (at most ``limit`` per ``window``)."""
         self._col.update_one({"_id": user_id}, {"$set": {"registrationLooksPendingUntil": looks_pending_until}})
-        return _claim_email_slot(self._col, user_id, at=now(), window=window, limit=limit,
-                                 count_field="registrationNoticesSent", last_field="registrationNoticeLastSent",
-                                 extra={})
+        return _claim_email_slot(
+            self._col,
+            user_id,
+            at=now(),
+            window=window,
+            limit=limit,
+            count_field="registrationNoticesSent",
+            last_field="registrationNoticeLastSent",
+            extra={},
+        )
 
     def find_by_reset_token(self, token_hash: str) -> dict | None:
         return self._col.find_one({"passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}})
@@ -244,8 +287,10 @@ class UserRepository:
         lifts a lockout: the email owner proved who they are)."""
         result = self._col.update_one(
             {"_id": user_id, "passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}},
-            {"$set": {"password": new_password_hash, "failedLoginAttempts": 0, "updatedAt": now()},
-             "$unset": {"passwordResetToken": "", "passwordResetExpires": "", "lockUntil": ""}},
+            {
+                "$set": {"password": new_password_hash, "failedLoginAttempts": 0, "updatedAt": now()},
+                "$unset": {"passwordResetToken": "", "passwordResetExpires": "", "lockUntil": ""},
+            },
         )
         return result.modified_count == 1
 
@@ -283,9 +328,16 @@ class TemporaryUserRepository:
                 if _insert_unique_email(self._col, {**fields, "linkEmailsSent": 1, "linkEmailLastSent": at}):
                     return True
                 continue
-            if _claim_email_slot(self._col, pending["_id"], at=at, window=window, limit=limit,
-                                 count_field="linkEmailsSent", last_field="linkEmailLastSent",
-                                 extra={**fields, "createdAt": at}):
+            if _claim_email_slot(
+                self._col,
+                pending["_id"],
+                at=at,
+                window=window,
+                limit=limit,
+                count_field="linkEmailsSent",
+                last_field="linkEmailLastSent",
+                extra={**fields, "createdAt": at},
+            ):
                 return True
             self._col.update_one({"_id": pending["_id"]}, {"$set": {**fields, "createdAt": at}})
             return False
@@ -293,8 +345,9 @@ class TemporaryUserRepository:
 
     def renew_token(self, temp_id: ObjectId, *, old_hash: str, new_hash: str) -> bool:
         """Put a fresh token in place of ``old_hash`` (only if it is still the current one)."""
-        result = self._col.update_one({"_id": temp_id, "verificationToken": old_hash},
-                                      {"$set": {"verificationToken": new_hash, "updatedAt": now()}})
+        result = self._col.update_one(
+            {"_id": temp_id, "verificationToken": old_hash}, {"$set": {"verificationToken": new_hash, "updatedAt": now()}}
+        )
         return result.modified_count == 1
 
     def delete(self, temp_id: ObjectId) -> bool:

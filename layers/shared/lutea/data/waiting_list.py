@@ -11,6 +11,7 @@ As for bookings, every status change is one conditional single-document update w
 is the state it leaves (lutea.domain.waiting_list decides which changes are allowed): when two
 callers race, one wins and only the winner touches the seat counter or sends an email.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,8 +36,12 @@ def _indexes(db: Any) -> None:
     col.create_index([("statut", ASCENDING), ("offerExpiresAt", ASCENDING)])
     col.create_index([("retreatId", ASCENDING), ("createdAt", ASCENDING)])
     col.create_index([("email", ASCENDING), ("dateId", ASCENDING)])
-    col.create_index([("email", ASCENDING), ("dateId", ASCENDING)], unique=True,
-                     partialFilterExpression={"active": True}, name="one_active_entry_per_address")
+    col.create_index(
+        [("email", ASCENDING), ("dateId", ASCENDING)],
+        unique=True,
+        partialFilterExpression={"active": True},
+        name="one_active_entry_per_address",
+    )
 
 
 class WaitingListRepository:
@@ -76,27 +81,44 @@ class WaitingListRepository:
 
     def first_fitting(self, date_id: ObjectId, free: int) -> dict | None:
         """The first in line (oldest) still waiting whose request fits in ``free`` seats."""
-        found = self._col.find({"dateId": date_id, "statut": WAITING, "nbPlaces": {"$lte": free}}) \
-            .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(1)
+        found = (
+            self._col.find({"dateId": date_id, "statut": WAITING, "nbPlaces": {"$lte": free}})
+            .sort([("createdAt", ASCENDING), ("_id", ASCENDING)])
+            .limit(1)
+        )
         return next(iter(found), None)
 
     def waiting_ahead(self, entry: dict) -> int:
         """How many entries of the same block were waiting before this one."""
-        return self._col.count_documents({
-            "dateId": entry["dateId"], "statut": WAITING,
-            "$or": [{"createdAt": {"$lt": entry["createdAt"]}},
-                    {"createdAt": entry["createdAt"], "_id": {"$lt": entry["_id"]}}]})
+        return self._col.count_documents(
+            {
+                "dateId": entry["dateId"],
+                "statut": WAITING,
+                "$or": [
+                    {"createdAt": {"$lt": entry["createdAt"]}},
+                    {"createdAt": entry["createdAt"], "_id": {"$lt": entry["_id"]}},
+                ],
+            }
+        )
 
     def dates_with_waiting(self, limit: int = 500) -> list[ObjectId]:
         return list(self._col.distinct("dateId", {"statut": WAITING}))[:limit]
 
     def overdue_offer_ids(self, at: datetime, limit: int = 200) -> list[ObjectId]:
-        return [d["_id"] for d in self._col.find({"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": at}},
-                                                 {"_id": 1}).limit(limit)]
+        return [
+            d["_id"]
+            for d in self._col.find({"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": at}}, {"_id": 1}).limit(
+                limit
+            )
+        ]
 
     def owed_offer_email_ids(self, offered_before: datetime, limit: int = 200) -> list[ObjectId]:
-        return [d["_id"] for d in self._col.find({"statut": OFFERED, "offerEmailOwed": True,
-                                                  "offeredAt": {"$lte": offered_before}}, {"_id": 1}).limit(limit)]
+        return [
+            d["_id"]
+            for d in self._col.find(
+                {"statut": OFFERED, "offerEmailOwed": True, "offeredAt": {"$lte": offered_before}}, {"_id": 1}
+            ).limit(limit)
+        ]
 
     def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
         """Offers holding seats of date block ``date_id`` (the seat reconciliation)."""
@@ -105,8 +127,15 @@ class WaitingListRepository:
     def list_for_retreat(self, retreat_id: ObjectId) -> list[dict]:
         return list(self._col.find({"retreatId": retreat_id}).sort([("createdAt", ASCENDING), ("_id", ASCENDING)]))
 
-    def transition(self, entry_id: ObjectId, precondition: dict[str, Any], changes: dict[str, Any],
-                   *, unset: tuple[str, ...] = (), inc: dict[str, int] | None = None) -> dict | None:
+    def transition(
+        self,
+        entry_id: ObjectId,
+        precondition: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        unset: tuple[str, ...] = (),
+        inc: dict[str, int] | None = None,
+    ) -> dict | None:
         """Apply ``changes`` if the entry still matches ``precondition``, atomically; the entry
         as it was BEFORE, or None when someone else changed it first."""
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
@@ -117,14 +146,12 @@ class WaitingListRepository:
         if inc:
             update["$inc"] = inc
         try:
-            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
-                                                 return_document=ReturnDocument.BEFORE)
+            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update, return_document=ReturnDocument.BEFORE)
         except DuplicateKeyError:
             # Back in line (an offer whose booking could not be stored) while the address
             # joined again meanwhile: the move still happens, outside the unique index.
             update["$set"]["active"] = False
-            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update,
-                                                 return_document=ReturnDocument.BEFORE)
+            return self._col.find_one_and_update({"_id": entry_id, **precondition}, update, return_document=ReturnDocument.BEFORE)
 
     def record_join_email(self, entry_id: ObjectId, since: datetime, limit: int) -> bool:
         """Count one more confirmation email if fewer than ``limit`` went out since ``since``
@@ -133,6 +160,7 @@ class WaitingListRepository:
         recent = [t for t in entry.get("joinEmails") or [] if as_utc(t) >= since]
         if len(recent) >= limit:
             return False
-        result = self._col.update_one({"_id": entry_id, "joinEmails": entry.get("joinEmails") or []},
-                                      {"$set": {"joinEmails": [*recent, now()]}})
+        result = self._col.update_one(
+            {"_id": entry_id, "joinEmails": entry.get("joinEmails") or []}, {"$set": {"joinEmails": [*recent, now()]}}
+        )
         return result.modified_count == 1

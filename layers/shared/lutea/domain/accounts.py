@@ -6,6 +6,7 @@ the same answer either way, and the owner of the address is the only one told by
 emails go through ``messages.notify``: a failed delivery is kept for a retry and never changes
 the answer (a 502 for known addresses only would tell them apart).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,21 +49,42 @@ MSG_BAD_RESET_TOKEN = "Token de réinitialisation invalide ou expiré"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
 MSG_ACCOUNT_DELETED = "Compte supprimé avec succès"
 MSG_ADMIN_SELF_DELETE = "Un compte administrateur ne peut pas être supprimé depuis son profil"
-MSG_PENDING_BOOKING = ("Une réservation est en attente de paiement : réessayez une fois qu'elle est payée "
-                       "ou expirée (16 minutes au plus)")
+MSG_PENDING_BOOKING = (
+    "Une réservation est en attente de paiement : réessayez une fois qu'elle est payée ou expirée (16 minutes au plus)"
+)
 
 # The order and French labels of the original's "Champs manquants" check.
-CONTACT_FIELDS = (("phone", "téléphone"), ("address", "adresse"), ("city", "ville"),
-                  ("postalCode", "code postal"), ("country", "pays"))
+CONTACT_FIELDS = (
+    ("phone", "téléphone"),
+    ("address", "adresse"),
+    ("city", "ville"),
+    ("postalCode", "code postal"),
+    ("country", "pays"),
+)
 PROFILE_FIELDS = ("firstName", "lastName", "phone", "address", "city", "postalCode", "country")
 
 # What a user document may show on the wire: an allow-list, so that a field added later
 # (a secret, bookkeeping) stays private until someone decides otherwise.
-PUBLIC_USER_FIELDS = ("_id", "email", "firstName", "lastName", "role", "isEmailVerified", "phone", "address",
-                      "city", "postalCode", "country", "lastLogin", "createdAt", "updatedAt")
+PUBLIC_USER_FIELDS = (
+    "_id",
+    "email",
+    "firstName",
+    "lastName",
+    "role",
+    "isEmailVerified",
+    "phone",
+    "address",
+    "city",
+    "postalCode",
+    "country",
+    "lastLogin",
+    "createdAt",
+    "updatedAt",
+)
 
 
 # --- Wire shapes ------------------------------------------------------------------------
+
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
     """The user as JSON, without password, code or token hashes, reset or lockout fields."""
@@ -72,9 +94,15 @@ def public_user(doc: dict[str, Any]) -> dict[str, Any]:
 def session_user(doc: dict[str, Any]) -> dict[str, Any]:
     """The original's session user (login, 2FA finalize, refresh, email validation)."""
     user_id = str(doc["_id"])
-    return {"id": user_id, "_id": user_id, "email": doc["email"], "firstName": doc.get("firstName", ""),
-            "lastName": doc.get("lastName", ""), "role": doc.get("role", CLIENT),
-            "isEmailVerified": bool(doc.get("isEmailVerified", False))}
+    return {
+        "id": user_id,
+        "_id": user_id,
+        "email": doc["email"],
+        "firstName": doc.get("firstName", ""),
+        "lastName": doc.get("lastName", ""),
+        "role": doc.get("role", CLIENT),
+        "isEmailVerified": bool(doc.get("isEmailVerified", False)),
+    }
 
 
 def _frontend_link(path: str, token: str | None = None) -> str:
@@ -98,6 +126,7 @@ def current_user(principal_user_id: str) -> dict[str, Any]:
 
 
 # --- Registration -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -142,10 +171,10 @@ def register(reg: Registration) -> dict[str, Any]:
 
 
 def _registration_attempt_on(user: dict[str, Any]) -> None:
-    if UserRepository().record_registration_attempt(user["_id"], looks_pending_until=now() + REGISTRATION_TTL,
-                                                    window=timedelta(hours=1), limit=NOTICES_PER_HOUR):
-        messages.notify(messages.send_already_registered, user["email"], user.get("firstName", ""),
-                        _frontend_link("/login"))
+    if UserRepository().record_registration_attempt(
+        user["_id"], looks_pending_until=now() + REGISTRATION_TTL, window=timedelta(hours=1), limit=NOTICES_PER_HOUR
+    ):
+        messages.notify(messages.send_already_registered, user["email"], user.get("firstName", ""), _frontend_link("/login"))
     else:
         logger.info("already-registered notice not sent: hourly quota reached")
 
@@ -156,15 +185,25 @@ def _store_registration(reg: Registration, email: str, password_hash: str) -> No
     if pending is not None:
         temporaries.delete_if_expired(pending["_id"])  # an expired one starts a fresh quota
     token, registered_at = codes.new_link_token(), now()
-    may_email = temporaries.register(email, {
-        "password": password_hash, "firstName": reg.firstName, "lastName": reg.lastName, "role": CLIENT,
-        **{name: (getattr(reg, name) or "").strip() for name, _ in CONTACT_FIELDS},
-        "verificationToken": codes.hash_link_token(token), "expiresAt": registered_at + REGISTRATION_TTL,
-        "registeredAt": registered_at,
-    }, window=timedelta(hours=1), limit=LINK_EMAILS_PER_HOUR)
+    may_email = temporaries.register(
+        email,
+        {
+            "password": password_hash,
+            "firstName": reg.firstName,
+            "lastName": reg.lastName,
+            "role": CLIENT,
+            **{name: (getattr(reg, name) or "").strip() for name, _ in CONTACT_FIELDS},
+            "verificationToken": codes.hash_link_token(token),
+            "expiresAt": registered_at + REGISTRATION_TTL,
+            "registeredAt": registered_at,
+        },
+        window=timedelta(hours=1),
+        limit=LINK_EMAILS_PER_HOUR,
+    )
     if may_email:
-        messages.notify(messages.send_validation_link, email, _frontend_link("/validate-email", token),
-                        _paris_time(registered_at))
+        messages.notify(
+            messages.send_validation_link, email, _frontend_link("/validate-email", token), _paris_time(registered_at)
+        )
     else:
         logger.info("validation link not sent: hourly quota reached")
 
@@ -185,8 +224,7 @@ def _fresh_validation_link(email: str, failed_at: datetime) -> str | None:
     if pending.get("linkEmailLastSent") and as_utc(pending["linkEmailLastSent"]) > as_utc(failed_at):
         return None
     token = codes.new_link_token()
-    if not temporaries.renew_token(pending["_id"], old_hash=pending["verificationToken"],
-                                   new_hash=codes.hash_link_token(token)):
+    if not temporaries.renew_token(pending["_id"], old_hash=pending["verificationToken"], new_hash=codes.hash_link_token(token)):
         return None
     return _frontend_link("/validate-email", token)
 
@@ -200,12 +238,18 @@ def validate_registration(token: str) -> dict[str, Any]:
     if as_utc(pending["expiresAt"]) <= now():
         temporaries.delete(pending["_id"])
         raise InvalidInput("Token de validation expiré")
-    user = UserRepository().create({
-        "email": pending["email"], "password": pending["password"],
-        "firstName": pending["firstName"], "lastName": pending["lastName"], "role": CLIENT,
-        "isEmailVerified": True, "failedLoginAttempts": 0,
-        **{name: pending.get(name, "") for name, _ in CONTACT_FIELDS},
-    })
+    user = UserRepository().create(
+        {
+            "email": pending["email"],
+            "password": pending["password"],
+            "firstName": pending["firstName"],
+            "lastName": pending["lastName"],
+            "role": CLIENT,
+            "isEmailVerified": True,
+            "failedLoginAttempts": 0,
+            **{name: pending.get(name, "") for name, _ in CONTACT_FIELDS},
+        }
+    )
     # Either way the registration is done with; a concurrent validation of the same token
     # (or an account created meanwhile for this address) finds the user already there.
     temporaries.delete(pending["_id"])
@@ -242,6 +286,7 @@ def cleanup_expired_registrations() -> int:
 
 # --- Passwords and lockout --------------------------------------------------------------
 
+
 def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bool = False) -> bool:
     """The one password check (sign-in, profile): a locked account never matches, every
     attempt counts towards the lockout until a success resets it (and upgrades an old hash). An
@@ -250,8 +295,7 @@ def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bo
     # The attempt is counted (and the lock taken at the threshold) before the password is
     # checked: parallel guesses each need their own reservation, so at most LOCK_THRESHOLD of
     # them are ever checked.
-    attempt = None if user is None else users.reserve_login_attempt(
-        user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
+    attempt = None if user is None else users.reserve_login_attempt(user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
     if user is None or attempt is None:  # unknown or locked: the same work, the same answer
         passwords.verify_password(passwords.dummy_hash(), password)
         return False
@@ -275,12 +319,16 @@ def request_password_reset(email: str) -> dict[str, str]:
             return {"message": MSG_FORGOT}
         token = codes.new_link_token()
         allowed = UserRepository().claim_reset_email(
-            user["_id"], token_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL,
-            window=timedelta(hours=1), limit=RESET_EMAILS_PER_HOUR,
+            user["_id"],
+            token_hash=codes.hash_link_token(token),
+            expires_at=now() + RESET_TOKEN_TTL,
+            window=timedelta(hours=1),
+            limit=RESET_EMAILS_PER_HOUR,
         )
         if allowed:
-            messages.notify(messages.send_password_reset, user["email"], user.get("firstName", ""),
-                            _frontend_link("/reset-password", token))
+            messages.notify(
+                messages.send_password_reset, user["email"], user.get("firstName", ""), _frontend_link("/reset-password", token)
+            )
         else:
             logger.info("password reset email not sent: hourly quota reached", extra={"userId": str(user["_id"])})
         return {"message": MSG_FORGOT}
@@ -297,8 +345,12 @@ def _fresh_reset_link(email: str, failed_at: datetime) -> str | None:
     if last is not None and as_utc(last) > as_utc(failed_at):
         return None
     token = codes.new_link_token()
-    if not users.renew_reset_token(user["_id"], old_hash=user["passwordResetToken"],
-                                   new_hash=codes.hash_link_token(token), expires_at=now() + RESET_TOKEN_TTL):
+    if not users.renew_reset_token(
+        user["_id"],
+        old_hash=user["passwordResetToken"],
+        new_hash=codes.hash_link_token(token),
+        expires_at=now() + RESET_TOKEN_TTL,
+    ):
         return None
     return _frontend_link("/reset-password", token)
 
@@ -321,6 +373,7 @@ def reset_password(token: str, new_password: str) -> dict[str, str]:
 
 # --- Profile ----------------------------------------------------------------------------
 
+
 def get_profile(principal_user_id: str) -> dict[str, Any]:
     return public_user(current_user(principal_user_id))
 
@@ -341,8 +394,7 @@ def update_profile(principal_user_id: str, changes: dict[str, Any]) -> ProfileUp
     """``changes``: the profile fields sent (validated), and optionally the password trio.
     A password change must end the account's sessions: see ``sessions.update_profile``."""
     user = current_user(principal_user_id)
-    fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()
-              if k in PROFILE_FIELDS and v is not None}
+    fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items() if k in PROFILE_FIELDS and v is not None}
     current, new, confirm = (changes.get(k) for k in ("currentPassword", "newPassword", "confirmPassword"))
     if current or new or confirm:
         if not current:
@@ -416,8 +468,10 @@ def export_personal_data(principal_user_id: str) -> dict[str, Any]:
 
 # --- Admin ------------------------------------------------------------------------------
 
-def list_users(*, role: str | None = None, period: Period | None = None,
-               page: PageRequest | None = None) -> tuple[list[dict[str, Any]], int]:
+
+def list_users(
+    *, role: str | None = None, period: Period | None = None, page: PageRequest | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Users in registration order, optionally of one role and registered in ``period``; with
     ``page``, that page and the total matching."""
     users = UserRepository()
@@ -459,8 +513,12 @@ def ensure_admin(email: str, password: str, first_name: str, last_name: str) -> 
         raise InvalidInput("Email requis")
     return UserRepository().upsert_by_email(
         normalized,
-        {"password": passwords.hash_password(password), "firstName": first_name, "lastName": last_name,
-         "role": ADMIN, "isEmailVerified": True},
-        {"failedLoginAttempts": 0,
-         **{name: "" for name, _ in CONTACT_FIELDS}},
+        {
+            "password": passwords.hash_password(password),
+            "firstName": first_name,
+            "lastName": last_name,
+            "role": ADMIN,
+            "isEmailVerified": True,
+        },
+        {"failedLoginAttempts": 0, **{name: "" for name, _ in CONTACT_FIELDS}},
     )

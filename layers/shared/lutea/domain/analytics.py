@@ -3,6 +3,7 @@
 ``get_stats`` reproduces the original's ``AnalyticsService.getStats()`` figure by figure
 (rounding included: JavaScript's ``Math.round`` rounds halves up). The database gives raw
 rows; the computations are here, in plain Python, identical on MySQL and SQLite."""
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ STEPS = (1, 2, 3, 4, 5)
 
 
 # --- sessions and events -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NewSession:
@@ -48,8 +50,13 @@ def create_session(new: NewSession, *, user_id: str | None = None) -> dict[str, 
     repo = AnalyticsRepository()
     existing = repo.get_session(new.session_id)
     if existing is None:
-        repo.insert_session(session_id=new.session_id, started_at=new.started_at, browser=new.browser,
-                            device_type=new.device_type, is_login=new.is_login)
+        repo.insert_session(
+            session_id=new.session_id,
+            started_at=new.started_at,
+            browser=new.browser,
+            device_type=new.device_type,
+            is_login=new.is_login,
+        )
         existing = repo.get_session(new.session_id)  # the stored row (whole seconds), or a racer's
     if user_id is not None:
         repo.link_user(new.session_id, user_id)
@@ -57,8 +64,9 @@ def create_session(new: NewSession, *, user_id: str | None = None) -> dict[str, 
     return existing
 
 
-def update_session(session_id: str, *, ended_at: datetime | None = None, is_login: bool | None = None,
-                   user_id: str | None = None) -> dict:
+def update_session(
+    session_id: str, *, ended_at: datetime | None = None, is_login: bool | None = None, user_id: str | None = None
+) -> dict:
     repo = AnalyticsRepository()
     with repo.db.transaction():
         if repo.get_session(session_id) is None:
@@ -124,10 +132,14 @@ def create_event(new: NewEvent) -> dict[str, Any]:
     event_ts = new.event_ts or now()
     with repo.db.transaction():
         if repo.get_session(new.session_id) is None:
-            repo.insert_session(session_id=new.session_id, started_at=event_ts, browser=None, device_type=None,
-                                is_login=False)
-        event_id = repo.insert_event(session_id=new.session_id, code=event_type["code"], event_ts=event_ts,
-                                     page_path=new.page_path, event_data_json=data_json)
+            repo.insert_session(session_id=new.session_id, started_at=event_ts, browser=None, device_type=None, is_login=False)
+        event_id = repo.insert_event(
+            session_id=new.session_id,
+            code=event_type["code"],
+            event_ts=event_ts,
+            page_path=new.page_path,
+            event_data_json=data_json,
+        )
         event = repo.get_event(event_id)
     assert event is not None
     return event
@@ -151,6 +163,7 @@ def clear_all() -> dict[str, int]:
 
 
 # --- JavaScript arithmetic of the original ------------------------------------------------------
+
 
 def js_round(value: float) -> int:
     """``Math.round``: halves go up (Python's ``round`` goes to even)."""
@@ -221,6 +234,7 @@ def _js_parse_int(text: str) -> int | None:
 
 
 # --- statistics ------------------------------------------------------------------------------
+
 
 @dataclass
 class SessionJourney:
@@ -326,8 +340,9 @@ def retreat_modal_statistics(opened: list[dict[str, Any]]) -> list[dict[str, Any
         if key not in stats:
             stats[key] = {"count": 0, "retreat_title": title if _js_truthy(title) else "Retraite inconnue"}
         stats[key]["count"] += 1
-    rows = [{"retreat_id": k, "retreat_title": stats[k]["retreat_title"], "count": stats[k]["count"]}
-            for k in js_key_order(stats)]
+    rows = [
+        {"retreat_id": k, "retreat_title": stats[k]["retreat_title"], "count": stats[k]["count"]} for k in js_key_order(stats)
+    ]
     return sorted(rows, key=lambda r: -r["count"])  # stable, as Array.prototype.sort
 
 
@@ -353,8 +368,12 @@ def page_statistics(repo: AnalyticsRepository) -> list[dict[str, Any]]:
             merged[display]["views"] += views
             merged[display]["uniqueSessions"] = max(merged[display]["uniqueSessions"], unique)
         else:
-            merged[display] = {"page": display, "views": views, "uniqueSessions": unique,
-                               "medianTimeOnPage": round2(_median(times))}
+            merged[display] = {
+                "page": display,
+                "views": views,
+                "uniqueSessions": unique,
+                "medianTimeOnPage": round2(_median(times)),
+            }
     total = sum(stat["views"] for stat in merged.values())
     pages = [{**stat, "percentage": percent(stat["views"], total)} for stat in merged.values()]
     return sorted(pages, key=lambda p: -p["views"])
@@ -368,8 +387,7 @@ def get_stats() -> dict[str, Any]:
 
     # 1. Bounce: one page_view, and under 30 s (still open: until now).
     at = now()
-    bounces = sum(1 for s in repo.sessions_with_single_page_view()
-                  if _seconds_between(s["started_at"], s["ended_at"] or at) < 30)
+    bounces = sum(1 for s in repo.sessions_with_single_page_view() if _seconds_between(s["started_at"], s["ended_at"] or at) < 30)
     bounce_rate = bounces / total_sessions * 100 if total_sessions > 0 else 0
 
     # 2. Overall conversion: payment_succeeded events per booking_funnel_started event.
@@ -379,8 +397,7 @@ def get_stats() -> dict[str, Any]:
 
     # 3. Booking tunnel, session by session.
     tunnel_events = repo.events_of_sessions_with("booking_funnel_started")
-    journeys = [analyse_journey(list(events))
-                for _, events in groupby(tunnel_events, key=lambda e: e["session_id_Session"])]
+    journeys = [analyse_journey(list(events)) for _, events in groupby(tunnel_events, key=lambda e: e["session_id_Session"])]
     payment = {
         "succeeded": repo.count_distinct_sessions_with("payment_succeeded"),
         "failed": repo.count_distinct_sessions_with("payment_failed"),
@@ -394,8 +411,10 @@ def get_stats() -> dict[str, Any]:
     # 6-7. Devices and browsers.
     devices = repo.device_counts()
     total_devices = sum(devices.values())
-    device_distribution = {d: {"count": devices.get(d, 0), "percentage": percent(devices.get(d, 0), total_devices)}
-                           for d in ("mobile", "desktop", "tablet")}
+    device_distribution = {
+        d: {"count": devices.get(d, 0), "percentage": percent(devices.get(d, 0), total_devices)}
+        for d in ("mobile", "desktop", "tablet")
+    }
     browsers = repo.browser_counts()
     total_browsers = sum(n for _, n in browsers)
     browser_distribution = {b: {"count": n, "percentage": percent(n, total_browsers)} for b, n in browsers}
@@ -404,8 +423,11 @@ def get_stats() -> dict[str, Any]:
     started_by_login = repo.events_by_login("booking_funnel_started")
     paid_by_login = repo.events_by_login("payment_succeeded")
     conversion_by_login = {
-        name: {"started": started_by_login[flag], "completed": paid_by_login[flag],
-               "rate": percent(paid_by_login[flag], started_by_login[flag])}
+        name: {
+            "started": started_by_login[flag],
+            "completed": paid_by_login[flag],
+            "rate": percent(paid_by_login[flag], started_by_login[flag]),
+        }
         for name, flag in (("loggedIn", True), ("notLoggedIn", False))
     }
 

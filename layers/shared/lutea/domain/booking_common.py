@@ -1,6 +1,7 @@
 """What the booking modules share (lutea.domain.bookings: creating and reading bookings;
 lutea.domain.booking_lifecycle: their transitions): the status names, the payment window, the
 messages both raise, loading a booking by id, and the booking metrics."""
+
 from __future__ import annotations
 
 from datetime import timedelta

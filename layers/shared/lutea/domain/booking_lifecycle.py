@@ -43,6 +43,7 @@ a crash or a Stripe outage delays them, never loses them, and never does them tw
 must go back (an admin cancel of a paid booking, a payment that cannot be kept) is therefore
 never kept without a seat: the refund stays owed, retried until Stripe accepts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -85,13 +86,13 @@ MSG_DATE_STARTED = "Cette session a déjà commencé : elle n'est plus réservab
 
 PAYMENT_CURRENCY = "eur"
 
-REASON_EXPIRED = (f"Réservation expirée : paiement non finalisé dans les "
-                  f"{PAYMENT_WINDOW // timedelta(minutes=1)} minutes")
+REASON_EXPIRED = f"Réservation expirée : paiement non finalisé dans les {PAYMENT_WINDOW // timedelta(minutes=1)} minutes"
 REASON_PAYMENT_FAILED = "Paiement échoué ou annulé"
 REASON_REFUNDED = "Paiement remboursé"
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def _seats() -> SeatRepository:
     return SeatRepository()
@@ -156,8 +157,7 @@ def _send_booking_email(booking: dict, key: str, args: dict[str, Any]) -> None:
         _, utf8_name = pdf_filename(booking)
         messages.send_booking_confirmation(booking, render_booking_pdf(booking), utf8_name, idempotency_key=idem)
     elif template == "cancelled":
-        messages.send_booking_cancelled(booking, refunded=booking.get("statutPaiement") == REFUNDED,
-                                        idempotency_key=idem)
+        messages.send_booking_cancelled(booking, refunded=booking.get("statutPaiement") == REFUNDED, idempotency_key=idem)
     elif template == "late_refund":
         messages.send_late_payment_refunded(booking, idempotency_key=idem)
     else:
@@ -181,18 +181,34 @@ def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
         logger.info("payment already refunded", extra={"bookingId": str(booking["_id"])})
     oid = booking["_id"]
     if args.get("reason") == "cancel":
-        if owed_effects.complete(BOOKINGS, oid, key, precondition={"statut": CANCELLED, "statutPaiement": PAID},
-                                 changes={"statutPaiement": REFUNDED},
-                                 owe={EMAIL_CANCELLED: _owe_email("cancelled")}) is not None:
+        if (
+            owed_effects.complete(
+                BOOKINGS,
+                oid,
+                key,
+                precondition={"statut": CANCELLED, "statutPaiement": PAID},
+                changes={"statutPaiement": REFUNDED},
+                owe={EMAIL_CANCELLED: _owe_email("cancelled")},
+            )
+            is not None
+        ):
             count_metric("BookingsRefunded")
         return
     late_email = {f"email_late_{pi_id}": _owe_email("late_refund")}
     before = owed_effects.complete(
-        BOOKINGS, oid, key, precondition={"stripePaymentIntentId": pi_id, "statutPaiement": {"$ne": REFUNDED}},
-        changes={"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False,
-                 **({} if booking.get("statut") == CANCELLED else {"annulationRaison": REASON_REFUNDED,
-                                                                     "annulationDate": now()})},
-        owe=late_email, otherwise_owe=late_email)
+        BOOKINGS,
+        oid,
+        key,
+        precondition={"stripePaymentIntentId": pi_id, "statutPaiement": {"$ne": REFUNDED}},
+        changes={
+            "statutPaiement": REFUNDED,
+            "statut": CANCELLED,
+            "seatsHeld": False,
+            **({} if booking.get("statut") == CANCELLED else {"annulationRaison": REASON_REFUNDED, "annulationDate": now()}),
+        },
+        owe=late_email,
+        otherwise_owe=late_email,
+    )
     if before is None:  # another booking's payment, or already refunded: only the email
         return
     if before.get("seatsHeld"):
@@ -216,8 +232,7 @@ def _perform_cancel_payment_intent(booking: dict, key: str, args: dict[str, Any]
         payment = gateway.retrieve_payment_intent(pi_id)
         if payment.get("status") == "succeeded":
             outcome = confirm_paid(booking["_id"], payment)
-            logger.info("expiry found the payment succeeded", extra={"bookingId": str(booking["_id"]),
-                                                                     "outcome": outcome})
+            logger.info("expiry found the payment succeeded", extra={"bookingId": str(booking["_id"]), "outcome": outcome})
             if outcome == "needs_refund":
                 owe_late_refund(booking["_id"], pi_id)
 
@@ -233,14 +248,19 @@ def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
     booking, then try it now. Recording twice (a redelivered webhook) owes it once."""
     oid = booking_oid(booking_id)
     key = _refund_key(pi_id)
-    if booking_repository().update_if(oid, {f"owed.{key}": {"$exists": False}}, {},
-                                      owe={key: owed_effects.owe("booking_refund", pi=pi_id, reason="late")}) is None:
+    if (
+        booking_repository().update_if(
+            oid, {f"owed.{key}": {"$exists": False}}, {}, owe={key: owed_effects.owe("booking_refund", pi=pi_id, reason="late")}
+        )
+        is None
+    ):
         get_booking(oid)  # NotFound for a missing booking; otherwise already owed
     logger.warning("late payment: refund owed", extra={"bookingId": str(oid)})
     _settle(oid)
 
 
 # --- seats ---------------------------------------------------------------------------------
+
 
 def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_id: ObjectId) -> None:
     """Take ``seats`` of the date block's counter in one conditional update, or 409 with what
@@ -292,6 +312,7 @@ def offer_to_waiting_list(date_id: ObjectId) -> None:
 
 
 # --- payments (called by lutea payments code and the admin routes) ----------------------------
+
 
 def payable_booking(booking_id: str | ObjectId) -> dict:
     """The booking if a payment may be started for it now: a Stripe booking, PENDING, holding
@@ -372,8 +393,12 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
     # rest of ``payment_problem`` does not depend on the booking's state).
     email = owed_effects.owe_now("booking_email", template="confirmation")
     if payment_problem({"_id": oid, "prixTotalCents": kept_amount(payment)}, payment) is None:
-        before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True,
-                                       "prixTotalCents": kept_amount(payment)}, paid, owe={EMAIL_CONFIRMATION: email})
+        before = repo.transition(
+            oid,
+            {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True, "prixTotalCents": kept_amount(payment)},
+            paid,
+            owe={EMAIL_CONFIRMATION: email},
+        )
         if before is not None:
             return _confirmed({**before, **paid}, email)
     for _ in range(3):  # a lost race re-reads the booking; three rounds settle any interleaving
@@ -386,8 +411,9 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.error("payment does not pay for the booking", extra={"bookingId": str(oid), "problem": problem})
             return "needs_refund"
         if booking["statut"] == PENDING and booking.get("seatsHeld"):
-            before = repo.transition(oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid,
-                                     owe={EMAIL_CONFIRMATION: email})
+            before = repo.transition(
+                oid, {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}, paid, owe={EMAIL_CONFIRMATION: email}
+            )
             if before is not None:
                 return _confirmed({**before, **paid}, email)
             continue
@@ -404,8 +430,10 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             logger.warning("late payment: seats gone", extra={"bookingId": str(oid)})
             return "needs_refund"
         before = repo.transition(
-            oid, {"statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False},
-            {**paid, "seatsHeld": True}, unset=("annulationRaison", "annulationDate"),
+            oid,
+            {"statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False},
+            {**paid, "seatsHeld": True},
+            unset=("annulationRaison", "annulationDate"),
             owe={EMAIL_CONFIRMATION: email},
         )
         if before is not None:
@@ -435,10 +463,17 @@ def cancel_for_payment_failure(booking_id: str | ObjectId, payment_intent_id: st
     precondition: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}
     if payment_intent_id is not None:
         precondition["stripePaymentIntentId"] = {"$in": [payment_intent_id, None]}
-    before = booking_repository().transition(oid, precondition, {
-        "statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False,
-        "annulationRaison": REASON_PAYMENT_FAILED, "annulationDate": now(),
-    })
+    before = booking_repository().transition(
+        oid,
+        precondition,
+        {
+            "statut": CANCELLED,
+            "statutPaiement": FAILED,
+            "seatsHeld": False,
+            "annulationRaison": REASON_PAYMENT_FAILED,
+            "annulationDate": now(),
+        },
+    )
     if before is None:
         return False
     release_seats(before)
@@ -455,8 +490,12 @@ def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
     repo = booking_repository()
     changes = {"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False}
     owe = {EMAIL_CANCELLED: _owe_email("cancelled")} if email else None
-    before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}},
-                             {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()}, owe=owe)
+    before = repo.transition(
+        oid,
+        {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}},
+        {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()},
+        owe=owe,
+    )
     if before is None:  # already cancelled: keep its reason and date
         before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
     if before is None:
@@ -471,6 +510,7 @@ def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
 
 
 # --- admin transitions ---------------------------------------------------------------------
+
 
 def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     """PENDING -> CONFIRMED/PAID by an admin, once the PaymentIntent is checked at Stripe: it
@@ -491,7 +531,8 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
         logger.info("admin confirm refused", extra={"bookingId": str(booking["_id"]), "problem": problem})
         raise InvalidInput(MSG_PAYMENT_NOT_VALID)
     before = booking_repository().transition(
-        booking["_id"], {"statut": PENDING, "seatsHeld": True},
+        booking["_id"],
+        {"statut": PENDING, "seatsHeld": True},
         {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id},
         owe={EMAIL_CONFIRMATION: _owe_email("confirmation")},
     )
@@ -527,11 +568,17 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
         if current["statutPaiement"] == PAY_PENDING and pi_id:
             # No payment may complete on a booking the admin cancelled.
             owe[f"cancel_{pi_id}"] = owed_effects.owe("booking_cancel_payment_intent", pi=pi_id)
-        before = repo.transition(oid, {"statut": current["statut"], "statutPaiement": current["statutPaiement"],
-                                       "stripePaymentIntentId": pi_id, "seatsHeld": bool(current.get("seatsHeld"))},
-                                 {"statut": CANCELLED, "seatsHeld": False,
-                                  "annulationRaison": raison or REASON_DEFAULT, "annulationDate": now()},
-                                 owe=owe)
+        before = repo.transition(
+            oid,
+            {
+                "statut": current["statut"],
+                "statutPaiement": current["statutPaiement"],
+                "stripePaymentIntentId": pi_id,
+                "seatsHeld": bool(current.get("seatsHeld")),
+            },
+            {"statut": CANCELLED, "seatsHeld": False, "annulationRaison": raison or REASON_DEFAULT, "annulationDate": now()},
+            owe=owe,
+        )
         if before is not None:
             if before.get("seatsHeld"):
                 release_seats(before)
@@ -542,6 +589,7 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
 
 
 # --- expiry --------------------------------------------------------------------------------
+
 
 def _expire_matching(match: dict[str, Any]) -> int:
     repo = booking_repository()
@@ -559,12 +607,23 @@ def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
     repo = booking_repository()
     for _ in range(2):  # a PaymentIntent attached between the read and the update: read again
         pi_id = (repo.get(oid) or {}).get("stripePaymentIntentId")
-        owe = ({f"cancel_{pi_id}": owed_effects.owe("booking_cancel_payment_intent", pi=pi_id, confirm_if_paid=True)}
-               if pi_id else None)
-        before = repo.transition(oid, {**match, "stripePaymentIntentId": pi_id}, {
-            "statut": CANCELLED, "statutPaiement": FAILED, "seatsHeld": False,
-            "annulationRaison": REASON_EXPIRED, "annulationDate": now(),
-        }, owe=owe)
+        owe = (
+            {f"cancel_{pi_id}": owed_effects.owe("booking_cancel_payment_intent", pi=pi_id, confirm_if_paid=True)}
+            if pi_id
+            else None
+        )
+        before = repo.transition(
+            oid,
+            {**match, "stripePaymentIntentId": pi_id},
+            {
+                "statut": CANCELLED,
+                "statutPaiement": FAILED,
+                "seatsHeld": False,
+                "annulationRaison": REASON_EXPIRED,
+                "annulationDate": now(),
+            },
+            owe=owe,
+        )
         if before is not None:
             break
     if before is None:

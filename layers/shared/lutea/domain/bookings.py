@@ -4,6 +4,7 @@ refund, expiry) and seat holding live in lutea.domain.booking_lifecycle.
 
 Money is integer cents (``prixTotalCents``); euros appear only on the wire (lutea.schemas.bookings).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,7 @@ MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"
 HOLDERS = {"ip": "depuis cette connexion", "email": "pour cette adresse email"}
 NOTE_ADMIN = "Créé manuellement par l'admin"  # the original's default note for manual bookings
-MSG_DATE_STARTED_ADMIN = ("Cette session a déjà commencé : pour l'enregistrer quand même, "
-                          "envoyez dateCommenceeAutorisee: true")
+MSG_DATE_STARTED_ADMIN = "Cette session a déjà commencé : pour l'enregistrer quand même, envoyez dateCommenceeAutorisee: true"
 
 
 class BookingRequest(Protocol):
@@ -67,6 +67,7 @@ class BookingRequest(Protocol):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def _retreat(retreat_id: ObjectId) -> dict | None:
     from lutea.data.retreats import RetreatRepository
@@ -86,6 +87,7 @@ def _date_block(retreat: dict, start: datetime) -> dict:
 
 # --- availability --------------------------------------------------------------------------
 
+
 def available_places(retreat_id: ObjectId, date: datetime) -> int:
     """Places of the date block starting at ``date`` minus the seats held by PENDING and
     CONFIRMED bookings (PENDING ones whose payment window has closed count as free)."""
@@ -100,9 +102,11 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
 
 # --- creation ------------------------------------------------------------------------------
 
+
 def hold_keys(client_ip: str | None, contact_email: str) -> list[str]:
     """The clients a booking counts against: its IP address and its contact email, stored
     pseudonymised (a salted digest: the limit needs equality, never the address itself)."""
+
     def digest(kind: str, value: str) -> str:
         return f"{kind}:" + hashlib.sha256(f"lutea-hold:{kind}:{value}".encode()).hexdigest()[:32]
 
@@ -127,18 +131,31 @@ def _check_unpaid_holds(keys: list[str], seats: int) -> None:
             first_end = min((as_utc(h["expiresAt"]) for h in holds), default=at + PAYMENT_WINDOW)
             minutes = max(1, -(-int((first_end - at).total_seconds()) // 60))
             count_metric("BookingsRefusedTooManyHolds")
-            raise RateLimited(int((first_end - at).total_seconds()) + 1, (
-                f"Trop de réservations en attente de paiement {HOLDERS[key.split(':', 1)[0]]} "
-                f"(au plus {settings.pending_bookings_per_client} réservations et "
-                f"{settings.pending_seats_per_client} places) : finalisez ou annulez une réservation en cours, "
-                f"ou réessayez dans {minutes} minute{'s' if minutes > 1 else ''}"))
+            raise RateLimited(
+                int((first_end - at).total_seconds()) + 1,
+                (
+                    f"Trop de réservations en attente de paiement {HOLDERS[key.split(':', 1)[0]]} "
+                    f"(au plus {settings.pending_bookings_per_client} réservations et "
+                    f"{settings.pending_seats_per_client} places) : finalisez ou annulez une réservation en cours, "
+                    f"ou réessayez dans {minutes} minute{'s' if minutes > 1 else ''}"
+                ),
+            )
+
 
 def _participants(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"_id": ObjectId(), "prenom": p.prenom, "nom": p.nom, "email": p.email} for p in items]
 
 
-def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id: ObjectId | None,
-                 stripe: bool, statut: str, statut_paiement: str) -> dict[str, Any]:
+def _new_booking(
+    request: BookingRequest,
+    *,
+    retreat: dict,
+    block: dict,
+    user_id: ObjectId | None,
+    stripe: bool,
+    statut: str,
+    statut_paiement: str,
+) -> dict[str, Any]:
     stamp = now()
     doc: dict[str, Any] = {
         "_id": ObjectId(),
@@ -150,24 +167,30 @@ def _new_booking(request: BookingRequest, *, retreat: dict, block: dict, user_id
         "retreatName": retreat.get("titreCard") or "",
     }
     address = block.get("adresseRdv") or retreat.get("adresseRdv")
-    for key, value in (("retreatAddress", address), ("retreatHeureArrivee", block.get("heureArrivee")),
-                       ("retreatHeureDepart", block.get("heureDepart")),
-                       # what was sold, kept with the booking for its PDF
-                       ("retreatPrestationsIncluses", retreat.get("prestationsIncluses"))):
+    for key, value in (
+        ("retreatAddress", address),
+        ("retreatHeureArrivee", block.get("heureArrivee")),
+        ("retreatHeureDepart", block.get("heureDepart")),
+        # what was sold, kept with the booking for its PDF
+        ("retreatPrestationsIncluses", retreat.get("prestationsIncluses")),
+    ):
         if value:
             doc[key] = value
-    doc.update({
-        "dateStart": as_utc(block["start"]),
-        "dateEnd": as_utc(block["end"]),
-        "nbPlaces": request.nbPlaces,
-        "prixTotalCents": unit_price_cents(retreat, block) * request.nbPlaces,
-        "participants": _participants(request.participants),
-        "billingAddress": request.billingAddress.model_dump()
-        if hasattr(request.billingAddress, "model_dump") else dict(request.billingAddress),
-        "statut": statut,
-        "statutPaiement": statut_paiement,
-        "seatsHeld": statut != CANCELLED,
-    })
+    doc.update(
+        {
+            "dateStart": as_utc(block["start"]),
+            "dateEnd": as_utc(block["end"]),
+            "nbPlaces": request.nbPlaces,
+            "prixTotalCents": unit_price_cents(retreat, block) * request.nbPlaces,
+            "participants": _participants(request.participants),
+            "billingAddress": request.billingAddress.model_dump()
+            if hasattr(request.billingAddress, "model_dump")
+            else dict(request.billingAddress),
+            "statut": statut,
+            "statutPaiement": statut_paiement,
+            "seatsHeld": statut != CANCELLED,
+        }
+    )
     if request.notes is not None:
         doc["notes"] = request.notes
     # The refund terms in force now are the ones this booking is cancelled under.
@@ -200,8 +223,7 @@ def _stored_anyway(repo: Any, booking_id: ObjectId) -> bool:
         return True
 
 
-def create_booking(request: BookingRequest, *, user_id: str | None,
-                   client_ip: str | None = None) -> tuple[dict, str | None]:
+def create_booking(request: BookingRequest, *, user_id: str | None, client_ip: str | None = None) -> tuple[dict, str | None]:
     """A customer's booking (``POST /bookings``): PENDING/PENDING, holding its seats for the
     16-minute payment window. Returns ``(booking, guest_token)``: ``guest_token`` is the proof
     of a guest booking (``user_id`` None), shown once and stored hashed; None for a user.
@@ -215,8 +237,9 @@ def create_booking(request: BookingRequest, *, user_id: str | None,
     if block_started(block["start"]):
         raise Conflict(MSG_DATE_STARTED)
     owner = ObjectId(user_id) if user_id else None
-    doc = _new_booking(request, retreat=retreat, block=block, user_id=owner, stripe=True,
-                       statut=PENDING, statut_paiement=PAY_PENDING)
+    doc = _new_booking(
+        request, retreat=retreat, block=block, user_id=owner, stripe=True, statut=PENDING, statut_paiement=PAY_PENDING
+    )
     guest_token = None
     if owner is None:
         guest_token = secrets.token_urlsafe(32)
@@ -226,8 +249,9 @@ def create_booking(request: BookingRequest, *, user_id: str | None,
     _check_unpaid_holds(doc["holdKeys"], doc["nbPlaces"])
     booking = _insert_holding_seats(doc, block)
     count_metric("BookingsCreated")
-    logger.info("booking created", extra={"bookingId": str(booking["_id"]), "nbPlaces": booking["nbPlaces"],
-                                          "guest": owner is None})
+    logger.info(
+        "booking created", extra={"bookingId": str(booking["_id"]), "nbPlaces": booking["nbPlaces"], "guest": owner is None}
+    )
     return booking, guest_token
 
 
@@ -252,13 +276,19 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     from lutea.domain import waiting_list
 
     booking_id = ObjectId()
-    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id,
-                                                     nb_participants=len(request.participants))
+    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id, nb_participants=len(request.participants))
     owner = ObjectId(user_id) if user_id else None
-    offer = _OfferRequest(str(retreat["_id"]), block["start"], int(entry["nbPlaces"]), list(request.participants),
-                          request.billingAddress, request.notes)
-    doc = _new_booking(offer, retreat=retreat, block=block, user_id=owner, stripe=True,
-                       statut=PENDING, statut_paiement=PAY_PENDING)
+    offer = _OfferRequest(
+        str(retreat["_id"]),
+        block["start"],
+        int(entry["nbPlaces"]),
+        list(request.participants),
+        request.billingAddress,
+        request.notes,
+    )
+    doc = _new_booking(
+        offer, retreat=retreat, block=block, user_id=owner, stripe=True, statut=PENDING, statut_paiement=PAY_PENDING
+    )
     doc.update({"_id": booking_id, "waitingListEntryId": entry["_id"], "expiresAt": doc["createdAt"] + PAYMENT_WINDOW})
     guest_token = None
     if owner is None:
@@ -276,8 +306,9 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     return booking, guest_token
 
 
-def create_manual_booking(request: BookingRequest, *, user_id: str | None, statut: str | None,
-                          allow_started: bool = False) -> dict:
+def create_manual_booking(
+    request: BookingRequest, *, user_id: str | None, statut: str | None, allow_started: bool = False
+) -> dict:
     """An admin's booking (``POST /bookings/admin/create``), not paid through Stripe:
     CONFIRMED/PAID by default; PENDING holds its seats without a payment window (the admin
     confirms or cancels it); CANCELLED takes no seat. A date block that has started is refused
@@ -297,8 +328,15 @@ def create_manual_booking(request: BookingRequest, *, user_id: str | None, statu
         if UserRepository().get(owner) is None:
             raise NotFound(MSG_USER_NOT_FOUND)
     statut = statut or CONFIRMED
-    doc = _new_booking(request, retreat=retreat, block=block, user_id=owner, stripe=False, statut=statut,
-                       statut_paiement=PAID if statut == CONFIRMED else PAY_PENDING)
+    doc = _new_booking(
+        request,
+        retreat=retreat,
+        block=block,
+        user_id=owner,
+        stripe=False,
+        statut=statut,
+        statut_paiement=PAID if statut == CONFIRMED else PAY_PENDING,
+    )
     doc.setdefault("notes", NOTE_ADMIN)
     if statut == CANCELLED:
         doc.update({"annulationRaison": REASON_DEFAULT, "annulationDate": doc["createdAt"]})
@@ -308,6 +346,7 @@ def create_manual_booking(request: BookingRequest, *, user_id: str | None, statu
 
 
 # --- reading -------------------------------------------------------------------------------
+
 
 def check_booking_owner(booking: dict, principal: Any, guest_token: str | None) -> None:
     """Returns None when the caller may see ``booking``: ``principal`` (an object with
@@ -354,8 +393,7 @@ def booking_calendar(booking_id: ObjectId, principal: Any, guest_token: str | No
 
     booking = get_booking(booking_id)
     check_booking_owner(booking, principal, guest_token)
-    text = ical.booking_calendar(booking, method=ical.PUBLISH, stamp=now(),
-                                 organizer_email=get_settings().email_contact)
+    text = ical.booking_calendar(booking, method=ical.PUBLISH, stamp=now(), organizer_email=get_settings().email_contact)
     ascii_name, utf8_name = ical.calendar_filename(booking)
     return text, ascii_name, utf8_name
 
@@ -382,10 +420,16 @@ def _populate(bookings: list[dict]) -> list[dict]:
                 ref["prix"] = retreat["prix"]
             doc["retreatId"] = ref
         user = users.get(booking["userId"]) if booking.get("userId") is not None else None
-        doc["userId"] = None if user is None else {
-            "_id": user["_id"], "firstName": user.get("firstName"), "lastName": user.get("lastName"),
-            "email": user.get("email"),
-        }
+        doc["userId"] = (
+            None
+            if user is None
+            else {
+                "_id": user["_id"],
+                "firstName": user.get("firstName"),
+                "lastName": user.get("lastName"),
+                "email": user.get("email"),
+            }
+        )
         populated.append(doc)
     return populated
 

@@ -12,6 +12,7 @@ after; whatever a crash or an outage leaves undone is done by the owed-effects j
 exactly once (Stripe's idempotency key is fixed per PaymentIntent and amount), each email once
 (keyed at the provider).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -46,6 +47,7 @@ REFUND_KEY, EMAIL_CUSTOMER_KEY, EMAIL_ADMIN_KEY = "refund_customer", "email_cust
 
 # --- who may cancel ------------------------------------------------------------------------
 
+
 def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dict:
     """The booking if the caller owns it: its signed-in user, or the holder of its guest token
     (kept by the guest since the booking was made). Anything else is the same 404 as a missing
@@ -73,11 +75,13 @@ def _refusal(booking: dict) -> str | None:
 
 
 def _quote(booking: dict) -> Quote:
-    return quote(booking_policy(booking), start=booking["dateStart"], at=now(),
-                 paid_cents=int(booking.get("prixTotalCents") or 0))
+    return quote(
+        booking_policy(booking), start=booking["dateStart"], at=now(), paid_cents=int(booking.get("prixTotalCents") or 0)
+    )
 
 
 # --- the routes ----------------------------------------------------------------------------
+
 
 def cancellation_quote(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dict[str, Any]:
     """What cancelling now would refund (``GET /bookings/:id/cancellation-quote``), in cents."""
@@ -99,8 +103,7 @@ def cancellation_quote(booking_id: ObjectId, principal: Any, guest_token: str | 
     }
 
 
-def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None,
-                       raison: str | None = None) -> dict:
+def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None, raison: str | None = None) -> dict:
     """Cancel the caller's confirmed booking (``POST /bookings/:id/cancel``); returns the
     cancelled booking. 409 when it is not confirmed and paid, or its stay has started."""
     booking = _owned(booking_id, principal, guest_token)
@@ -110,20 +113,26 @@ def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | 
     result = _quote(booking)  # by the server's clock, now
     stripe_refund = bool(booking.get("isStripeBooking")) and bool(booking.get("stripePaymentIntentId"))
     changes: dict[str, Any] = {
-        "statut": CANCELLED, "seatsHeld": False, "annulePar": BY_CUSTOMER,
-        "annulationRaison": raison or REASON_CUSTOMER, "annulationDate": now(),
-        "pourcentageRembourse": result.percent, "montantRembourseCents": result.refund_cents,
+        "statut": CANCELLED,
+        "seatsHeld": False,
+        "annulePar": BY_CUSTOMER,
+        "annulationRaison": raison or REASON_CUSTOMER,
+        "annulationDate": now(),
+        "pourcentageRembourse": result.percent,
+        "montantRembourseCents": result.refund_cents,
         # The admin's cancellation email is not sent again for this booking.
         "cancellationEmailAt": now(),
     }
-    owe = {EMAIL_CUSTOMER_KEY: owed_effects.owe(EMAIL_KIND, to="customer"),
-           EMAIL_ADMIN_KEY: owed_effects.owe(EMAIL_KIND, to="admin")}
+    owe = {
+        EMAIL_CUSTOMER_KEY: owed_effects.owe(EMAIL_KIND, to="customer"),
+        EMAIL_ADMIN_KEY: owed_effects.owe(EMAIL_KIND, to="admin"),
+    }
     if result.refund_cents > 0 and stripe_refund:
         changes["statutPaiement"] = REFUNDED
-        owe[REFUND_KEY] = owed_effects.owe(REFUND_KIND, pi=booking["stripePaymentIntentId"],
-                                           amount=result.refund_cents)
+        owe[REFUND_KEY] = owed_effects.owe(REFUND_KIND, pi=booking["stripePaymentIntentId"], amount=result.refund_cents)
     before = booking_repository().transition(
-        booking["_id"], {"statut": CONFIRMED, "statutPaiement": PAID, "seatsHeld": True}, changes, owe=owe)
+        booking["_id"], {"statut": CONFIRMED, "statutPaiement": PAID, "seatsHeld": True}, changes, owe=owe
+    )
     if before is None:  # cancelled, refunded or changed meanwhile
         raise Conflict(MSG_NOT_CONFIRMED)
     from lutea.domain.booking_lifecycle import release_seats
@@ -171,8 +180,12 @@ def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
     from lutea.email import messages
 
     send = messages.send_customer_cancellation if args.get("to") == "customer" else messages.send_cancellation_to_admin
-    messages.deliver_owed(send, booking, policy_text=booking_policy_text(booking),
-                          idempotency_key=owed_effects.idempotency_key(BOOKINGS, booking["_id"], key))
+    messages.deliver_owed(
+        send,
+        booking,
+        policy_text=booking_policy_text(booking),
+        idempotency_key=owed_effects.idempotency_key(BOOKINGS, booking["_id"], key),
+    )
 
 
 owed_effects.register(REFUND_KIND, collection=BOOKINGS, perform=_perform_refund, refund=True)

@@ -1,4 +1,5 @@
 """The contact form: reCAPTCHA, the visitor's message to the team, a fixed acknowledgement."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ def submit_contact_form(form: ContactForm) -> str:
     if not verify_recaptcha(form.token):
         logger.info("contact form refused by recaptcha")
         raise InvalidInput(RECAPTCHA_FAILED)
-    messages.send_contact_to_team(nom=form.nom, prenom=form.prenom, email=form.email,
-                                  telephone=form.telephone, message=form.message)
+    messages.send_contact_to_team(
+        nom=form.nom, prenom=form.prenom, email=form.email, telephone=form.telephone, message=form.message
+    )
     _record_consent(form.email)
     messages.notify(messages.send_contact_ack, form.email)
     return SENT_MESSAGE

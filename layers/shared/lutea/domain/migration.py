@@ -18,6 +18,7 @@ What changes on the way (everything else is kept as stored, ``_id`` included):
 Ids this module has to add are derived from the parent document, so that importing the same
 export twice gives the same documents.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -111,6 +112,7 @@ class ImportPlan:
 
 # --- Reading an export ---------------------------------------------------------------------
 
+
 def load_export(text: str, collection: str) -> tuple[list[dict], list[Problem]]:
     """The documents of a ``mongoexport`` file: one Extended-JSON document per line, or one
     JSON array (``--jsonArray``). A line that does not parse is a problem, the others still
@@ -144,6 +146,7 @@ def load_export(text: str, collection: str) -> tuple[list[dict], list[Problem]]:
 
 
 # --- Field checks ----------------------------------------------------------------------------
+
 
 def _object_id(value: Any, name: str) -> ObjectId:
     if isinstance(value, ObjectId):
@@ -245,6 +248,7 @@ def _timestamps(doc: dict, doc_id: ObjectId) -> tuple[datetime, datetime]:
 
 # --- Users -----------------------------------------------------------------------------------
 
+
 def map_user(doc: dict) -> dict:
     """A user of the original as this project stores it (see the module docstring)."""
     user_id = _object_id(doc.get("_id"), "_id")
@@ -303,12 +307,12 @@ def resolve_email_collisions(users: list[dict]) -> tuple[list[dict], list[Collis
 
 # --- Retreats --------------------------------------------------------------------------------
 
+
 def _block(raw: Any, index: int, retreat_id: ObjectId, retreat: dict, notes: list[str]) -> dict:
     name = f"dates[{index}]"
     if not isinstance(raw, dict):
         raise InvalidDocument(f"{name} is not a document")
-    block_id = _object_id(raw["_id"], f"{name}._id") if raw.get("_id") is not None \
-        else derived_id(retreat_id, "date", index)
+    block_id = _object_id(raw["_id"], f"{name}._id") if raw.get("_id") is not None else derived_id(retreat_id, "date", index)
     start, end = _instant(raw.get("start"), f"{name}.start"), _instant(raw.get("end"), f"{name}.end")
     if start >= end:
         raise InvalidDocument(f"{name} starts after it ends")
@@ -375,6 +379,7 @@ def map_retreat(doc: dict, notes: list[str] | None = None) -> dict:
 
 # --- Bookings --------------------------------------------------------------------------------
 
+
 def _participants(raw: Any, booking_id: ObjectId) -> list[dict]:
     if not isinstance(raw, list) or not raw:
         raise InvalidDocument("participants is missing or empty")
@@ -382,8 +387,11 @@ def _participants(raw: Any, booking_id: ObjectId) -> list[dict]:
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
             raise InvalidDocument(f"participants[{index}] is not a document")
-        participant_id = _object_id(item["_id"], f"participants[{index}]._id") if item.get("_id") is not None \
+        participant_id = (
+            _object_id(item["_id"], f"participants[{index}]._id")
+            if item.get("_id") is not None
             else derived_id(booking_id, "participant", index)
+        )
         participant: dict[str, Any] = {"_id": participant_id}
         for name in _PARTICIPANT_FIELDS:
             participant[name] = _text(item.get(name), f"participants[{index}].{name}", required=True, limit=254)
@@ -411,8 +419,7 @@ def _status(doc: dict, name: str, allowed: tuple[str, ...]) -> str:
     return value.strip().upper()
 
 
-def map_booking(doc: dict, date_id: ObjectId | None, *, user_id: ObjectId | None = None,
-                notes: list[str] | None = None) -> dict:
+def map_booking(doc: dict, date_id: ObjectId | None, *, user_id: ObjectId | None = None, notes: list[str] | None = None) -> dict:
     """A booking of the original as this project stores it. ``date_id``: the block its
     ``dateStart`` matched (None: no seat held); ``user_id`` replaces the stored owner (an
     account merged by an email collision)."""
@@ -461,6 +468,7 @@ def map_booking(doc: dict, date_id: ObjectId | None, *, user_id: ObjectId | None
 
 # --- The whole import --------------------------------------------------------------------------
 
+
 def _unique_ids(docs: Iterable[dict], collection: str, plan: ImportPlan) -> list[dict]:
     """The first document of each ``_id`` (an export concatenated twice, say)."""
     seen: set[Any] = set()
@@ -482,8 +490,13 @@ def _where(doc: dict) -> str:
     return str(value) if isinstance(value, ObjectId | str) else "(no _id)"
 
 
-def plan_import(users: Iterable[dict] = (), retreats: Iterable[dict] = (), bookings: Iterable[dict] = (),
-                *, stored_retreat: Callable[[ObjectId], dict | None] = lambda _id: None) -> ImportPlan:
+def plan_import(
+    users: Iterable[dict] = (),
+    retreats: Iterable[dict] = (),
+    bookings: Iterable[dict] = (),
+    *,
+    stored_retreat: Callable[[ObjectId], dict | None] = lambda _id: None,
+) -> ImportPlan:
     """Map the three exports (as loaded by ``load_export``) into what to write. A booking's
     date is matched among the exported retreats, else ``stored_retreat`` (a retreat already
     imported). Invalid documents become ``problems`` and are left out whole."""
@@ -537,8 +550,10 @@ def plan_import(users: Iterable[dict] = (), retreats: Iterable[dict] = (), booki
     plan.counters = seat_counters(plan.retreats, plan.bookings)
     for counter in plan.counters:
         if counter["held"] > counter["places"]:
-            plan.notes.append(f"date block {counter['_id']}: {counter['held']} seats held for "
-                              f"{counter['places']} places (overbooked in the original)")
+            plan.notes.append(
+                f"date block {counter['_id']}: {counter['held']} seats held for "
+                f"{counter['places']} places (overbooked in the original)"
+            )
     return plan
 
 
@@ -548,10 +563,19 @@ def seat_counters(retreats: Iterable[dict], bookings: Iterable[dict]) -> list[di
     for booking in bookings:
         if booking.get("seatsHeld") and booking.get("dateId") is not None:
             holders.setdefault(booking["dateId"], []).append(
-                {"bookingId": booking["_id"], "n": int(booking["nbPlaces"]), "at": booking.get("createdAt")})
-    return [{"_id": block["_id"], "retreatId": retreat["_id"], "places": int(block["places"]),
-             "held": sum(h["n"] for h in holders.get(block["_id"], [])), "holders": holders.get(block["_id"], [])}
-            for retreat in retreats for block in retreat.get("dates") or []]
+                {"bookingId": booking["_id"], "n": int(booking["nbPlaces"]), "at": booking.get("createdAt")}
+            )
+    return [
+        {
+            "_id": block["_id"],
+            "retreatId": retreat["_id"],
+            "places": int(block["places"]),
+            "held": sum(h["n"] for h in holders.get(block["_id"], [])),
+            "holders": holders.get(block["_id"], []),
+        }
+        for retreat in retreats
+        for block in retreat.get("dates") or []
+    ]
 
 
 def describe_unmatched(item: UnmatchedBooking) -> str:
@@ -560,7 +584,18 @@ def describe_unmatched(item: UnmatchedBooking) -> str:
 
 
 __all__ = [
-    "Collision", "ImportPlan", "InvalidDocument", "Problem", "UnmatchedBooking", "derived_id", "describe_unmatched",
-    "load_export", "map_booking", "map_retreat", "map_user", "plan_import", "resolve_email_collisions",
+    "Collision",
+    "ImportPlan",
+    "InvalidDocument",
+    "Problem",
+    "UnmatchedBooking",
+    "derived_id",
+    "describe_unmatched",
+    "load_export",
+    "map_booking",
+    "map_retreat",
+    "map_user",
+    "plan_import",
+    "resolve_email_collisions",
     "seat_counters",
 ]

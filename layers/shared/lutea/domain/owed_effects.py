@@ -43,6 +43,7 @@ single. Keys are plain field names (letters, digits, ``_``, ``-``). A module reg
 kind lists itself in ``KIND_MODULES`` so that the job knows it. Entries are hidden from the
 wire (``owed`` is internal, like ``seatsHeld``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -109,15 +110,23 @@ def idempotency_key(collection: str, doc_id: Any, key: str) -> str:
     return f"lutea-{collection}-{doc_id}-{key}"
 
 
-def complete(collection: str, doc_id: Any, key: str, *, precondition: dict[str, Any] | None = None,
-             changes: dict[str, Any] | None = None, owe: dict[str, dict[str, Any]] | None = None,
-             otherwise_owe: dict[str, dict[str, Any]] | None = None) -> dict | None:
+def complete(
+    collection: str,
+    doc_id: Any,
+    key: str,
+    *,
+    precondition: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    owe: dict[str, dict[str, Any]] | None = None,
+    otherwise_owe: dict[str, dict[str, Any]] | None = None,
+) -> dict | None:
     """Finish entry ``key``: removed, and in the same update ``changes`` applied and ``owe``
     owed if the document matches ``precondition``, else only ``otherwise_owe`` owed. Returns
     the document as it was before, or None when the entry was already done or the
     precondition failed (lutea.data.owed.OwedRepository.complete)."""
-    return OwedRepository(collection).complete(doc_id, key, precondition=precondition, changes=changes, owe=owe,
-                                               otherwise_owe=otherwise_owe)
+    return OwedRepository(collection).complete(
+        doc_id, key, precondition=precondition, changes=changes, owe=owe, otherwise_owe=otherwise_owe
+    )
 
 
 def _delay(attempts: int) -> timedelta:
@@ -143,8 +152,10 @@ def _perform(repo: OwedRepository, collection: str, doc: dict, key: str, entry: 
     except Exception as exc:  # noqa: BLE001 - every failure is retried later, none is lost
         attempts = int(entry.get("attempts") or 1)
         repo.reschedule(doc_id, key, next_attempt=now() + _delay(attempts), error=type(exc).__name__)
-        logger.warning("owed effect failed; will retry", extra={
-            "kind": entry["kind"], "docId": str(doc_id), "attempts": attempts, "error": type(exc).__name__})
+        logger.warning(
+            "owed effect failed; will retry",
+            extra={"kind": entry["kind"], "docId": str(doc_id), "attempts": attempts, "error": type(exc).__name__},
+        )
         if attempts >= ALERT_AFTER:
             count_metric("OwedEffectsStuck")
             if repo.mark_alerted(doc_id, key):
@@ -218,9 +229,12 @@ def oldest_owed_ages() -> dict[str, int]:
 def _alert(collection: str, doc_id: Any, kind: str, attempts: int, error: str) -> None:
     from lutea.email.messages import notify, send_admin_alert
 
-    notify(send_admin_alert, "Une opération reste en échec",
-           f"L'opération « {kind} » du document {collection}/{doc_id} a échoué {attempts} fois "
-           f"(dernière erreur : {error}). Elle est retentée automatiquement ; vérifiez le service concerné.")
+    notify(
+        send_admin_alert,
+        "Une opération reste en échec",
+        f"L'opération « {kind} » du document {collection}/{doc_id} a échoué {attempts} fois "
+        f"(dernière erreur : {error}). Elle est retentée automatiquement ; vérifiez le service concerné.",
+    )
 
 
 # Modules that register kinds: imported before a job runs (its container may not have loaded
@@ -235,5 +249,14 @@ def _load_kinds() -> None:
         importlib.import_module(name)
 
 
-__all__ = ["ALERT_AFTER", "complete", "idempotency_key", "owe", "owe_now", "perform_now", "register",
-           "retry_owed_effects", "settle"]
+__all__ = [
+    "ALERT_AFTER",
+    "complete",
+    "idempotency_key",
+    "owe",
+    "owe_now",
+    "perform_now",
+    "register",
+    "retry_owed_effects",
+    "settle",
+]

@@ -10,6 +10,7 @@
 Item fields are the original's; ``amount`` is Stripe's amount in cents for a payment and the
 booking's ``prixTotal`` in euros for a booking, as the original sent them.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,7 @@ from lutea.wire import cents_to_euros, is_object_id, iso
 WINDOW = timedelta(days=5)
 SCHEDULED_GRACE_MINUTES = 5  # the scheduled check leaves webhooks a moment to arrive
 NA = "N/A"
-PROBLEM_NO_PAYMENT = ("PaymentIntent introuvable dans les paiements réussis Stripe "
-                      "(peut-être remboursé, annulé, ou introuvable)")
+PROBLEM_NO_PAYMENT = "PaymentIntent introuvable dans les paiements réussis Stripe (peut-être remboursé, annulé, ou introuvable)"
 ALERT_TITLE = "Incohérences de paiement détectées"
 MESSAGE_ALERT_SENT = "Alerte envoyée par email"
 MESSAGE_NO_DISCREPANCY = "Aucune incohérence détectée"
@@ -50,8 +50,11 @@ def find_payment_discrepancies(grace_minutes: int = 0) -> dict[str, Any]:
     since = current - WINDOW
     payments = {pi["id"]: pi for pi in get_gateway().list_payment_intents(since) if _is_paid_and_kept(pi)}
     repo = BookingRepository()
-    confirmed = [b for b in repo.list_created_since(since)
-                 if b.get("statut") == "CONFIRMED" and b.get("isStripeBooking", True) is not False]
+    confirmed = [
+        b
+        for b in repo.list_created_since(since)
+        if b.get("statut") == "CONFIRMED" and b.get("isStripeBooking", True) is not False
+    ]
     booked_payments = {b["stripePaymentIntentId"]: b for b in confirmed if b.get("stripePaymentIntentId")}
 
     grace_limit = current - timedelta(minutes=grace_minutes)
@@ -66,47 +69,53 @@ def find_payment_discrepancies(grace_minutes: int = 0) -> dict[str, Any]:
         booking = booking or {}
         if booking.get("annulePar") == "client":
             continue  # cancelled by its owner: what the refund policy kept is not an orphan payment
-        orphan_payments.append({
-            "paymentId": pi_id,
-            "retreatId": metadata.get("retreatId") or (str(booking["retreatId"]) if booking.get("retreatId") else None),
-            "retreatName": metadata.get("retreatName") or booking.get("retreatName") or NA,
-            "sessionDate": metadata.get("sessionDate") or _day(booking.get("dateStart")),
-            "amount": pi["amount"],
-            "clientEmail": _contact(booking),
-            "createdAt": iso(paid_at),
-        })
+        orphan_payments.append(
+            {
+                "paymentId": pi_id,
+                "retreatId": metadata.get("retreatId") or (str(booking["retreatId"]) if booking.get("retreatId") else None),
+                "retreatName": metadata.get("retreatName") or booking.get("retreatName") or NA,
+                "sessionDate": metadata.get("sessionDate") or _day(booking.get("dateStart")),
+                "amount": pi["amount"],
+                "clientEmail": _contact(booking),
+                "createdAt": iso(paid_at),
+            }
+        )
 
     orphan_bookings = []
     for booking in confirmed:
         pi_id = booking.get("stripePaymentIntentId")
         if not pi_id or (pi_id in payments and payment_problem(booking, payments[pi_id]) is None):
             continue
-        orphan_bookings.append({
-            "bookingId": str(booking["_id"]),
-            "paymentIntentId": pi_id,
-            "retreatId": str(booking["retreatId"]) if booking.get("retreatId") else NA,
-            "retreatName": booking.get("retreatName") or NA,
-            "sessionDate": _day(booking.get("dateStart")),
-            "clientEmail": _contact(booking),
-            "amount": cents_to_euros(int(booking.get("prixTotalCents") or 0)),
-            "createdAt": iso(booking.get("createdAt") or current),
-            "problem": PROBLEM_NO_PAYMENT,
-        })
+        orphan_bookings.append(
+            {
+                "bookingId": str(booking["_id"]),
+                "paymentIntentId": pi_id,
+                "retreatId": str(booking["retreatId"]) if booking.get("retreatId") else NA,
+                "retreatName": booking.get("retreatName") or NA,
+                "sessionDate": _day(booking.get("dateStart")),
+                "clientEmail": _contact(booking),
+                "amount": cents_to_euros(int(booking.get("prixTotalCents") or 0)),
+                "createdAt": iso(booking.get("createdAt") or current),
+                "problem": PROBLEM_NO_PAYMENT,
+            }
+        )
 
     total = len(orphan_payments) + len(orphan_bookings)
     summary = {
         "totalDiscrepancies": total,
         "orphanPaymentsCount": len(orphan_payments),
         "orphanBookingsCount": len(orphan_bookings),
-        "retreatsWithIssues": len({p["retreatId"] for p in orphan_payments}
-                                  | {b["retreatId"] for b in orphan_bookings}),
+        "retreatsWithIssues": len({p["retreatId"] for p in orphan_payments} | {b["retreatId"] for b in orphan_bookings}),
         "sessionsWithIssues": total,
     }
     if total:
-        logger.warning("payment discrepancies", extra={
-            "orphan_payments": [p["paymentId"] for p in orphan_payments],
-            "orphan_bookings": [b["bookingId"] for b in orphan_bookings],
-        })
+        logger.warning(
+            "payment discrepancies",
+            extra={
+                "orphan_payments": [p["paymentId"] for p in orphan_payments],
+                "orphan_bookings": [b["bookingId"] for b in orphan_bookings],
+            },
+        )
     metrics.add_metric(name="PaymentDiscrepancies", unit=MetricUnit.Count, value=total)
     return {"summary": summary, "sessionDiscrepancies": orphan_payments, "bookingDiscrepancies": orphan_bookings}
 
@@ -123,15 +132,28 @@ def alert_text(report: dict[str, Any]) -> str:
         "",
     ]
     for n, p in enumerate(report["sessionDiscrepancies"], 1):
-        lines += [f"Paiement Stripe sans booking #{n}", f"  Retraite : {p['retreatName']}",
-                  f"  Date session : {p['sessionDate']}", "  Booking ID : N/A", f"  PaymentIntent : {p['paymentId']}",
-                  f"  Montant : {format_euros(int(p['amount']))}", f"  Email : {p['clientEmail']}",
-                  f"  Date paiement : {p['createdAt']}", ""]
+        lines += [
+            f"Paiement Stripe sans booking #{n}",
+            f"  Retraite : {p['retreatName']}",
+            f"  Date session : {p['sessionDate']}",
+            "  Booking ID : N/A",
+            f"  PaymentIntent : {p['paymentId']}",
+            f"  Montant : {format_euros(int(p['amount']))}",
+            f"  Email : {p['clientEmail']}",
+            f"  Date paiement : {p['createdAt']}",
+            "",
+        ]
     for n, b in enumerate(report["bookingDiscrepancies"], 1):
-        lines += [f"Booking sans paiement Stripe valide #{n}", f"  Retraite : {b['retreatName']}",
-                  f"  Date session : {b['sessionDate']}", f"  Booking ID : {b['bookingId']}",
-                  f"  PaymentIntent : {b['paymentIntentId']}", f"  Email : {b['clientEmail']}",
-                  f"  Date réservation : {b['createdAt']}", ""]
+        lines += [
+            f"Booking sans paiement Stripe valide #{n}",
+            f"  Retraite : {b['retreatName']}",
+            f"  Date session : {b['sessionDate']}",
+            f"  Booking ID : {b['bookingId']}",
+            f"  PaymentIntent : {b['paymentIntentId']}",
+            f"  Email : {b['clientEmail']}",
+            f"  Date réservation : {b['createdAt']}",
+            "",
+        ]
     lines.append("Veuillez vérifier le tableau de bord admin pour plus de détails.")
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@
 - Transitions only move forward; the bookings domain's conditional updates make every handler
   safe to run on events arriving out of order.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -75,6 +76,7 @@ def handle_webhook(payload: str | bytes | None, signature: str | None) -> str:
 
 # --- what each event does ----------------------------------------------------------------
 
+
 def _booking_id(obj: dict[str, Any]) -> str | None:
     booking_id = (obj.get("metadata") or {}).get("bookingId")
     if not is_object_id(booking_id):
@@ -122,8 +124,14 @@ def on_payment_failed(pi: dict[str, Any]) -> None:
     PENDING until it is paid, cancelled or expires. (Cancelling here let anyone holding a
     booking's client secret free its seats with one declined card.)"""
     error = pi.get("last_payment_error") or {}
-    logger.info("payment attempt failed", extra={"payment_intent": pi.get("id"), "booking_id": _booking_id(pi),
-                                                 "decline_code": error.get("code") if isinstance(error, dict) else None})
+    logger.info(
+        "payment attempt failed",
+        extra={
+            "payment_intent": pi.get("id"),
+            "booking_id": _booking_id(pi),
+            "decline_code": error.get("code") if isinstance(error, dict) else None,
+        },
+    )
 
 
 def on_payment_canceled(pi: dict[str, Any]) -> None:
@@ -137,8 +145,9 @@ def on_payment_canceled(pi: dict[str, Any]) -> None:
     except NotFound:
         logger.error("cancelled payment for an unknown booking", extra={"payment_intent": pi.get("id")})
         return
-    logger.info("payment cancelled", extra={"payment_intent": pi.get("id"), "booking_id": booking_id,
-                                            "booking_cancelled": cancelled})
+    logger.info(
+        "payment cancelled", extra={"payment_intent": pi.get("id"), "booking_id": booking_id, "booking_cancelled": cancelled}
+    )
 
 
 def on_charge_refunded(charge: dict[str, Any]) -> None:
@@ -158,8 +167,7 @@ def on_charge_refunded(charge: dict[str, Any]) -> None:
     # (the email is owed by the same update). Refunds we made ourselves (admin cancel, late
     # payment) already marked it, so this changes nothing and sends nothing.
     changed = booking_lifecycle.mark_refunded(str(booking["_id"]), email=True)
-    logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]),
-                                          "booking_changed": changed})
+    logger.info("charge refunded", extra={"payment_intent": pi_id, "booking_id": str(booking["_id"]), "booking_changed": changed})
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -3,6 +3,7 @@ the booking's owner (or the guest holding its token) may read or cancel it.
 
 Plain Python: the routes of functions/payments call these; the gateway hides Stripe.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -65,8 +66,12 @@ def start_payment(booking_id: str, principal: Any, guest_token: str | None) -> d
         pi = gateway.retrieve_payment_intent(existing)
     else:
         pi = gateway.create_payment_intent(
-            booking_id=str(booking["_id"]), amount_cents=int(booking["prixTotalCents"]), currency=CURRENCY,
-            idempotency_key=idempotency_key(str(booking["_id"])), metadata=payment_metadata(booking))
+            booking_id=str(booking["_id"]),
+            amount_cents=int(booking["prixTotalCents"]),
+            currency=CURRENCY,
+            idempotency_key=idempotency_key(str(booking["_id"])),
+            metadata=payment_metadata(booking),
+        )
         booking_lifecycle.attach_payment_intent(str(booking["_id"]), pi["id"])
         metrics.add_metric(name="PaymentIntentsCreated", unit=MetricUnit.Count, value=1)
         logger.info("payment intent created", extra={"booking_id": str(booking["_id"]), "payment_intent": pi["id"]})

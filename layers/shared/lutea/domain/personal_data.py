@@ -13,6 +13,7 @@ with her account (art. 17), in one place so that both cover the same stores:
 Every erasure step is idempotent: a failure half-way (the analytics database down: 503) leaves
 the account in place and a retry finishes the work.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,20 @@ from lutea.data.contact_consents import ContactConsentRepository
 from lutea.domain import waiting_list
 
 ANONYMOUS = "Anonyme"
-WAITING_LIST_FIELDS = ("_id", "retreatId", "dateId", "nbPlaces", "email", "prenom", "statut", "offeredAt",
-                       "offerExpiresAt", "bookingId", "createdAt", "updatedAt")
+WAITING_LIST_FIELDS = (
+    "_id",
+    "retreatId",
+    "dateId",
+    "nbPlaces",
+    "email",
+    "prenom",
+    "statut",
+    "offeredAt",
+    "offerExpiresAt",
+    "bookingId",
+    "createdAt",
+    "updatedAt",
+)
 
 
 def _analytics() -> Any:
@@ -42,10 +55,10 @@ def collect(user_id: ObjectId, email: str) -> dict[str, list[dict[str, Any]]]:
     sessions = _analytics().sessions_of_user(str(user_id))
     return {
         "bookings": BookingRepository().list_for_user(user_id),
-        "waitingList": [{k: e[k] for k in WAITING_LIST_FIELDS if k in e}
-                        for e in waiting_list.entries_of_person(user_id, email)],
-        "contactConsents": [{"consentedAt": c["consentedAt"], "expiresAt": c.get("expiresAt")}
-                            for c in ContactConsentRepository().list_for(email)],
+        "waitingList": [{k: e[k] for k in WAITING_LIST_FIELDS if k in e} for e in waiting_list.entries_of_person(user_id, email)],
+        "contactConsents": [
+            {"consentedAt": c["consentedAt"], "expiresAt": c.get("expiresAt")} for c in ContactConsentRepository().list_for(email)
+        ],
         "analyticsSessions": sessions,
     }
 

@@ -1,4 +1,5 @@
 """The price of a date block's seats (integer cents), shared by bookings and waiting-list offers."""
+
 from __future__ import annotations
 
 from lutea.wire import euros_to_cents

@@ -9,6 +9,7 @@ the policy in force when it was made, so the terms the customer accepted are the
 
 The text printed on the PDF and in the emails is generated here from the same tiers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -106,8 +107,13 @@ def quote(policy: Policy, *, start: datetime, at: datetime, paid_cents: int) -> 
         lower = [t for t in policy.tiers if t.days_before < applying.days_before]
         if not lower or lower[0].percent != percent:
             next_change = start - timedelta(days=applying.days_before)
-    return Quote(percent=percent, refund_cents=max(0, paid_cents) * percent // 100, paid_cents=paid_cents,
-                 tier=applying, next_change=next_change)
+    return Quote(
+        percent=percent,
+        refund_cents=max(0, paid_cents) * percent // 100,
+        paid_cents=paid_cents,
+        tier=applying,
+        next_change=next_change,
+    )
 
 
 def default_policy() -> Policy:

@@ -5,6 +5,7 @@ a block's capacity never goes below the seats it holds, a block holding seats is
 a retreat holding seats is never deleted. Counter changes come first (each one is atomic and
 refuses to break its rule), the retreat document follows; a refusal undoes what was done.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,6 +33,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 # --- Wire ---------------------------------------------------------------------------------
+
 
 def date_block_to_wire(block: dict) -> dict:
     """A date block as the frontend knows it: ``prix`` in euros, never ``prixCents``."""
@@ -69,6 +71,7 @@ def retreat_to_wire(doc: dict) -> dict:
 
 # --- Date blocks --------------------------------------------------------------------------
 
+
 def find_date_block(retreat: dict, start: datetime) -> dict | None:
     """The block of ``retreat`` whose ``start`` is the same instant as ``start``."""
     wanted = as_utc(start)
@@ -103,6 +106,7 @@ def _load(retreats: RetreatRepository, retreat_id: ObjectId) -> dict:
 
 
 # --- Reading ------------------------------------------------------------------------------
+
 
 class _Catalogue:
     """The public catalogue in wire form, kept per container and rebuilt only when the set of
@@ -146,8 +150,13 @@ def list_all(*, retreats: RetreatRepository | None = None) -> list[dict]:
     return (retreats or RetreatRepository()).list_all()
 
 
-def admin_list(*, is_active: bool | None = None, period: Period | None = None, page: PageRequest | None = None,
-               retreats: RetreatRepository | None = None) -> tuple[list[dict], int]:
+def admin_list(
+    *,
+    is_active: bool | None = None,
+    period: Period | None = None,
+    page: PageRequest | None = None,
+    retreats: RetreatRepository | None = None,
+) -> tuple[list[dict], int]:
     """Every retreat, newest first, optionally only the active (or hidden) ones and those with a
     date block starting in ``period``; with ``page``, that page and the total matching."""
     repo = retreats or RetreatRepository()
@@ -178,8 +187,14 @@ def _price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
     return int(cents.to_integral_value(rounding="ROUND_CEILING" if lower else "ROUND_FLOOR"))
 
 
-def search(*, titre_card: str | None, statut: str | None, prix_min: str | None, prix_max: str | None,
-           retreats: RetreatRepository | None = None) -> list[dict]:
+def search(
+    *,
+    titre_card: str | None,
+    statut: str | None,
+    prix_min: str | None,
+    prix_max: str | None,
+    retreats: RetreatRepository | None = None,
+) -> list[dict]:
     """Admin search. ``statut``: ``active`` -> active retreats, any other value -> inactive ones."""
     if titre_card is not None and len(titre_card) > 200:
         raise InvalidInput("titreCard ne doit pas dépasser 200 caractères")
@@ -191,8 +206,9 @@ def search(*, titre_card: str | None, statut: str | None, prix_min: str | None, 
     )
 
 
-def reserved_places(retreat_id: ObjectId, date: str | None, *, retreats: RetreatRepository | None = None,
-                    seats: SeatRepository | None = None) -> int:
+def reserved_places(
+    retreat_id: ObjectId, date: str | None, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+) -> int:
     """Seats held (PENDING + CONFIRMED bookings) on the block starting at ``date``, or over all
     the retreat's blocks without ``date``. A date that starts no block holds nothing."""
     doc = _load(retreats or RetreatRepository(), retreat_id)
@@ -210,8 +226,10 @@ def reserved_places(retreat_id: ObjectId, date: str | None, *, retreats: Retreat
 
 # --- Writing ------------------------------------------------------------------------------
 
-def create_retreat(data: RetreatCreate, *, retreats: RetreatRepository | None = None,
-                   seats: SeatRepository | None = None) -> dict:
+
+def create_retreat(
+    data: RetreatCreate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+) -> dict:
     """A new retreat; every date block gets a new id and its seat counter (counters first:
     a retreat is never visible with a block that cannot be booked)."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
@@ -236,8 +254,7 @@ def create_retreat(data: RetreatCreate, *, retreats: RetreatRepository | None = 
         doc["politiqueAnnulation"] = data.politiqueAnnulation.model_dump()
     if data.prestationsIncluses:
         doc["prestationsIncluses"] = data.prestationsIncluses
-    doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp,
-                "updatedAt": stamp})
+    doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp, "updatedAt": stamp})
     return retreats.insert(doc)
 
 
@@ -282,8 +299,9 @@ def _plan_blocks(current: list[dict], sent: list[DateBlockIn]) -> tuple[list[dic
     return blocks, removed, created
 
 
-def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[dict], removed: list[dict],
-                        created: list[dict], seats: SeatRepository) -> _SeatChanges:
+def _apply_seat_changes(
+    retreat_id: ObjectId, current: list[dict], blocks: list[dict], removed: list[dict], created: list[dict], seats: SeatRepository
+) -> _SeatChanges:
     held = seats.held_by_date(retreat_id)
     counted = {date_id: int(c["places"]) for date_id in held if (c := seats.get(date_id)) is not None}
     old_places = {b["_id"]: b.get("places") for b in current if "_id" in b}
@@ -331,8 +349,10 @@ def _apply_seat_changes(retreat_id: ObjectId, current: list[dict], blocks: list[
 
 
 def _resize_refused(block: dict, held: int) -> str:
-    return (f"Impossible de fixer {block['places']} place(s) pour la date du {_paris_day(block['start'])} : "
-            f"{held} place(s) déjà réservée(s)")
+    return (
+        f"Impossible de fixer {block['places']} place(s) pour la date du {_paris_day(block['start'])} : "
+        f"{held} place(s) déjà réservée(s)"
+    )
 
 
 def _removal_refused(block: dict, held: int) -> str:
@@ -341,8 +361,9 @@ def _removal_refused(block: dict, held: int) -> str:
     return f"Impossible de supprimer la date du {day} : {held} place(s) déjà réservée(s)"
 
 
-def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None,
-                   seats: SeatRepository | None = None) -> dict:
+def update_retreat(
+    retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+) -> dict:
     """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel``,
     ``pdfUrl`` or ``prestationsIncluses``); ``dates`` replaces the block list, under the seat rules above."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
@@ -372,8 +393,7 @@ def update_retreat(retreat_id: ObjectId, data: RetreatUpdate, *, retreats: Retre
     seat_changes = _apply_seat_changes(retreat_id, current, blocks, removed, created, seats)
     set_fields["dates"] = blocks
     # Conditional on the version read: the counters were adjusted against that block list.
-    updated = retreats.update_fields(retreat_id, set_fields, unset_fields,
-                                     expected_updated_at=doc.get("updatedAt"))
+    updated = retreats.update_fields(retreat_id, set_fields, unset_fields, expected_updated_at=doc.get("updatedAt"))
     if updated is None:
         seat_changes.undo()
         if retreats.get(retreat_id) is None:
@@ -408,8 +428,9 @@ def toggle_active(retreat_id: ObjectId, *, retreats: RetreatRepository | None = 
     raise Conflict(CHANGED_MEANWHILE)
 
 
-def delete_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None,
-                   seats: SeatRepository | None = None) -> None:
+def delete_retreat(
+    retreat_id: ObjectId, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+) -> None:
     """Fix: refused while any block holds seats (PENDING or CONFIRMED bookings). Counters go
     first, each only if it holds nothing, so no booking can slip in before the retreat goes."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
@@ -431,6 +452,17 @@ def delete_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None =
 
 
 __all__ = [
-    "create_retreat", "date_block_to_wire", "delete_retreat", "find_date_block", "get_public", "get_retreat",
-    "list_all", "public_catalogue", "reserved_places", "retreat_to_wire", "search", "toggle_active", "update_retreat",
+    "create_retreat",
+    "date_block_to_wire",
+    "delete_retreat",
+    "find_date_block",
+    "get_public",
+    "get_retreat",
+    "list_all",
+    "public_catalogue",
+    "reserved_places",
+    "retreat_to_wire",
+    "search",
+    "toggle_active",
+    "update_retreat",
 ]

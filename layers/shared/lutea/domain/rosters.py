@@ -2,6 +2,7 @@
 participant, as the organiser reads it at the door; the booking's own columns (status,
 places, amount) are filled on its first participant's row only, so that summing the amount
 column gives the block's takings."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,9 +22,25 @@ MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 # The bookings that hold seats on the block: the people expected.
 ROSTER_STATUSES = (CONFIRMED, PENDING)
 
-HEADER = ("Réservation", "Statut", "Paiement", "Places", "Montant payé (€)", "Participant", "Prénom", "Nom",
-          "Email", "Email de contact", "Téléphone", "Adresse", "Code postal", "Ville", "Pays", "Réservée le",
-          "Notes")
+HEADER = (
+    "Réservation",
+    "Statut",
+    "Paiement",
+    "Places",
+    "Montant payé (€)",
+    "Participant",
+    "Prénom",
+    "Nom",
+    "Email",
+    "Email de contact",
+    "Téléphone",
+    "Adresse",
+    "Code postal",
+    "Ville",
+    "Pays",
+    "Réservée le",
+    "Notes",
+)
 STATUS_LABELS = {"PENDING": "En attente", "CONFIRMED": "Confirmée", "CANCELLED": "Annulée"}
 PAYMENT_LABELS = {"PENDING": "En attente", "PAID": "Payé", "FAILED": "Échoué", "REFUNDED": "Remboursé"}
 
@@ -50,18 +67,27 @@ def _rows(bookings: list[dict]) -> list[list[Any]]:
         contact = (participants[0] or {}).get("email", "")
         for index, person in enumerate(participants, start=1):
             first = index == 1
-            rows.append([
-                str(booking["_id"]),
-                STATUS_LABELS.get(booking.get("statut", ""), booking.get("statut", "")) if first else "",
-                PAYMENT_LABELS.get(booking.get("statutPaiement", ""), booking.get("statutPaiement", "")) if first else "",
-                booking.get("nbPlaces", "") if first else "",
-                amount(paid_cents(booking)) if first else "",
-                f"{index}/{len(participants)}",
-                person.get("prenom", ""), person.get("nom", ""), person.get("email", ""), contact,
-                billing.get("phone", ""), billing.get("address", ""), billing.get("postalCode", ""),
-                billing.get("city", ""), billing.get("country", ""),
-                _paris_minute(booking.get("createdAt")), (booking.get("notes") or "") if first else "",
-            ])
+            rows.append(
+                [
+                    str(booking["_id"]),
+                    STATUS_LABELS.get(booking.get("statut", ""), booking.get("statut", "")) if first else "",
+                    PAYMENT_LABELS.get(booking.get("statutPaiement", ""), booking.get("statutPaiement", "")) if first else "",
+                    booking.get("nbPlaces", "") if first else "",
+                    amount(paid_cents(booking)) if first else "",
+                    f"{index}/{len(participants)}",
+                    person.get("prenom", ""),
+                    person.get("nom", ""),
+                    person.get("email", ""),
+                    contact,
+                    billing.get("phone", ""),
+                    billing.get("address", ""),
+                    billing.get("postalCode", ""),
+                    billing.get("city", ""),
+                    billing.get("country", ""),
+                    _paris_minute(booking.get("createdAt")),
+                    (booking.get("notes") or "") if first else "",
+                ]
+            )
     return rows
 
 

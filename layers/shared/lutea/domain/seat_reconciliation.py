@@ -28,6 +28,7 @@ runs that long), and every repair is conditional on the counter as read (its ``u
 so a concurrent booking makes it wait for the next run rather than race. Never oversold:
 seats are only ever given back when nothing holds them, and taken only if free.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,8 +54,12 @@ class ReconciliationReport:
     corrected: list[str] = field(default_factory=list)  # held, capacity, counters created or deleted
 
     def as_counts(self) -> dict[str, int]:
-        return {"released": len(self.released), "adopted": len(self.adopted),
-                "overbooked": len(self.overbooked), "corrected": len(self.corrected)}
+        return {
+            "released": len(self.released),
+            "adopted": len(self.adopted),
+            "overbooked": len(self.overbooked),
+            "corrected": len(self.corrected),
+        }
 
     def lines(self) -> list[str]:
         return [*self.released, *self.adopted, *self.overbooked, *self.corrected]
@@ -88,8 +93,11 @@ def reconcile_seats() -> ReconciliationReport:
         if not counter:
             continue
         if date_id not in blocks:
-            if _old(counter.get("updatedAt"), cutoff) and int(counter.get("held") or 0) == 0 \
-                    and seats.delete_unheld(date_id, expected_places=int(counter["places"])):
+            if (
+                _old(counter.get("updatedAt"), cutoff)
+                and int(counter.get("held") or 0) == 0
+                and seats.delete_unheld(date_id, expected_places=int(counter["places"]))
+            ):
                 report.corrected.append(f"counter {date_id}: deleted (no such date block)")
             continue
         _reconcile_counter(seats, bookings, counter, blocks[date_id][1], cutoff, report)
@@ -106,8 +114,9 @@ def reconcile_seats() -> ReconciliationReport:
     return report
 
 
-def _reconcile_counter(seats: SeatRepository, bookings: Any, counter: dict, block: dict, cutoff: Any,
-                       report: ReconciliationReport) -> None:
+def _reconcile_counter(
+    seats: SeatRepository, bookings: Any, counter: dict, block: dict, cutoff: Any, report: ReconciliationReport
+) -> None:
     date_id = counter["_id"]
     holders = {h["bookingId"]: h for h in counter.get("holders") or []}
     # Seats are held by bookings, and by waiting-list offers (lutea.domain.waiting_list).
@@ -123,8 +132,10 @@ def _reconcile_counter(seats: SeatRepository, bookings: Any, counter: dict, bloc
             if booking is not None and not _old(booking.get("updatedAt"), cutoff):
                 continue  # just changed: maybe a transition in flight
             if seats.release(date_id, int(holder["n"]), holder["bookingId"]):
-                report.released.append(f"counter {date_id}: {holder['n']} seat(s) of booking "
-                                        f"{holder['bookingId']} given back ({'missing' if booking is None else 'not holding'})")
+                report.released.append(
+                    f"counter {date_id}: {holder['n']} seat(s) of booking "
+                    f"{holder['bookingId']} given back ({'missing' if booking is None else 'not holding'})"
+                )
     # 2. Bookings holding seats with no holder: name them.
     unnamed = [b for bid, b in {**holding, **offers}.items() if bid not in holders and _old(b.get("updatedAt"), cutoff)]
     for booking in unnamed:
@@ -133,12 +144,14 @@ def _reconcile_counter(seats: SeatRepository, bookings: Any, counter: dict, bloc
         n = int(booking["nbPlaces"])
         counted = int(current.get("held") or 0) - named >= n
         if seats.adopt_holder(current, booking["_id"], n, already_counted=counted):
-            report.adopted.append(f"counter {date_id}: {'offer' if booking['_id'] in offers else 'booking'} "
-                                  f"{booking['_id']} named as the holder of {n} seat(s)"
-                                  + ("" if counted else " (taken)"))
+            report.adopted.append(
+                f"counter {date_id}: {'offer' if booking['_id'] in offers else 'booking'} "
+                f"{booking['_id']} named as the holder of {n} seat(s)" + ("" if counted else " (taken)")
+            )
         elif not counted:
-            report.overbooked.append(f"counter {date_id}: booking {booking['_id']} holds {n} seat(s) the counter "
-                                     f"cannot give (overbooked)")
+            report.overbooked.append(
+                f"counter {date_id}: booking {booking['_id']} holds {n} seat(s) the counter cannot give (overbooked)"
+            )
     # 3. ``held`` must be the sum of the named seats, once everyone holding is named.
     # (Every reservation and release changes both at once: a difference is old data, never an
     # operation in flight.)
@@ -160,8 +173,11 @@ def _reconcile_counter(seats: SeatRepository, bookings: Any, counter: dict, bloc
 def _alert(report: ReconciliationReport) -> None:
     from lutea.email.messages import notify, send_admin_alert
 
-    notify(send_admin_alert, "Réconciliation des places : écarts corrigés",
-           "La vérification des compteurs de places a trouvé et traité :\n" + "\n".join(report.lines()))
+    notify(
+        send_admin_alert,
+        "Réconciliation des places : écarts corrigés",
+        "La vérification des compteurs de places a trouvé et traité :\n" + "\n".join(report.lines()),
+    )
 
 
 __all__ = ["GRACE", "ReconciliationReport", "reconcile_seats"]

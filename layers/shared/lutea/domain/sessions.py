@@ -5,6 +5,7 @@ A session is a refresh family (lutea.data.sessions): one per sign-in, holding th
 only refresh token still valid. Access tokens name their family, so ending the family ends
 them too.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ TWO_FACTOR_MAX_ATTEMPTS = 5
 @dataclass(frozen=True)
 class Session:
     """A signed-in session: the tokens for the cookies and the answer's body."""
+
     access_token: str
     refresh_token: str
     body: dict[str, Any]
@@ -49,6 +51,7 @@ class Session:
 @dataclass(frozen=True)
 class CodeRequired:
     """An admin's password was right: a code was emailed, no session yet."""
+
     body: dict[str, Any]
 
 
@@ -56,12 +59,16 @@ def start_session(user: dict[str, Any], *, mfa: bool, message: str) -> Session:
     family_id, jti = tokens.new_id(), tokens.new_id()
     user_id = str(user["_id"])
     started = now()
-    SessionFamilyRepository().create(family_id=family_id, user_id=user_id, jti=jti, mfa=mfa,
-                                     expires_at=started + tokens.REFRESH_TTL,
-                                     ends_at=started + tokens.SESSION_MAX_AGE)
+    SessionFamilyRepository().create(
+        family_id=family_id,
+        user_id=user_id,
+        jti=jti,
+        mfa=mfa,
+        expires_at=started + tokens.REFRESH_TTL,
+        ends_at=started + tokens.SESSION_MAX_AGE,
+    )
     return Session(
-        access_token=tokens.issue_access(user_id=user_id, email=user["email"], role=user["role"],
-                                         family_id=family_id, mfa=mfa),
+        access_token=tokens.issue_access(user_id=user_id, email=user["email"], role=user["role"], family_id=family_id, mfa=mfa),
         refresh_token=tokens.issue_refresh(user_id=user_id, family_id=family_id, jti=jti),
         body={"user": accounts.session_user(user), "message": message},
     )
@@ -132,9 +139,14 @@ def refresh(refresh_token: str | None) -> Session:
     families = SessionFamilyRepository()
     new_jti = tokens.new_id()
     # Sliding 7 days; the absolute end (30 days after the sign-in) is kept by the family.
-    family = families.rotate(family_id=claims.family_id, user_id=claims.user_id, old_jti=claims.jti,
-                             new_jti=new_jti, expires_at=now() + tokens.REFRESH_TTL,
-                             ends_at=now() + tokens.SESSION_MAX_AGE)
+    family = families.rotate(
+        family_id=claims.family_id,
+        user_id=claims.user_id,
+        old_jti=claims.jti,
+        new_jti=new_jti,
+        expires_at=now() + tokens.REFRESH_TTL,
+        ends_at=now() + tokens.SESSION_MAX_AGE,
+    )
     if family is None:  # only now read why: the usual rotation costs one round trip
         current = families.get(claims.family_id)
         if is_live(current, user_id=claims.user_id):
@@ -148,8 +160,9 @@ def refresh(refresh_token: str | None) -> Session:
     mfa = bool(family.get("mfa"))
     user_id = str(user["_id"])
     return Session(
-        access_token=tokens.issue_access(user_id=user_id, email=user["email"], role=user["role"],
-                                         family_id=claims.family_id, mfa=mfa),
+        access_token=tokens.issue_access(
+            user_id=user_id, email=user["email"], role=user["role"], family_id=claims.family_id, mfa=mfa
+        ),
         refresh_token=tokens.issue_refresh(user_id=user_id, family_id=claims.family_id, jti=new_jti),
         body={"user": accounts.session_user(user), "message": MSG_REFRESHED},
     )
@@ -158,6 +171,7 @@ def refresh(refresh_token: str | None) -> Session:
 @dataclass(frozen=True)
 class ProfileUpdated:
     """PUT /users/profile: the updated user, and a fresh session when the password changed."""
+
     body: dict[str, Any]
     session: Session | None
 
@@ -182,5 +196,10 @@ def sign_out(family_id: str) -> dict[str, str]:
 def profile_claims(principal_user_id: str) -> dict[str, Any]:
     """GET /auth/profile: the original JwtStrategy's view of the current user, looked up."""
     user = accounts.current_user(principal_user_id)
-    return {"sub": str(user["_id"]), "email": user["email"], "role": user.get("role", accounts.CLIENT),
-            "firstName": user.get("firstName", ""), "lastName": user.get("lastName", "")}
+    return {
+        "sub": str(user["_id"]),
+        "email": user["email"],
+        "role": user.get("role", accounts.CLIENT),
+        "firstName": user.get("firstName", ""),
+        "lastName": user.get("lastName", ""),
+    }

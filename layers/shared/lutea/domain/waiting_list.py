@@ -23,6 +23,7 @@ Links: one token per entry, ``<entry id>.<HMAC>``, recomputed from the entry (no
 stored), so that an owed offer email can be sent again after a crash. Joining again with the
 same address on the same block bumps ``tokenVersion``: earlier links die.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,8 +41,10 @@ from lutea.data.waiting_list import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, Wai
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import logger
 
-MSG_JOINED = ("Votre inscription sur la liste d'attente est enregistrée. Un email de confirmation vous a été envoyé "
-              "avec un lien pour la quitter.")
+MSG_JOINED = (
+    "Votre inscription sur la liste d'attente est enregistrée. Un email de confirmation vous a été envoyé "
+    "avec un lien pour la quitter."
+)
 MSG_LEFT = "Vous avez quitté la liste d'attente."
 MSG_NOT_FOUND = "Inscription non trouvée"
 MSG_OFFER_GONE = "Cette offre n'est plus valable"
@@ -63,6 +66,7 @@ def _seats() -> SeatRepository:
 
 
 # --- links ---------------------------------------------------------------------------------
+
 
 def _mac(entry_id: ObjectId, version: int) -> str:
     key = hashlib.sha256(b"lutea-waiting-list:" + get_settings().jwt_access_secret.encode()).digest()
@@ -91,6 +95,7 @@ def _links(entry: dict) -> tuple[str, str]:
 
 # --- the retreat and its block ---------------------------------------------------------------
 
+
 def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None, start: Any = None) -> tuple[dict, dict]:
     from lutea.data.retreats import RetreatRepository
 
@@ -103,8 +108,7 @@ def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None,
     if date_id is not None:
         block = next((b for b in blocks if b.get("_id") == date_id), None)
     else:
-        block = next((b for b in blocks if isinstance(b.get("start"), datetime)
-                      and as_utc(b["start"]) == as_utc(start)), None)
+        block = next((b for b in blocks if isinstance(b.get("start"), datetime) and as_utc(b["start"]) == as_utc(start)), None)
     if block is None:
         from lutea.domain.booking_common import MSG_DATE_NOT_FOUND
 
@@ -125,8 +129,8 @@ def _free(date_id: ObjectId) -> int:
 
 # --- joining and leaving -----------------------------------------------------------------------
 
-def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom: str,
-         user_id: str | None) -> dict[str, Any]:
+
+def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom: str, user_id: str | None) -> dict[str, Any]:
     """Put the visitor on the block's list (``POST /bookings/waiting-list``). The answer is the
     same whether the address was already waiting or not (nothing to learn about others); the
     confirmation email with the leave link goes to the address, at most a few per hour."""
@@ -140,12 +144,23 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
     created = False
     if entry is None:
         stamp = now()
-        entry, created = repo.insert_unless_active({
-            "_id": ObjectId(), "retreatId": retreat["_id"], "dateId": block["_id"], "nbPlaces": nb_places,
-            "email": email, "prenom": prenom, "userId": ObjectId(user_id) if user_id else None,
-            "statut": WAITING, "seatsHeld": False, "tokenVersion": 0, "joinEmails": [],
-            "createdAt": stamp, "updatedAt": stamp,
-        })
+        entry, created = repo.insert_unless_active(
+            {
+                "_id": ObjectId(),
+                "retreatId": retreat["_id"],
+                "dateId": block["_id"],
+                "nbPlaces": nb_places,
+                "email": email,
+                "prenom": prenom,
+                "userId": ObjectId(user_id) if user_id else None,
+                "statut": WAITING,
+                "seatsHeld": False,
+                "tokenVersion": 0,
+                "joinEmails": [],
+                "createdAt": stamp,
+                "updatedAt": stamp,
+            }
+        )
     if created:
         logger.info("waiting list joined", extra={"entryId": str(entry["_id"]), "nbPlaces": nb_places})
         if repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
@@ -173,8 +188,9 @@ def _leave(entry: dict) -> None:
     repo = _repo()
     before = repo.transition(entry["_id"], {"statut": WAITING}, {"statut": LEFT})
     if before is None:
-        before = repo.transition(entry["_id"], {"statut": OFFERED, "seatsHeld": True},
-                                 {"statut": LEFT, "seatsHeld": False, "offerEmailOwed": False})
+        before = repo.transition(
+            entry["_id"], {"statut": OFFERED, "seatsHeld": True}, {"statut": LEFT, "seatsHeld": False, "offerEmailOwed": False}
+        )
         if before is not None:
             _give_back(before)
 
@@ -195,6 +211,7 @@ def forget_person(user_id: ObjectId, email: str) -> int:
 
 
 # --- offers --------------------------------------------------------------------------------
+
 
 def offer_freed_seats(date_id: ObjectId) -> int:
     """Offer the free seats of a block to its list, first in line first (skipping requests that
@@ -219,9 +236,11 @@ def offer_freed_seats(date_id: ObjectId) -> int:
         if not seats.try_reserve(date_id, n, entry["_id"]):  # the offer is the seats' holder
             continue  # someone took seats meanwhile: look again
         expires = now() + timedelta(hours=get_settings().waiting_list_offer_hours)
-        before = repo.transition(entry["_id"], {"statut": WAITING}, {
-            "statut": OFFERED, "seatsHeld": True, "offeredAt": now(), "offerExpiresAt": expires,
-            "offerEmailOwed": True})
+        before = repo.transition(
+            entry["_id"],
+            {"statut": WAITING},
+            {"statut": OFFERED, "seatsHeld": True, "offeredAt": now(), "offerExpiresAt": expires, "offerEmailOwed": True},
+        )
         if before is None:  # left, or offered by another worker: the seats go back
             seats.release(date_id, n, entry["_id"])
             continue
@@ -244,15 +263,20 @@ def offer_details(token: str) -> dict[str, Any]:
 
     entry = _live_offer(_entry_by_token(token))
     retreat, block = _retreat_and_block(entry["retreatId"], date_id=entry["dateId"])
-    return {"retreatId": retreat["_id"], "retreatName": retreat.get("titreCard") or "", "dateStart": block["start"],
-            "dateEnd": block["end"], "nbPlaces": int(entry["nbPlaces"]),
-            "prixTotalCents": _price_cents(retreat, block, int(entry["nbPlaces"])),
-            "offerExpiresAt": entry["offerExpiresAt"], "policyText": policy_text(retreat_policy(retreat))}
+    return {
+        "retreatId": retreat["_id"],
+        "retreatName": retreat.get("titreCard") or "",
+        "dateStart": block["start"],
+        "dateEnd": block["end"],
+        "nbPlaces": int(entry["nbPlaces"]),
+        "prixTotalCents": _price_cents(retreat, block, int(entry["nbPlaces"])),
+        "offerExpiresAt": entry["offerExpiresAt"],
+        "policyText": policy_text(retreat_policy(retreat)),
+    }
 
 
 def _live_offer(entry: dict) -> dict:
-    if (entry["statut"] != OFFERED or not entry.get("seatsHeld")
-            or now() >= as_utc(entry["offerExpiresAt"])):
+    if entry["statut"] != OFFERED or not entry.get("seatsHeld") or now() >= as_utc(entry["offerExpiresAt"]):
         raise Conflict(MSG_OFFER_GONE)
     return entry
 
@@ -268,8 +292,11 @@ def claim_offer(token: str, *, booking_id: ObjectId, nb_participants: int) -> tu
     retreat, block = _retreat_and_block(entry["retreatId"], date_id=entry["dateId"])
     if now() >= as_utc(block["start"]):
         raise Conflict(MSG_STARTED)
-    claimed = _repo().transition(entry["_id"], {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$gt": now()}},
-                                 {"statut": BOOKED, "seatsHeld": False, "bookingId": booking_id, "offerEmailOwed": False})
+    claimed = _repo().transition(
+        entry["_id"],
+        {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$gt": now()}},
+        {"statut": BOOKED, "seatsHeld": False, "bookingId": booking_id, "offerEmailOwed": False},
+    )
     if claimed is None:
         raise Conflict(MSG_OFFER_GONE)
     # The seats change holder, from the offer to the booking (lutea.data.seats: every held seat
@@ -285,19 +312,24 @@ def unclaim_offer(entry_id: ObjectId, booking_id: ObjectId) -> None:
     entry = _repo().get(entry_id)
     if entry is not None:
         _seats().transfer(entry["dateId"], booking_id, entry_id)
-    _repo().transition(entry_id, {"statut": BOOKED, "bookingId": booking_id}, {"statut": OFFERED, "seatsHeld": True},
-                       unset=("bookingId",))
+    _repo().transition(
+        entry_id, {"statut": BOOKED, "bookingId": booking_id}, {"statut": OFFERED, "seatsHeld": True}, unset=("bookingId",)
+    )
 
 
 # --- the scheduled job -----------------------------------------------------------------------
+
 
 def expire_offers() -> int:
     """Offers not taken in time: seats back, offered to the next in line."""
     repo = _repo()
     expired = 0
     for oid in repo.overdue_offer_ids(now()):
-        before = repo.transition(oid, {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": now()}},
-                                 {"statut": EXPIRED, "seatsHeld": False, "offerEmailOwed": False})
+        before = repo.transition(
+            oid,
+            {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": now()}},
+            {"statut": EXPIRED, "seatsHeld": False, "offerEmailOwed": False},
+        )
         if before is not None:
             expired += 1
             _give_back(before)
@@ -332,6 +364,7 @@ def run_offers() -> dict[str, int]:
 
 # --- admin ---------------------------------------------------------------------------------
 
+
 def admin_view(retreat_id: ObjectId) -> list[dict[str, Any]]:
     """Each date block of the retreat with its list, in line order, and its offers."""
     from lutea.data.retreats import RetreatRepository
@@ -353,27 +386,38 @@ def admin_view(retreat_id: ObjectId) -> list[dict[str, Any]]:
             if entry["statut"] == WAITING:
                 position += 1
             shaped.append(entry_out(entry, position if entry["statut"] == WAITING else None))
-        blocks.append({
-            "_id": str(date_id), "dateStart": iso(block["start"]) if block.get("start") else None,
-            "dateEnd": iso(block["end"]) if block.get("end") else None,
-            "places": int(counter["places"]) if counter else int(block.get("places") or 0),
-            "placesDisponibles": _free(date_id) if counter else 0,
-            "placesOffertes": sum(int(e["nbPlaces"]) for e in mine if e["statut"] == OFFERED and e.get("seatsHeld")),
-            "inscriptions": shaped,
-        })
+        blocks.append(
+            {
+                "_id": str(date_id),
+                "dateStart": iso(block["start"]) if block.get("start") else None,
+                "dateEnd": iso(block["end"]) if block.get("end") else None,
+                "places": int(counter["places"]) if counter else int(block.get("places") or 0),
+                "placesDisponibles": _free(date_id) if counter else 0,
+                "placesOffertes": sum(int(e["nbPlaces"]) for e in mine if e["statut"] == OFFERED and e.get("seatsHeld")),
+                "inscriptions": shaped,
+            }
+        )
     return blocks
 
 
 # --- emails --------------------------------------------------------------------------------
 
+
 def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
     from lutea.email.messages import notify, send_waiting_list_joined
 
     _, leave_link = _links(entry)
-    notify(send_waiting_list_joined, entry["email"], retreat_name=retreat.get("titreCard") or "",
-           date_start=block["start"], date_end=block["end"],
-           nb_places=int(entry["nbPlaces"]), offer_hours=get_settings().waiting_list_offer_hours,
-           leave_link=leave_link, token=entry_token(entry))
+    notify(
+        send_waiting_list_joined,
+        entry["email"],
+        retreat_name=retreat.get("titreCard") or "",
+        date_start=block["start"],
+        date_end=block["end"],
+        nb_places=int(entry["nbPlaces"]),
+        offer_hours=get_settings().waiting_list_offer_hours,
+        leave_link=leave_link,
+        token=entry_token(entry),
+    )
 
 
 def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
@@ -387,11 +431,20 @@ def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
     if entry is None or entry["statut"] != OFFERED or not entry.get("offerEmailOwed"):
         return
     book_link, leave_link = _links(entry)
-    sent = notify(send_waiting_list_offer, entry["email"], retreat_name=retreat.get("titreCard") or "",
-                  date_start=block["start"], date_end=block["end"],
-                  nb_places=int(entry["nbPlaces"]), total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
-                  offer_until=entry["offerExpiresAt"], book_link=book_link, leave_link=leave_link,
-                  policy_text=policy_text(retreat_policy(retreat)), token=entry_token(entry))
+    sent = notify(
+        send_waiting_list_offer,
+        entry["email"],
+        retreat_name=retreat.get("titreCard") or "",
+        date_start=block["start"],
+        date_end=block["end"],
+        nb_places=int(entry["nbPlaces"]),
+        total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
+        offer_until=entry["offerExpiresAt"],
+        book_link=book_link,
+        leave_link=leave_link,
+        policy_text=policy_text(retreat_policy(retreat)),
+        token=entry_token(entry),
+    )
     if sent is None:
         return  # undelivered: its stored copy holds no live link, so it stays owed to run_offers
     _repo().transition(entry_id, {"statut": OFFERED, "offerEmailOwed": True}, {"offerEmailOwed": False})

@@ -2,6 +2,7 @@
 could read as a list, a display name or a group (``a@x.fr,b@y.fr``, ``Eve <e@x.fr>``,
 ``"a,b"@x.fr``, ``g: a@x.fr;``). Used by the request models and, again, by the email service
 for every recipient, so that no path can turn one typed address into several recipients."""
+
 from __future__ import annotations
 
 import re

@@ -9,6 +9,7 @@ without it: whoever reads the database must not find a live link there. Its retr
 module that issued the secret for a fresh one (``register_fresh_secret``); when there is none
 to give (the secret was used or superseded, or its kind has no provider) the message is dropped.
 """
+
 from __future__ import annotations
 
 import html
@@ -72,8 +73,9 @@ def message_to_document(message: EmailMessage) -> dict[str, Any]:
         "replyTo": message.reply_to,
         "idempotencyKey": message.idempotency_key,
         "needsFreshSecret": bool(message.secret),
-        "attachments": [{"filename": a.filename, "content": a.content, "contentType": a.content_type}
-                        for a in message.attachments],
+        "attachments": [
+            {"filename": a.filename, "content": a.content, "contentType": a.content_type} for a in message.attachments
+        ],
     }
 
 
@@ -92,10 +94,14 @@ def document_to_message(doc: dict[str, Any]) -> EmailMessage | None:
         # through after all) and the fresh secret would never leave.
         key = uuid.uuid4().hex
     return EmailMessage(
-        to=tuple(doc["to"]), subject=subject, html=body_html, text=body_text, kind=doc["kind"],
-        reply_to=doc.get("replyTo"), idempotency_key=key,
-        attachments=tuple(Attachment(a["filename"], bytes(a["content"]), a["contentType"])
-                          for a in doc.get("attachments", [])),
+        to=tuple(doc["to"]),
+        subject=subject,
+        html=body_html,
+        text=body_text,
+        kind=doc["kind"],
+        reply_to=doc.get("replyTo"),
+        idempotency_key=key,
+        attachments=tuple(Attachment(a["filename"], bytes(a["content"]), a["contentType"]) for a in doc.get("attachments", [])),
     )
 
 
@@ -107,9 +113,13 @@ class EmailFailureRepository:
         stamp = now()
         doc = {
             **message_to_document(message),
-            "status": "pending", "attempts": 1, "lastError": error,
-            "createdAt": stamp, "updatedAt": stamp,
-            "nextAttemptAt": stamp + _backoff(1), "expiresAt": stamp + RETENTION,
+            "status": "pending",
+            "attempts": 1,
+            "lastError": error,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "nextAttemptAt": stamp + _backoff(1),
+            "expiresAt": stamp + RETENTION,
         }
         return self._col.insert_one(doc).inserted_id
 
@@ -130,10 +140,17 @@ class EmailFailureRepository:
         """True when the message is abandoned (too many attempts)."""
         stamp = now()
         abandoned = attempts >= MAX_ATTEMPTS
-        self._col.update_one({"_id": failure_id}, {"$set": {
-            "status": "abandoned" if abandoned else "pending", "lastError": error, "updatedAt": stamp,
-            "nextAttemptAt": stamp + _backoff(attempts),
-        }})
+        self._col.update_one(
+            {"_id": failure_id},
+            {
+                "$set": {
+                    "status": "abandoned" if abandoned else "pending",
+                    "lastError": error,
+                    "updatedAt": stamp,
+                    "nextAttemptAt": stamp + _backoff(attempts),
+                }
+            },
+        )
         return abandoned
 
     def list(self, status: str | None = None) -> list[dict[str, Any]]:

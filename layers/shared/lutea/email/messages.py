@@ -3,6 +3,7 @@
 Each function raises ``EmailDeliveryError`` when the message can't be delivered. Business
 operations call them through ``notify`` (see README.md: a failed email never undoes the
 operation that triggered it; it is recorded for a retry)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -83,8 +84,14 @@ def _send_with_secret(kind: str, to: str | list[str], secret: str | None, /, **v
     return send(message)
 
 
-def _send_attached(kind: str, to: str | list[str], attachments: tuple[Attachment, ...], values: dict[str, object],
-                   *, idempotency_key: str | None = None) -> str:
+def _send_attached(
+    kind: str,
+    to: str | list[str],
+    attachments: tuple[Attachment, ...],
+    values: dict[str, object],
+    *,
+    idempotency_key: str | None = None,
+) -> str:
     subject, text, html = render(kind, **values)
     recipients = (to,) if isinstance(to, str) else tuple(to)
     message = EmailMessage(to=recipients, subject=subject, html=html, text=text, kind=kind, attachments=attachments)
@@ -112,6 +119,7 @@ def send_password_reset(to: str, first_name: str, link: str) -> str:
 
 # --- Bookings and payments -------------------------------------------------------------
 # ``booking`` is the stored booking document (see lutea.data.bookings).
+
 
 def _paris_day(value: object) -> str:
     from datetime import datetime
@@ -190,9 +198,16 @@ def _admin_copy(message: EmailMessage) -> str:
 
     from lutea.config import get_settings
 
-    return send(replace(message, to=(get_settings().email_admin,), subject=f"[Copie] {message.subject}",
-                        kind=f"{message.kind}_copy", reply_to=message.to[0] if message.to else None,
-                        idempotency_key=f"{message.idempotency_key}-copy"))
+    return send(
+        replace(
+            message,
+            to=(get_settings().email_admin,),
+            subject=f"[Copie] {message.subject}",
+            kind=f"{message.kind}_copy",
+            reply_to=message.to[0] if message.to else None,
+            idempotency_key=f"{message.idempotency_key}-copy",
+        )
+    )
 
 
 def _send_with_admin_copy(message: EmailMessage) -> str:
@@ -209,8 +224,13 @@ def send_booking_confirmation(booking: dict, pdf: bytes, filename: str, *, idemp
 
     subject, text, html = render("booking_confirmation", **_booking_values(booking))
     message = EmailMessage(
-        to=(booking_contact(booking),), subject=subject, html=html, text=text, kind="booking_confirmation",
-        attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST)))
+        to=(booking_contact(booking),),
+        subject=subject,
+        html=html,
+        text=text,
+        kind="booking_confirmation",
+        attachments=(Attachment(filename, pdf), *calendar_attachments(booking, ical.REQUEST)),
+    )
     if idempotency_key:
         message = replace(message, idempotency_key=idempotency_key)
     return _send_with_admin_copy(message)
@@ -224,8 +244,13 @@ def send_booking_cancelled(booking: dict, *, refunded: bool, idempotency_key: st
         line = "L'équipe Lutea reviendra vers vous pour le remboursement du montant déjà réglé."
     else:
         line = "Aucun montant n'a été débité."
-    return _send_attached("booking_cancelled", booking_contact(booking), calendar_removal(booking),
-                          {"refundLine": line, **_booking_values(booking)}, idempotency_key=idempotency_key)
+    return _send_attached(
+        "booking_cancelled",
+        booking_contact(booking),
+        calendar_removal(booking),
+        {"refundLine": line, **_booking_values(booking)},
+        idempotency_key=idempotency_key,
+    )
 
 
 def _refund_line(booking: dict) -> str:
@@ -238,16 +263,22 @@ def _refund_line(booking: dict) -> str:
     amount = format_euros(cents)
     if not booking.get("isStripeBooking"):
         return f"Un remboursement de {amount} ({percent} %) vous est dû : l'équipe Lutea revient vers vous pour le régler."
-    return (f"Un remboursement de {amount} ({percent} %) est effectué sur votre moyen de paiement ; "
-            "il apparaîtra sous quelques jours.")
+    return (
+        f"Un remboursement de {amount} ({percent} %) est effectué sur votre moyen de paiement ; "
+        "il apparaîtra sous quelques jours."
+    )
 
 
 def send_customer_cancellation(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
     """The owner cancelled her booking herself: what was refunded, and why (the policy)."""
     values = {**_booking_values(booking), "policyText": policy_text}
-    return _send_attached("booking_cancelled_by_customer", booking_contact(booking), calendar_removal(booking),
-                          {"refundLine": _refund_line(booking), "cancelDate": _paris_day(booking.get("annulationDate")),
-                           **values}, idempotency_key=idempotency_key)
+    return _send_attached(
+        "booking_cancelled_by_customer",
+        booking_contact(booking),
+        calendar_removal(booking),
+        {"refundLine": _refund_line(booking), "cancelDate": _paris_day(booking.get("annulationDate")), **values},
+        idempotency_key=idempotency_key,
+    )
 
 
 def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
@@ -255,27 +286,61 @@ def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_k
     from lutea.money import format_euros
 
     cents = int(booking.get("montantRembourseCents") or 0)
-    mode = ("aucun" if cents <= 0 else "remboursé par Stripe" if booking.get("isStripeBooking")
-            else "à rembourser manuellement")
+    mode = "aucun" if cents <= 0 else "remboursé par Stripe" if booking.get("isStripeBooking") else "à rembourser manuellement"
     values = {**_booking_values(booking), "policyText": policy_text}
-    return _send("booking_cancelled_admin", get_settings().email_admin, refundPercent=booking.get("pourcentageRembourse", 0),
-                 refund=format_euros(cents), refundMode=mode, cancelDate=_paris_day(booking.get("annulationDate")),
-                 idempotency_key=idempotency_key, **values)
+    return _send(
+        "booking_cancelled_admin",
+        get_settings().email_admin,
+        refundPercent=booking.get("pourcentageRembourse", 0),
+        refund=format_euros(cents),
+        refundMode=mode,
+        cancelDate=_paris_day(booking.get("annulationDate")),
+        idempotency_key=idempotency_key,
+        **values,
+    )
 
 
-def send_waiting_list_joined(to: str, *, retreat_name: str, date_start: object, date_end: object,
-                             nb_places: int, offer_hours: int, leave_link: str, token: str) -> str:
+def send_waiting_list_joined(
+    to: str,
+    *,
+    retreat_name: str,
+    date_start: object,
+    date_end: object,
+    nb_places: int,
+    offer_hours: int,
+    leave_link: str,
+    token: str,
+) -> str:
     """``token``: the entry's link token, inside ``leave_link``: an undelivered copy is stored
     without it (and not sent again: the offer email carries the links anew)."""
     # No greeting by name: anyone may type any address and any prenom (nothing typed is relayed).
-    return _send_with_secret("waiting_list_joined", to, token, retreatName=retreat_name,
-                 dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
-                 offerHours=offer_hours, leaveLink=leave_link)
+    return _send_with_secret(
+        "waiting_list_joined",
+        to,
+        token,
+        retreatName=retreat_name,
+        dateStart=_paris_day(date_start),
+        dateEnd=_paris_day(date_end),
+        nbPlaces=nb_places,
+        offerHours=offer_hours,
+        leaveLink=leave_link,
+    )
 
 
-def send_waiting_list_offer(to: str, *, retreat_name: str, date_start: object, date_end: object,
-                            nb_places: int, total_cents: int, offer_until: object, book_link: str, leave_link: str,
-                            policy_text: str, token: str) -> str:
+def send_waiting_list_offer(
+    to: str,
+    *,
+    retreat_name: str,
+    date_start: object,
+    date_end: object,
+    nb_places: int,
+    total_cents: int,
+    offer_until: object,
+    book_link: str,
+    leave_link: str,
+    policy_text: str,
+    token: str,
+) -> str:
     """``token``: the entry's link token, inside both links: an undelivered copy is stored
     without it; the offer stays owed and the waiting-list job sends it again."""
     from datetime import datetime
@@ -284,12 +349,25 @@ def send_waiting_list_offer(to: str, *, retreat_name: str, date_start: object, d
     from lutea.clock import as_utc
     from lutea.money import format_euros
 
-    until = (as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
-             if isinstance(offer_until, datetime) else str(offer_until))
-    return _send_with_secret("waiting_list_offer", to, token, retreatName=retreat_name,
-                 dateStart=_paris_day(date_start), dateEnd=_paris_day(date_end), nbPlaces=nb_places,
-                 total=format_euros(total_cents), offerUntil=until, bookLink=book_link, leaveLink=leave_link,
-                 policyText=policy_text)
+    until = (
+        as_utc(offer_until).astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
+        if isinstance(offer_until, datetime)
+        else str(offer_until)
+    )
+    return _send_with_secret(
+        "waiting_list_offer",
+        to,
+        token,
+        retreatName=retreat_name,
+        dateStart=_paris_day(date_start),
+        dateEnd=_paris_day(date_end),
+        nbPlaces=nb_places,
+        total=format_euros(total_cents),
+        offerUntil=until,
+        bookLink=book_link,
+        leaveLink=leave_link,
+        policyText=policy_text,
+    )
 
 
 def send_late_payment_refunded(booking: dict, *, idempotency_key: str | None = None) -> str:
@@ -298,11 +376,12 @@ def send_late_payment_refunded(booking: dict, *, idempotency_key: str | None = N
     if booking.get("statutPaiement") == "PAID":
         reason = "était un second paiement pour une réservation déjà réglée, qui reste confirmée."
     else:
-        reason = ("est arrivé alors que votre réservation n'était plus valable (expirée ou annulée), "
-                  "et les places ne sont plus disponibles.")
+        reason = (
+            "est arrivé alors que votre réservation n'était plus valable (expirée ou annulée), "
+            "et les places ne sont plus disponibles."
+        )
     subject, text, html = render("late_payment_refunded", reason=reason, **_booking_values(booking))
-    message = EmailMessage(to=(booking_contact(booking),), subject=subject, html=html, text=text,
-                           kind="late_payment_refunded")
+    message = EmailMessage(to=(booking_contact(booking),), subject=subject, html=html, text=text, kind="late_payment_refunded")
     if idempotency_key:
         message = replace(message, idempotency_key=idempotency_key)
     return _send_with_admin_copy(message)
@@ -316,13 +395,24 @@ def send_admin_alert(title: str, details: str) -> str:
 
 # --- Contact form ------------------------------------------------------------------------
 
+
 def send_contact_to_team(*, nom: str, prenom: str, email: str, telephone: str, message: str) -> str:
     from lutea.config import get_settings
 
-    subject, text, html = render("contact_team", nom=nom, prenom=prenom, email=email, telephone=telephone,
-                                 message=message, messageHtml=multiline_html(message))
-    return send(EmailMessage(to=(get_settings().email_contact,), subject=subject, html=html, text=text,
-                             kind="contact_team", reply_to=email))
+    subject, text, html = render(
+        "contact_team",
+        nom=nom,
+        prenom=prenom,
+        email=email,
+        telephone=telephone,
+        message=message,
+        messageHtml=multiline_html(message),
+    )
+    return send(
+        EmailMessage(
+            to=(get_settings().email_contact,), subject=subject, html=html, text=text, kind="contact_team", reply_to=email
+        )
+    )
 
 
 def send_contact_ack(to: str) -> str:

@@ -1,5 +1,6 @@
 """reCAPTCHA verification (the original's ``EmailService.verifyRecaptcha``), used by the contact
 form and available to registration. Standard library only: one form POST with a timeout."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ def verify_recaptcha(token: str | None) -> bool:
     import urllib.request
 
     form = urllib.parse.urlencode({"secret": settings.recaptcha_secret_key, "response": token}).encode()
-    request = urllib.request.Request(settings.recaptcha_verify_url, data=form, method="POST",  # noqa: S310
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(  # noqa: S310 - URL from config
+        settings.recaptcha_verify_url,
+        data=form,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - URL from config
             answer = json.loads(response.read(64 * 1024))

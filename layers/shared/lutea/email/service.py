@@ -1,6 +1,7 @@
 """The email service. Callers build an ``EmailMessage`` and call ``send``; the backend comes
 from configuration: Resend when ``RESEND_API_KEY`` is set, else complete ``.eml`` files in
 ``EMAIL_OUTBOX_DIR``. Callers never know which."""
+
 from __future__ import annotations
 
 import base64
@@ -77,8 +78,7 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
         maintype, _, subtype = media_type.partition("/")
         # Parameters (a calendar's ``charset`` and iTIP ``method``) stay on the part's Content-Type.
         params = dict(p.split("=", 1) for p in raw_params if "=" in p)
-        mime.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=att.filename,
-                            params=params or None)
+        mime.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=att.filename, params=params or None)
     return mime
 
 
@@ -125,19 +125,23 @@ class ResendBackend:
         resend.api_key = self.api_key
         # RESEND_API_URL is read by the SDK at import time only: set the module attribute.
         resend.api_url = (self.api_base or "https://api.resend.com").rstrip("/")
-        if not isinstance(resend.default_http_client, resend.RequestsClient) or \
-                getattr(resend.default_http_client, "_timeout", None) != RESEND_TIMEOUT_SECONDS:
+        if (
+            not isinstance(resend.default_http_client, resend.RequestsClient)
+            or getattr(resend.default_http_client, "_timeout", None) != RESEND_TIMEOUT_SECONDS
+        ):
             resend.default_http_client = resend.RequestsClient(timeout=RESEND_TIMEOUT_SECONDS)
         params: dict = {
-            "from": sender, "to": list(message.to), "subject": message.subject,
-            "html": message.html, "text": message.text,
+            "from": sender,
+            "to": list(message.to),
+            "subject": message.subject,
+            "html": message.html,
+            "text": message.text,
         }
         if message.reply_to:
             params["reply_to"] = message.reply_to
         if message.attachments:
             params["attachments"] = [
-                {"filename": a.filename, "content": base64.b64encode(a.content).decode(),
-                 "content_type": a.content_type}
+                {"filename": a.filename, "content": base64.b64encode(a.content).decode(), "content_type": a.content_type}
                 for a in message.attachments
             ]
         try:

@@ -1,6 +1,7 @@
 """Email templates, kept apart from code in ``templates/<name>.{subject,txt,html}``
 (``string.Template`` placeholders). Values are HTML-escaped in the HTML part, except those
 wrapped in ``Markup`` (HTML built here from already-escaped text, e.g. line breaks)."""
+
 from __future__ import annotations
 
 import html

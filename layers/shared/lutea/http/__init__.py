@@ -1,4 +1,5 @@
 """HTTP conventions shared by every function."""
+
 from lutea.http.app import cacheable_json_body, create_app, json_body, json_body_reused, make_handler
 from lutea.http.guards import (
     Principal,
@@ -20,17 +21,35 @@ _CACHE_HEADERS = {
 }
 CACHEABLE = {
     200: {"description": "Successful Response", "headers": _CACHE_HEADERS},
-    304: {"description": "Not Modified: the ETag sent in If-None-Match is current (no body)",
-          "headers": _CACHE_HEADERS},
+    304: {"description": "Not Modified: the ETag sent in If-None-Match is current (no body)", "headers": _CACHE_HEADERS},
 }
-CALENDAR = {200: {"description": "The booking as an iCalendar event (RFC 5545)",
-                  "content": {"text/calendar": {"schema": {"type": "string"}}}}}
-PDF = {200: {"description": "The PDF document",
-             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+CALENDAR = {
+    200: {
+        "description": "The booking as an iCalendar event (RFC 5545)",
+        "content": {"text/calendar": {"schema": {"type": "string"}}},
+    }
+}
+PDF = {
+    200: {"description": "The PDF document", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+}
 
 __all__ = [
-    "CACHEABLE", "CALENDAR", "CREATED", "NO_CONTENT", "PDF",
-    "Principal", "admin_required", "cacheable_json_body", "client_required", "create_app", "current_principal",
-    "json_body", "json_body_reused",
-    "jwt_required", "make_handler", "optional_auth", "owner_or_guest_required", "require_principal",
+    "CACHEABLE",
+    "CALENDAR",
+    "CREATED",
+    "NO_CONTENT",
+    "PDF",
+    "Principal",
+    "admin_required",
+    "cacheable_json_body",
+    "client_required",
+    "create_app",
+    "current_principal",
+    "json_body",
+    "json_body_reused",
+    "jwt_required",
+    "make_handler",
+    "optional_auth",
+    "owner_or_guest_required",
+    "require_principal",
 ]

@@ -1,6 +1,7 @@
 """The resolver factory: every function builds its API with ``create_app()`` and exposes
 ``make_handler(app)``. One place for the conventions of API.md: guards before validation, the
 error model, CORS, security headers, body limits."""
+
 from __future__ import annotations
 
 import base64
@@ -87,8 +88,9 @@ class LuteaResolver(GuardedResolver):
         method = (event.get("httpMethod") or "").upper()
         if method == "OPTIONS":
             return {"statusCode": 204, "headers": {}, "multiValueHeaders": {}, "body": "", "isBase64Encoded": False}
-        refused = params_problem((event.get("queryStringParameters"), event.get("multiValueQueryStringParameters"),
-                                  event.get("pathParameters")))
+        refused = params_problem(
+            (event.get("queryStringParameters"), event.get("multiValueQueryStringParameters"), event.get("pathParameters"))
+        )
         if refused is not None:
             return _as_proxy(error_response(400, refused, path))
         body = event.get("body")
@@ -136,8 +138,13 @@ def _route_of(event: Mapping[str, Any]) -> str:
 
 
 def _as_proxy(response: Response) -> dict[str, Any]:
-    return {"statusCode": response.status_code, "headers": dict(response.headers), "multiValueHeaders": {},
-            "body": response.body, "isBase64Encoded": False}
+    return {
+        "statusCode": response.status_code,
+        "headers": dict(response.headers),
+        "multiValueHeaders": {},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def _decorate(result: dict[str, Any], extra: dict[str, str]) -> None:
@@ -181,8 +188,7 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _media_type(_: RequestUnsupportedContentType) -> Response:
-        return error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)",
-                              app.current_event.path)
+        return error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)", app.current_event.path)
 
     @app.exception_handler(LuteaError)
     def _domain(exc: LuteaError) -> Response:
@@ -193,8 +199,7 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
             logger.error("request failed", extra={"status": status, "route": route, "error": type(exc).__name__})
         elif not (status == 401 and path in QUIET_401_PATHS):
             logger.info("request refused", extra={"status": status, "route": route, "error": type(exc).__name__})
-        return error_response(status, exc.message, path, fields=exc.fields if status == 400 else None,
-                              headers=exc.headers)
+        return error_response(status, exc.message, path, fields=exc.fields if status == 400 else None, headers=exc.headers)
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
@@ -218,16 +223,18 @@ def unavailable_response(path: str, route: str) -> Response:
     table in docs/reliability.md); the client may try again."""
     logger.error("database unavailable", extra={"route": route})
     count_metric("DatabaseUnavailable")
-    return error_response(503, Unavailable.default_message, path,
-                          headers={"Retry-After": str(mongo.RETRY_AFTER_SECONDS)})
+    return error_response(503, Unavailable.default_message, path, headers={"Retry-After": str(mongo.RETRY_AFTER_SECONDS)})
 
 
-def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None,
-              headers: dict[str, str] | None = None) -> Response:
+def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None, headers: dict[str, str] | None = None) -> Response:
     """A JSON response with a status other than 200, or with cookies."""
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=encode_json(payload),
-                    cookies=cookies or [], headers=headers or {})
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=encode_json(payload),
+        cookies=cookies or [],
+        headers=headers or {},
+    )
 
 
 _last_encoded: tuple[Any, str, str] | None = None

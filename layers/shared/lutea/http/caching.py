@@ -5,6 +5,7 @@ background, and ``304 Not Modified`` when the client already holds that body.
 The ETag is a digest of the encoded body, so any change to what is served (a retreat edited,
 its places changed, hidden, or a date block that has started and drops out of the catalogue)
 changes it; nothing has to remember to bump a version."""
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def cacheable_json(body: str, etag: str, if_none_match: str | None,
-                   cache_control: str = PUBLIC_CACHE_CONTROL) -> Response:
+def cacheable_json(body: str, etag: str, if_none_match: str | None, cache_control: str = PUBLIC_CACHE_CONTROL) -> Response:
     """200 with ``body``, or 304 without one when the client's copy is current."""
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": VARY}
     if matches(if_none_match, etag):

@@ -2,6 +2,7 @@
 makes them (``Settings.cookie_same_site``): Strict when the browser sees the API on the
 frontend's own site (a custom domain such as api.lutea.fr, or localhost), None; Secure only when
 a deployed API is on another site (``*.execute-api.amazonaws.com``). SECURITY.md says why."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,7 +18,12 @@ REFRESH_COOKIE = "refresh_token"
 def _cookie(name: str, value: str, max_age: int) -> Cookie:
     settings = get_settings()
     return Cookie(
-        name=name, value=value, path="/", http_only=True, secure=settings.cookie_secure, max_age=max_age,
+        name=name,
+        value=value,
+        path="/",
+        http_only=True,
+        secure=settings.cookie_secure,
+        max_age=max_age,
         same_site=SameSite.NONE_MODE if settings.cookie_same_site == "None" else SameSite.STRICT_MODE,
     )
 

@@ -1,5 +1,6 @@
 """CORS policy of API.md: origins from FRONTEND_URL are echoed with credentials; outside
 production, localhost / 127.0.0.1 on any port too; any other origin gets no CORS headers."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -39,9 +40,11 @@ def cors_headers(origin: str | None, *, preflight: bool = False) -> dict[str, st
         "Access-Control-Allow-Credentials": "true",
     }
     if preflight:
-        headers.update({
-            "Access-Control-Allow-Methods": ALLOW_METHODS,
-            "Access-Control-Allow-Headers": ALLOW_HEADERS,
-            "Access-Control-Max-Age": MAX_AGE,
-        })
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": ALLOW_METHODS,
+                "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                "Access-Control-Max-Age": MAX_AGE,
+            }
+        )
     return headers

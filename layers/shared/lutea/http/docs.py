@@ -6,6 +6,7 @@ The route's docstring is its summary (first line) and description (the rest).
 
     @app.get("/bookings/<id>", responses=ok("Booking", errors=(404,)))
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,8 +29,15 @@ def _schema(model: str | list[str] | None) -> dict[str, Any] | None:
     return {"$ref": f"#/components/schemas/{model}"}
 
 
-def ok(model: str | list[str] | None, status: int = 200, *, errors: tuple[int, ...] = (),
-       description: str | None = None, merge: dict[int, Any] | None = None, paged: bool = False) -> dict[int, Any]:
+def ok(
+    model: str | list[str] | None,
+    status: int = 200,
+    *,
+    errors: tuple[int, ...] = (),
+    description: str | None = None,
+    merge: dict[int, Any] | None = None,
+    paged: bool = False,
+) -> dict[int, Any]:
     """The ``responses`` of a route: ``model`` (a name, ``[name]`` for a list, ``None`` for no
     body) answered with ``status``, plus ``errors`` in the error shape. ``merge``: other
     responses of the route (headers, 304) kept as they are. ``paged``: an admin list, the
@@ -40,8 +48,7 @@ def ok(model: str | list[str] | None, status: int = 200, *, errors: tuple[int, .
     success.setdefault("description", description or (default if model is not None else f"{default}, empty body"))
     schema = _schema(model)
     if schema is not None and paged:
-        page = {"allOf": [{"$ref": "#/components/schemas/PageOut"},
-                          {"type": "object", "properties": {"items": schema}}]}
+        page = {"allOf": [{"$ref": "#/components/schemas/PageOut"}, {"type": "object", "properties": {"items": schema}}]}
         schema = {"anyOf": [schema, page]}
     if schema is not None:
         success["content"] = {"application/json": {"schema": schema}}

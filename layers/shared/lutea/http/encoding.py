@@ -2,6 +2,7 @@
 after separators, and ObjectIds or datetimes left in a payload in their wire form. The
 resolver hands it to Powertools as its serializer, so bodies Powertools encodes itself (routes
 with a return type) look exactly like ours."""
+
 from __future__ import annotations
 
 import json

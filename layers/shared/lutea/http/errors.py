@@ -1,5 +1,6 @@
 """The error model of API.md (the original's global filter), in one place:
 ``{statusCode, message, timestamp, path}`` plus ``details`` on every 400."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,9 +45,12 @@ def error_body(status: int, message: Any, path: str, fields: list[dict[str, Any]
     return body
 
 
-def error_response(status: int, message: Any, path: str, *, fields: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, message: Any, path: str, *, fields: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON,
-        body=encode_json(error_body(status, message, path, fields)), headers=headers or {},
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=encode_json(error_body(status, message, path, fields)),
+        headers=headers or {},
     )

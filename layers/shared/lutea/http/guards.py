@@ -8,6 +8,7 @@ guards ran before pipes, so 401/403 come before 400).
 Inside the route, ``current_principal()`` returns who is calling (or ``None`` on public and
 optional routes without credentials).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -2,6 +2,7 @@
 and the client chooses how many slashes it sends; the rate limiter's buckets, the guards and the
 router must all see the same path, or ``/auth/login/`` and ``//auth/login`` would reach the
 login route under the global limit instead of the strict one."""
+
 from __future__ import annotations
 
 import re

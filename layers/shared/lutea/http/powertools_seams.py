@@ -14,6 +14,7 @@ requirements.txt). Everything else uses its public extension points (exception h
 (tests/unit/foundation/test_powertools_seams.py) fails, naming what changed, when an upgrade
 touches any of it: then re-read the new code, adapt this module and update the fingerprints.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -9,6 +9,7 @@ a header the client controls (X-Forwarded-For can be forged). A client is an IPv
 IPv6 /64: every IPv6 customer is given at least a /64, so counting full IPv6 addresses would
 give one client 2^64 budgets (RFC 6177; an IPv4 address written as IPv6 is the IPv4 client).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -24,10 +25,19 @@ from lutea.errors import RateLimited
 from lutea.observability import logger, metrics
 
 # Routes that guess secrets or send email get the strict limit.
-STRICT_PATHS = frozenset({
-    "/auth/login", "/auth/2fa/finalize", "/auth/2fa/verify", "/auth/forgot-password", "/auth/reset-password",
-    "/auth/register", "/auth/validate-email", "/users/validate-password", "/users/profile/delete",
-})
+STRICT_PATHS = frozenset(
+    {
+        "/auth/login",
+        "/auth/2fa/finalize",
+        "/auth/2fa/verify",
+        "/auth/forgot-password",
+        "/auth/reset-password",
+        "/auth/register",
+        "/auth/validate-email",
+        "/users/validate-password",
+        "/users/profile/delete",
+    }
+)
 # The waiting list emails an address and its links carry secrets.
 STRICT_PREFIXES = ("/users/check-temporary/", "/bookings/waiting-list")
 CONTACT_PATHS = frozenset({"/email/contact"})

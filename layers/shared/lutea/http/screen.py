@@ -7,6 +7,7 @@ few thousand ``[`` raise RecursionError), a number of more than 4,300 digits rai
 and ``1e400`` becomes infinity, a lone surrogate can't be encoded to UTF-8 by the MongoDB and
 MySQL drivers, and a real MongoDB refuses a regular expression holding NUL. Each was a 500.
 """
+
 from __future__ import annotations
 
 import math

@@ -9,6 +9,7 @@ Errors: a missing PaymentIntent is ``NotFound``, an operation the PaymentIntent'
 (cancelling a succeeded payment) is ``Conflict``, anything else Stripe or the network does
 wrong is ``UpstreamFailure``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -38,8 +39,9 @@ T = TypeVar("T")
 
 
 class PaymentGateway(Protocol):
-    def create_payment_intent(self, *, booking_id: str, amount_cents: int, currency: str, idempotency_key: str,
-                              metadata: dict[str, str]) -> dict[str, Any]: ...
+    def create_payment_intent(
+        self, *, booking_id: str, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
+    ) -> dict[str, Any]: ...
 
     def retrieve_payment_intent(self, pi_id: str) -> dict[str, Any]: ...
 
@@ -71,8 +73,12 @@ def _payment_intent(obj: Any) -> dict[str, Any]:
 
 def _refund(obj: Any) -> dict[str, Any]:
     data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-    return {"id": data.get("id"), "status": data.get("status"), "amount": int(data.get("amount") or 0),
-            "payment_intent": data.get("payment_intent")}
+    return {
+        "id": data.get("id"),
+        "status": data.get("status"),
+        "amount": int(data.get("amount") or 0),
+        "payment_intent": data.get("payment_intent"),
+    }
 
 
 @contextmanager
@@ -84,8 +90,9 @@ def _stripe_errors(operation: str) -> Iterator[None]:
         yield
     except stripe.InvalidRequestError as exc:
         code = getattr(exc, "code", None)
-        logger.warning("stripe refused", extra={"operation": operation, "code": code,
-                                                "stripe_request_id": getattr(exc, "request_id", None)})
+        logger.warning(
+            "stripe refused", extra={"operation": operation, "code": code, "stripe_request_id": getattr(exc, "request_id", None)}
+        )
         if code == "resource_missing":
             raise NotFound(MESSAGE_NOT_FOUND) from exc
         if code in ("payment_intent_unexpected_state", "charge_already_refunded"):
@@ -97,9 +104,15 @@ def _stripe_errors(operation: str) -> Iterator[None]:
             from lutea.config import refresh_secrets
 
             refresh_secrets()
-        logger.error("stripe failed", extra={"operation": operation, "error": type(exc).__name__,
-                                             "http_status": getattr(exc, "http_status", None),
-                                             "stripe_request_id": getattr(exc, "request_id", None)})
+        logger.error(
+            "stripe failed",
+            extra={
+                "operation": operation,
+                "error": type(exc).__name__,
+                "http_status": getattr(exc, "http_status", None),
+                "stripe_request_id": getattr(exc, "request_id", None),
+            },
+        )
         raise UpstreamFailure(MESSAGE_UPSTREAM) from exc
 
 
@@ -128,8 +141,9 @@ class StripeGateway:
         with _stripe_errors(operation):
             return call(client)
 
-    def create_payment_intent(self, *, booking_id: str, amount_cents: int, currency: str, idempotency_key: str,
-                              metadata: dict[str, str]) -> dict[str, Any]:
+    def create_payment_intent(
+        self, *, booking_id: str, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
+    ) -> dict[str, Any]:
         if amount_cents <= 0:
             raise ValueError("a PaymentIntent needs a positive amount")
         params = {
@@ -138,15 +152,20 @@ class StripeGateway:
             "metadata": {**metadata, "bookingId": booking_id},
             "automatic_payment_methods": {"enabled": True},
         }
-        created = self._call("create_payment_intent", lambda c: c.v1.payment_intents.create(
-            params=params, options={"idempotency_key": idempotency_key}))
+        created = self._call(
+            "create_payment_intent",
+            lambda c: c.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key}),
+        )
         return _payment_intent(created)
 
     def retrieve_payment_intent(self, pi_id: str) -> dict[str, Any]:
         # The charge, expanded, tells how much of the payment was refunded (the status stays
         # ``succeeded`` after a refund): accepting a payment checks the amount kept.
-        return _payment_intent(self._call("retrieve_payment_intent", lambda c: c.v1.payment_intents.retrieve(
-            pi_id, params={"expand": ["latest_charge"]})))
+        return _payment_intent(
+            self._call(
+                "retrieve_payment_intent", lambda c: c.v1.payment_intents.retrieve(pi_id, params={"expand": ["latest_charge"]})
+            )
+        )
 
     def cancel_payment_intent(self, pi_id: str) -> dict[str, Any]:
         # Cancelling is naturally idempotent; a fixed key would replay a refusal met in a passing state.
@@ -158,8 +177,7 @@ class StripeGateway:
             params["amount"] = amount_cents
         # One refund per PaymentIntent and amount, however often a webhook is redelivered.
         key = f"{pi_id}-refund-{'full' if amount_cents is None else amount_cents}"
-        return _refund(self._call("refund", lambda c: c.v1.refunds.create(
-            params=params, options={"idempotency_key": key})))
+        return _refund(self._call("refund", lambda c: c.v1.refunds.create(params=params, options={"idempotency_key": key})))
 
     def list_payment_intents(self, created_after: datetime) -> list[dict[str, Any]]:
         params = {

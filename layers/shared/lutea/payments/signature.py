@@ -2,6 +2,7 @@
 header is verified by the SDK on the body exactly as received (a re-serialised body would not
 verify); missing or bad -> ``InvalidInput`` (400), nothing read. What each event does is the
 domain's (lutea.domain.payment_events)."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,12 @@ def verify_event(payload: str | bytes | None, signature: str | None) -> dict[str
     except ValueError as exc:  # signed, yet not JSON: not from Stripe as we know it
         raise InvalidInput(MESSAGE_BAD_SIGNATURE) from exc
     data = event.get("data") if isinstance(event, dict) else None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and isinstance(event.get("type"), str)
-            and isinstance(data, dict) and isinstance(data.get("object"), dict)):
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    ):
         raise InvalidInput("Événement Stripe mal formé")
     return event
-

@@ -6,6 +6,7 @@ fpdf2 is imported inside ``render_booking_pdf`` (~0.4 s cold): only the function
 a PDF pay for it. The text is set in DejaVu Sans, shipped in ``fonts/``: the PDF core fonts are
 Latin-1 only ("€", "—", "Œ" would fail) and Lambda has no system fonts.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,7 @@ FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
 PARIS = ZoneInfo("Europe/Paris")
 
-CANCELLATION_TERMS = ("En cas de force majeure ou sur présentation d'un justificatif médical, "
-                      "contactez-nous.")
+CANCELLATION_TERMS = "En cas de force majeure ou sur présentation d'un justificatif médical, contactez-nous."
 
 STATUS_LABELS = {"PENDING": "En attente de paiement", "CONFIRMED": "Confirmée", "CANCELLED": "Annulée"}
 
@@ -35,14 +35,21 @@ BORDER = (217, 217, 217)
 
 # --- Formatting ---------------------------------------------------------------------------
 
+
 def company() -> dict[str, str]:
     """The company printed on the document, from configuration (``COMPANY_*``)."""
     s = get_settings()
-    return {"name": s.company_name, "address": s.company_address, "siret": s.company_siret,
-            "phone": s.company_phone, "email": s.company_email}
+    return {
+        "name": s.company_name,
+        "address": s.company_address,
+        "siret": s.company_siret,
+        "phone": s.company_phone,
+        "email": s.company_email,
+    }
 
 
 # --- File name ----------------------------------------------------------------------------
+
 
 def pdf_filename(booking: dict) -> tuple[str, str]:
     """(ASCII ``filename``, exact UTF-8 name for RFC 6266 ``filename*``):
@@ -56,6 +63,7 @@ def content_disposition(booking: dict) -> str:
 
 
 # --- Rendering ----------------------------------------------------------------------------
+
 
 def _schedule(booking: dict) -> str | None:
     arrival, departure = booking.get("retreatHeureArrivee"), booking.get("retreatHeureDepart")

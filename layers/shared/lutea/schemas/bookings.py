@@ -5,6 +5,7 @@ lists as derived by the server (the frontend sends some of them); any other unkn
 rejected, as everywhere else (the original's ``forbidNonWhitelisted``): only the listed fields
 are a compatibility concession, and a typo in a real field should still be a visible 400.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -122,10 +123,22 @@ class CancelBookingIn(StrictModel):
 # --- Responses ---------------------------------------------------------------------------------
 
 # Internal bookkeeping that never leaves the server.
-HIDDEN_FIELDS = frozenset({"dateId", "seatsHeld", "guestTokenHash", "expiresAt", "prixTotalCents", "cancellationEmailAt",
-                           "refundedAt", "waitingListEntryId", "politiqueAnnulation",
-                           "holdKeys", "retreatPrestationsIncluses",
-                           "owed"})
+HIDDEN_FIELDS = frozenset(
+    {
+        "dateId",
+        "seatsHeld",
+        "guestTokenHash",
+        "expiresAt",
+        "prixTotalCents",
+        "cancellationEmailAt",
+        "refundedAt",
+        "waitingListEntryId",
+        "politiqueAnnulation",
+        "holdKeys",
+        "retreatPrestationsIncluses",
+        "owed",
+    }
+)
 
 
 def booking_out(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Request and response models of self-service cancellation (docs/cancellation.md) and of a
 retreat's refund policy (``politiqueAnnulation`` on the retreat routes)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -40,6 +41,7 @@ class SelfCancelIn(StrictModel):
 
 
 # --- responses (documented in the OpenAPI document) ------------------------------------------
+
 
 class TierOut(BaseModel):
     joursAvant: int

@@ -1,5 +1,6 @@
 """Response models of the admin lists' paginated form and of the CSV roster, for the OpenAPI
 document (docs/admin-lists.md). Items are the documents each list already returns."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,11 +18,14 @@ class PageOut(BaseModel):
 
 def list_or_page(description: str) -> dict[int, Any]:
     """The 200 of an admin list: the original array without ``page``/``limit``, else a page."""
-    return {200: {"description": description,
-                  "content": {"application/json": {"model": list[dict[str, Any]] | PageOut}}}}
+    return {200: {"description": description, "content": {"application/json": {"model": list[dict[str, Any]] | PageOut}}}}
 
 
-CSV = {200: {"description": "CSV for French spreadsheets: UTF-8 with BOM, ';' separated",
-             "content": {"text/csv": {"schema": {"type": "string"}}}}}
+CSV = {
+    200: {
+        "description": "CSV for French spreadsheets: UTF-8 with BOM, ';' separated",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 __all__ = ["CSV", "PageOut", "list_or_page"]

@@ -6,6 +6,7 @@ the shapes are checked against real answers by the tests and the schemathesis ru
 
 Field names are the wire's (French where API.md is). Models allow extra fields: a shape
 documents what the frontend may rely on, not everything a stored document may carry."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -28,6 +29,7 @@ class Message(_Out):
 
 class SessionUser(_Out):
     """The signed-in user of login, 2FA finalize, refresh and email validation."""
+
     id: str
     field_id: str | None = Field(None, alias="_id")
     email: str
@@ -44,6 +46,7 @@ class SignedIn(_Out):
 
 class LoginAnswer(_Out):
     """A client is signed in (`user` + cookies); an admin gets `requires2FA` and no cookies."""
+
     message: str
     user: SessionUser | None = None
     requires2FA: bool | None = None
@@ -70,6 +73,7 @@ class AdminCheck(_Out):
 
 class User(_Out):
     """A user without secrets."""
+
     field_id: str = Field(alias="_id")
     email: str
     firstName: str | None = None
@@ -164,6 +168,7 @@ PaymentStatus = Literal["PENDING", "PAID", "FAILED", "REFUNDED"]
 
 class Booking(_Out):
     """A booking. Admin views populate `retreatId` and `userId` with their documents."""
+
     field_id: str = Field(alias="_id")
     userId: str | dict[str, Any] | None = None
     isGuest: bool | None = None
@@ -273,6 +278,7 @@ class EventType(_Out):
 
 class AnalyticsStats(_Out):
     """The original's AnalyticsService.getStats() result (sub-shapes as in its source)."""
+
     totalSessions: int
     totalEvents: int
     bounceRate: float
@@ -308,6 +314,7 @@ class AnalyticsSessionHeld(AnalyticsSession):
 
 class PersonalDataExport(_Out):
     """GET /users/profile/export: everything held about the signed-in user (docs/rgpd.md)."""
+
     exporteLe: str
     profil: User
     reservations: list[Booking]
@@ -317,10 +324,43 @@ class PersonalDataExport(_Out):
 
 
 MODELS: tuple[type[BaseModel], ...] = (
-    Message, SessionUser, SignedIn, LoginAnswer, Registered, ProfileClaims, AdminCheck, User, UserSearch,
-    TemporaryCheck, PasswordCheck, DateBlock, Retreat, ReservedPlaces, AvailablePlaces, Availability,
-    Participant, BillingAddress, Booking, GuestBooking, BookingStats, DiscrepancySummary, Discrepancies,
-    PaymentAlert, Cleanup, PaymentIntentCreated, PaymentIntent, Success, WebhookReceived, AnalyticsSession,
-    AnalyticsEvent, EventType, AnalyticsStats, AnalyticsCleared, PageOut, WaitingListEntryHeld, ContactConsent,
-    AnalyticsSessionHeld, PersonalDataExport,
+    Message,
+    SessionUser,
+    SignedIn,
+    LoginAnswer,
+    Registered,
+    ProfileClaims,
+    AdminCheck,
+    User,
+    UserSearch,
+    TemporaryCheck,
+    PasswordCheck,
+    DateBlock,
+    Retreat,
+    ReservedPlaces,
+    AvailablePlaces,
+    Availability,
+    Participant,
+    BillingAddress,
+    Booking,
+    GuestBooking,
+    BookingStats,
+    DiscrepancySummary,
+    Discrepancies,
+    PaymentAlert,
+    Cleanup,
+    PaymentIntentCreated,
+    PaymentIntent,
+    Success,
+    WebhookReceived,
+    AnalyticsSession,
+    AnalyticsEvent,
+    EventType,
+    AnalyticsStats,
+    AnalyticsCleared,
+    PageOut,
+    WaitingListEntryHeld,
+    ContactConsent,
+    AnalyticsSessionHeld,
+    PersonalDataExport,
 )

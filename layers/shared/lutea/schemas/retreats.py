@@ -1,5 +1,6 @@
 """Request models of the retreats routes (the original's CreateRetreatDto / UpdateRetreatDto
 and DateDto, with bounded strings and the Data rules of API.md)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Request bodies of the /users routes."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -37,4 +38,5 @@ class ValidatePasswordIn(StrictModel):
 
 class DeleteAccountIn(StrictModel):
     """``POST /users/profile/delete``: the account's password, typed again (docs/rgpd.md)."""
+
     currentPassword: TypedPassword

@@ -1,4 +1,5 @@
 """Request and response models of the waiting list (docs/waiting-list.md)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -9,8 +10,7 @@ from lutea.schemas.bookings import MAX_PLACES, BillingAddressIn, IsoInstant, Not
 from lutea.validation import Email, StrictModel, object_id
 
 # <entry id>.<HMAC-SHA256, base64url without padding>: lutea.domain.waiting_list.entry_token
-Token = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$",
-                                         max_length=68)]
+Token = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$", max_length=68)]
 
 
 class WaitingListJoinIn(StrictModel):
@@ -39,6 +39,7 @@ class OfferBookingIn(StrictModel):
 
 
 # --- responses -------------------------------------------------------------------------------
+
 
 class WaitingListJoinOut(BaseModel):
     message: str
@@ -89,9 +90,14 @@ def entry_out(entry: dict[str, Any], position: int | None) -> dict[str, Any]:
     from lutea.wire import iso
 
     return {
-        "_id": str(entry["_id"]), "email": entry["email"], "prenom": entry.get("prenom", ""),
-        "nbPlaces": int(entry["nbPlaces"]), "statut": entry["statut"], "position": position,
-        "userId": str(entry["userId"]) if entry.get("userId") else None, "createdAt": iso(entry["createdAt"]),
+        "_id": str(entry["_id"]),
+        "email": entry["email"],
+        "prenom": entry.get("prenom", ""),
+        "nbPlaces": int(entry["nbPlaces"]),
+        "statut": entry["statut"],
+        "position": position,
+        "userId": str(entry["userId"]) if entry.get("userId") else None,
+        "createdAt": iso(entry["createdAt"]),
         "offreEnvoyeeLe": iso(entry["offeredAt"]) if entry.get("offeredAt") else None,
         "offreExpireLe": iso(entry["offerExpiresAt"]) if entry.get("offerExpiresAt") else None,
         "bookingId": str(entry["bookingId"]) if entry.get("bookingId") else None,
