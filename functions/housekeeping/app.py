@@ -29,7 +29,7 @@ def retry_failed_emails(event: dict[str, Any], context: LambdaContext) -> dict[s
     (``OldestOwedEmailAgeSeconds``, alarmed in template.yaml)."""
     import lutea.domain.accounts  # noqa: F401 - gives failed link emails their fresh links on retry
     from lutea.clock import now
-    from lutea.email.failures import EmailFailureRepository
+    from lutea.data.email_failures import EmailFailureRepository
     from lutea.email.failures import retry_failed_emails as retry
 
     counts = retry()

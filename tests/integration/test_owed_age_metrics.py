@@ -59,7 +59,7 @@ def test_the_ages_of_the_oldest_owed_refund_and_effect_are_reported(frozen_clock
 
 
 def test_the_age_of_the_oldest_owed_email_is_reported(frozen_clock: Any, capsys: Any) -> None:
-    from lutea.email.failures import EmailFailureRepository
+    from lutea.email.failures import record_failure
     from lutea.email.service import EmailMessage
 
     housekeeping = gateway.load_function_module(ROOT / "functions" / "housekeeping")
@@ -68,9 +68,7 @@ def test_the_age_of_the_oldest_owed_email_is_reported(frozen_clock: Any, capsys:
     housekeeping.retry_failed_emails({"source": "aws.events"}, context)
     assert _metric(capsys.readouterr().out, "OldestOwedEmailAgeSeconds") == [0]  # nothing owed
 
-    EmailFailureRepository().record(
-        EmailMessage(to=("a@example.test",), subject="s", html="h", text="t", kind="admin_alert"), "ResendError"
-    )
+    record_failure(EmailMessage(to=("a@example.test",), subject="s", html="h", text="t", kind="admin_alert"), "ResendError")
     frozen_clock.advance(minutes=1)  # its first retry is not due yet: still owed
     housekeeping.retry_failed_emails({"source": "aws.events"}, context)
     assert _metric(capsys.readouterr().out, "OldestOwedEmailAgeSeconds") == [60]

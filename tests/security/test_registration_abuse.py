@@ -9,8 +9,9 @@ import time
 import pytest
 from lutea import config
 from lutea.auth import codes, passwords
+from lutea.data.email_failures import EmailFailureRepository
 from lutea.data.mongo import get_db
-from lutea.email.failures import EmailFailureRepository, retry_failed_emails
+from lutea.email.failures import retry_failed_emails
 
 from tests.integration.auth.flows import PASSWORD, registration, token_from, user_with_password
 from tests.support.fake_resend import use_fake_resend

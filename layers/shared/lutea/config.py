@@ -385,7 +385,7 @@ _cache = _SettingsCache()
 
 
 def _check_refund_tiers(raw: str) -> None:
-    """``days:percent`` pairs, comma-separated, distinct days (lutea.domain.refund_policy reads
+    """``days:percent`` pairs, comma-separated, distinct days (lutea.refund_policy reads
     them; checked here so that a wrong value stops the start, not a cancellation)."""
     pairs = [p.strip().split(":") for p in raw.split(",") if p.strip()]
     try:

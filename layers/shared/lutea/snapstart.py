@@ -11,6 +11,9 @@ made during init may therefore be shared or outlive its purpose:
   part and counter of bson ObjectIds, which would otherwise repeat across restored copies),
   then the settings (secrets fetched anew) and the MongoDB client are created again.
 
+What holds a connection registers its own reset with ``on_snapshot`` (lutea.data.mongo does,
+for its client), so this module knows no adapter and every package may import it.
+
 ``secrets``, ``uuid4`` and the password hashers draw from ``os.urandom`` at each call, which
 the runtime keeps unique per restore. The hooks come from ``snapshot-restore-py``, which the
 managed runtime provides (test_packaging counts it as the runtime's); elsewhere (tests,
@@ -22,30 +25,37 @@ from __future__ import annotations
 import os
 import random
 import sys
-from contextlib import suppress
+from collections.abc import Callable
 from secrets import randbelow
 
 _registered = False
+_resets: list[tuple[Callable[[], None], Callable[[], None]]] = []
+
+
+def on_snapshot(before: Callable[[], None], after: Callable[[], None]) -> None:
+    """``before`` runs before the snapshot (close what must not be shared), ``after`` after
+    each restore, once the settings are read again (open it anew). Both must not raise."""
+    if (before, after) not in _resets:
+        _resets.append((before, after))
 
 
 def before_snapshot() -> None:
     from lutea.config import reset_settings
-    from lutea.data.mongo import close_db
 
-    close_db()
+    for before, _ in _resets:
+        before()
     reset_settings()
     _forget_clients()
 
 
 def after_restore() -> None:
     from lutea.config import get_settings
-    from lutea.data.mongo import get_db
 
     reseed()
     _forget_clients()
     get_settings()  # the secret, fetched again
-    with suppress(Exception):  # the database being down must not fail the restore:
-        get_db()  # a new client, connecting in the background (else the first request connects, and reports)
+    for _, after in _resets:
+        after()
 
 
 def reseed() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lutea.domain.refund_policy import make_policy, parse_policy_setting, policy_from_doc, policy_text, quote
+from lutea.refund_policy import make_policy, parse_policy_setting, policy_from_doc, policy_text, quote
 
 START = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
 DEFAULT = parse_policy_setting("30:100,14:50")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 
 import pytest
+from lutea.data import email_failures as failures
+from lutea.data.email_failures import EmailFailureRepository
 from lutea.data.mongo import get_db
-from lutea.email import failures, messages
-from lutea.email.failures import EmailFailureRepository, retry_failed_emails
+from lutea.email import messages
+from lutea.email.failures import retry_failed_emails
 
 from tests.support.fake_resend import use_fake_resend
 

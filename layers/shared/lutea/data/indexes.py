@@ -103,13 +103,13 @@ def applied_version(db: Any) -> int | None:
 def _all_builders() -> list[Callable[[Any], None]]:
     # Importing the repositories registers their indexes.
     import lutea.data.bookings
+    import lutea.data.email_failures
     import lutea.data.payments
     import lutea.data.rate_limits
     import lutea.data.retreats
     import lutea.data.seats
     import lutea.data.sessions
-    import lutea.data.users
-    import lutea.email.failures  # noqa: F401
+    import lutea.data.users  # noqa: F401
 
     return index_builders()
 

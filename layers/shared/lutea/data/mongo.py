@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import Any
 
 from lutea.config import get_settings
+from lutea.snapstart import on_snapshot
 
 _lock = threading.RLock()
 _db: Any = None
@@ -191,6 +193,16 @@ def close_db() -> None:
         client, _db, _db_uri, _client = _client, None, None, None
     if client is not None:
         client.close()
+
+
+def _reconnect_after_restore() -> None:
+    # A new client, connecting in the background (else the first request connects, and
+    # reports); the database being down must not fail the restore.
+    with suppress(Exception):
+        get_db()
+
+
+on_snapshot(before=close_db, after=_reconnect_after_restore)
 
 
 def connect_at_init() -> None:

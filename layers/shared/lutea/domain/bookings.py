@@ -43,10 +43,10 @@ from lutea.domain.booking_lifecycle import (
     reserve_seats,
 )
 from lutea.domain.pricing import unit_price_cents
-from lutea.domain.refund_policy import retreat_policy
 from lutea.errors import Conflict, NotFound, RateLimited
 from lutea.listing import PageRequest
 from lutea.observability import count_metric, logger
+from lutea.refund_policy import retreat_policy
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"

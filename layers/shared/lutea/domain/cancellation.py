@@ -1,5 +1,5 @@
 """Self-service cancellation: the owner of a confirmed booking cancels it and is refunded by
-the refund policy in force when she booked (lutea.domain.refund_policy), by the server's clock.
+the refund policy in force when she booked (lutea.refund_policy), by the server's clock.
 
     CONFIRMED/PAID --owner cancels--> CANCELLED/REFUNDED  (some money back: Stripe refund owed)
                                    \\-> CANCELLED/PAID     (nothing back, or a manual booking)
@@ -31,10 +31,10 @@ from lutea.domain.booking_common import (
     booking_repository,
     get_booking,
 )
-from lutea.domain.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
 from lutea.errors import Conflict, NotFound
 from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
+from lutea.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
 
 MSG_NOT_CONFIRMED = "Seule une réservation confirmée et payée peut être annulée"
 MSG_STARTED = "Le séjour a déjà commencé : la réservation ne peut plus être annulée"

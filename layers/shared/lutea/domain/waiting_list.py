@@ -259,7 +259,7 @@ def _give_back(entry: dict) -> None:
 
 def offer_details(token: str) -> dict[str, Any]:
     """The offer a link names (``POST /bookings/waiting-list/offer``), in cents."""
-    from lutea.domain.refund_policy import policy_text, retreat_policy
+    from lutea.refund_policy import policy_text, retreat_policy
 
     entry = _live_offer(_entry_by_token(token))
     retreat, block = _retreat_and_block(entry["retreatId"], date_id=entry["dateId"])
@@ -424,8 +424,8 @@ def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
     """The offer email, owed since the offer was made: sent, then marked sent. A failed
     delivery, or a crash before it is sent, leaves it owed for ``run_offers`` (the copy kept
     by notify holds no live link, so the email retries drop it)."""
-    from lutea.domain.refund_policy import policy_text, retreat_policy
     from lutea.email.messages import notify, send_waiting_list_offer
+    from lutea.refund_policy import policy_text, retreat_policy
 
     entry = _repo().get(entry_id)
     if entry is None or entry["statut"] != OFFERED or not entry.get("offerEmailOwed"):

@@ -29,9 +29,9 @@ def notify(fn: Callable[..., str], *args: Any, **kwargs: Any) -> str | None:
         _count_failure()
         if exc.email is not None:
             try:
-                from lutea.email.failures import EmailFailureRepository
+                from lutea.email.failures import record_failure
 
-                EmailFailureRepository().record(exc.email, reason)
+                record_failure(exc.email, reason)
             except Exception:  # noqa: BLE001 - the business operation must go on
                 logger.exception("could not record the failed email", extra={"kind": kind})
         return None
@@ -53,11 +53,11 @@ def deliver_owed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     except EmailDeliveryError as exc:
         if exc.email is None:
             raise
-        from lutea.email.failures import EmailFailureRepository
+        from lutea.email.failures import record_failure
 
         reason = type(exc.__cause__ or exc).__name__
         logger.warning("email not delivered, kept for retry", extra={"kind": exc.email.kind, "error": reason})
-        EmailFailureRepository().record(exc.email, reason)
+        record_failure(exc.email, reason)
         _count_failure()
 
 
@@ -154,7 +154,7 @@ def _booking_values(booking: dict) -> dict[str, object]:
 
 def _policy_text(booking: dict) -> str:
     """The booking's cancellation terms, from the same tiers as the PDF and the quote route."""
-    from lutea.domain.refund_policy import booking_policy_text
+    from lutea.refund_policy import booking_policy_text
 
     return booking_policy_text(booking)
 

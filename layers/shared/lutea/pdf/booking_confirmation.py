@@ -165,7 +165,7 @@ def render_booking_pdf(booking: dict) -> bytes:
         line(f"Téléphone : {seller['phone']}")
 
     heading("CONDITIONS D'ANNULATION / REMBOURSEMENT")
-    from lutea.domain.refund_policy import booking_policy_text
+    from lutea.refund_policy import booking_policy_text
 
     line(booking_policy_text(booking), size=10)  # the same tiers as the cancellation routes
     line(CANCELLATION_TERMS, size=10)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, model_validator
 
-from lutea.domain.refund_policy import MAX_DAYS, MAX_TIERS
+from lutea.refund_policy import MAX_DAYS, MAX_TIERS
 from lutea.validation import StrictModel
 
 

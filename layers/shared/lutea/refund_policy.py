@@ -1,5 +1,9 @@
 """Refund policies of self-service cancellation: pure functions, no I/O.
 
+It sits below the domain, beside money and ical, because the wire (the policy's input limits),
+the emails, the PDF and the domain all read the same tiers and text, and none of those may
+import the domain.
+
 A policy is a list of tiers ``(days_before, percent)``: a cancellation made at least
 ``days_before`` days before the start of the stay is refunded ``percent`` % of what was paid;
 the tier with the most days that still applies wins, and none applying means no refund.
