@@ -6,7 +6,7 @@ from __future__ import annotations
 import icalendar
 import pytest
 
-from tests.e2e.test_local_api import Http, _admin, server  # noqa: F401 - the module's own `make dev` server
+from tests.e2e.client import Http, book, pay, sign_in_admin
 from tests.support.outbox import read_outbox
 from tests.support.polling import wait_for
 
@@ -24,35 +24,16 @@ def _calendar_of(mail):
     return _event(content)
 
 
-def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server):  # noqa: F811
+def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server):
     base, _, outbox, _ = server
     http = Http(base)
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[0]
     date = retreat["dates"][0]
-    status, _, booking = http.call(
-        "POST",
-        "/bookings",
-        {
-            "retreatId": retreat["_id"],
-            "dateStart": date["start"],
-            "dateEnd": date["end"],
-            "nbPlaces": 1,
-            "participants": [{"prenom": "Maëlle", "nom": "Roux", "email": "maelle@e2e.test"}],
-            "billingAddress": {
-                "address": "4 rue C",
-                "city": "Albi",
-                "postalCode": "81000",
-                "country": "France",
-                "phone": "0600000002",
-            },
-        },
-    )
+    status, booking = book(http, retreat, date, [{"prenom": "Maëlle", "nom": "Roux", "email": "maelle@e2e.test"}])
     assert status == 201
+    pay(base, booking)
     proof = {"X-Booking-Token": booking["guestToken"]}
-    _, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
-    status, _, _ = Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})
-    assert status == 200
 
     confirmation = wait_for(
         lambda: [m for m in read_outbox(outbox) if m.kind == "booking_confirmation" and "maelle@e2e.test" in m.to]
@@ -68,7 +49,7 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     assert method == "PUBLISH" and str(downloaded["UID"]) == str(event["UID"])
     assert downloaded.decoded("DTSTART") == event.decoded("DTSTART")
 
-    admin = _admin(base, outbox)
+    admin = sign_in_admin(base, outbox)
     status, _, cancelled = admin.call("PATCH", f"/bookings/admin/{booking['_id']}/cancel", {"raison": "Test"})
     assert status == 200 and cancelled["statut"] == "CANCELLED"
     cancellation = wait_for(
@@ -79,7 +60,7 @@ def test_paid_booking_gets_a_calendar_event_that_its_cancellation_removes(server
     assert int(removal["SEQUENCE"]) > int(event["SEQUENCE"])
 
 
-def test_a_user_downloads_her_data_then_deletes_her_account(server):  # noqa: F811
+def test_a_user_downloads_her_data_then_deletes_her_account(server):
     import re
 
     base, _, outbox, _ = server

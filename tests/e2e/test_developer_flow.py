@@ -10,14 +10,14 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
+from tests.e2e.client import Http, book
 from tests.support.outbox import read_outbox
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def test_docs_page_and_its_assets_come_from_the_local_server_only(server):  # noqa: F811
+def test_docs_page_and_its_assets_come_from_the_local_server_only(server):
     base, _, _, _ = server
     status, headers, page = Http(base).call("GET", "/docs")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
@@ -37,29 +37,13 @@ def _guest_booking(http: Http, seats: int = 1) -> dict:
     _, _, retreats = http.call("GET", "/retreats/public")
     retreat = retreats[2]
     date = retreat["dates"][0]
-    status, _, booking = http.call(
-        "POST",
-        "/bookings",
-        {
-            "retreatId": retreat["_id"],
-            "dateStart": date["start"],
-            "dateEnd": date["end"],
-            "nbPlaces": seats,
-            "participants": [{"prenom": "Inès", "nom": "Garnier", "email": "ines@e2e.test"}],
-            "billingAddress": {
-                "address": "3 rue B",
-                "city": "Lyon",
-                "postalCode": "69001",
-                "country": "France",
-                "phone": "0600000001",
-            },
-        },
-    )
+    ines = {"prenom": "Inès", "nom": "Garnier", "email": "ines@e2e.test"}
+    status, booking = book(http, retreat, date, [ines], nbPlaces=seats)
     assert status == 201, booking
     return booking
 
 
-def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  # noqa: F811
+def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):
     base, _, outbox, console = server
     http = Http(base)
     booking = _guest_booking(http)
@@ -87,7 +71,7 @@ def test_guest_booking_is_paid_end_to_end_through_the_stripe_standin(server):  #
     assert f"payment_intent.succeeded {intent['id']} -> webhook 200" in console.read_text(encoding="utf-8")
 
 
-def test_a_declined_card_is_announced_to_the_local_api(server):  # noqa: F811
+def test_a_declined_card_is_announced_to_the_local_api(server):
     base, _, _, console = server
     http = Http(base)
     booking = _guest_booking(http)
@@ -98,7 +82,7 @@ def test_a_declined_card_is_announced_to_the_local_api(server):  # noqa: F811
     wait_for(lambda: f"payment_intent.payment_failed {intent['id']} -> webhook 200" in console.read_text(encoding="utf-8"))
 
 
-def test_standin_buttons_refuse_another_sites_page(server):  # noqa: F811
+def test_standin_buttons_refuse_another_sites_page(server):
     base, _, _, _ = server
     request = urllib.request.Request(
         f"{base}/_stripe/pay/pi_x", data=b"", method="POST", headers={"Origin": "https://evil.example"}
@@ -108,7 +92,7 @@ def test_standin_buttons_refuse_another_sites_page(server):  # noqa: F811
     assert refused.value.code == 403
 
 
-def test_console_shows_one_line_per_request_and_problems_in_full(server):  # noqa: F811
+def test_console_shows_one_line_per_request_and_problems_in_full(server):
     import socket
     import struct
     import urllib.parse

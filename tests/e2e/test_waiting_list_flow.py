@@ -10,46 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.test_local_api import Http, server  # noqa: F401 - the module's own `make dev` server
-from tests.support.outbox import read_outbox
+from tests.e2e.client import BILLING, Http, book, mails, pay, sign_in_admin, wait_for_mail
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
-ADMIN = {"email": "admin@e2e.test", "password": "Adm1n!Passw0rd"}
-BILLING = {"address": "3 rue B", "city": "Lyon", "postalCode": "69001", "country": "France", "phone": "0600000001"}
-
-
-def _mails(outbox, kind: str, to: str) -> list:
-    return [m for m in read_outbox(outbox) if m.kind == kind and to in m.to]
-
-
-def _admin(base: str, outbox) -> Http:
-    http = Http(base)
-    status, _, body = http.call("POST", "/auth/login", ADMIN)
-    assert status == 200 and body["requires2FA"] is True
-    mail = [m for m in read_outbox(outbox) if m.kind == "two_factor_code"][-1]
-    code = next(w for w in mail.text.split() if w.isdigit() and len(w) == 8)
-    assert http.call("POST", "/auth/2fa/finalize", {"email": ADMIN["email"], "code": code})[0] == 200
-    return http
-
-
-def _pay(base: str, outbox, booking: dict, contact: str) -> None:
-    """Pay a guest booking through the stand-in and wait for its confirmation email."""
-    http = Http(base)
-    proof = {"X-Booking-Token": booking["guestToken"]}
-    status, _, intent = http.call("POST", "/stripe/create-payment-intent", {"metadata": {"bookingId": booking["_id"]}}, proof)
-    assert status == 200, intent
-    assert Http(base).call("POST", f"/_stripe/pay/{intent['id']}", {})[0] == 200
-    wait_for(lambda: _mails(outbox, "booking_confirmation", contact))
 
 
 def _token(mail) -> str:
     return re.search(r"token=([0-9a-f]{24}\.[A-Za-z0-9_-]{43})", mail.text).group(1)
 
 
-def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(server):  # noqa: F811
+def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(server):
     base, _, outbox, console = server
-    admin = _admin(base, outbox)
+    admin = sign_in_admin(base, outbox)
     start = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)  # 50 % by the default tiers
     iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
     status, _, retreat = admin.call(
@@ -77,21 +50,11 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     date = retreat["dates"][0]
 
     # Anne books the two seats and pays: the block is full.
-    status, _, anne = Http(base).call(
-        "POST",
-        "/bookings",
-        {
-            "retreatId": retreat["_id"],
-            "dateStart": date["start"],
-            "dateEnd": date["end"],
-            "nbPlaces": 2,
-            "participants": [{"prenom": "Anne", "nom": "Roux", "email": "anne@e2e.test"}],
-            "billingAddress": BILLING,
-        },
-    )
+    status, anne = book(Http(base), retreat, date, [{"prenom": "Anne", "nom": "Roux", "email": "anne@e2e.test"}], nbPlaces=2)
     assert status == 201, anne
-    _pay(base, outbox, anne, "anne@e2e.test")
-    confirmation = _mails(outbox, "booking_confirmation", "anne@e2e.test")[0]
+    pay(base, anne)
+    wait_for_mail(outbox, "booking_confirmation", "anne@e2e.test")
+    confirmation = mails(outbox, "booking_confirmation", "anne@e2e.test")[0]
     assert "remboursement de 50 %" in confirmation.text  # the policy in the confirmation email...
     import io
 
@@ -111,7 +74,7 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
         ]
         == 201
     )
-    assert _mails(outbox, "waiting_list_joined", "bruno@e2e.test")
+    assert mails(outbox, "waiting_list_joined", "bruno@e2e.test")
 
     # Anne asks what cancelling would give back, then cancels: 50 % of 300 €, refunded once.
     guest = Http(base)
@@ -122,13 +85,13 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
     assert status == 200, cancelled
     assert (cancelled["statut"], cancelled["statutPaiement"], cancelled["montantRembourse"]) == ("CANCELLED", "REFUNDED", 150)
     assert guest.call("POST", f"/bookings/{anne['_id']}/cancel", None, proof)[0] == 409
-    customer = wait_for(lambda: _mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
+    customer = wait_for(lambda: mails(outbox, "booking_cancelled_by_customer", "anne@e2e.test"))
     assert "150 €" in customer[0].text  # as the PDF prints it
     wait_for(lambda: "charge.refunded" in console.read_text(encoding="utf-8"))
 
     # The freed seats are offered to Bruno at once (Chloé stays first in line for what's next).
-    offer_mail = wait_for(lambda: _mails(outbox, "waiting_list_offer", "bruno@e2e.test"))[0]
-    assert not _mails(outbox, "waiting_list_offer", "chloe@e2e.test")
+    offer_mail = wait_for(lambda: mails(outbox, "waiting_list_offer", "bruno@e2e.test"))[0]
+    assert not mails(outbox, "waiting_list_offer", "chloe@e2e.test")
     token = _token(offer_mail)
     status, _, offer = Http(base).call("POST", "/bookings/waiting-list/offer", {"token": token})
     assert status == 200 and (offer["nbPlaces"], offer["prixTotal"]) == (2, 300), offer
@@ -148,7 +111,8 @@ def test_cancel_with_a_partial_refund_then_the_next_in_line_books_and_pays(serve
         },
     )
     assert status == 201 and bruno["prixTotal"] == 300 and bruno["statut"] == "PENDING", bruno
-    _pay(base, outbox, bruno, "bruno@e2e.test")
+    pay(base, bruno)
+    wait_for_mail(outbox, "booking_confirmation", "bruno@e2e.test")
 
     status, _, lists = admin.call("GET", f"/bookings/admin/waiting-list/{retreat['_id']}")
     assert status == 200, lists
