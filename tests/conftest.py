@@ -28,18 +28,9 @@ os.environ.setdefault("RATE_LIMIT_BOOKING_PER_MINUTE", "100000")
 os.environ.setdefault("PENDING_BOOKINGS_PER_CLIENT", "100000")
 os.environ.setdefault("PENDING_SEATS_PER_CLIENT", "100000")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
-for var in (
-    "RESEND_API_KEY",
-    "STRIPE_API_BASE",
-    "MYSQL_HOST",
-    "API_DOMAIN",
-    "LUTEA_SECRET_JWT",
-    "LUTEA_SECRET_MONGODB",
-    "LUTEA_SECRET_MYSQL",
-    "LUTEA_SECRET_STRIPE",
-    "LUTEA_SECRET_RESEND",
-    "LUTEA_SECRET_RECAPTCHA",
-):
+from lutea.config import SECRET_SOURCES  # noqa: E402 - the layer is on sys.path from here
+
+for var in ("RESEND_API_KEY", "STRIPE_API_BASE", "MYSQL_HOST", "API_DOMAIN", *SECRET_SOURCES):
     os.environ.pop(var, None)
 
 

@@ -44,17 +44,9 @@ LOCAL_DEFAULTS = {
     "RATE_LIMIT_PER_MINUTE": "100",
 }
 LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
-# Template variables that only make sense in AWS (secrets live in Secrets Manager there; the
-# custom domain and company details are deployment parameters).
-AWS_ONLY = {
-    "LUTEA_SECRET_JWT",
-    "LUTEA_SECRET_MONGODB",
-    "LUTEA_SECRET_MYSQL",
-    "LUTEA_SECRET_STRIPE",
-    "LUTEA_SECRET_RESEND",
-    "LUTEA_SECRET_RECAPTCHA",
-    "API_DOMAIN",
-}
+# Template variables that only make sense in AWS: the names of the Secrets Manager secrets
+# (lutea.config.SECRET_SOURCES) and the custom domain.
+AWS_ONLY_BESIDES_SECRETS = {"API_DOMAIN"}
 
 
 def _resolve(value: Any, parameters: dict[str, Any]) -> str | None:
@@ -69,12 +61,15 @@ def _resolve(value: Any, parameters: dict[str, Any]) -> str | None:
 
 def local_environment(template: dict[str, Any], functions: dict[str, Any]) -> dict[str, str]:
     """The functions' environment from the template, with local overrides, then the caller's."""
+    from lutea.config import SECRET_SOURCES
+
+    aws_only = AWS_ONLY_BESIDES_SECRETS | set(SECRET_SOURCES)
     parameters = template.get("Parameters", {})
     env: dict[str, str] = {}
     for fn in functions.values():
         for name, value in fn.environment.items():
             resolved = _resolve(value, parameters)
-            if resolved is not None and name not in AWS_ONLY:
+            if resolved is not None and name not in aws_only:
                 env.setdefault(name, resolved)
     env.update(LOCAL_DEFAULTS)
     env = {k: v for k, v in env.items() if v != ""}
@@ -221,11 +216,12 @@ def use_stripe_standin(port: int) -> Any:
 def build_server(port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     from infra.local import gateway
 
+    if str(gateway.LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(gateway.LAYER_DIR))
     template = gateway.load_template()
     fns = gateway.functions(template)
     os.environ.update(local_environment(template, fns))
     standin = use_stripe_standin(port)
-    sys.path.insert(0, str(gateway.LAYER_DIR))
     from lutea.config import reset_settings
 
     reset_settings()
