@@ -42,6 +42,7 @@ LOCAL_DEFAULTS = {
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines are for CloudWatch; locally they drown the log
     "POWERTOOLS_LOG_LEVEL": "WARNING",  # the console shows one line per request, warnings, errors
     "RATE_LIMIT_PER_MINUTE": "100",
+    "MYSQL_TLS": "off",  # a local MariaDB (MYSQL_HOST) speaks plain TCP on loopback; set it to try TLS
 }
 LOCAL_STRIPE_KEY = "sk_test_local"  # the settings' default: no Stripe account configured
 # Template variables that only make sense in AWS: the names of the Secrets Manager secrets

@@ -70,6 +70,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _mysql_tls(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("verify", "off", ""):
+        raise RuntimeError(f"MYSQL_TLS must be 'verify' or 'off', got {raw!r}")
+    return value == "verify"
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "local"
@@ -84,6 +91,10 @@ class Settings:
     mysql_user: str = "root"
     mysql_password: str = ""
     mysql_database: str = "lutea_analytics"
+    # TLS to MySQL, required and verified (certificate and host name): on in AWS (the template
+    # sets MYSQL_TLS=verify), where the password and the analytics cross the VPC to the RDS Proxy.
+    mysql_tls: bool = False
+    mysql_tls_ca: str | None = None  # a CA bundle; default: the system's
     sqlite_path: str = ".local/analytics.sqlite3"
     # Tokens
     jwt_access_secret: str = _DEV_ACCESS_SECRET
@@ -268,6 +279,8 @@ def load_settings(env: dict[str, str] | None = None, *, force_secrets: bool = Fa
         mysql_user=get("MYSQL_USER", "root"),
         mysql_password=env.get("MYSQL_PASSWORD", ""),
         mysql_database=get("MYSQL_DATABASE", "lutea_analytics"),
+        mysql_tls=_mysql_tls(get("MYSQL_TLS", "off")),
+        mysql_tls_ca=get("MYSQL_TLS_CA"),
         sqlite_path=get("ANALYTICS_SQLITE_PATH", ".local/analytics.sqlite3"),
         jwt_access_secret=get("JWT_ACCESS_SECRET", access_default),
         jwt_refresh_secret=get("JWT_REFRESH_SECRET", refresh_default),

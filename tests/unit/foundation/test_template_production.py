@@ -378,3 +378,10 @@ def test_the_cleanup_job_ships_neither_stripe_nor_fpdf2_and_every_function_has_a
     for fn in FUNCTIONS.values():
         # sam build warns "requirements.txt file not found" for a code directory without one
         assert (ROOT / fn["Properties"]["CodeUri"] / "requirements.txt").exists(), fn["Properties"]["CodeUri"]
+
+
+def test_mysql_is_reached_over_verified_tls_in_aws_and_plain_tcp_under_make_dev():
+    from infra.local.server import local_environment
+
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["MYSQL_TLS"] == "verify"
+    assert local_environment(TEMPLATE, gateway.functions(TEMPLATE))["MYSQL_TLS"] == "off"

@@ -207,6 +207,47 @@ class SqlDatabase:
                 conn.commit()
 
 
+def mysql_options(s: Settings, database: str | None) -> dict[str, Any]:
+    """pymysql's connection arguments. With ``mysql_tls``, TLS is required (a server that offers
+    none is refused before the password is sent, not silently spoken to in clear) and verified:
+    the certificate against the CA bundle, and the host name."""
+    import pymysql.cursors
+
+    options: dict[str, Any] = {
+        "host": s.mysql_host,
+        "port": s.mysql_port,
+        "user": s.mysql_user,
+        "password": s.mysql_password,
+        "database": database,
+        "charset": "utf8mb4",
+        "autocommit": True,
+        "connect_timeout": CONNECT_TIMEOUT,
+        "read_timeout": READ_TIMEOUT,
+        "write_timeout": WRITE_TIMEOUT,
+        "cursorclass": pymysql.cursors.DictCursor,
+        "init_command": "SET time_zone = '+00:00'",
+    }
+    if s.mysql_tls:
+        options.update(ssl_ca=s.mysql_tls_ca or _system_ca_bundle(), ssl_verify_cert=True, ssl_verify_identity=True)
+    return options
+
+
+def _system_ca_bundle() -> str:
+    """The CA bundle OpenSSL uses (the Lambda runtime has one; RDS Proxy presents an Amazon
+    certificate that it verifies), else certifi's when it is installed."""
+    import os
+    import ssl
+
+    cafile = ssl.get_default_verify_paths().cafile
+    if cafile and os.path.exists(cafile):
+        return cafile
+    try:
+        import certifi
+    except ImportError as exc:
+        raise RuntimeError("MYSQL_TLS=verify needs a CA bundle: set MYSQL_TLS_CA") from exc
+    return str(certifi.where())
+
+
 class MySqlDatabase(SqlDatabase):
     dialect = "mysql"
 
@@ -217,21 +258,7 @@ class MySqlDatabase(SqlDatabase):
     def _connect(self, database: str | None) -> Any:
         import pymysql
 
-        s = self.settings
-        return pymysql.connect(
-            host=s.mysql_host,
-            port=s.mysql_port,
-            user=s.mysql_user,
-            password=s.mysql_password,
-            database=database,
-            charset="utf8mb4",
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-            write_timeout=WRITE_TIMEOUT,
-            cursorclass=pymysql.cursors.DictCursor,
-            init_command="SET time_zone = '+00:00'",
-        )
+        return pymysql.connect(**mysql_options(self.settings, database))
 
     def _open(self) -> Any:
         import pymysql
