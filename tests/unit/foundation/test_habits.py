@@ -39,3 +39,24 @@ def test_each_layer_package_says_what_belongs_and_what_must_not():
         text = (ROOT / "layers" / "shared" / "lutea" / package / "README.md").read_text(encoding="utf-8")
         assert "Belongs here" in text or "belongs" in text.lower(), package
         assert "Must not be here" in text, package
+
+
+def test_the_docs_name_only_files_that_exist():
+    """A file the README, SECURITY.md, docs/ or a package README names in backticks exists (a
+    path from the repository or the layer, or a bare test file name): moving a module means
+    moving the sentences that point at it."""
+    import glob
+    import os
+    import re
+
+    pages = ["README.md", "SECURITY.md", *glob.glob("docs/*.md"), *glob.glob("layers/shared/lutea/**/README.md", recursive=True)]
+    named = r"`((?:lutea|layers|functions|infra|tests|bench|docs)/[\w/.-]+\.(?:py|md|yaml|sql|json)|test_\w+\.py)`"
+    missing = []
+    for page in pages:
+        for path in re.findall(named, (ROOT / page).read_text(encoding="utf-8")):
+            places = [ROOT / path, ROOT / "layers" / "shared" / path]
+            if not any(p.exists() for p in places) and not glob.glob(
+                str(ROOT / "tests" / "**" / os.path.basename(path)), recursive=True
+            ):
+                missing.append(f"{page}: {path}")
+    assert not missing, missing
