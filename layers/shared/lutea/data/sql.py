@@ -233,19 +233,15 @@ def mysql_options(s: Settings, database: str | None) -> dict[str, Any]:
 
 
 def _system_ca_bundle() -> str:
-    """The CA bundle OpenSSL uses (the Lambda runtime has one; RDS Proxy presents an Amazon
-    certificate that it verifies), else certifi's when it is installed."""
+    """The CA bundle OpenSSL uses: the Lambda runtime has one, and RDS Proxy presents an Amazon
+    certificate that it verifies."""
     import os
     import ssl
 
     cafile = ssl.get_default_verify_paths().cafile
-    if cafile and os.path.exists(cafile):
-        return cafile
-    try:
-        import certifi
-    except ImportError as exc:
-        raise RuntimeError("MYSQL_TLS=verify needs a CA bundle: set MYSQL_TLS_CA") from exc
-    return str(certifi.where())
+    if not cafile or not os.path.exists(cafile):
+        raise RuntimeError("MYSQL_TLS=verify needs a CA bundle: none found on this system, set MYSQL_TLS_CA")
+    return cafile
 
 
 class MySqlDatabase(SqlDatabase):
