@@ -385,3 +385,10 @@ def test_mysql_is_reached_over_verified_tls_in_aws_and_plain_tcp_under_make_dev(
 
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["MYSQL_TLS"] == "verify"
     assert local_environment(TEMPLATE, gateway.functions(TEMPLATE))["MYSQL_TLS"] == "off"
+
+
+def test_deleting_one_stage_leaves_the_regions_api_gateway_logging_role_in_place():
+    # One setting per account and region, shared by the stages' stacks: none may delete it.
+    for name in ("ApiGatewayCloudWatchRole", "ApiGatewayAccount"):
+        assert RESOURCES[name].get("DeletionPolicy") == "Retain", name
+        assert RESOURCES[name].get("UpdateReplacePolicy") == "Retain", name
