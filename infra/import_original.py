@@ -7,7 +7,7 @@ Each option is optional (bookings are matched against the retreats of the export
 already imported). Files: one Extended-JSON document per line, or a JSON array
 (``mongoexport --jsonArray``). The database is the one of ``MONGODB_URI`` / ``MONGODB_DB``.
 
-How the documents change on the way: lutea.domain.migration. Here:
+How the documents change on the way: infra/import_mapping.py. Here:
 
 - every document is written whole by ONE upsert by ``_id``, so nothing is ever half-written and
   a second run finds everything in place (counted as unchanged);
@@ -43,9 +43,10 @@ from lutea.data import retreats as retreat_data  # noqa: E402
 from lutea.data import seats as seat_data  # noqa: E402
 from lutea.data import users as user_data  # noqa: E402  (registers the unique email index)
 from lutea.data.mongo import get_db  # noqa: E402
-from lutea.domain import migration  # noqa: E402
 from lutea.observability import logger  # noqa: E402
 from pymongo.errors import DuplicateKeyError, PyMongoError  # noqa: E402
+
+from infra import import_mapping as migration  # noqa: E402
 
 INSERTED, UPDATED, UNCHANGED, KEPT, CONFLICT = "inserted", "updated", "unchanged", "kept", "conflict"
 OUTCOMES = (INSERTED, UPDATED, UNCHANGED, KEPT, CONFLICT)

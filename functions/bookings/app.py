@@ -186,7 +186,7 @@ def cancel_my_booking(id: str):
     caller = _owner_or_guest()
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(SelfCancelIn)
-    return booking_out(cancellation.cancel_by_customer(booking_id, *caller, raison=body.raison))
+    return booking_out(cancellation.cancel_by_customer(booking_id, *caller, reason=body.raison))
 
 
 # --- the waiting list (docs/waiting-list.md) ------------------------------------------------
@@ -212,9 +212,9 @@ def join_waiting_list(body: WaitingListJoinIn):
     joined = waiting_list.join(
         retreat_id=body.retreatId,
         date_start=body.dateStart,
-        nb_places=body.nbPlaces,
+        seats=body.nbPlaces,
         email=body.email,
-        prenom=body.prenom,
+        first_name=body.prenom,
         user_id=principal.user_id if principal else None,
     )
     return json_body(201, joined)
@@ -292,8 +292,8 @@ def list_bookings():
     page = listing.page_request(query("page"), query("limit"))
     period = listing.period(query("dateMin"), query("dateMax"))
     where = BookingFilter(
-        statut=listing.choice(query("statut"), "statut", tuple(s.value for s in BookingStatus)),
-        statut_paiement=listing.choice(query("statutPaiement"), "statutPaiement", tuple(s.value for s in PaymentStatus)),
+        status=listing.choice(query("statut"), "statut", tuple(s.value for s in BookingStatus)),
+        payment_status=listing.choice(query("statutPaiement"), "statutPaiement", tuple(s.value for s in PaymentStatus)),
         retreat_id=listing.object_id_filter(query("retreatId"), RETREAT),
         date_id=listing.object_id_filter(query("dateId"), "date"),
         start_from=period.start,
@@ -362,7 +362,7 @@ def create_manual_booking(body: AdminBookingIn):
     `isStripeBooking: false`, CONFIRMED and PAID unless `statut` says otherwise; seats taken
     atomically, price from the date block."""
     booking = domain.create_manual_booking(
-        body, user_id=body.userId, statut=body.statut.value if body.statut else None, allow_started=body.dateCommenceeAutorisee
+        body, user_id=body.userId, status=body.statut.value if body.statut else None, allow_started=body.dateCommenceeAutorisee
     )
     return json_body(201, booking_out(booking))
 

@@ -20,7 +20,7 @@ def send_contact_message(body: ContactIn):
     `rgpd` must be true; the reCAPTCHA `token` is checked when configured; a failed send: 502
     `{success: false, message}`. Strict rate limit."""
     form = contact.ContactForm(
-        nom=body.nom, prenom=body.prenom, email=body.email, telephone=body.telephone, message=body.message, token=body.token
+        last_name=body.nom, first_name=body.prenom, email=body.email, phone=body.telephone, message=body.message, token=body.token
     )
     try:
         message = contact.submit_contact_form(form)

@@ -16,6 +16,7 @@ from lutea.http import (
     make_handler,
 )
 from lutea.http.docs import ok
+from lutea.http.guards import header
 from lutea.observability import logger, metrics
 from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
@@ -29,7 +30,7 @@ def _query(name: str) -> str | None:
 
 
 def _if_none_match() -> str | None:
-    return app.current_event.headers.get("If-None-Match")
+    return header(app.current_event.headers, "if-none-match")
 
 
 # The public catalogue is cacheable (ETag, Cache-Control, 304): see docs/catalogue-cache.md.
@@ -77,7 +78,7 @@ def search_retreats():
     `titreCard`: substring, case-insensitive; `statut`: `active` or anything else; `prixMin` /
     `prixMax` in euros: every date's price in range."""
     found = domain.search(
-        titre_card=_query("titreCard"), statut=_query("statut"), prix_min=_query("prixMin"), prix_max=_query("prixMax")
+        title=_query("titreCard"), status=_query("statut"), min_price=_query("prixMin"), max_price=_query("prixMax")
     )
     return [retreat_to_wire(doc) for doc in found]
 

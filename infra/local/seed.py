@@ -43,7 +43,7 @@ _RETREATS = [
 ]
 
 
-def _retreat_body(title: str, image: str, text: str, days_ahead: int, prix: float, places: int, address: str) -> dict:
+def _retreat_body(title: str, image: str, text: str, days_ahead: int, price_euros: float, places: int, address: str) -> dict:
     start = (now() + timedelta(days=days_ahead)).replace(hour=14, minute=0, second=0, microsecond=0)
     later = start + timedelta(days=30)
     return {
@@ -59,7 +59,7 @@ def _retreat_body(title: str, image: str, text: str, days_ahead: int, prix: floa
                 "end": (start + timedelta(days=2)).isoformat(),
                 "heureArrivee": "14h00",
                 "heureDepart": "16h00",
-                "prix": prix,
+                "prix": price_euros,
                 "places": places,
                 "adresseRdv": address,
             },
@@ -68,7 +68,7 @@ def _retreat_body(title: str, image: str, text: str, days_ahead: int, prix: floa
                 "end": (later + timedelta(days=2)).isoformat(),
                 "heureArrivee": "14h00",
                 "heureDepart": "16h00",
-                "prix": prix,
+                "prix": price_euros,
                 "places": places,
                 "adresseRdv": address,
             },

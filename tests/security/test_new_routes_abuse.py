@@ -102,9 +102,9 @@ def test_thirty_joins_at_once_put_an_address_in_line_once(api, outbox_dir, froze
             lambda: waiting_list.join(
                 retreat_id=str(retreat["_id"]),
                 date_start=START,
-                nb_places=1,
+                seats=1,
                 email="lea@example.test",
-                prenom="Léa",
+                first_name="Léa",
                 user_id=None,
             )
             for _ in range(30)

@@ -176,7 +176,7 @@ def test_contact_messages(outbox_dir, monkeypatch):
     monkeypatch.setenv("EMAIL_CONTACT", "contact@lutea.test")
     config.reset_settings()
     messages.send_contact_to_team(
-        nom="Martin", prenom=EVIL, email="anne@example.test", telephone="06", message=f"Ligne 1\n{EVIL}"
+        last_name="Martin", first_name=EVIL, email="anne@example.test", phone="06", message=f"Ligne 1\n{EVIL}"
     )
     messages.send_contact_ack("anne@example.test")
     team, ack = sorted(read_outbox(outbox_dir), key=lambda m: m.kind, reverse=True)

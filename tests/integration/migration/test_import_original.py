@@ -14,9 +14,9 @@ import pytest
 from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
-from lutea.domain.migration import derived_id
 
 from infra import import_original
+from infra.import_mapping import derived_id
 from tests.support.accounts import make_user, sign_in
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "original"

@@ -11,8 +11,8 @@ import pytest
 from bson import ObjectId
 from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
-from lutea.domain import booking_common as common
 from lutea.domain import booking_lifecycle as lifecycle
+from lutea.domain import booking_lookup, booking_states
 from lutea.domain import bookings as domain
 from lutea.errors import Conflict, NotFound
 from lutea.schemas.bookings import BookingIn
@@ -92,7 +92,7 @@ def test_confirm_paid_confirms_once_and_emails_once(retreat, outbox_dir, memory_
 
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "confirmed"
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "already_confirmed"
-    stored = common.get_booking(bid)
+    stored = booking_lookup.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"]) == ("CONFIRMED", "PAID")
     assert stored["stripePaymentIntentId"] == "pi_1"
     assert _held(retreat) == 2
@@ -104,10 +104,10 @@ def test_confirm_paid_refuses_a_wrong_amount_or_a_second_payment(retreat, memory
     booking, _ = _book(retreat)
     bid = str(booking["_id"])
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 19_999)) == "needs_refund"
-    assert common.get_booking(bid)["statut"] == "PENDING"
+    assert booking_lookup.get_booking(bid)["statut"] == "PENDING"
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_1", 20_000)) == "confirmed"
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_2", 20_000)) == "needs_refund"  # paid twice
-    assert common.get_booking(bid)["stripePaymentIntentId"] == "pi_1"
+    assert booking_lookup.get_booking(bid)["stripePaymentIntentId"] == "pi_1"
 
 
 def test_late_payment_after_expiry_retakes_free_seats(retreat, frozen_clock, outbox_dir, memory_gateway):
@@ -119,7 +119,7 @@ def test_late_payment_after_expiry_retakes_free_seats(retreat, frozen_clock, out
     assert memory_gateway.cancelled == ["pi_late"] and _held(retreat) == 0
 
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 20_000)) == "confirmed"
-    stored = common.get_booking(bid)
+    stored = booking_lookup.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CONFIRMED", "PAID", True)
     assert "annulationRaison" not in stored and "annulationDate" not in stored
     assert _held(retreat) == 2 and len(_confirmations(outbox_dir)) == 1
@@ -133,10 +133,10 @@ def test_late_payment_when_seats_are_gone_needs_refund(retreat, frozen_clock, ou
     _book(retreat, nb=2)  # someone else took seats meanwhile: 2 of 4 left, 3 needed
 
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 30_000)) == "needs_refund"
-    assert common.get_booking(bid)["statut"] == "CANCELLED"
+    assert booking_lookup.get_booking(bid)["statut"] == "CANCELLED"
     assert _held(retreat) == 2 and _confirmations(outbox_dir) == []
     assert lifecycle.mark_refunded(bid) is True
-    assert common.get_booking(bid)["statutPaiement"] == "REFUNDED" and _held(retreat) == 2
+    assert booking_lookup.get_booking(bid)["statutPaiement"] == "REFUNDED" and _held(retreat) == 2
     assert lifecycle.confirm_paid(bid, _succeeded(bid, "pi_late", 30_000)) == "needs_refund"  # a replay: never revived
 
 
@@ -147,13 +147,13 @@ def test_payment_failure_cancels_once_and_never_after_payment(retreat, memory_ga
     assert lifecycle.cancel_for_payment_failure(bid, "pi_old") is False  # an older attempt: ignored
     assert lifecycle.cancel_for_payment_failure(bid, "pi_new") is True
     assert lifecycle.cancel_for_payment_failure(bid, "pi_new") is False
-    stored = common.get_booking(bid)
+    stored = booking_lookup.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"]) == ("CANCELLED", "FAILED") and _held(retreat) == 0
 
     paid, _ = _book(retreat)
     assert lifecycle.confirm_paid(str(paid["_id"]), _succeeded(str(paid["_id"]), "pi_p", 20_000)) == "confirmed"
     assert lifecycle.cancel_for_payment_failure(str(paid["_id"])) is False  # a late failure: no step back
-    assert common.get_booking(str(paid["_id"]))["statut"] == "CONFIRMED" and _held(retreat) == 2
+    assert booking_lookup.get_booking(str(paid["_id"]))["statut"] == "CONFIRMED" and _held(retreat) == 2
 
 
 def test_mark_refunded_releases_held_seats_once(retreat, memory_gateway):
@@ -165,10 +165,10 @@ def test_mark_refunded_releases_held_seats_once(retreat, memory_gateway):
 
     assert lifecycle.mark_refunded(bid) is True
     assert lifecycle.mark_refunded(bid) is False
-    stored = common.get_booking(bid)
+    stored = booking_lookup.get_booking(bid)
     assert (stored["statut"], stored["statutPaiement"], stored["seatsHeld"]) == ("CANCELLED", "REFUNDED", False)
     assert stored["annulationRaison"] == "Paiement remboursé"
-    assert _held(retreat) == 2 and common.get_booking(str(other["_id"]))["seatsHeld"] is True
+    assert _held(retreat) == 2 and booking_lookup.get_booking(str(other["_id"]))["seatsHeld"] is True
     with pytest.raises(NotFound):
         lifecycle.mark_refunded(str(ObjectId()))
 
@@ -194,7 +194,7 @@ def test_expiry_survives_a_gateway_failure(retreat, frozen_clock, memory_gateway
     memory_gateway.fail = True
     frozen_clock.advance(minutes=17)
     assert lifecycle.expire_pending_bookings() == 1
-    assert common.get_booking(str(booking["_id"]))["statut"] == "CANCELLED" and _held(retreat) == 0
+    assert booking_lookup.get_booking(str(booking["_id"]))["statut"] == "CANCELLED" and _held(retreat) == 0
 
 
 def test_insert_failure_gives_the_seats_back(retreat, monkeypatch):
@@ -226,10 +226,10 @@ def test_check_booking_owner(retreat, frozen_clock):
             domain.check_booking_owner(guest, SimpleNamespace(user_id=user_id), wrong)
     # Valid during the payment window, then only while the booking is still PENDING.
     get_db()["bookings"].update_one({"_id": guest["_id"]}, {"$set": {"statut": "CONFIRMED"}})
-    domain.check_booking_owner(common.get_booking(guest["_id"]), None, token)
+    domain.check_booking_owner(booking_lookup.get_booking(guest["_id"]), None, token)
     frozen_clock.advance(minutes=16, seconds=1)
     with pytest.raises(NotFound):
-        domain.check_booking_owner(common.get_booking(guest["_id"]), None, token)
+        domain.check_booking_owner(booking_lookup.get_booking(guest["_id"]), None, token)
 
 
 def test_unit_price_fallbacks():
@@ -237,4 +237,4 @@ def test_unit_price_fallbacks():
     assert domain.unit_price_cents({"prix": 3}, {"prix": 99.9}) == 9_990
     assert domain.unit_price_cents({"prix": 80}, {}) == 8_000
     assert domain.unit_price_cents({}, {}) == 0
-    assert timedelta(minutes=16) == common.PAYMENT_WINDOW
+    assert timedelta(minutes=16) == booking_states.PAYMENT_WINDOW

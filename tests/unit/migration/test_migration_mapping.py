@@ -1,4 +1,4 @@
-"""lutea.domain.migration as plain functions: reading mongoexport text, mapping each document,
+"""infra/import_mapping.py as plain functions: reading mongoexport text, mapping each document,
 email collisions, seat counters."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from decimal import Decimal
 import bcrypt
 import pytest
 from bson import Decimal128, ObjectId
-from lutea.domain import migration as m
+
+from infra import import_mapping as m
 
 HASH = bcrypt.hashpw(b"x", bcrypt.gensalt(rounds=4)).decode()
 UID, RID, BID = ObjectId("6650a1b2c3d4e5f6a7b80001"), ObjectId("6650b1b2c3d4e5f6a7b80001"), ObjectId("6650c1b2c3d4e5f6a7b80001")

@@ -36,3 +36,8 @@ def hash_link_token(token: str) -> str:
 
 def same_hash(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def matches_link_token(token: str | None, stored_hash: str | None) -> bool:
+    """Whether ``token`` (as presented) is the one whose hash is stored (in constant time)."""
+    return bool(token) and same_hash(hash_link_token(str(token)), stored_hash)

@@ -48,8 +48,8 @@ class BookingFilter:
     """The admin's filters; ``None`` means any. ``start_from`` / ``start_before``: the stay's
     ``dateStart`` in ``[start_from, start_before)``."""
 
-    statut: str | None = None
-    statut_paiement: str | None = None
+    status: str | None = None
+    payment_status: str | None = None
     retreat_id: ObjectId | None = None
     date_id: ObjectId | None = None
     start_from: datetime | None = None
@@ -58,12 +58,12 @@ class BookingFilter:
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
-        if self.statut is not None:
-            query["statut"] = self.statut
+        if self.status is not None:
+            query["statut"] = self.status
         elif self.statuses is not None:
             query["statut"] = {"$in": list(self.statuses)}
-        if self.statut_paiement is not None:
-            query["statutPaiement"] = self.statut_paiement
+        if self.payment_status is not None:
+            query["statutPaiement"] = self.payment_status
         if self.retreat_id is not None:
             query["retreatId"] = self.retreat_id
         if self.date_id is not None:

@@ -30,7 +30,7 @@ statuses are ``succeeded`` and ``canceled``; every other one (``requires_payment
   every other type (``created``, ``processing``, ``requires_action``...: not final either).
 
 Seats: a PENDING or CONFIRMED booking holds ``nbPlaces`` seats of its date block's counter
-(lutea.data.seats), marked by ``seatsHeld: true``. Seats are taken by one conditional atomic
+(lutea.domain.seats over lutea.data.seats), marked by ``seatsHeld: true``. Seats are taken by one conditional atomic
 update (never counted then inserted). Every transition is one conditional update whose filter
 is the state it leaves (and ``seatsHeld: true`` when it gives seats back), so when callers race
 exactly one wins; only the winner releases seats, calls Stripe or sends the email. A late or
@@ -53,23 +53,21 @@ from typing import Any
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
-from lutea.data.seats import SeatRepository
+from lutea.data.bookings import BookingRepository
 from lutea.domain import owed_effects
-from lutea.domain.booking_common import (
+from lutea.domain.booking_lookup import booking_oid, get_booking
+from lutea.domain.booking_states import (
     CANCELLED,
     CONFIRMED,
     FAILED,
-    MSG_DATE_NOT_FOUND,
     PAID,
     PAY_PENDING,
     PAYMENT_WINDOW,
     PENDING,
     REASON_DEFAULT,
     REFUNDED,
-    booking_oid,
-    booking_repository,
-    get_booking,
 )
+from lutea.domain.seats import give_back, hold_seats, release_seats, retry_hold, short_of_seats
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
@@ -92,10 +90,6 @@ REASON_REFUNDED = "Paiement remboursé"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _seats() -> SeatRepository:
-    return SeatRepository()
 
 
 def overdue_filter(cutoff: datetime) -> dict[str, Any]:
@@ -249,7 +243,7 @@ def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
     oid = booking_oid(booking_id)
     key = _refund_key(pi_id)
     if (
-        booking_repository().update_if(
+        BookingRepository().update_if(
             oid, {f"owed.{key}": {"$exists": False}}, {}, owe={key: owed_effects.owe("booking_refund", pi=pi_id, reason="late")}
         )
         is None
@@ -263,52 +257,16 @@ def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
 
 
 def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_id: ObjectId) -> None:
-    """Take ``seats`` of the date block's counter in one conditional update, or 409 with what
-    is left.
+    """Take ``seats`` of the date block's counter (lutea.domain.seats.hold_seats), or 409 with
+    what is left.
 
     When short, PENDING bookings of this block whose payment window has closed are expired on
-    the spot (the sweep runs only every 20 minutes) and the reservation is tried once more.
-    A block without a counter is not bookable: counters are created with their block (and by the
-    import of older data), never here, so a booking racing an admin who removes the block can't
-    bring a counter back for a block that no longer exists."""
-    repo = _seats()
-    if repo.try_reserve(date_id, seats, booking_id):  # the usual case first: one round trip
+    the spot (the sweep runs only every 20 minutes) and the reservation is tried once more."""
+    if hold_seats(date_id, seats, booking_id):
         return
-    if repo.holds(date_id, booking_id):  # taken by an earlier attempt that died before its booking's update
+    if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and retry_hold(date_id, seats, booking_id):
         return
-    if repo.get(date_id) is None:
-        raise NotFound(MSG_DATE_NOT_FOUND)
-    if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and repo.try_reserve(date_id, seats, booking_id):
-        return
-    raise Conflict(f"Seulement {free_seats(date_id)} places disponibles")
-
-
-def free_seats(date_id: ObjectId, places_if_new: int = 0) -> int:
-    """Seats left on the date block's counter (``places_if_new`` when it has none yet)."""
-    counter = _seats().get(date_id)
-    if counter is None:
-        return max(0, places_if_new)
-    return max(0, int(counter["places"]) - int(counter["held"]))
-
-
-def release_seats(booking: dict) -> None:
-    """Give back the seats of ``booking``: called only by the winner of a transition that
-    turned ``seatsHeld`` from true to false, hence once per booking."""
-    if not _seats().release(booking["dateId"], int(booking["nbPlaces"]), booking["_id"]):
-        # Already given back (a retry after a crash), or never taken: nothing to give.
-        logger.warning("no seats held for this booking", extra={"bookingId": str(booking["_id"])})
-    offer_to_waiting_list(booking["dateId"])
-
-
-def offer_to_waiting_list(date_id: ObjectId) -> None:
-    """Seats came back on a date block: its waiting list is offered them at once. Never fails
-    the operation that freed them; the waiting-list job makes any offer missed here."""
-    try:
-        from lutea.domain.waiting_list import offer_freed_seats
-
-        offer_freed_seats(date_id)
-    except Exception:  # noqa: BLE001 - logged; the scheduled job catches up
-        logger.exception("waiting list offer failed", extra={"dateId": str(date_id)})
+    raise short_of_seats(date_id)
 
 
 # --- payments (called by lutea payments code and the admin routes) ----------------------------
@@ -363,7 +321,7 @@ def attach_payment_intent(booking_id: str | ObjectId, pi_id: str) -> None:
     """Record the PaymentIntent of a PENDING booking. Returns None; ``NotFound`` when the
     booking is missing, ``Conflict`` when it is no longer PENDING."""
     oid = booking_oid(booking_id)
-    if booking_repository().update_if(oid, {"statut": PENDING}, {"stripePaymentIntentId": pi_id}) is None:
+    if BookingRepository().update_if(oid, {"statut": PENDING}, {"stripePaymentIntentId": pi_id}) is None:
         get_booking(oid)
         raise Conflict(MSG_NOT_PAYABLE)
 
@@ -387,7 +345,7 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
     """
     oid = booking_oid(booking_id)
     payment_intent_id = str(payment.get("id"))
-    repo = booking_repository()
+    repo = BookingRepository()
     paid = {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id}
     # The usual case in one round trip: a PENDING booking holding its seats, paid its total (the
     # rest of ``payment_problem`` does not depend on the booking's state).
@@ -441,7 +399,7 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
             revived = {k: v for k, v in before.items() if k not in ("annulationRaison", "annulationDate")}
             return _confirmed({**revived, **paid, "seatsHeld": True}, email)
         if not get_booking(oid).get("seatsHeld"):  # someone else moved it: give back (unless it holds them)
-            _seats().release(booking["dateId"], int(booking["nbPlaces"]), oid)
+            give_back(booking["dateId"], int(booking["nbPlaces"]), oid)
     return "needs_refund"
 
 
@@ -463,7 +421,7 @@ def cancel_for_payment_failure(booking_id: str | ObjectId, payment_intent_id: st
     precondition: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}
     if payment_intent_id is not None:
         precondition["stripePaymentIntentId"] = {"$in": [payment_intent_id, None]}
-    before = booking_repository().transition(
+    before = BookingRepository().transition(
         oid,
         precondition,
         {
@@ -487,7 +445,7 @@ def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
     owed by the same update. Returns True when this call made the change, False when it was
     already REFUNDED (a repeated event). ``NotFound`` when the booking does not exist."""
     oid = booking_oid(booking_id)
-    repo = booking_repository()
+    repo = BookingRepository()
     changes = {"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False}
     owe = {EMAIL_CANCELLED: _owe_email("cancelled")} if email else None
     before = repo.transition(
@@ -519,7 +477,7 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     booking = get_booking(booking_id)
     if booking["statut"] != PENDING:
         raise InvalidInput(MSG_NOT_PENDING)
-    other = booking_repository().find_by_payment_intent(payment_intent_id)
+    other = BookingRepository().find_by_payment_intent(payment_intent_id)
     if other is not None and other["_id"] != booking["_id"]:
         raise InvalidInput(MSG_PAYMENT_OTHER_BOOKING)
     try:
@@ -530,7 +488,7 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     if problem is not None:
         logger.info("admin confirm refused", extra={"bookingId": str(booking["_id"]), "problem": problem})
         raise InvalidInput(MSG_PAYMENT_NOT_VALID)
-    before = booking_repository().transition(
+    before = BookingRepository().transition(
         booking["_id"],
         {"statut": PENDING, "seatsHeld": True},
         {"statut": CONFIRMED, "statutPaiement": PAID, "stripePaymentIntentId": payment_intent_id},
@@ -543,7 +501,7 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     return get_booking(booking["_id"])
 
 
-def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
+def admin_cancel(booking_id: ObjectId, reason: str | None) -> dict:
     """Cancel (any status but CANCELLED): seats released once, and owed in the same update as
     the transition: for a PAID Stripe booking, its refund (then ``statutPaiement`` REFUNDED and
     the email saying so); for a PENDING one with a PaymentIntent, its cancellation at Stripe;
@@ -551,7 +509,7 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
     refund owed: it is retried until Stripe accepts (one refund, whatever the retries) and the
     admin is alerted if it keeps failing. Cancelling again returns the booking as it is, and
     tries what is still owed once more."""
-    repo = booking_repository()
+    repo = BookingRepository()
     oid = get_booking(booking_id)["_id"]
     again = False
     for _ in range(3):  # the owed effects depend on the state left: a lost race re-reads it
@@ -576,7 +534,7 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
                 "stripePaymentIntentId": pi_id,
                 "seatsHeld": bool(current.get("seatsHeld")),
             },
-            {"statut": CANCELLED, "seatsHeld": False, "annulationRaison": raison or REASON_DEFAULT, "annulationDate": now()},
+            {"statut": CANCELLED, "seatsHeld": False, "annulationRaison": reason or REASON_DEFAULT, "annulationDate": now()},
             owe=owe,
         )
         if before is not None:
@@ -592,7 +550,7 @@ def admin_cancel(booking_id: ObjectId, raison: str | None) -> dict:
 
 
 def _expire_matching(match: dict[str, Any]) -> int:
-    repo = booking_repository()
+    repo = BookingRepository()
     expired = 0
     while True:
         ids = repo.ids_matching(match, limit=EXPIRY_BATCH)
@@ -604,7 +562,7 @@ def _expire_matching(match: dict[str, Any]) -> int:
 
 
 def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
-    repo = booking_repository()
+    repo = BookingRepository()
     for _ in range(2):  # a PaymentIntent attached between the read and the update: read again
         pi_id = (repo.get(oid) or {}).get("stripePaymentIntentId")
         owe = (

@@ -1,6 +1,6 @@
 """Bookings as customers and the admin make and read them: creation and pricing, availability,
 owner checks, the admin's views and the stats. Transitions after creation (payment, cancellation,
-refund, expiry) and seat holding live in lutea.domain.booking_lifecycle.
+refund, expiry) live in lutea.domain.booking_lifecycle, seat holding in lutea.domain.seats.
 
 Money is integer cents (``prixTotalCents``); euros appear only on the wire (lutea.schemas.bookings).
 """
@@ -8,7 +8,6 @@ Money is integer cents (``prixTotalCents``); euros appear only on the wire (lute
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,32 +16,23 @@ from typing import Any, Protocol
 
 from bson import ObjectId
 
-from lutea.auth.codes import hash_link_token
+from lutea.auth.codes import hash_link_token, matches_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
-from lutea.data.bookings import BookingFilter
-from lutea.domain.booking_common import (
+from lutea.data.bookings import BookingFilter, BookingRepository
+from lutea.domain.booking_lifecycle import MSG_DATE_STARTED, block_started, overdue_filter, reserve_seats
+from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, MSG_DATE_NOT_FOUND, get_booking
+from lutea.domain.booking_states import (
     CANCELLED,
     CONFIRMED,
-    MSG_BOOKING_NOT_FOUND,
-    MSG_DATE_NOT_FOUND,
     PAID,
     PAY_PENDING,
     PAYMENT_WINDOW,
     PENDING,
     REASON_DEFAULT,
-    booking_repository,
-    get_booking,
-)
-from lutea.domain.booking_lifecycle import (
-    MSG_DATE_STARTED,
-    block_started,
-    free_seats,
-    overdue_filter,
-    release_seats,
-    reserve_seats,
 )
 from lutea.domain.pricing import unit_price_cents
+from lutea.domain.seats import free_seats, release_seats
 from lutea.errors import Conflict, NotFound, RateLimited
 from lutea.listing import PageRequest
 from lutea.observability import count_metric, logger
@@ -96,7 +86,7 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
         # A hidden retreat answers as one that does not exist (as GET /retreats/public/:id).
         raise NotFound(MSG_RETREAT_NOT_FOUND)
     block = _date_block(retreat, date)
-    overdue = booking_repository().sum_places({**overdue_filter(now()), "dateId": block["_id"]})
+    overdue = BookingRepository().sum_places({**overdue_filter(now()), "dateId": block["_id"]})
     return free_seats(block["_id"], int(block.get("places") or 0)) + overdue
 
 
@@ -123,7 +113,7 @@ def _check_unpaid_holds(keys: list[str], seats: int) -> None:
     may pass one booking over the limit; the strict rate tier of POST /bookings bounds that."""
     settings = get_settings()
     at = now()
-    all_holds = booking_repository().unpaid_holds(keys, at)
+    all_holds = BookingRepository().unpaid_holds(keys, at)
     for key in keys:
         holds = [h for h in all_holds if key in (h.get("holdKeys") or ())]
         held = sum(int(h.get("nbPlaces") or 0) for h in holds)
@@ -153,8 +143,8 @@ def _new_booking(
     block: dict,
     user_id: ObjectId | None,
     stripe: bool,
-    statut: str,
-    statut_paiement: str,
+    status: str,
+    payment_status: str,
 ) -> dict[str, Any]:
     stamp = now()
     doc: dict[str, Any] = {
@@ -186,9 +176,9 @@ def _new_booking(
             "billingAddress": request.billingAddress.model_dump()
             if hasattr(request.billingAddress, "model_dump")
             else dict(request.billingAddress),
-            "statut": statut,
-            "statutPaiement": statut_paiement,
-            "seatsHeld": statut != CANCELLED,
+            "statut": status,
+            "statutPaiement": payment_status,
+            "seatsHeld": status != CANCELLED,
         }
     )
     if request.notes is not None:
@@ -206,7 +196,7 @@ def _insert_holding_seats(doc: dict[str, Any], block: dict) -> dict[str, Any]:
     doc.setdefault("_id", ObjectId())
     if doc["seatsHeld"]:
         reserve_seats(doc["retreatId"], block["_id"], doc["nbPlaces"], doc["_id"])
-    repo = booking_repository()
+    repo = BookingRepository()
     try:
         return repo.insert(doc)
     except BaseException:
@@ -238,7 +228,7 @@ def create_booking(request: BookingRequest, *, user_id: str | None, client_ip: s
         raise Conflict(MSG_DATE_STARTED)
     owner = ObjectId(user_id) if user_id else None
     doc = _new_booking(
-        request, retreat=retreat, block=block, user_id=owner, stripe=True, statut=PENDING, statut_paiement=PAY_PENDING
+        request, retreat=retreat, block=block, user_id=owner, stripe=True, status=PENDING, payment_status=PAY_PENDING
     )
     guest_token = None
     if owner is None:
@@ -276,7 +266,7 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     from lutea.domain import waiting_list
 
     booking_id = ObjectId()
-    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id, nb_participants=len(request.participants))
+    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id, participant_count=len(request.participants))
     owner = ObjectId(user_id) if user_id else None
     offer = _OfferRequest(
         str(retreat["_id"]),
@@ -287,14 +277,14 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
         request.notes,
     )
     doc = _new_booking(
-        offer, retreat=retreat, block=block, user_id=owner, stripe=True, statut=PENDING, statut_paiement=PAY_PENDING
+        offer, retreat=retreat, block=block, user_id=owner, stripe=True, status=PENDING, payment_status=PAY_PENDING
     )
     doc.update({"_id": booking_id, "waitingListEntryId": entry["_id"], "expiresAt": doc["createdAt"] + PAYMENT_WINDOW})
     guest_token = None
     if owner is None:
         guest_token = secrets.token_urlsafe(32)
         doc["guestTokenHash"] = hash_link_token(guest_token)
-    repo = booking_repository()
+    repo = BookingRepository()
     try:
         booking = repo.insert(doc)
     except BaseException:
@@ -307,7 +297,7 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
 
 
 def create_manual_booking(
-    request: BookingRequest, *, user_id: str | None, statut: str | None, allow_started: bool = False
+    request: BookingRequest, *, user_id: str | None, status: str | None, allow_started: bool = False
 ) -> dict:
     """An admin's booking (``POST /bookings/admin/create``), not paid through Stripe:
     CONFIRMED/PAID by default; PENDING holds its seats without a payment window (the admin
@@ -327,18 +317,18 @@ def create_manual_booking(
         owner = ObjectId(user_id)
         if UserRepository().get(owner) is None:
             raise NotFound(MSG_USER_NOT_FOUND)
-    statut = statut or CONFIRMED
+    status = status or CONFIRMED
     doc = _new_booking(
         request,
         retreat=retreat,
         block=block,
         user_id=owner,
         stripe=False,
-        statut=statut,
-        statut_paiement=PAID if statut == CONFIRMED else PAY_PENDING,
+        status=status,
+        payment_status=PAID if status == CONFIRMED else PAY_PENDING,
     )
     doc.setdefault("notes", NOTE_ADMIN)
-    if statut == CANCELLED:
+    if status == CANCELLED:
         doc.update({"annulationRaison": REASON_DEFAULT, "annulationDate": doc["createdAt"]})
     booking = _insert_holding_seats(doc, block)
     count_metric("BookingsCreatedByAdmin")
@@ -358,8 +348,7 @@ def check_booking_owner(booking: dict, principal: Any, guest_token: str | None) 
     user_id = getattr(principal, "user_id", None)
     if owner is not None and user_id is not None and str(owner) == str(user_id):
         return
-    stored = booking.get("guestTokenHash")
-    if guest_token and stored and hmac.compare_digest(hash_link_token(guest_token), stored):
+    if matches_link_token(guest_token, booking.get("guestTokenHash")):
         expires = booking.get("expiresAt")
         if booking.get("statut") == PENDING or (expires is not None and now() < as_utc(expires)):
             return
@@ -373,7 +362,7 @@ def owned_booking(booking_id: ObjectId, principal: Any) -> dict:
 
 
 def user_bookings(user_id: str) -> list[dict]:
-    return booking_repository().list_for_user(ObjectId(user_id))
+    return BookingRepository().list_for_user(ObjectId(user_id))
 
 
 def booking_pdf(booking_id: ObjectId, principal: Any) -> tuple[bytes, str, str]:
@@ -437,7 +426,7 @@ def _populate(bookings: list[dict]) -> list[dict]:
 def admin_list(where: BookingFilter | None = None, page: PageRequest | None = None) -> tuple[list[dict], int]:
     """The admin's bookings, newest first, populated; with ``page``, that page and the total
     matching ``where``; without, all of them (the original's answer)."""
-    repo = booking_repository()
+    repo = BookingRepository()
     where = where or BookingFilter()
     if page is None:
         found = repo.list_filtered(where)
@@ -451,7 +440,7 @@ def admin_get(booking_id: ObjectId) -> dict:
 
 def stats() -> dict[str, int]:
     """Counts by ``statut`` and the revenue (cents) of CONFIRMED + PAID bookings."""
-    repo = booking_repository()
+    repo = BookingRepository()
     counts = repo.count_by_status()
     return {
         "total": sum(counts.values()),

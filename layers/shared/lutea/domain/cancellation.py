@@ -15,22 +15,17 @@ exactly once (Stripe's idempotency key is fixed per PaymentIntent and amount), e
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from bson import ObjectId
 
+from lutea.auth.codes import matches_link_token
 from lutea.clock import as_utc, now
+from lutea.data.bookings import BookingRepository
 from lutea.domain import owed_effects
-from lutea.domain.booking_common import (
-    CANCELLED,
-    CONFIRMED,
-    MSG_BOOKING_NOT_FOUND,
-    PAID,
-    REFUNDED,
-    booking_repository,
-    get_booking,
-)
+from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, get_booking
+from lutea.domain.booking_states import CANCELLED, CONFIRMED, PAID, REFUNDED
+from lutea.domain.seats import release_seats
 from lutea.errors import Conflict, NotFound
 from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
@@ -52,15 +47,12 @@ def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dic
     """The booking if the caller owns it: its signed-in user, or the holder of its guest token
     (kept by the guest since the booking was made). Anything else is the same 404 as a missing
     booking."""
-    from lutea.auth.codes import hash_link_token
-
     booking = get_booking(booking_id)
     owner = booking.get("userId")
     user_id = getattr(principal, "user_id", None)
     if owner is not None and user_id is not None and str(owner) == str(user_id):
         return booking
-    stored = booking.get("guestTokenHash")
-    if guest_token and stored and hmac.compare_digest(hash_link_token(guest_token), stored):
+    if matches_link_token(guest_token, booking.get("guestTokenHash")):
         return booking
     raise NotFound(MSG_BOOKING_NOT_FOUND)
 
@@ -103,7 +95,7 @@ def cancellation_quote(booking_id: ObjectId, principal: Any, guest_token: str | 
     }
 
 
-def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None, raison: str | None = None) -> dict:
+def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None, reason: str | None = None) -> dict:
     """Cancel the caller's confirmed booking (``POST /bookings/:id/cancel``); returns the
     cancelled booking. 409 when it is not confirmed and paid, or its stay has started."""
     booking = _owned(booking_id, principal, guest_token)
@@ -116,7 +108,7 @@ def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | 
         "statut": CANCELLED,
         "seatsHeld": False,
         "annulePar": BY_CUSTOMER,
-        "annulationRaison": raison or REASON_CUSTOMER,
+        "annulationRaison": reason or REASON_CUSTOMER,
         "annulationDate": now(),
         "pourcentageRembourse": result.percent,
         "montantRembourseCents": result.refund_cents,
@@ -130,13 +122,11 @@ def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | 
     if result.refund_cents > 0 and stripe_refund:
         changes["statutPaiement"] = REFUNDED
         owe[REFUND_KEY] = owed_effects.owe(REFUND_KIND, pi=booking["stripePaymentIntentId"], amount=result.refund_cents)
-    before = booking_repository().transition(
+    before = BookingRepository().transition(
         booking["_id"], {"statut": CONFIRMED, "statutPaiement": PAID, "seatsHeld": True}, changes, owe=owe
     )
     if before is None:  # cancelled, refunded or changed meanwhile
         raise Conflict(MSG_NOT_CONFIRMED)
-    from lutea.domain.booking_lifecycle import release_seats
-
     release_seats(before)
     count_metric("BookingsCancelledByCustomer")
     logger.info("booking cancelled by its owner", extra={"bookingId": str(before["_id"]), "percent": result.percent})

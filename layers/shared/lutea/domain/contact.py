@@ -17,10 +17,10 @@ RECAPTCHA_FAILED = "Échec de la vérification reCAPTCHA"
 
 @dataclass(frozen=True)
 class ContactForm:
-    nom: str
-    prenom: str
+    last_name: str
+    first_name: str
     email: str
-    telephone: str
+    phone: str
     message: str
     token: str | None = None
 
@@ -53,7 +53,7 @@ def submit_contact_form(form: ContactForm) -> str:
         logger.info("contact form refused by recaptcha")
         raise InvalidInput(RECAPTCHA_FAILED)
     messages.send_contact_to_team(
-        nom=form.nom, prenom=form.prenom, email=form.email, telephone=form.telephone, message=form.message
+        last_name=form.last_name, first_name=form.first_name, email=form.email, phone=form.phone, message=form.message
     )
     _record_consent(form.email)
     messages.notify(messages.send_contact_ack, form.email)

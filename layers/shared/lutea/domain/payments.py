@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
 from lutea.domain import booking_lifecycle, bookings
-from lutea.domain.booking_common import get_booking
+from lutea.domain.booking_lookup import get_booking
 from lutea.errors import Conflict, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway

@@ -189,20 +189,21 @@ def _price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
 
 def search(
     *,
-    titre_card: str | None,
-    statut: str | None,
-    prix_min: str | None,
-    prix_max: str | None,
+    title: str | None,
+    status: str | None,
+    min_price: str | None,
+    max_price: str | None,
     retreats: RetreatRepository | None = None,
 ) -> list[dict]:
-    """Admin search. ``statut``: ``active`` -> active retreats, any other value -> inactive ones."""
-    if titre_card is not None and len(titre_card) > 200:
+    """Admin search (the query's ``titreCard``, ``statut``, ``prixMin``, ``prixMax``).
+    ``status``: ``active`` -> active retreats, any other value -> inactive ones."""
+    if title is not None and len(title) > 200:
         raise InvalidInput("titreCard ne doit pas dépasser 200 caractères")
     return (retreats or RetreatRepository()).search(
-        title=titre_card or None,
-        is_active=None if not statut else statut == "active",
-        min_cents=_price_bound(prix_min, "prixMin", lower=True),
-        max_cents=_price_bound(prix_max, "prixMax", lower=False),
+        title=title or None,
+        is_active=None if not status else status == "active",
+        min_cents=_price_bound(min_price, "prixMin", lower=True),
+        max_cents=_price_bound(max_price, "prixMax", lower=False),
     )
 
 

@@ -13,7 +13,8 @@ from bson import ObjectId
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
 from lutea.data.retreats import RetreatRepository
-from lutea.domain.booking_common import CONFIRMED, MSG_DATE_NOT_FOUND, PAID, PENDING
+from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
+from lutea.domain.booking_states import CONFIRMED, PAID, PENDING
 from lutea.errors import NotFound
 from lutea.filenames import PARIS, download_filename
 from lutea.spreadsheet import amount, french_excel_csv

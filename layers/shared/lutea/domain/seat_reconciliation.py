@@ -38,9 +38,9 @@ from typing import Any
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
+from lutea.data.bookings import BookingRepository
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import WaitingListRepository
-from lutea.domain.booking_common import booking_repository
 from lutea.observability import count_metric, logger
 
 GRACE = timedelta(minutes=5)
@@ -73,7 +73,7 @@ def reconcile_seats() -> ReconciliationReport:
     """One run over every counter. Returns what it found and did (ids and numbers only)."""
     from lutea.data.retreats import RetreatRepository
 
-    seats, bookings = SeatRepository(), booking_repository()
+    seats, bookings = SeatRepository(), BookingRepository()
     report = ReconciliationReport()
     cutoff = now() - GRACE
     blocks: dict[ObjectId, tuple[dict, dict]] = {}

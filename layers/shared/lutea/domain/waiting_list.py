@@ -14,7 +14,7 @@ winner releases them, once. Booking through an offer moves the entry OFFERED -> 
 the booking's id) and inserts that booking holding the same seats, without touching the
 counter: the seats pass from the offer to the booking and are never free in between.
 
-Seats free up when a booking gives them back (lutea.domain.booking_lifecycle.release_seats
+Seats free up when a booking gives them back (lutea.domain.seats.release_seats
 calls ``offer_freed_seats``), when an offer expires or is left, and when the admin raises a
 block's places. The scheduled job ``run_offers`` expires overdue offers and offers whatever is
 free on every block with people waiting, so an offer missed by a crash is made later anyway.
@@ -38,6 +38,7 @@ from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, WaitingListRepository
+from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import logger
 
@@ -110,8 +111,6 @@ def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None,
     else:
         block = next((b for b in blocks if isinstance(b.get("start"), datetime) and as_utc(b["start"]) == as_utc(start)), None)
     if block is None:
-        from lutea.domain.booking_common import MSG_DATE_NOT_FOUND
-
         raise NotFound(MSG_DATE_NOT_FOUND)
     return retreat, block
 
@@ -130,14 +129,14 @@ def _free(date_id: ObjectId) -> int:
 # --- joining and leaving -----------------------------------------------------------------------
 
 
-def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom: str, user_id: str | None) -> dict[str, Any]:
+def join(*, retreat_id: str, date_start: Any, seats: int, email: str, first_name: str, user_id: str | None) -> dict[str, Any]:
     """Put the visitor on the block's list (``POST /bookings/waiting-list``). The answer is the
     same whether the address was already waiting or not (nothing to learn about others); the
     confirmation email with the leave link goes to the address, at most a few per hour."""
     retreat, block = _retreat_and_block(ObjectId(retreat_id), start=date_start)
     if now() >= as_utc(block["start"]):
         raise Conflict(MSG_STARTED)
-    if _free(block["_id"]) >= nb_places:
+    if _free(block["_id"]) >= seats:
         raise Conflict(MSG_SEATS_FREE)
     repo = _repo()
     entry = repo.active_for(email, block["_id"])
@@ -149,9 +148,9 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
                 "_id": ObjectId(),
                 "retreatId": retreat["_id"],
                 "dateId": block["_id"],
-                "nbPlaces": nb_places,
+                "nbPlaces": seats,
                 "email": email,
-                "prenom": prenom,
+                "prenom": first_name,
                 "userId": ObjectId(user_id) if user_id else None,
                 "statut": WAITING,
                 "seatsHeld": False,
@@ -162,7 +161,7 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
             }
         )
     if created:
-        logger.info("waiting list joined", extra={"entryId": str(entry["_id"]), "nbPlaces": nb_places})
+        logger.info("waiting list joined", extra={"entryId": str(entry["_id"]), "nbPlaces": seats})
         if repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
             _send_joined(entry, retreat, block)
     elif repo.record_join_email(entry["_id"], now() - timedelta(hours=1), JOIN_EMAILS_PER_HOUR):
@@ -174,7 +173,7 @@ def join(*, retreat_id: str, date_start: Any, nb_places: int, email: str, prenom
             entry = repo.get(entry["_id"]) or entry
         _send_joined(entry, retreat, block)
     offer_freed_seats(block["_id"])  # seats may have freed up meanwhile
-    return {"message": MSG_JOINED, "email": email, "nbPlaces": nb_places}
+    return {"message": MSG_JOINED, "email": email, "nbPlaces": seats}
 
 
 def leave(token: str) -> dict[str, str]:
@@ -281,13 +280,13 @@ def _live_offer(entry: dict) -> dict:
     return entry
 
 
-def claim_offer(token: str, *, booking_id: ObjectId, nb_participants: int) -> tuple[dict, dict, dict]:
+def claim_offer(token: str, *, booking_id: ObjectId, participant_count: int) -> tuple[dict, dict, dict]:
     """Take the offer a link names for booking ``booking_id``: OFFERED -> BOOKED in one
     conditional update (unexpired, still holding its seats), the seats now the booking's.
     Returns ``(entry, retreat, block)``; 409 when the offer is gone, 400 when more participants
     than offered seats. The caller inserts the booking, or calls ``unclaim_offer`` if it can't."""
     entry = _live_offer(_entry_by_token(token))
-    if nb_participants > int(entry["nbPlaces"]):
+    if participant_count > int(entry["nbPlaces"]):
         raise InvalidInput([MSG_TOO_MANY_PARTICIPANTS], fields=[{"field": "participants", "rule": "max_length"}])
     retreat, block = _retreat_and_block(entry["retreatId"], date_id=entry["dateId"])
     if now() >= as_utc(block["start"]):
@@ -413,7 +412,7 @@ def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
         retreat_name=retreat.get("titreCard") or "",
         date_start=block["start"],
         date_end=block["end"],
-        nb_places=int(entry["nbPlaces"]),
+        seats=int(entry["nbPlaces"]),
         offer_hours=get_settings().waiting_list_offer_hours,
         leave_link=leave_link,
         token=entry_token(entry),
@@ -437,7 +436,7 @@ def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
         retreat_name=retreat.get("titreCard") or "",
         date_start=block["start"],
         date_end=block["end"],
-        nb_places=int(entry["nbPlaces"]),
+        seats=int(entry["nbPlaces"]),
         total_cents=_price_cents(retreat, block, int(entry["nbPlaces"])),
         offer_until=entry["offerExpiresAt"],
         book_link=book_link,

@@ -306,7 +306,7 @@ def send_waiting_list_joined(
     retreat_name: str,
     date_start: object,
     date_end: object,
-    nb_places: int,
+    seats: int,
     offer_hours: int,
     leave_link: str,
     token: str,
@@ -321,7 +321,7 @@ def send_waiting_list_joined(
         retreatName=retreat_name,
         dateStart=_paris_day(date_start),
         dateEnd=_paris_day(date_end),
-        nbPlaces=nb_places,
+        nbPlaces=seats,
         offerHours=offer_hours,
         leaveLink=leave_link,
     )
@@ -333,7 +333,7 @@ def send_waiting_list_offer(
     retreat_name: str,
     date_start: object,
     date_end: object,
-    nb_places: int,
+    seats: int,
     total_cents: int,
     offer_until: object,
     book_link: str,
@@ -361,7 +361,7 @@ def send_waiting_list_offer(
         retreatName=retreat_name,
         dateStart=_paris_day(date_start),
         dateEnd=_paris_day(date_end),
-        nbPlaces=nb_places,
+        nbPlaces=seats,
         total=format_euros(total_cents),
         offerUntil=until,
         bookLink=book_link,
@@ -396,15 +396,15 @@ def send_admin_alert(title: str, details: str) -> str:
 # --- Contact form ------------------------------------------------------------------------
 
 
-def send_contact_to_team(*, nom: str, prenom: str, email: str, telephone: str, message: str) -> str:
+def send_contact_to_team(*, last_name: str, first_name: str, email: str, phone: str, message: str) -> str:
     from lutea.config import get_settings
 
     subject, text, html = render(
         "contact_team",
-        nom=nom,
-        prenom=prenom,
+        nom=last_name,
+        prenom=first_name,
         email=email,
-        telephone=telephone,
+        telephone=phone,
         message=message,
         messageHtml=multiline_html(message),
     )

@@ -1,6 +1,7 @@
 """Migration from the original backend: its ``mongoexport`` files mapped to this project's
 documents, as plain functions over plain dicts (reading files and writing the database is
-infra/import_original.py's business).
+infra/import_original.py's business, its only user: no function of the API needs it, so it
+ships with the import tool, not in the layer).
 
 What changes on the way (everything else is kept as stored, ``_id`` included):
 
@@ -31,11 +32,10 @@ from typing import Any
 
 from bson import Decimal128, ObjectId, json_util
 from bson.errors import InvalidId
-
 from lutea.auth.passwords import is_bcrypt
 from lutea.clock import as_utc
 from lutea.data.users import normalize_email
-from lutea.domain.booking_common import PAYMENT_WINDOW
+from lutea.domain.booking_states import PAYMENT_WINDOW
 from lutea.domain.retreats import find_date_block
 from lutea.schemas.bookings import BookingStatus, PaymentStatus
 from lutea.wire import euros_to_cents, iso, parse_instant
