@@ -134,3 +134,48 @@ def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
         if module not in index:
             visit(module)
     return cycles
+
+
+def _operator_keys(path: Path) -> list[str]:
+    """``line: key`` of every dict in ``path`` with a MongoDB operator (a string key starting with
+    ``$``) as a key: a literal, nested or not, or a key assigned (``query["$or"] = ...``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        keys: list[ast.expr | None] = []
+        if isinstance(node, ast.Dict):
+            keys = list(node.keys)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            keys = [node.slice]
+        for key in keys:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("$"):
+                found.append(f"{node.lineno}: {key.value}")
+            elif (
+                isinstance(key, ast.JoinedStr)
+                and key.values
+                and isinstance(key.values[0], ast.Constant)
+                and str(key.values[0].value).startswith("$")
+            ):
+                found.append(f"{node.lineno}: f-string {key.values[0].value}...")
+    return sorted(found, key=lambda where: int(where.split(":")[0]))
+
+
+def test_the_domain_builds_no_query_document():
+    """Repositories own every query: the domain states its rules in Python and calls an
+    intention-revealing method (``BookingRepository.overdue_hold_ids(cutoff)``), never builds a
+    MongoDB filter or update with operators for a repository to apply as it is."""
+    offences = [
+        f"{name} line {where}"
+        for name, path in sorted(_modules().items())
+        if _under(name, ("lutea.domain",))
+        for where in _operator_keys(path)
+    ]
+    assert not offences, "\n".join(offences)
+
+
+def test_the_operator_check_sees_the_ways_a_filter_is_written(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'a = {"expiresAt": {"$lte": 1}}\nb = dict(x=1)\nc = {}\nc["$or"] = []\nd = {f"$in{1}": 2}\ne = {"x": "$not a key"}\n',
+        encoding="utf-8",
+    )
+    assert [line.split(":")[0] for line in _operator_keys(sample)] == ["1", "4", "5"]

@@ -5,6 +5,11 @@ precondition (the current status, ``seatsHeld: true``...): when two callers race
 matches, and only that one goes on to release seats or send emails. This repository knows how
 to apply a transition; which transitions are allowed is the domain's business
 (lutea.domain.booking_lifecycle).
+
+The domain states the state a transition leaves as plain field equalities (``precondition``
+of ``transition``); every other condition (a deadline passed, a field not yet set to a value,
+one of several PaymentIntents) and every query is a named method here, so no query document
+is ever written outside this package.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 
 from lutea.clock import now
-from lutea.data.mongo import get_db, half_open_range, register_indexes
-from lutea.data.owed import with_owed
+from lutea.data.mongo import equalities, get_db, half_open_range, register_indexes
+from lutea.data.owed import OwedRepository, with_owed
 
 COLLECTION = "bookings"
+# Stored status values (lutea.schemas.bookings names them for the wire).
+PENDING, CANCELLED, CONFIRMED = "PENDING", "CANCELLED", "CONFIRMED"
+PAYMENT_PENDING, PAID, REFUNDED = "PENDING", "PAID", "REFUNDED"
+
+
+def _overdue_hold(cutoff: datetime) -> dict[str, Any]:
+    """PENDING bookings still holding seats whose payment window closed by ``cutoff``."""
+    return {"statut": PENDING, "statutPaiement": PAYMENT_PENDING, "seatsHeld": True, "expiresAt": {"$lte": cutoff}}
 
 
 @register_indexes
@@ -78,7 +91,8 @@ NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 
 class BookingRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._db = db or get_db()
+        self._col = self._db[COLLECTION]
 
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         self._col.insert_one(doc)
@@ -116,22 +130,25 @@ class BookingRepository:
             counts[str(row["_id"])] = int(row["n"])
         return counts
 
-    def sum_total_cents(self, match: dict[str, Any]) -> int:
+    def revenue_cents(self) -> int:
+        """The total (cents) of the CONFIRMED and PAID bookings."""
         rows = list(
             self._col.aggregate(
                 [
-                    {"$match": match},
+                    {"$match": {"statut": CONFIRMED, "statutPaiement": PAID}},
                     {"$group": {"_id": None, "cents": {"$sum": "$prixTotalCents"}}},
                 ]
             )
         )
         return int(rows[0]["cents"]) if rows else 0
 
-    def sum_places(self, match: dict[str, Any]) -> int:
+    def overdue_held_places(self, date_id: ObjectId, cutoff: datetime) -> int:
+        """Seats of date block ``date_id`` held by PENDING bookings whose payment window closed
+        by ``cutoff`` (they count as free: the next reservation expires them)."""
         rows = list(
             self._col.aggregate(
                 [
-                    {"$match": match},
+                    {"$match": {**_overdue_hold(cutoff), "dateId": date_id}},
                     {"$group": {"_id": None, "n": {"$sum": "$nbPlaces"}}},
                 ]
             )
@@ -149,7 +166,10 @@ class BookingRepository:
             )
         )
 
-    def ids_matching(self, match: dict[str, Any], limit: int = 500) -> list[ObjectId]:
+    def overdue_hold_ids(self, cutoff: datetime, *, date_id: ObjectId | None = None, limit: int = 500) -> list[ObjectId]:
+        """PENDING bookings still holding seats (of date block ``date_id`` when given) whose
+        payment window closed by ``cutoff``."""
+        match = _overdue_hold(cutoff) if date_id is None else {**_overdue_hold(cutoff), "dateId": date_id}
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
 
     def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
@@ -214,11 +234,82 @@ class BookingRepository:
         Returns the document as it was BEFORE the update (so the caller sees, e.g., whether
         seats were held), or ``None`` when the precondition no longer holds (someone else won).
         """
+        return self._apply(booking_id, equalities(precondition), changes, unset=unset, owe=owe)
+
+    def _apply(
+        self,
+        booking_id: ObjectId,
+        match: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        unset: tuple[str, ...] = (),
+        owe: dict[str, dict[str, Any]] | None = None,
+    ) -> dict | None:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
         return self._col.find_one_and_update(
-            {"_id": booking_id, **precondition}, with_owed(update, owe), return_document=ReturnDocument.BEFORE
+            {"_id": booking_id, **match}, with_owed(update, owe), return_document=ReturnDocument.BEFORE
+        )
+
+    def expire_overdue_hold(
+        self,
+        booking_id: ObjectId,
+        cutoff: datetime,
+        *,
+        date_id: ObjectId | None,
+        payment_intent_id: str | None,
+        changes: dict[str, Any],
+        owe: dict[str, dict[str, Any]] | None = None,
+    ) -> dict | None:
+        """``transition`` of a booking still an overdue hold at ``cutoff`` (see
+        ``overdue_hold_ids``; on date block ``date_id`` when given) whose PaymentIntent is
+        still ``payment_intent_id`` (None: it has none)."""
+        match = _overdue_hold(cutoff) if date_id is None else {**_overdue_hold(cutoff), "dateId": date_id}
+        return self._apply(booking_id, {**match, "stripePaymentIntentId": payment_intent_id}, changes, owe=owe)
+
+    def cancel_unpaid_hold(self, booking_id: ObjectId, *, payment_intent_id: str | None, changes: dict[str, Any]) -> dict | None:
+        """``transition`` of a PENDING booking, payment PENDING, holding its seats; with
+        ``payment_intent_id``, only while that is its PaymentIntent or it has none (an older
+        attempt can't touch a booking being paid by a newer one)."""
+        match: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAYMENT_PENDING, "seatsHeld": True}
+        if payment_intent_id is not None:
+            match["stripePaymentIntentId"] = {"$in": [payment_intent_id, None]}
+        return self._apply(booking_id, match, changes)
+
+    def mark_refunded_if_open(
+        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
+    ) -> dict | None:
+        """``transition`` of a booking neither REFUNDED nor CANCELLED."""
+        return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}}, changes, owe=owe)
+
+    def mark_refunded_unless_refunded(
+        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
+    ) -> dict | None:
+        """``transition`` of a booking whose payment is not REFUNDED yet (cancelled or not)."""
+        return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
+
+    def complete_late_refund(
+        self,
+        booking_id: ObjectId,
+        key: str,
+        *,
+        payment_intent_id: str,
+        changes: dict[str, Any],
+        owe: dict[str, dict[str, Any]] | None = None,
+        otherwise_owe: dict[str, dict[str, Any]] | None = None,
+    ) -> dict | None:
+        """Finish the owed refund ``key`` (lutea.data.owed.OwedRepository.complete): if the
+        booking is still paid by ``payment_intent_id`` and not REFUNDED yet, apply ``changes``
+        and owe ``owe`` in the same update; otherwise only ``otherwise_owe``. The booking as it
+        was before, or None."""
+        return OwedRepository(COLLECTION, self._db).complete(
+            booking_id,
+            key,
+            precondition={"stripePaymentIntentId": payment_intent_id, "statutPaiement": {"$ne": REFUNDED}},
+            changes=changes,
+            owe=owe,
+            otherwise_owe=otherwise_owe,
         )
 
     def update_if(
@@ -231,7 +322,7 @@ class BookingRepository:
     ) -> dict | None:
         """As ``transition`` but returns the document AFTER the update (``None`` if no match)."""
         return self._col.find_one_and_update(
-            {"_id": booking_id, **precondition},
+            {"_id": booking_id, **equalities(precondition)},
             with_owed({"$set": {**changes, "updatedAt": now()}}, owe),
             return_document=ReturnDocument.AFTER,
         )

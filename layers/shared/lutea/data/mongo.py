@@ -235,3 +235,13 @@ def half_open_range(start: Any, end: Any) -> dict[str, Any] | None:
     """The filter of a value in ``[start, end)`` (either bound may be None); None with neither."""
     bounds = {op: value for op, value in (("$gte", start), ("$lt", end)) if value is not None}
     return bounds or None
+
+
+def equalities(precondition: dict[str, Any]) -> dict[str, Any]:
+    """A transition's precondition as the domain states it: field equalities only (the state
+    it leaves). Any other condition (a comparison, a membership, a negation) is a named method
+    of the repository, which owns every query."""
+    for field, value in precondition.items():
+        if field.startswith("$") or (isinstance(value, dict) and any(str(k).startswith("$") for k in value)):
+            raise ValueError(f"precondition on {field!r} is not an equality: name the condition in the repository")
+    return precondition

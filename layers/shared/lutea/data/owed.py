@@ -67,6 +67,16 @@ class OwedRepository:
     def get(self, doc_id: Any) -> dict | None:
         return self._col.find_one({"_id": doc_id})
 
+    def owe_once(self, doc_id: Any, key: str, entry: dict[str, Any]) -> dict | None:
+        """Record entry ``key`` unless the document already owes one under that key (a
+        redelivered event owes it once). The document after, or None when it was already owed
+        or there is no such document."""
+        return self._col.find_one_and_update(
+            {"_id": doc_id, f"{FIELD}.{key}": {"$exists": False}},
+            with_owed({"$set": {"updatedAt": now()}}, {key: entry}),
+            return_document=ReturnDocument.AFTER,
+        )
+
     def claim(self, doc_id: Any, key: str, *, lease_until: datetime) -> dict | None:
         """Take entry ``key`` if it is due: one conditional update, so two workers never run the
         same entry at once. Returns the whole document after the claim, or None."""

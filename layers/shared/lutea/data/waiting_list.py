@@ -22,7 +22,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import as_utc, now
-from lutea.data.mongo import get_db, register_indexes
+from lutea.data.mongo import equalities, get_db, register_indexes
 
 COLLECTION = "waitinglist"
 WAITING, OFFERED, BOOKED, LEFT, EXPIRED = "WAITING", "OFFERED", "BOOKED", "LEFT", "EXPIRED"
@@ -127,6 +127,14 @@ class WaitingListRepository:
     def list_for_retreat(self, retreat_id: ObjectId) -> list[dict]:
         return list(self._col.find({"retreatId": retreat_id}).sort([("createdAt", ASCENDING), ("_id", ASCENDING)]))
 
+    def transition_live_offer(self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]) -> dict | None:
+        """``transition`` of an offer still OFFERED, holding its seats, unexpired at ``at``."""
+        return self._apply(entry_id, {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$gt": at}}, changes)
+
+    def transition_overdue_offer(self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]) -> dict | None:
+        """``transition`` of an offer still OFFERED, holding its seats, expired by ``at``."""
+        return self._apply(entry_id, {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": at}}, changes)
+
     def transition(
         self,
         entry_id: ObjectId,
@@ -136,8 +144,20 @@ class WaitingListRepository:
         unset: tuple[str, ...] = (),
         inc: dict[str, int] | None = None,
     ) -> dict | None:
-        """Apply ``changes`` if the entry still matches ``precondition``, atomically; the entry
-        as it was BEFORE, or None when someone else changed it first."""
+        """Apply ``changes`` if the entry still matches ``precondition`` (field equalities: any
+        other condition is a named method), atomically; the entry as it was BEFORE, or None when
+        someone else changed it first."""
+        return self._apply(entry_id, equalities(precondition), changes, unset=unset, inc=inc)
+
+    def _apply(
+        self,
+        entry_id: ObjectId,
+        precondition: dict[str, Any],
+        changes: dict[str, Any],
+        *,
+        unset: tuple[str, ...] = (),
+        inc: dict[str, int] | None = None,
+    ) -> dict | None:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if "statut" in changes:
             update["$set"]["active"] = changes["statut"] in ACTIVE

@@ -92,11 +92,6 @@ REASON_REFUNDED = "Paiement remboursé"
 # --- helpers -------------------------------------------------------------------------------
 
 
-def overdue_filter(cutoff: datetime) -> dict[str, Any]:
-    """PENDING bookings still holding seats whose payment window closed by ``cutoff``."""
-    return {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True, "expiresAt": {"$lte": cutoff}}
-
-
 def _safely(what: str, booking_id: ObjectId, action: Any) -> bool:
     """Run a side effect that must not fail the business operation (emails, PDF, Stripe
     clean-up). Logs the failure without addresses or message text (which may hold one)."""
@@ -189,11 +184,11 @@ def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
             count_metric("BookingsRefunded")
         return
     late_email = {f"email_late_{pi_id}": _owe_email("late_refund")}
-    before = owed_effects.complete(
-        BOOKINGS,
+    # Only if this PaymentIntent still pays for the booking, and it is not refunded yet.
+    before = BookingRepository().complete_late_refund(
         oid,
         key,
-        precondition={"stripePaymentIntentId": pi_id, "statutPaiement": {"$ne": REFUNDED}},
+        payment_intent_id=pi_id,
         changes={
             "statutPaiement": REFUNDED,
             "statut": CANCELLED,
@@ -241,13 +236,8 @@ def owe_late_refund(booking_id: str | ObjectId, pi_id: str) -> None:
     cancelled, it was already paid, or the amount is wrong): record the refund as owed on the
     booking, then try it now. Recording twice (a redelivered webhook) owes it once."""
     oid = booking_oid(booking_id)
-    key = _refund_key(pi_id)
-    if (
-        BookingRepository().update_if(
-            oid, {f"owed.{key}": {"$exists": False}}, {}, owe={key: owed_effects.owe("booking_refund", pi=pi_id, reason="late")}
-        )
-        is None
-    ):
+    refund = owed_effects.owe("booking_refund", pi=pi_id, reason="late")
+    if owed_effects.owe_once(BOOKINGS, oid, _refund_key(pi_id), refund) is None:
         get_booking(oid)  # NotFound for a missing booking; otherwise already owed
     logger.warning("late payment: refund owed", extra={"bookingId": str(oid)})
     _settle(oid)
@@ -264,7 +254,7 @@ def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_i
     the spot (the sweep runs only every 20 minutes) and the reservation is tried once more."""
     if hold_seats(date_id, seats, booking_id):
         return
-    if _expire_matching({**overdue_filter(now()), "dateId": date_id}) and retry_hold(date_id, seats, booking_id):
+    if _expire_overdue(now(), date_id=date_id) and retry_hold(date_id, seats, booking_id):
         return
     raise short_of_seats(date_id)
 
@@ -418,13 +408,10 @@ def cancel_for_payment_failure(booking_id: str | ObjectId, payment_intent_id: st
     so that an abandoned earlier attempt can't cancel a booking being paid by a newer one.
     Returns True when this call made the change, False when it was not PENDING any more."""
     oid = booking_oid(booking_id)
-    precondition: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}
-    if payment_intent_id is not None:
-        precondition["stripePaymentIntentId"] = {"$in": [payment_intent_id, None]}
-    before = BookingRepository().transition(
+    before = BookingRepository().cancel_unpaid_hold(
         oid,
-        precondition,
-        {
+        payment_intent_id=payment_intent_id,
+        changes={
             "statut": CANCELLED,
             "statutPaiement": FAILED,
             "seatsHeld": False,
@@ -448,14 +435,9 @@ def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
     repo = BookingRepository()
     changes = {"statutPaiement": REFUNDED, "statut": CANCELLED, "seatsHeld": False}
     owe = {EMAIL_CANCELLED: _owe_email("cancelled")} if email else None
-    before = repo.transition(
-        oid,
-        {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}},
-        {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()},
-        owe=owe,
-    )
+    before = repo.mark_refunded_if_open(oid, {**changes, "annulationRaison": REASON_REFUNDED, "annulationDate": now()}, owe=owe)
     if before is None:  # already cancelled: keep its reason and date
-        before = repo.transition(oid, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
+        before = repo.mark_refunded_unless_refunded(oid, changes, owe=owe)
     if before is None:
         get_booking(oid)
         return False
@@ -549,19 +531,21 @@ def admin_cancel(booking_id: ObjectId, reason: str | None) -> dict:
 # --- expiry --------------------------------------------------------------------------------
 
 
-def _expire_matching(match: dict[str, Any]) -> int:
+def _expire_overdue(cutoff: datetime, *, date_id: ObjectId | None = None) -> int:
+    """Expire the PENDING bookings (of date block ``date_id`` when given) still holding seats
+    whose payment window closed by ``cutoff``; how many this call expired."""
     repo = BookingRepository()
     expired = 0
     while True:
-        ids = repo.ids_matching(match, limit=EXPIRY_BATCH)
+        ids = repo.overdue_hold_ids(cutoff, date_id=date_id, limit=EXPIRY_BATCH)
         for oid in ids:
-            if _expire_one(oid, match):
+            if _expire_one(oid, cutoff, date_id):
                 expired += 1
         if len(ids) < EXPIRY_BATCH:
             return expired
 
 
-def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
+def _expire_one(oid: ObjectId, cutoff: datetime, date_id: ObjectId | None) -> bool:
     repo = BookingRepository()
     for _ in range(2):  # a PaymentIntent attached between the read and the update: read again
         pi_id = (repo.get(oid) or {}).get("stripePaymentIntentId")
@@ -570,10 +554,12 @@ def _expire_one(oid: ObjectId, match: dict[str, Any]) -> bool:
             if pi_id
             else None
         )
-        before = repo.transition(
+        before = repo.expire_overdue_hold(
             oid,
-            {**match, "stripePaymentIntentId": pi_id},
-            {
+            cutoff,
+            date_id=date_id,
+            payment_intent_id=pi_id,
+            changes={
                 "statut": CANCELLED,
                 "statutPaiement": FAILED,
                 "seatsHeld": False,
@@ -599,7 +585,7 @@ def expire_pending_bookings() -> int:
     (``annulationRaison`` says expired), seats released once, PaymentIntents cancelled at
     Stripe. Safe to run concurrently (each booking is expired by one conditional update).
     Returns how many bookings this run expired."""
-    count = _expire_matching(overdue_filter(now()))
+    count = _expire_overdue(now())
     if count:
         count_metric("BookingsExpired", count)
     logger.info("pending bookings expired", extra={"count": count})

@@ -20,7 +20,7 @@ from lutea.auth.codes import hash_link_token, matches_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter, BookingRepository
-from lutea.domain.booking_lifecycle import MSG_DATE_STARTED, block_started, overdue_filter, reserve_seats
+from lutea.domain.booking_lifecycle import MSG_DATE_STARTED, block_started, reserve_seats
 from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, MSG_DATE_NOT_FOUND, get_booking
 from lutea.domain.booking_states import (
     CANCELLED,
@@ -86,7 +86,7 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
         # A hidden retreat answers as one that does not exist (as GET /retreats/public/:id).
         raise NotFound(MSG_RETREAT_NOT_FOUND)
     block = _date_block(retreat, date)
-    overdue = BookingRepository().sum_places({**overdue_filter(now()), "dateId": block["_id"]})
+    overdue = BookingRepository().overdue_held_places(block["_id"], now())
     return free_seats(block["_id"], int(block.get("places") or 0)) + overdue
 
 
@@ -447,5 +447,5 @@ def stats() -> dict[str, int]:
         "pending": counts.get(PENDING, 0),
         "confirmed": counts.get(CONFIRMED, 0),
         "cancelled": counts.get(CANCELLED, 0),
-        "revenueCents": repo.sum_total_cents({"statut": CONFIRMED, "statutPaiement": PAID}),
+        "revenueCents": repo.revenue_cents(),
     }

@@ -129,6 +129,13 @@ def complete(
     )
 
 
+def owe_once(collection: str, doc_id: Any, key: str, entry: dict[str, Any]) -> dict | None:
+    """Owe ``entry`` under ``key`` on its own (no transition with it), unless the document
+    already owes one under that key: recording twice owes once. The document after, or None
+    when it was already owed or there is no such document."""
+    return OwedRepository(collection).owe_once(doc_id, key, entry)
+
+
 def _delay(attempts: int) -> timedelta:
     return min(MAX_DELAY, FIRST_DELAY * (2 ** max(0, attempts - 1)))
 

@@ -291,10 +291,8 @@ def claim_offer(token: str, *, booking_id: ObjectId, participant_count: int) -> 
     retreat, block = _retreat_and_block(entry["retreatId"], date_id=entry["dateId"])
     if now() >= as_utc(block["start"]):
         raise Conflict(MSG_STARTED)
-    claimed = _repo().transition(
-        entry["_id"],
-        {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$gt": now()}},
-        {"statut": BOOKED, "seatsHeld": False, "bookingId": booking_id, "offerEmailOwed": False},
+    claimed = _repo().transition_live_offer(
+        entry["_id"], at=now(), changes={"statut": BOOKED, "seatsHeld": False, "bookingId": booking_id, "offerEmailOwed": False}
     )
     if claimed is None:
         raise Conflict(MSG_OFFER_GONE)
@@ -324,10 +322,8 @@ def expire_offers() -> int:
     repo = _repo()
     expired = 0
     for oid in repo.overdue_offer_ids(now()):
-        before = repo.transition(
-            oid,
-            {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": now()}},
-            {"statut": EXPIRED, "seatsHeld": False, "offerEmailOwed": False},
+        before = repo.transition_overdue_offer(
+            oid, at=now(), changes={"statut": EXPIRED, "seatsHeld": False, "offerEmailOwed": False}
         )
         if before is not None:
             expired += 1
