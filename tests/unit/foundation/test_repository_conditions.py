@@ -73,3 +73,22 @@ def test_the_repository_stores_the_wire_status_values():
         PaymentStatus.PAID.value,
         PaymentStatus.REFUNDED.value,
     ) == (bookings.PAYMENT_PENDING, bookings.PAID, bookings.REFUNDED)
+
+
+def test_completing_a_debt_states_its_condition_as_equalities_and_exclusions():
+    booking = _booking(stripePaymentIntentId="pi_1", statutPaiement="REFUNDED")
+    owed = OwedRepository("bookings")
+    owed.owe_once(booking["_id"], "refund_pi_1", owed_entry("booking_refund", {"pi": "pi_1"}))
+    with pytest.raises(ValueError, match="statutPaiement"):
+        owed.complete(booking["_id"], "refund_pi_1", precondition={"statutPaiement": {"$ne": "REFUNDED"}}, changes={})
+    assert "refund_pi_1" in BookingRepository().get(booking["_id"])["owed"]  # refused: nothing changed
+    before = owed.complete(
+        booking["_id"],
+        "refund_pi_1",
+        precondition={"stripePaymentIntentId": "pi_1"},
+        unless={"statutPaiement": "REFUNDED"},
+        changes={"statut": "CANCELLED"},
+    )
+    stored = BookingRepository().get(booking["_id"])
+    assert before is None and stored["statut"] == "PENDING"  # already refunded: the change is moot
+    assert "refund_pi_1" not in stored["owed"]  # the entry is done all the same

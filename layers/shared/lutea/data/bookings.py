@@ -306,7 +306,8 @@ class BookingRepository:
         return OwedRepository(COLLECTION, self._db).complete(
             booking_id,
             key,
-            precondition={"stripePaymentIntentId": payment_intent_id, "statutPaiement": {"$ne": REFUNDED}},
+            precondition={"stripePaymentIntentId": payment_intent_id},
+            unless={"statutPaiement": REFUNDED},
             changes=changes,
             owe=owe,
             otherwise_owe=otherwise_owe,

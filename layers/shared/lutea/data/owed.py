@@ -19,7 +19,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from lutea.clock import now
-from lutea.data.mongo import get_db
+from lutea.data.mongo import equalities, get_db
 
 FIELD = "owed"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
@@ -93,20 +93,23 @@ class OwedRepository:
         key: str,
         *,
         precondition: dict[str, Any] | None = None,
+        unless: dict[str, Any] | None = None,
         changes: dict[str, Any] | None = None,
         owe: dict[str, dict[str, Any]] | None = None,
         otherwise_owe: dict[str, dict[str, Any]] | None = None,
     ) -> dict | None:
         """Remove entry ``key`` and, in the same update, apply ``changes`` and owe the next
-        entries, if the document still matches ``precondition``. Returns the document BEFORE the
+        entries, if the document still matches ``precondition`` (field equalities) and none of
+        the fields of ``unless`` holds the value given there. Returns the document BEFORE the
         update, or None when the entry was already gone or the precondition no longer holds:
         then the entry is removed with only ``otherwise_owe`` owed (the transition is moot)."""
         path = f"{FIELD}.{key}"
-        if not (precondition or changes or owe):  # the usual case: one plain update
+        if not (precondition or unless or changes or owe):  # the usual case: one plain update
             self._col.update_one({"_id": doc_id, path: {"$exists": True}}, {"$unset": {path: ""}})
             return None
+        differs = {field: {"$ne": value} for field, value in equalities(unless or {}).items()}
         before = self._col.find_one_and_update(
-            {"_id": doc_id, path: {"$exists": True}, **(precondition or {})},
+            {"_id": doc_id, path: {"$exists": True}, **equalities(precondition or {}), **differs},
             self._completion(path, changes, owe),
             return_document=ReturnDocument.BEFORE,
         )

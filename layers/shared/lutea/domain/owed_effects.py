@@ -116,16 +116,18 @@ def complete(
     key: str,
     *,
     precondition: dict[str, Any] | None = None,
+    unless: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
     owe: dict[str, dict[str, Any]] | None = None,
     otherwise_owe: dict[str, dict[str, Any]] | None = None,
 ) -> dict | None:
     """Finish entry ``key``: removed, and in the same update ``changes`` applied and ``owe``
-    owed if the document matches ``precondition``, else only ``otherwise_owe`` owed. Returns
-    the document as it was before, or None when the entry was already done or the
-    precondition failed (lutea.data.owed.OwedRepository.complete)."""
+    owed if the document matches ``precondition`` (field equalities) and none of the fields
+    of ``unless`` holds the value given there, else only ``otherwise_owe`` owed. Returns the
+    document as it was before, or None when the entry was already done or the precondition
+    failed (lutea.data.owed.OwedRepository.complete)."""
     return OwedRepository(collection).complete(
-        doc_id, key, precondition=precondition, changes=changes, owe=owe, otherwise_owe=otherwise_owe
+        doc_id, key, precondition=precondition, unless=unless, changes=changes, owe=owe, otherwise_owe=otherwise_owe
     )
 
 
