@@ -95,3 +95,29 @@ def test_post_bookings_has_a_stricter_rate_tier(
     # Reading is not concerned by this tier.
     date = retreat["dates"][0]["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
     assert client.get(f"/bookings/availability/{retreat['_id']}", query={"date": date}).status == 200
+
+
+def test_the_stored_client_digests_cannot_be_reversed_without_the_server_secret(
+    make_client: Any, make_retreat: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An IPv4 address has 2^32 values: a digest anyone can compute is reversed by trying them
+    all. The stored keys depend on the server's secret, and on nothing else of the booking."""
+    import hashlib
+
+    from lutea import config
+    from lutea.data.mongo import get_db
+
+    retreat = make_retreat(places=100)
+    ip, email = "203.0.113.7", "zoe@example.test"
+    assert make_client(source_ip=ip).post("/bookings", json=_body(retreat, 1, email)).status == 201
+    [stored] = [b["holdKeys"] for b in get_db()["bookings"].find({}, {"holdKeys": 1})]
+    for kind, value in (("ip", ip), ("email", email)):
+        unkeyed = hashlib.sha256(f"lutea-hold:{kind}:{value}".encode()).hexdigest()[:32]
+        assert f"{kind}:{unkeyed}" not in stored and not any(value in key for key in stored)
+
+    from lutea.domain.bookings import hold_keys
+
+    assert hold_keys(ip, email) == stored  # the same secret finds the same client again...
+    monkeypatch.setenv("JWT_ACCESS_SECRET", "another-server-secret-of-sufficient-length-0123456789")
+    config.reset_settings()
+    assert not set(hold_keys(ip, email)) & set(stored)  # ...another secret does not

@@ -16,11 +16,17 @@ def new_two_factor_code() -> str:
     return f"{secrets.randbelow(10**TWO_FACTOR_DIGITS):0{TWO_FACTOR_DIGITS}d}"
 
 
+def keyed_digest(purpose: bytes, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under a key derived from the server's secret for ``purpose``: for
+    stored values with too little entropy for a bare hash (an 8-digit code, an IPv4 address, an
+    email address: a leaked database would give them away by enumeration); the key never sits
+    in the database."""
+    key = hmac.new(get_settings().jwt_access_secret.encode(), purpose, hashlib.sha256).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
 def hash_two_factor_code(code: str) -> str:
-    """HMAC with a server-side key: an 8-digit code has too little entropy for a bare hash
-    (a leaked database would give it away in a second); the key never sits in the database."""
-    key = hmac.new(get_settings().jwt_access_secret.encode(), b"lutea-2fa-code", hashlib.sha256).digest()
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(b"lutea-2fa-code", code)
 
 
 def new_link_token() -> str:

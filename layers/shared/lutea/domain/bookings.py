@@ -7,7 +7,6 @@ Money is integer cents (``prixTotalCents``); euros appear only on the wire (lute
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 
 from bson import ObjectId
 
-from lutea.auth.codes import hash_link_token, matches_link_token
+from lutea.auth.codes import hash_link_token, keyed_digest, matches_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter, BookingRepository
@@ -95,10 +94,12 @@ def available_places(retreat_id: ObjectId, date: datetime) -> int:
 
 def hold_keys(client_ip: str | None, contact_email: str) -> list[str]:
     """The clients a booking counts against: its IP address and its contact email, stored
-    pseudonymised (a salted digest: the limit needs equality, never the address itself)."""
+    pseudonymised by a keyed digest (the limit needs equality, never the address itself; a bare
+    hash of an IPv4 address is reversed by trying all 2^32). A new server secret starts the
+    counts afresh, which costs at most one payment window of holds."""
 
     def digest(kind: str, value: str) -> str:
-        return f"{kind}:" + hashlib.sha256(f"lutea-hold:{kind}:{value}".encode()).hexdigest()[:32]
+        return f"{kind}:" + keyed_digest(f"lutea-hold:{kind}".encode(), value)[:32]
 
     keys = [digest("email", contact_email.strip().lower())]
     if client_ip:
