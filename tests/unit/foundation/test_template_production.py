@@ -295,6 +295,75 @@ def test_the_obvious_cases_of_least_privilege(function, secrets):
     assert _granted(FUNCTIONS[function]["Properties"]) == secrets
 
 
+_NO_VALUE = object()
+
+
+def _evaluate(value: Any, parameters: dict[str, str]) -> Any:
+    """The intrinsics the secrets extension's wiring uses, as CloudFormation resolves them for
+    ``parameters`` (other references are left as they are)."""
+    if isinstance(value, list):
+        items = [_evaluate(v, parameters) for v in value]
+        return [v for v in items if v is not _NO_VALUE]
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((key, arg),) = value.items()
+    if key == "Ref":
+        if arg == "AWS::NoValue":
+            return _NO_VALUE
+        return parameters.get(arg, value)
+    if key == "Condition":
+        return _evaluate(TEMPLATE["Conditions"][arg], parameters)
+    if key == "Fn::Equals":
+        left, right = (_evaluate(v, parameters) for v in arg)
+        return left == right
+    if key == "Fn::Not":
+        return not _evaluate(arg[0], parameters)
+    if key == "Fn::If":
+        condition, then, otherwise = arg
+        return _evaluate(then if _evaluate(TEMPLATE["Conditions"][condition], parameters) else otherwise, parameters)
+    return value
+
+
+EXTENSION_ARN = "arn:aws:lambda:eu-west-3:780235371811:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"
+
+
+@pytest.mark.parametrize(
+    ("layer_arn", "layers", "via"),
+    [
+        ("", [{"Ref": "SharedLayer"}], "sdk"),
+        (EXTENSION_ARN, [{"Ref": "SharedLayer"}, EXTENSION_ARN], "extension"),
+    ],
+)
+def test_the_secrets_extension_is_an_opt_in_layer_that_switches_how_secrets_are_read(layer_arn, layers, via):
+    from lutea.config import has_secret_sources
+
+    parameter = PARAMETERS["SecretsExtensionLayerArn"]
+    assert parameter["Default"] == ""  # not used unless given: its ARN is per region and version
+    parameters = {"SecretsExtensionLayerArn": layer_arn}
+    function = TEMPLATE["Globals"]["Function"]
+    assert _evaluate(function["Layers"], parameters) == layers
+    assert _evaluate(function["Environment"]["Variables"]["LUTEA_SECRETS_VIA"], parameters) == via
+    for name, fn in FUNCTIONS.items():  # no function overrides the layers or the way
+        assert "Layers" not in fn["Properties"] and "LUTEA_SECRETS_VIA" not in fn["Properties"]["Environment"]["Variables"], name
+        assert has_secret_sources({**{k: "x" for k in fn["Properties"]["Environment"]["Variables"]}}), name
+
+
+def test_the_secrets_extension_layer_parameter_takes_a_layer_version_arn_or_nothing():
+    pattern = re.compile(PARAMETERS["SecretsExtensionLayerArn"]["AllowedPattern"])
+    for good in (
+        "",
+        EXTENSION_ARN,
+        "arn:aws-cn:lambda:cn-north-1:287114880934:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4",
+    ):
+        assert pattern.fullmatch(good), good
+    for bad in (
+        "extension",
+        "arn:aws:lambda:eu-west-3:780235371811:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64",
+        "arn:aws:lambda:eu-west-3:12:layer:x:1",
+    ):
+        assert not pattern.fullmatch(bad), bad
+
+
 # --- 6. a WAF that protects --------------------------------------------------------------------
 
 
