@@ -15,13 +15,19 @@ from lutea.wire import invalid_id_message, is_object_id
 class StrictModel(BaseModel):
     """Unknown fields are rejected, strings are bounded, no coercion of types."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=5000, strict=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", str_max_length=5000, strict=False, populate_by_name=True, defer_build=True)
+
+
+class OutModel(BaseModel):
+    """A response's shape, for the OpenAPI document: built on first use, not at import."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class LenientModel(BaseModel):
     """For bodies whose extra fields API.md says are ignored for compatibility."""
 
-    model_config = ConfigDict(extra="ignore", str_max_length=5000, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", str_max_length=5000, populate_by_name=True, defer_build=True)
 
 
 def object_id(label: str) -> Any:

@@ -1,7 +1,5 @@
 """Request bodies of the /analytics routes (the original's DTOs, with bounded lengths)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Literal
 

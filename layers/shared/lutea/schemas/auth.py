@@ -1,7 +1,5 @@
 """Request bodies of the /auth routes (unknown fields rejected, strings bounded)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import StringConstraints

@@ -6,11 +6,9 @@ rejected, as everywhere else (the original's ``forbidNonWhitelisted``): only the
 are a compatibility concession, and a typo in a real field should still be a visible 400.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, model_validator
 
@@ -91,7 +89,7 @@ class BookingIn(StrictModel):
     isGuest: Any = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
-    def _participants_fit(self) -> BookingIn:
+    def _participants_fit(self) -> Self:
         if len(self.participants) > self.nbPlaces:
             raise ValueError("participants: il ne peut pas y avoir plus de participants que de places")
         return self

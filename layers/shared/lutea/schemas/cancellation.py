@@ -1,14 +1,12 @@
 """Request and response models of self-service cancellation (docs/cancellation.md) and of a
 retreat's refund policy (``politiqueAnnulation`` on the retreat routes)."""
 
-from __future__ import annotations
+from typing import Annotated, Self
 
-from typing import Annotated
-
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, model_validator
+from pydantic import Field, StrictInt, StringConstraints, model_validator
 
 from lutea.refund_policy import MAX_DAYS, MAX_TIERS
-from lutea.validation import StrictModel
+from lutea.validation import OutModel, StrictModel
 
 
 class TierIn(StrictModel):
@@ -24,7 +22,7 @@ class CancellationPolicyIn(StrictModel):
     paliers: Annotated[list[TierIn], Field(max_length=MAX_TIERS)]
 
     @model_validator(mode="after")
-    def _distinct_days(self) -> CancellationPolicyIn:
+    def _distinct_days(self) -> Self:
         days = [t.joursAvant for t in self.paliers]
         if len(days) != len(set(days)):
             raise ValueError("deux paliers ne peuvent pas avoir le même nombre de jours")
@@ -43,17 +41,17 @@ class SelfCancelIn(StrictModel):
 # --- responses (documented in the OpenAPI document) ------------------------------------------
 
 
-class TierOut(BaseModel):
+class TierOut(OutModel):
     joursAvant: int
     pourcentage: int
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(OutModel):
     paliers: list[TierOut]
     texte: str = Field(description="the policy in words, as printed on the PDF and in the emails")
 
 
-class CancellationQuoteOut(BaseModel):
+class CancellationQuoteOut(OutModel):
     bookingId: str
     annulable: bool = Field(description="false when the booking can't be cancelled by its owner now")
     motif: str | None = Field(None, description="why it can't be cancelled, when annulable is false")
@@ -65,7 +63,7 @@ class CancellationQuoteOut(BaseModel):
     calculeLe: str = Field(description="the server's clock when the quote was made (ISO)")
 
 
-class CancellationOut(BaseModel):
+class CancellationOut(OutModel):
     """The cancelled booking (as ``GET /bookings/:id``) with what was refunded."""
 
     id_: str = Field(alias="_id")

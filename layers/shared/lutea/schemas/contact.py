@@ -1,7 +1,5 @@
 """Request body of POST /email/contact (the original's ContactDto, with bounded lengths)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import StrictBool, StringConstraints, field_validator

@@ -1,14 +1,14 @@
 """Response models of the admin lists' paginated form and of the CSV roster, for the OpenAPI
 document (docs/admin-lists.md). Items are the documents each list already returns."""
 
-from __future__ import annotations
-
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from lutea.validation import OutModel
 
 
-class PageOut(BaseModel):
+class PageOut(OutModel):
     items: list[dict[str, Any]] = Field(description="This page's documents, in the list's order")
     total: int = Field(description="How many documents match the filters, over all pages")
     page: int = Field(description="This page's number, from 1")

@@ -1,7 +1,5 @@
 """Request models of the /stripe routes (API.md, Stripe)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import StringConstraints

@@ -7,8 +7,6 @@ the shapes are checked against real answers by the tests and the schemathesis ru
 Field names are the wire's (French where API.md is). Models allow extra fields: a shape
 documents what the frontend may rely on, not everything a stored document may carry."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +15,7 @@ from lutea.schemas.listing import PageOut
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 Role = Literal["client", "admin"]

@@ -1,13 +1,11 @@
 """Request models of the retreats routes (the original's CreateRetreatDto / UpdateRetreatDto
 and DateDto, with bounded strings and the Data rules of API.md)."""
 
-from __future__ import annotations
-
 import math
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
@@ -100,7 +98,7 @@ class DateBlockIn(StrictModel):
     adresseRdv: Address
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> DateBlockIn:
+    def _start_before_end(self) -> Self:
         if not self.start < self.end:  # type: ignore[operator]
             raise ValueError("La date de début doit être antérieure à la date de fin")
         return self
@@ -137,7 +135,7 @@ class RetreatCreate(StrictModel):
     politiqueAnnulation: CancellationPolicyIn | None = None
 
     @model_validator(mode="after")
-    def _check_blocks(self) -> RetreatCreate:
+    def _check_blocks(self) -> Self:
         _unique_block_ids(self.dates)
         return self
 
@@ -165,7 +163,7 @@ class RetreatUpdate(StrictModel):
     politiqueAnnulation: CancellationPolicyIn | None = None  # null: back to the global default
 
     @model_validator(mode="after")
-    def _check(self) -> RetreatUpdate:
+    def _check(self) -> Self:
         for name in self.model_fields_set - NULLABLE_UPDATE_FIELDS:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} ne peut pas être null")

@@ -1,7 +1,5 @@
 """Request bodies of the /users routes."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator

@@ -1,13 +1,11 @@
 """Request and response models of the waiting list (docs/waiting-list.md)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from lutea.schemas.bookings import MAX_PLACES, BillingAddressIn, IsoInstant, Notes, ParticipantIn, Places, Text
-from lutea.validation import Email, StrictModel, object_id
+from lutea.validation import Email, OutModel, StrictModel, object_id
 
 # <entry id>.<HMAC-SHA256, base64url without padding>: lutea.domain.waiting_list.entry_token
 Token = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$", max_length=68)]
@@ -41,17 +39,17 @@ class OfferBookingIn(StrictModel):
 # --- responses -------------------------------------------------------------------------------
 
 
-class WaitingListJoinOut(BaseModel):
+class WaitingListJoinOut(OutModel):
     message: str
     email: str
     nbPlaces: int
 
 
-class MessageOut(BaseModel):
+class MessageOut(OutModel):
     message: str
 
 
-class OfferOut(BaseModel):
+class OfferOut(OutModel):
     retreatId: str
     retreatName: str
     dateStart: str
@@ -62,7 +60,7 @@ class OfferOut(BaseModel):
     politiqueAnnulation: str = Field(description="the refund policy in words")
 
 
-class AdminEntryOut(BaseModel):
+class AdminEntryOut(OutModel):
     id_: str = Field(alias="_id")
     email: str
     prenom: str
@@ -76,7 +74,7 @@ class AdminEntryOut(BaseModel):
     bookingId: str | None = None
 
 
-class AdminBlockOut(BaseModel):
+class AdminBlockOut(OutModel):
     id_: str = Field(alias="_id", description="the date block's _id (as in the retreat's dates[])")
     dateStart: str | None
     dateEnd: str | None
