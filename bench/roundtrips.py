@@ -48,9 +48,9 @@ MINIMUM: dict[str, Minimum] = {
     "login": Minimum(
         4,
         0,
-        "strict-tier counter; the user by email with its attempt reserved (one "
-        "findAndModify could do both); lastLogin stamped and the failure count reset; "
-        "the new session family (insert)",
+        "strict-tier counter; the user found by email and its attempt reserved in one "
+        "findAndModify (an unknown address costs the same command); lastLogin stamped and "
+        "the failure count reset; the new session family (insert)",
     ),
     "refresh": Minimum(
         2,

@@ -92,3 +92,22 @@ def test_a_paid_webhook_confirms_in_one_round_trip_on_the_booking(
     from lutea.data.mongo import get_db
 
     assert get_db()["bookings"].find_one({"_id": ObjectId(booking_id)})["statut"] == "CONFIRMED"
+
+
+def test_login_finds_the_account_and_reserves_its_attempt_in_one_command(counter: CommandCounter, make_client: Any) -> None:
+    from lutea.auth.passwords import hash_password
+
+    password = "Secret1!x"
+    user = make_user("client", password=hash_password(password))
+    counter.reset()
+    assert make_client().post("/auth/login", json={"email": user["email"], "password": password}).status == 200
+    assert _route_commands(counter) == [
+        ("findAndModify", "users"),  # found and its attempt counted (or the lock taken) at once
+        ("update", "users"),  # lastLogin stamped, the count reset
+        ("insert", "refreshfamilies"),
+    ]
+    # A wrong password and an unknown address cost the same: that one command, then the hash.
+    for email, wrong in ((user["email"], "Wrong1!xx"), ("nobody@example.test", password)):
+        counter.reset()
+        assert make_client().post("/auth/login", json={"email": email, "password": wrong}).status == 401
+        assert _route_commands(counter) == [("findAndModify", "users")]

@@ -182,16 +182,46 @@ class UserRepository:
         stale read): ``"counted"``, ``"locking"`` when this is the ``threshold``-th consecutive
         attempt (the account is locked by this same update: a right password lifts it through
         ``record_login_success``), or None when the account is locked (no check may be made)."""
+        _, attempt = self._reserve_login_attempt({"_id": user_id}, threshold=threshold, lock_for=lock_for)
+        return attempt
+
+    def reserve_login_attempt_by_email(
+        self, email: str, *, threshold: int, lock_for: timedelta
+    ) -> tuple[dict | None, str | None]:
+        """As ``reserve_login_attempt``, for the account of ``email``, in the same single
+        command that finds it: (the account as updated, ``"counted"`` or ``"locking"``), or
+        (None, None) when there is no such account or it is locked: one round trip either way."""
+        normalized = normalize_email(email)
+        if not normalized:
+            return None, None
+        return self._reserve_login_attempt({"email": normalized}, threshold=threshold, lock_for=lock_for)
+
+    def _reserve_login_attempt(
+        self, where: dict[str, Any], *, threshold: int, lock_for: timedelta
+    ) -> tuple[dict | None, str | None]:
+        """One conditional update of an unlocked account: the count goes up by one, or, at the
+        ``threshold``-th consecutive attempt, back to 0 with ``lockUntil`` set (an update
+        pipeline: which of the two is decided on the stored count, atomically)."""
         at = now()
         not_locked = {"$or": [{"lockUntil": None}, {"lockUntil": {"$lte": at}}]}
-        below = {"$or": [{"failedLoginAttempts": None}, {"failedLoginAttempts": {"$lt": threshold - 1}}]}
-        counted = self._col.update_one({"_id": user_id, "$and": [not_locked, below]}, {"$inc": {"failedLoginAttempts": 1}})
-        if counted.modified_count == 1:
-            return "counted"
-        locking = self._col.update_one(
-            {"_id": user_id, **not_locked}, {"$set": {"failedLoginAttempts": 0, "lockUntil": at + lock_for}}
+        counted = {"$add": [{"$ifNull": ["$failedLoginAttempts", 0]}, 1]}
+        locking = {"$gte": [counted, threshold]}
+        doc = self._col.find_one_and_update(
+            {**where, **not_locked},
+            [
+                {
+                    "$set": {
+                        "failedLoginAttempts": {"$cond": [locking, 0, counted]},
+                        "lockUntil": {"$cond": [locking, at + lock_for, "$lockUntil"]},
+                    }
+                }
+            ],
+            return_document=ReturnDocument.AFTER,
         )
-        return "locking" if locking.modified_count == 1 else None
+        if doc is None:
+            return None, None
+        # A count is at least 1 after this update; 0 is the lock it just took.
+        return doc, "locking" if doc.get("failedLoginAttempts") == 0 else "counted"
 
     # --- admin sign-in code --------------------------------------------------------------
     def set_two_factor_code(self, user_id: ObjectId, code_hash: str, expires_at: datetime) -> None:

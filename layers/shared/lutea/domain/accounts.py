@@ -287,15 +287,31 @@ def cleanup_expired_registrations() -> int:
 # --- Passwords and lockout --------------------------------------------------------------
 
 
-def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bool = False) -> bool:
-    """The one password check (sign-in, profile): a locked account never matches, every
-    attempt counts towards the lockout until a success resets it (and upgrades an old hash). An
-    unknown or locked account costs the same hashing time as a known one."""
-    users = UserRepository()
-    # The attempt is counted (and the lock taken at the threshold) before the password is
-    # checked: parallel guesses each need their own reservation, so at most LOCK_THRESHOLD of
-    # them are ever checked.
-    attempt = None if user is None else users.reserve_login_attempt(user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
+def check_password(user: dict[str, Any] | None, password: str) -> bool:
+    """The one password check of a signed-in user (profile, password change, erasure): a locked
+    account never matches, every attempt counts towards the lockout until a success resets it
+    (and upgrades an old hash)."""
+    attempt = (
+        None
+        if user is None
+        else UserRepository().reserve_login_attempt(user["_id"], threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
+    )
+    return _checked(user, attempt, password, signing_in=False)
+
+
+def check_sign_in(email: str, password: str) -> dict[str, Any] | None:
+    """The account of ``email`` if ``password`` is its password, else None (unknown address,
+    wrong password and locked account alike). The account is found and its attempt counted in
+    one command, whatever the address: an unknown one costs the same round trip and the same
+    hashing time as a known one."""
+    user, attempt = UserRepository().reserve_login_attempt_by_email(email, threshold=LOCK_THRESHOLD, lock_for=LOCK_DURATION)
+    return user if _checked(user, attempt, password, signing_in=True) else None
+
+
+def _checked(user: dict[str, Any] | None, attempt: str | None, password: str, *, signing_in: bool) -> bool:
+    """The password check after its attempt was reserved. The attempt is counted (and the lock
+    taken at the threshold) before the password is checked: parallel guesses each need their
+    own reservation, so at most LOCK_THRESHOLD of them are ever checked."""
     if user is None or attempt is None:  # unknown or locked: the same work, the same answer
         passwords.verify_password(passwords.dummy_hash(), password)
         return False
@@ -304,6 +320,7 @@ def check_password(user: dict[str, Any] | None, password: str, *, signing_in: bo
         if attempt == "locking":
             logger.info("account locked after repeated failures", extra={"userId": str(user["_id"])})
         return False
+    users = UserRepository()
     users.record_login_success(user["_id"], signed_in=signing_in)
     if passwords.needs_rehash(stored):
         users.replace_password_hash(user["_id"], stored, passwords.hash_password(password))

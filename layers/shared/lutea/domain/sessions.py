@@ -76,11 +76,10 @@ def start_session(user: dict[str, Any], *, mfa: bool, message: str) -> Session:
 
 def sign_in(email: str, password: str) -> Session | CodeRequired:
     """Unknown address, wrong password and locked account get the same 401."""
-    user = UserRepository().find_by_email(email)
-    if not accounts.check_password(user, password, signing_in=True):
+    user = accounts.check_sign_in(email, password)
+    if user is None:
         metrics.add_metric(name="LoginsFailed", unit=MetricUnit.Count, value=1)
         raise NotAuthenticated(MSG_BAD_CREDENTIALS)
-    assert user is not None
     if user.get("role") == accounts.ADMIN:
         _send_two_factor_code(user)
         return CodeRequired({**accounts.public_user(user), "requires2FA": True, "message": MSG_CODE_SENT})
