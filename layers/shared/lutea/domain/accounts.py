@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.auth import codes, passwords, timing
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
-from lutea.data.bookings import BookingRepository
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserFilter, UserRepository, normalize_email
-from lutea.domain import personal_data
 from lutea.email import failures, messages
 from lutea.email.recaptcha import verify_recaptcha
 from lutea.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from lutea.listing import PageRequest, Period
 from lutea.observability import logger
 from lutea.wire import is_object_id, to_wire
+
+if TYPE_CHECKING:
+    from lutea.listing import PageRequest, Period
 
 CLIENT, ADMIN = "client", "admin"
 
@@ -434,6 +434,8 @@ def delete_account(user_id: ObjectId) -> bool:
     leaves an account whose deletion can simply be asked again. Her bookings stay for
     accounting, anonymised; her waiting-list entries, contact consents and analytics sessions
     go; her sessions end (lutea.domain.personal_data). False when there is no such user."""
+    from lutea.domain import personal_data  # the erasure's modules: not on the sign-in path
+
     users = UserRepository()
     user = users.get(user_id)
     if user is None:
@@ -460,6 +462,8 @@ def delete_own_account_with_password(principal_user_id: str, password: str) -> d
         raise NotAllowed(MSG_ADMIN_SELF_DELETE)
     if not check_password(user, password):
         raise InvalidInput("Mot de passe actuel incorrect")
+    from lutea.data.bookings import BookingRepository
+
     if BookingRepository().has_pending_for_user(user["_id"]):
         raise Conflict(MSG_PENDING_BOOKING)
     if not delete_account(user["_id"]):
@@ -469,6 +473,7 @@ def delete_own_account_with_password(principal_user_id: str, password: str) -> d
 
 def export_personal_data(principal_user_id: str) -> dict[str, Any]:
     """All that is held about the signed-in user (RGPD art. 15 and 20), as JSON."""
+    from lutea.domain import personal_data
     from lutea.schemas.bookings import booking_out
 
     user = current_user(principal_user_id)
@@ -491,6 +496,8 @@ def list_users(
 ) -> tuple[list[dict[str, Any]], int]:
     """Users in registration order, optionally of one role and registered in ``period``; with
     ``page``, that page and the total matching."""
+    from lutea.listing import Period
+
     users = UserRepository()
     period = period or Period()
     where = UserFilter(role=role, created_from=period.start, created_before=period.end)
