@@ -9,13 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
-from lutea import ical, listing
+from lutea import listing
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
-from lutea.domain import cancellation, rosters, waiting_list
+from lutea.domain import cancellation, waiting_list
 from lutea.errors import InvalidInput
-from lutea.filenames import attachment
 from lutea.http import (
     CALENDAR,
     PDF,
@@ -374,6 +373,9 @@ def date_block_roster(retreatId: str, dateId: str):
 
     One line per participant of the date's CONFIRMED and PENDING bookings: see
     docs/admin-lists.md."""
+    from lutea.domain import rosters  # with the CSV writer and the file names: this route's only
+    from lutea.filenames import attachment
+
     text, ascii_name, utf8_name = rosters.date_block_roster(parse_object_id(retreatId, RETREAT), parse_object_id(dateId, "date"))
     return Response(
         status_code=200,
@@ -434,6 +436,9 @@ def booking_calendar(id: str):
 
     Its owner (session), or for a guest booking the holder of its proof (`X-Booking-Token`);
     neither: 401; someone else's or unknown: 404. docs/calendar.md."""
+    from lutea import ical  # this route's only
+    from lutea.filenames import attachment
+
     caller = _owner_or_guest()
     text, ascii_name, utf8_name = domain.booking_calendar(parse_object_id(id, BOOKING), *caller)
     return Response(
