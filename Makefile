@@ -55,10 +55,10 @@ $(TOOLS)/fuzz/bin/schemathesis:
 	$(TOOLS)/fuzz/bin/pip install -q schemathesis==4.32.5
 
 .PHONY: lint
-lint: venv $(TOOLS)/sam/bin/sam ## ruff check and format, mypy on the layer (and the import mapping), sam validate --lint, cfn-lint 1.53 (SAM-aware)
+lint: venv $(TOOLS)/sam/bin/sam ## ruff check and format, mypy (layer, functions, infra, bench), sam validate --lint, cfn-lint 1.53 (SAM-aware)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/lutea infra/import_mapping.py
+	$(VENV)/bin/mypy  # the files of pyproject.toml's [tool.mypy]
 	$(TOOLS)/sam/bin/sam validate --lint --template template.yaml
 	$(TOOLS)/sam/bin/cfn-lint template.yaml
 	$(TOOLS)/sam/bin/python infra/check_template.py

@@ -86,7 +86,8 @@ def drop_bench_db() -> None:
         return
     import pymongo
 
-    with pymongo.MongoClient(os.environ["MONGODB_URI"], serverSelectionTimeoutMS=3000) as client:
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(os.environ["MONGODB_URI"], serverSelectionTimeoutMS=3000)
+    with client:
         client.drop_database(f"lutea_bench_{os.getpid()}")
 
 

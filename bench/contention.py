@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.common import ORIGIN, booking_body, fmt, percentile, print_table, use_bench_env, verdict
 
@@ -27,7 +28,9 @@ def run() -> bool:
     server = build_server(0)  # port 0: a free port
     # socketserver listens with a backlog of 5: let the 200 connections queue instead of being retried.
     server.socket.listen(REQUESTS + 56)
-    server.RequestHandlerClass = type("QuietHandler", (server.RequestHandlerClass,), {"log_message": lambda self, *args: None})
+    server.RequestHandlerClass = type(
+        "QuietHandler", (cast(type, server.RequestHandlerClass),), {"log_message": lambda self, *args: None}
+    )
     port = server.server_address[1]
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     serving.start()
@@ -66,7 +69,8 @@ def run() -> bool:
     server_log = tmp / "server-output.log"
     threads = [threading.Thread(target=client, args=(i,)) for i in range(REQUESTS)]
     with open(server_log, "w") as sink, contextlib.redirect_stdout(sink):  # EMF metric lines, logs
-        previous = logger.registered_handler.setStream(sink)
+        stream_handler = cast(logging.StreamHandler, logger.registered_handler)  # powertools logs to a stream
+        previous = stream_handler.setStream(sink)
         try:
             for t in threads:
                 t.start()
@@ -75,7 +79,7 @@ def run() -> bool:
             for t in threads:
                 t.join()
         finally:
-            logger.registered_handler.setStream(previous)
+            stream_handler.setStream(previous)
     server.shutdown()
     server.server_close()
     logged_errors = _logged_errors(server_log)

@@ -294,8 +294,14 @@ def run() -> bool:
         return counter.total, counter.summary()
 
     table = gateway.routes()
-    retreats_handler = gateway.match(table, "GET", "/retreats/public")[0].function.entry_point()
-    bookings_handler = gateway.match(table, "POST", "/bookings")[0].function.entry_point()
+
+    def entry_point(method: str, path: str) -> Callable[..., Any]:
+        route = gateway.match(table, method, path)[0]
+        assert route is not None, f"no route for {method} {path}"
+        return route.function.entry_point()
+
+    retreats_handler = entry_point("GET", "/retreats/public")
+    bookings_handler = entry_point("POST", "/bookings")
     retreat_id = fixtures.booking_retreat(places=10000)  # listed too: it counts among the retreats
     cookie = fixtures.session_cookie()
     get_event = fixtures.proxy_event("GET", "/retreats/public", table=table)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,17 @@ def docs_index() -> str:
     return "\n".join(lines) or "- (none yet)"
 
 
+def _between_markers(content: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that keeps both markers and puts ``content`` (taken literally) between them."""
+    return lambda m: m.group(1) + content + "\n" + m.group(2)
+
+
 def render(current: str, doc: dict[str, Any]) -> str:
     for name, content in (("index", docs_index()), ("routes", route_tables(doc)), ("shapes", shape_tables(doc))):
         pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- end:{name} -->)", re.S)
         if not pattern.search(current):
             raise SystemExit(f"docs/api.md lacks the <!-- generated:{name} --> … <!-- end:{name} --> markers")
-        current = pattern.sub(lambda m, c=content: m.group(1) + c + "\n" + m.group(2), current)
+        current = pattern.sub(_between_markers(content), current)
     return current
 
 

@@ -42,11 +42,12 @@ def _admin_token(base: str, outbox: Path) -> str:
     reaches the signed-in and admin routes, with a Bearer token (no CSRF origin needed)."""
     import email
     import email.policy
+    import http.client
     import json
     import re
     from http.cookies import SimpleCookie
 
-    def post(path: str, payload: dict) -> urllib.request.addinfourl:
+    def post(path: str, payload: dict) -> http.client.HTTPResponse:
         request = urllib.request.Request(
             base + path, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
         )
@@ -54,7 +55,9 @@ def _admin_token(base: str, outbox: Path) -> str:
 
     post("/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     [mail] = sorted(outbox.glob("*two_factor_code*.eml"))[-1:]
-    text = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default).get_body(("plain",)).get_content()
+    body = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default).get_body(("plain",))
+    assert body is not None, f"{mail.name} has no text part"
+    text = body.get_content()
     code = re.search(r"\b(\d{8})\b", text).group(1)  # type: ignore[union-attr]
     response = post("/auth/2fa/finalize", {"email": ADMIN_EMAIL, "code": code})
     cookies = SimpleCookie()

@@ -7,9 +7,10 @@ left out. Info logs are hidden unless ``POWERTOOLS_LOG_LEVEL=INFO``."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 # The Lambda context and Powertools' own keys: the same on every line locally, so noise.
 CONTEXT_KEYS = frozenset(
@@ -38,7 +39,8 @@ CONTEXT_KEYS = frozenset(
 class ConsoleFormatter(LambdaPowertoolsFormatter):
     """Powertools' formatter (it still gathers the keys and the exception), printed for people."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: LogRecord) -> str:
+        log = cast(dict[str, Any], log)  # the keys powertools gathered: a plain dict, read by name
         message = log.get("message")
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False, default=str)
         extras = " ".join(f"{key}={_short(value)}" for key, value in log.items() if key not in CONTEXT_KEYS)

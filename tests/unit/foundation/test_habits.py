@@ -60,3 +60,14 @@ def test_the_docs_name_only_files_that_exist():
             ):
                 missing.append(f"{page}: {path}")
     assert not missing, missing
+
+
+def test_mypy_checks_the_functions_and_tools_not_only_the_layer():
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert {"layers/shared/lutea", "functions", "infra", "bench"} <= set(mypy["files"])
+    assert mypy["explicit_package_bases"] is True  # functions/*/app.py: one module each, no clash
+    assert "pydantic.mypy" in mypy["plugins"]
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    [hook] = [hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == "mypy"]
+    assert hook["entry"] == ".venv/bin/mypy"  # the configured files, not a narrower list
+    assert "\t$(VENV)/bin/mypy  #" in (ROOT / "Makefile").read_text(encoding="utf-8")
