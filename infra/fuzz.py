@@ -66,6 +66,18 @@ def _admin_token(base: str, outbox: Path) -> str:
     return cookies["access_token"].value
 
 
+def _get(base: str, path: str, token: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
 def main() -> int:
     _ensure_schemathesis()
     port = _free_port()
@@ -97,6 +109,10 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         token = _admin_token(base, work / "outbox")
+        _, account = _get(base, "/auth/user-info", token)
+        if not account.get("_id"):
+            print("make test-fuzz: could not read the admin's account after signing in")
+            return 1
         cmd = [
             str(SCHEMATHESIS),
             "run",
@@ -116,10 +132,24 @@ def main() -> int:
             *[arg for name in SESSION_ENDERS for arg in ("--exclude-name", name)],
         ]
         # The extreme inputs its default strategies never produce (infra/fuzz_hooks.py).
-        hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "infra.fuzz_hooks", "PYTHONPATH": str(ROOT)}
-        return subprocess.run(
+        # The admin's own id, which the fuzzer learns from responses: the hooks keep it out of
+        # DELETE /users/{id} (an admin deleting their own account ends the session too).
+        hooks = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "infra.fuzz_hooks",
+            "PYTHONPATH": str(ROOT),
+            "FUZZ_ADMIN_ID": str(account["_id"]),
+        }
+        code = subprocess.run(
             cmd, cwd=work, env=hooks, timeout=int(os.environ.get("FUZZ_TIMEOUT", "900")), check=False
         ).returncode
+        # A run that lost its admin session half-way only met 401 on the routes fuzzed after
+        # that: it did not test them, so it fails.
+        status, _ = _get(base, "/auth/admin/check", token)
+        if status != 200:
+            print(f"The fuzzer's admin session ended during the run (GET /auth/admin/check: {status}).")
+            return code or 1
+        return code
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -6,6 +6,11 @@ the extreme inputs that its default strategies never produce, each of which once
   a few thousand levels deep (sent as raw JSON text: Python's encoder would recurse as deeply);
 - query and path parameters: the same numbers and strings as text.
 
+And one guard: the fuzzer reuses ids it reads in responses, the admin's own among them (from
+``GET /auth/profile``, ``PUT /users/profile``); ``DELETE /users/{id}`` with it would delete the
+fuzzer's admin account, after which every signed-in route answers only 401. That call gets
+another (unknown) id instead (``FUZZ_ADMIN_ID``, set by infra/fuzz.py).
+
 The check that catches a regression is schemathesis's own ``not_a_server_error``: every one of
 these must be answered 4xx. Runs in schemathesis's virtual environment (it brings hypothesis).
 """
@@ -13,6 +18,7 @@ these must be answered 4xx. Runs in schemathesis's virtual environment (it bring
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import schemathesis
@@ -35,6 +41,19 @@ EXTREME = st.one_of(
     st.sampled_from([*RAW_NUMBERS, DEEP_LIST, DEEP_OBJECT]).map(lambda raw: {RAW_MARK: raw}),
 )
 EXTREME_PARAM = st.sampled_from([*(str(n) for n in NUMBERS), *RAW_NUMBERS, *TEXTS, "nan", "inf", "-0", "１２"])
+
+
+ADMIN_ID = os.environ.get("FUZZ_ADMIN_ID", "")
+NOT_THE_ADMIN = "0" * 24  # a well-formed id that no account has
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: Any) -> None:
+    """Every phase (generated, coverage, stateful) goes through here before sending."""
+    operation = case.operation
+    deletes_a_user = (operation.method.upper(), operation.path) == ("DELETE", "/users/{id}")
+    if deletes_a_user and ADMIN_ID and (case.path_parameters or {}).get("id") == ADMIN_ID:
+        case.path_parameters["id"] = NOT_THE_ADMIN
 
 
 def _paths(value: Any, path: tuple = ()) -> list[tuple]:
