@@ -72,6 +72,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     migrate_indexes(mongo.get_db())
     if os.environ.get("MONGODB_URI"):
         _clear_of_ttl(mongo.get_db())
+    else:
+        _ttl_on_the_application_clock(monkeypatch)
     yield
     clock.set_clock(None)
     config.reset_settings()
@@ -88,6 +90,18 @@ def _clear_of_ttl(db) -> None:
         for index in db[name].list_indexes():
             if "expireAfterSeconds" in index:
                 db.command("collMod", name, index={"name": index["name"], "expireAfterSeconds": century})
+
+
+def _ttl_on_the_application_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mongomock applies TTL indexes on every read, against its own ``utcnow()`` (the machine's
+    clock), while tests write ``expiresAt`` from the application's clock, often frozen on a
+    fixed day: once the machine's date passed it, rate-limit counters, sessions and Stripe
+    claims vanished as soon as written. Its TTL reads the application's clock instead (the
+    machine's when no test replaced it), as a server's monitor reads the one clock there is."""
+    import mongomock
+    from lutea import clock
+
+    monkeypatch.setattr(mongomock, "utcnow", lambda: clock.now().astimezone(UTC).replace(tzinfo=None))
 
 
 @pytest.fixture
