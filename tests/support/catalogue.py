@@ -4,12 +4,30 @@ payments, security)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bson import ObjectId
 
-START = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+# The frozen_clock fixture's instant (tests/conftest.py): the tests that freeze the clock live
+# on that day, whatever the machine's date.
+FROZEN_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+# How far ahead of the machine's date the first block starts, at least: the tests that book on
+# the machine's clock (and the local server's) find it bookable, with every refund tier ahead.
+LEAD = timedelta(days=90)
+
+
+def first_start(today: date) -> datetime:
+    """12 March, 09:00 UTC (10:00 in Paris: winter time, every year), of the first year from
+    2027 on in which it is at least ``LEAD`` after ``today``. Only the year moves with the
+    machine's date: the blocks' days, hours and the spans between them stay the same."""
+    year = 2027
+    while datetime(year, 3, 12, 9, 0, tzinfo=UTC) < datetime.combine(today, time(), UTC) + LEAD:
+        year += 1
+    return datetime(year, 3, 12, 9, 0, tzinfo=UTC)
+
+
+START = first_start(datetime.now(UTC).date())
 PRICE_CENTS = 12_000
 
 

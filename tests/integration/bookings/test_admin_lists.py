@@ -77,10 +77,11 @@ def test_bookings_filter_by_status_payment_retreat_block_and_period(admin, make_
     assert ids(statut="CONFIRMED", statutPaiement="PAID") == {paid_second_block["_id"], paid_other["_id"]}
     assert ids(retreatId=str(one["_id"])) == {pending_first_block["_id"], paid_second_block["_id"]}
     assert ids(dateId=str(one["dates"][1]["_id"])) == {paid_second_block["_id"]}
-    # Period on the stay: the first block is 2027-03-12, the second 2027-04-11, the other 2027-07-10.
-    assert ids(dateMin="2027-04-01", dateMax="2027-04-30") == {paid_second_block["_id"]}
-    assert ids(dateMax="2027-03-12") == {pending_first_block["_id"]}  # a day as dateMax: the whole day
-    assert ids(dateMin="2027-07-10T09:00:00.000Z") == {paid_other["_id"]}  # inclusive instant
+    # Period on the stay: the first block is on 12 March, the second on 11 April, the other on 10 July.
+    year = START.year
+    assert ids(dateMin=f"{year}-04-01", dateMax=f"{year}-04-30") == {paid_second_block["_id"]}
+    assert ids(dateMax=f"{year}-03-12") == {pending_first_block["_id"]}  # a day as dateMax: the whole day
+    assert ids(dateMin=f"{year}-07-10T09:00:00.000Z") == {paid_other["_id"]}  # inclusive instant
     assert ids(statut="") == ids()  # an empty filter is no filter
     # Filters apply to the original array too.
     array = admin.get("/bookings/admin/all", query={"statut": "PENDING"}).json()
@@ -147,7 +148,9 @@ def test_retreats_admin_list_keeps_its_array_and_pages_with_status_and_period(ad
 
     active = admin.get("/retreats/admin", query={"statut": "active", "limit": 10}).json()
     assert active["total"] == 2 and {r["titreCard"] for r in active["items"]} == {"Printemps", "Été"}
-    july = admin.get("/retreats/admin", query={"dateMin": "2027-07-01", "dateMax": "2027-07-31", "page": 1}).json()
+    july = admin.get(
+        "/retreats/admin", query={"dateMin": f"{START.year}-07-01", "dateMax": f"{START.year}-07-31", "page": 1}
+    ).json()
     assert [r["_id"] for r in july["items"]] == [str(summer["_id"])]
     assert admin.get("/retreats/admin", query={"statut": "actif"}).status == 400
 
@@ -180,8 +183,8 @@ def test_roster_lists_each_participant_of_the_block_for_french_excel(admin, make
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     disposition = response.headers["Content-Disposition"]
-    assert 'filename="participants-retraite-equinoxe-12-03-2027.csv"' in disposition
-    assert "filename*=UTF-8''participants-retraite-%C3%A9quinoxe-12-03-2027.csv" in disposition
+    assert f'filename="participants-retraite-equinoxe-12-03-{START.year}.csv"' in disposition
+    assert f"filename*=UTF-8''participants-retraite-%C3%A9quinoxe-12-03-{START.year}.csv" in disposition
     header, *rows = _rows(response)
     assert header[:6] == ["Réservation", "Statut", "Paiement", "Places", "Montant payé (€)", "Participant"]
     assert [r[0] for r in rows] == [paid["_id"], paid["_id"], pending["_id"]]

@@ -7,7 +7,7 @@ from lutea.data.mongo import get_db
 from lutea.data.seats import SeatRepository
 
 from tests.support.accounts import admin_session, client_session
-from tests.support.catalogue import booking_body
+from tests.support.catalogue import START, booking_body
 from tests.support.outbox import mails_to, read_outbox
 
 
@@ -144,7 +144,7 @@ def test_admin_confirm_checks_the_payment_at_stripe(make_client, api, retreat, s
     assert len(mails) == 1
     (filename, ctype, content), (_, ics_type, _) = mails[0].attachments()
     assert ics_type == "text/calendar"
-    assert ctype == "application/pdf" and content.startswith(b"%PDF") and filename.endswith("-12-03-2027.pdf")
+    assert ctype == "application/pdf" and content.startswith(b"%PDF") and filename.endswith(f"-12-03-{START.year}.pdf")
 
     again = admin.patch(path, json={"stripePaymentIntentId": pi_id})
     assert again.status == 400 and again.json()["details"]["message"] == "Le booking n'est pas en attente"

@@ -11,7 +11,7 @@ import icalendar
 from bson import ObjectId
 
 from tests.support.accounts import admin_session, client_session
-from tests.support.catalogue import booking_body
+from tests.support.catalogue import START, booking_body
 from tests.support.outbox import mails_to
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -42,13 +42,13 @@ def test_confirmation_email_carries_the_event_and_cancellation_removes_it(make_c
 
     [confirmation] = mails_to(outbox_dir, "zoe0@example.test", "booking_confirmation")
     [(name, _, content)] = _calendar_part(confirmation)
-    assert name == "reservation-retraite-équinoxe-12-03-2027.ics"
+    assert name == f"reservation-retraite-équinoxe-12-03-{START.year}.ics"
     part = next(p for p in confirmation.message.iter_attachments() if p.get_content_type() == "text/calendar")
     assert part.get_param("method") == "REQUEST"  # iTIP: the part says what the file does
     method, event = _event(content)
     assert method == "REQUEST" and str(event["UID"]) == f"booking-{booking['_id']}@lutea"
-    assert event.decoded("DTSTART") == datetime(2027, 3, 12, 10, 0, tzinfo=PARIS)  # heureArrivee 10h00
-    assert event.decoded("DTEND") == datetime(2027, 3, 14, 17, 0, tzinfo=PARIS)  # heureDepart 17h00
+    assert event.decoded("DTSTART") == datetime(START.year, 3, 12, 10, 0, tzinfo=PARIS)  # heureArrivee 10h00
+    assert event.decoded("DTEND") == datetime(START.year, 3, 14, 17, 0, tzinfo=PARIS)  # heureDepart 17h00
     assert str(event["LOCATION"]) == "12 chemin des Oliviers, Lodève"
     assert str(event["ORGANIZER"]).startswith("mailto:")
 
@@ -76,7 +76,7 @@ def test_owner_downloads_the_calendar_and_others_cannot(make_client, retreat):
     response = owner.get(path)
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8; method=PUBLISH"
-    assert 'filename="reservation-retraite-equinoxe-12-03-2027.ics"' in response.headers["Content-Disposition"]
+    assert f'filename="reservation-retraite-equinoxe-12-03-{START.year}.ics"' in response.headers["Content-Disposition"]
     method, event = _event(response.body)
     assert method == "PUBLISH" and str(event["UID"]) == f"booking-{booking['_id']}@lutea"
     assert str(event["STATUS"]) == "TENTATIVE"  # awaiting payment

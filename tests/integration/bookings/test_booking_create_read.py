@@ -51,7 +51,7 @@ def test_guest_booking_response_field_by_field(api, retreat, frozen_clock):
     assert data["retreatName"] == "Retraite Équinoxe"
     assert data["retreatAddress"] == "12 chemin des Oliviers, Lodève"
     assert (data["retreatHeureArrivee"], data["retreatHeureDepart"]) == ("10h00", "17h00")
-    assert data["dateStart"] == "2027-03-12T09:00:00.000Z" and data["dateEnd"] == "2027-03-14T09:00:00.000Z"
+    assert data["dateStart"] == f"{START.year}-03-12T09:00:00.000Z" and data["dateEnd"] == f"{START.year}-03-14T09:00:00.000Z"
     assert data["nbPlaces"] == 2 and data["prixTotal"] == 240
     assert [(p["prenom"], p["nom"], p["email"]) for p in data["participants"]] == [
         ("Zoé0", "Lefèvre", "zoe0@example.test"),
@@ -99,16 +99,16 @@ def test_price_and_derived_fields_come_from_the_server(api, make_retreat):
     assert data["retreatName"] == "Retraite Équinoxe" and data["retreatAddress"].startswith("12 chemin")
     assert (data["retreatHeureArrivee"], data["retreatHeureDepart"]) == ("10h00", "17h00")
     assert data["userId"] is None and data["isGuest"] is True
-    assert data["dateEnd"] == "2027-04-13T09:00:00.000Z"  # the block's end, not the one sent
+    assert data["dateEnd"] == f"{START.year}-04-13T09:00:00.000Z"  # the block's end, not the one sent
 
 
 def test_date_start_matches_the_same_instant_in_any_iso_form(api, retreat):
-    res = api.post("/bookings", json=booking_body(retreat, dateStart="2027-03-12T10:00:00+01:00", nb=1))
-    assert res.status == 201 and res.json()["dateStart"] == "2027-03-12T09:00:00.000Z"
+    res = api.post("/bookings", json=booking_body(retreat, dateStart=f"{START.year}-03-12T10:00:00+01:00", nb=1))
+    assert res.status == 201 and res.json()["dateStart"] == f"{START.year}-03-12T09:00:00.000Z"
 
 
 def test_unknown_date_or_retreat_is_404(api, retreat):
-    res = api.post("/bookings", json=booking_body(retreat, dateStart="2027-03-12T09:00:01Z"))
+    res = api.post("/bookings", json=booking_body(retreat, dateStart=f"{START.year}-03-12T09:00:01Z"))
     assert res.status == 404 and res.json()["message"] == "Date de retraite non trouvée"
     res = api.post("/bookings", json=booking_body(retreat, retreatId=str(ObjectId())))
     assert res.status == 404 and res.json()["message"] == "Retraite non trouvée"
@@ -178,29 +178,29 @@ def test_available_places_and_availability(api, make_retreat):
     rid = str(retreat["_id"])
     api.post("/bookings", json=booking_body(retreat, nb=4))
 
-    res = api.post("/bookings/available-places", json={"retreatId": rid, "date": "2027-03-12T10:00:00+01:00"})
+    res = api.post("/bookings/available-places", json={"retreatId": rid, "date": f"{START.year}-03-12T10:00:00+01:00"})
     assert res.status == 200 and res.json() == {"placesDisponibles": 2}
 
-    res = api.get(f"/bookings/availability/{rid}", query={"date": "2027-03-12T09:00:00.000Z"})
+    res = api.get(f"/bookings/availability/{rid}", query={"date": f"{START.year}-03-12T09:00:00.000Z"})
     assert res.status == 200
     assert res.json() == {
         "retreatId": rid,
-        "date": "2027-03-12T09:00:00.000Z",
+        "date": f"{START.year}-03-12T09:00:00.000Z",
         "placesDisponibles": 2,
         "message": "2 places disponibles",
     }
     api.post("/bookings", json=booking_body(retreat, nb=2))
-    res = api.get(f"/bookings/availability/{rid}", query={"date": "2027-03-12T09:00:00Z"})
+    res = api.get(f"/bookings/availability/{rid}", query={"date": f"{START.year}-03-12T09:00:00Z"})
     assert res.json()["placesDisponibles"] == 0 and res.json()["message"] == "Aucune place disponible"
 
     missing = api.get(f"/bookings/availability/{rid}")
     assert missing.status == 400 and missing.json()["details"]["message"] == "Paramètre date requis"
-    for bad in ("demain", "2027-03-12T09:00:00Z" + " " * 60):
+    for bad in ("demain", f"{START.year}-03-12T09:00:00Z" + " " * 60):
         res = api.get(f"/bookings/availability/{rid}", query={"date": bad})
         assert res.status == 400 and res.json()["details"]["message"] == "La date doit être une date valide"
-    bad_id = api.post("/bookings/available-places", json={"retreatId": "xyz", "date": "2027-03-12T09:00:00Z"})
+    bad_id = api.post("/bookings/available-places", json={"retreatId": "xyz", "date": f"{START.year}-03-12T09:00:00Z"})
     assert bad_id.status == 400 and bad_id.json()["details"]["message"] == "ID de retraite invalide"
-    other_date = api.post("/bookings/available-places", json={"retreatId": rid, "date": "2027-03-13T09:00:00Z"})
+    other_date = api.post("/bookings/available-places", json={"retreatId": rid, "date": f"{START.year}-03-13T09:00:00Z"})
     assert other_date.status == 404 and other_date.json()["message"] == "Date de retraite non trouvée"
     assert api.get(f"/bookings/availability/{ObjectId()}", query={"date": START.isoformat()}).status == 404
 

@@ -4,7 +4,7 @@ did not exist."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 from tests.security.support import without_timestamp
@@ -25,9 +25,9 @@ def test_a_started_block_is_refused_to_customers(make_client: Any, retreat: dict
 def test_a_booking_made_before_the_start_can_not_be_paid_after_it(
     make_client: Any, retreat: dict, frozen_clock: Any, stripe_fake: Any
 ) -> None:
-    frozen_clock.set(datetime(2027, 3, 12, 8, 55, tzinfo=UTC))  # five minutes before the start
+    frozen_clock.set(START - timedelta(minutes=5))  # five minutes before the start
     booking = make_client().post("/bookings", json=booking_body(retreat, 1)).json()
-    frozen_clock.set(datetime(2027, 3, 12, 9, 1, tzinfo=UTC))  # still within its payment window
+    frozen_clock.set(START + timedelta(minutes=1))  # still within its payment window
     response = make_client().post(
         "/stripe/create-payment-intent",
         json={"metadata": {"bookingId": booking["_id"]}},
@@ -39,7 +39,7 @@ def test_a_booking_made_before_the_start_can_not_be_paid_after_it(
 
 
 def test_the_admin_records_a_late_booking_only_explicitly(make_client: Any, retreat: dict, frozen_clock: Any) -> None:
-    frozen_clock.set(datetime(2027, 3, 13, 10, 0, tzinfo=UTC))  # the second day of the retreat
+    frozen_clock.set(START + timedelta(days=1, hours=1))  # the second day of the retreat
     admin, _ = admin_session(make_client)
     refused = admin.post("/bookings/admin/create", json=booking_body(retreat, 1))
     assert refused.status == 409, refused.body

@@ -15,6 +15,13 @@ from tests.support.catalogue import START, booking_body, insert_retreat
 from tests.support.outbox import read_outbox
 
 
+def _iso(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+ISO_START = _iso(START)
+
+
 @pytest.fixture
 def retreat() -> dict:
     return insert_retreat(places=3)
@@ -29,7 +36,7 @@ def _held(retreat: dict) -> int:
 def _join(client: Any, retreat: dict, nb: int, address: str, **extra: Any) -> Any:
     body = {
         "retreatId": str(retreat["_id"]),
-        "dateStart": START.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "dateStart": ISO_START,
         "nbPlaces": nb,
         "email": address,
         "prenom": "Léa",
@@ -113,13 +120,13 @@ def test_bad_join_bodies_are_400(api, retreat, field, value):
 def test_unknown_block_is_404(api, retreat):
     body = {
         "retreatId": str(ObjectId()),
-        "dateStart": "2027-03-12T09:00:00.000Z",
+        "dateStart": ISO_START,
         "nbPlaces": 1,
         "email": "a@example.test",
         "prenom": "A",
     }
     assert api.post("/bookings/waiting-list", json=body).status == 404
-    body["retreatId"], body["dateStart"] = str(retreat["_id"]), "2027-03-13T09:00:00.000Z"
+    body["retreatId"], body["dateStart"] = str(retreat["_id"]), _iso(START + timedelta(days=1))
     assert api.post("/bookings/waiting-list", json=body).json()["message"] == "Date de retraite non trouvée"
 
 
@@ -249,8 +256,8 @@ def test_an_admin_raising_places_offers_them(api, make_client, retreat, outbox_d
             "dates": [
                 {
                     "_id": str(block["_id"]),
-                    "start": "2027-03-12T09:00:00.000Z",
-                    "end": "2027-03-14T09:00:00.000Z",
+                    "start": ISO_START,
+                    "end": _iso(block["end"]),
                     "prix": 120,
                     "places": 5,
                     "adresseRdv": "Lodève",

@@ -12,6 +12,7 @@ from lutea.config import LOCAL_EMAIL_ADMIN as ADMIN
 
 from tests.integration.payments.conftest import PRICE_CENTS, Payments, insert_retreat
 from tests.support.accounts import admin_session, client_session
+from tests.support.catalogue import START
 from tests.support.outbox import read_outbox
 
 EMPTY_SUMMARY = {
@@ -78,7 +79,7 @@ def test_orphan_payments_and_orphan_bookings_are_reported(payments: Payments, re
         "paymentId": orphan_pi["id"],
         "retreatId": str(retreat["_id"]),
         "retreatName": "Retraite Équinoxe",
-        "sessionDate": "2027-03-12",
+        "sessionDate": START.strftime("%Y-%m-%d"),
         "amount": PRICE_CENTS,
         "clientEmail": "zoe0@example.test",
         "createdAt": orphans[orphan_pi["id"]]["createdAt"],
@@ -100,7 +101,7 @@ def test_orphan_payments_and_orphan_bookings_are_reported(payments: Payments, re
         "paymentIntentId": refunded_pi["id"],
         "retreatId": str(retreat["_id"]),
         "retreatName": "Retraite Équinoxe",
-        "sessionDate": "2027-03-12",
+        "sessionDate": START.strftime("%Y-%m-%d"),
         "clientEmail": "zoe0@example.test",
         "amount": 120,
         "createdAt": stored["createdAt"].strftime("%Y-%m-%dT%H:%M:%S.") + f"{stored['createdAt'].microsecond // 1000:03d}Z",

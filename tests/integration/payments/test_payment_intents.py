@@ -8,6 +8,7 @@ from typing import Any
 from tests.integration.payments.conftest import PRICE_CENTS, Payments, insert_retreat
 from tests.security.support import without_timestamp
 from tests.support.accounts import client_session
+from tests.support.catalogue import START
 
 
 def _pi_posts(payments: Payments) -> list[Any]:
@@ -28,7 +29,7 @@ def test_create_prices_the_booking_on_the_server(payments: Payments, retreat: di
     assert sent.params["currency"] == "eur"
     assert sent.params["metadata"]["bookingId"] == booking.id
     assert sent.params["metadata"]["retreatName"] == "Retraite Équinoxe"
-    assert sent.params["metadata"]["sessionDate"] == "2027-03-12"
+    assert sent.params["metadata"]["sessionDate"] == START.strftime("%Y-%m-%d")
     assert "clientEmail" not in sent.params["metadata"]  # no personal data at Stripe
     assert sent.idempotency_key == f"booking-{booking.id}-pi"
     assert booking.stored()["stripePaymentIntentId"] == answer["id"]
