@@ -385,3 +385,108 @@ def test_account_deletion(rig: Rig, make_client: Any) -> None:
         assert db["bookings"].count_documents({"userId": user_id}) == 0
 
     walk(rig, setup, operation, _nothing, check)
+
+
+# --- admin confirm of a pending booking (its payment checked at Stripe) ----------------------------
+
+
+def test_admin_confirm(rig: Rig, make_client: Any) -> None:
+    def setup() -> dict:
+        retreat = insert_retreat(places=4)
+        booking = rig.book(retreat)
+        pi = rig.attach_payment(booking, paid=True)  # paid at Stripe; its webhook has not come yet
+        admin, _ = admin_session(make_client)
+        return {"booking": booking, "pi": pi, "admin": admin}
+
+    def confirm(state: dict) -> Any:
+        path = f"/bookings/admin/{state['booking']['_id']}/confirm"
+        return state["admin"].patch(path, json={"stripePaymentIntentId": state["pi"]["id"]})
+
+    def operation(state: dict) -> None:
+        response = confirm(state)
+        assert response.status == 200, response.body
+
+    def recover(state: dict) -> None:
+        rig.advance(minutes=3)
+        # The admin saw no answer and confirms again: done, or already done (not pending any more).
+        assert confirm(state).status in (200, 400)
+        # Stripe's own word comes too.
+        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_paid").status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == ("CONFIRMED", "PAID", True)
+        assert booking["stripePaymentIntentId"] == state["pi"]["id"]
+        assert len(rig.mails("booking_confirmation")) == 1
+
+    assert walk(rig, setup, operation, recover, check) >= 2  # rate limit, booking confirmed (email owed)
+
+
+# --- admin manual booking (no Stripe) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statut", ["CONFIRMED", "PENDING"])
+def test_admin_manual_booking(rig: Rig, make_client: Any, statut: str) -> None:
+    def setup() -> dict:
+        admin, _ = admin_session(make_client)
+        return {"retreat": insert_retreat(places=4), "admin": admin}
+
+    def operation(state: dict) -> None:
+        body = booking_body(state["retreat"], 2, statut=statut)
+        response = state["admin"].post("/bookings/admin/create", json=body)
+        assert response.status == 201, response.body
+
+    def check(state: dict, k: int | None) -> None:
+        counter = rig.db()["seatcounters"].find_one({"_id": state["retreat"]["dates"][0]["_id"]})
+        bookings = list(rig.db()["bookings"].find({}))
+        if not bookings:  # killed before the booking was stored: no seat kept for nobody
+            assert k is not None and counter["held"] == 0
+            return
+        [booking] = bookings
+        paid = "PAID" if statut == "CONFIRMED" else "PENDING"
+        assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == (statut, paid, True)
+        assert booking["isStripeBooking"] is False
+        assert counter["held"] == 2
+        rig.advance(minutes=17)  # past any payment window: an admin's booking has none
+        rig.run_jobs()
+        assert rig.booking(booking["_id"])["statut"] == statut
+        assert rig.db()["seatcounters"].find_one({"_id": counter["_id"]})["held"] == 2
+
+    assert walk(rig, setup, operation, _nothing, check) == 3  # rate limit, seats, booking
+
+
+# --- the customer cancels their PaymentIntent (POST /stripe/cancel-payment-intent) --------------------
+
+
+def test_customer_cancel_of_a_payment(rig: Rig) -> None:
+    def setup() -> dict:
+        booking = rig.book(insert_retreat(places=4))
+        return {"booking": booking, "pi": rig.attach_payment(booking, paid=False)}
+
+    def cancel(state: dict) -> Any:
+        return ApiClient().post(
+            "/stripe/cancel-payment-intent",
+            json={"paymentIntentId": state["pi"]["id"]},
+            headers={"X-Booking-Token": state["booking"]["guestToken"]},
+        )
+
+    def operation(state: dict) -> None:
+        response = cancel(state)
+        assert response.status == 200, response.body
+
+    def recover(state: dict) -> None:
+        rig.advance(minutes=3)
+        pi = rig.fake.payment_intents[state["pi"]["id"]]
+        if pi["status"] == "canceled":  # Stripe says so to the webhook
+            assert rig.deliver("payment_intent.canceled", pi, "evt_canceled").status == 200
+        else:  # killed before Stripe heard of it: the customer's page asks again
+            assert cancel(state).status == 200
+
+    def check(state: dict, k: int | None) -> None:
+        booking = rig.booking(state["booking"]["_id"])
+        assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == ("CANCELLED", "FAILED", False)
+        assert rig.fake.payment_intents[state["pi"]["id"]]["status"] == "canceled"
+        counter = rig.db()["seatcounters"].find_one({"_id": booking["dateId"]})
+        assert counter["held"] == 0
+
+    assert walk(rig, setup, operation, recover, check) == 3  # rate limit, booking cancelled, seats released
