@@ -1,6 +1,7 @@
-"""Every write path killed after each of its database writes in turn (tests/support/faults.py),
-then what runs after a crash in AWS: Stripe redelivers an unanswered webhook, the scheduled
-jobs run (expiry, owed effects, seat reconciliation). After each, the invariants hold:
+"""Every write path killed after each of its database writes in turn (tests/support/faults.py,
+walked by tests/support/crash_walk.py), then what runs after a crash in AWS: Stripe redelivers
+an unanswered webhook, the scheduled jobs run (expiry, owed effects, seat reconciliation).
+After each, the invariants hold:
 
 - seats held on every counter == the seats of the bookings holding seats there (and of its
   named holders), never more than its places;
@@ -14,162 +15,22 @@ The table of docs/reliability.md lists these crash points and how each is recove
 
 from __future__ import annotations
 
-import shutil
-from collections import Counter
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bson import ObjectId
-from lutea import clock
-from lutea.data import mongo
 
 from tests.support.accounts import admin_session, client_session
 from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.client import ApiClient
-from tests.support.fake_stripe import FakeStripe, use_fake_stripe
-from tests.support.faults import Killed, faulty_database
-from tests.support.outbox import read_outbox
-
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Rig:
-    """One scenario replayed from a fresh state for every crash point."""
-
-    def __init__(self, fake: FakeStripe, outbox: Path) -> None:
-        self.fake = fake
-        self.outbox = outbox
-        self.now = START
-
-    # --- state --------------------------------------------------------------------------------
-    def fresh(self) -> None:
-        from lutea.data.indexes import migrate_indexes
-
-        mongo.reset_db()
-        migrate_indexes(mongo.get_db())
-        shutil.rmtree(self.outbox, ignore_errors=True)
-        self.fake.reset()
-        self.now = START
-        clock.set_clock(lambda: self.now)
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-    def db(self) -> Any:
-        return mongo.get_db()
-
-    def booking(self, booking_id: Any) -> dict:
-        return self.db()["bookings"].find_one({"_id": ObjectId(str(booking_id))})
-
-    def mails(self, kind: str) -> list[Any]:
-        return [m for m in read_outbox(self.outbox) if m.kind == kind]
-
-    # --- what tests do --------------------------------------------------------------------------
-    def book(self, retreat: dict, nb: int = 2, client: Any = None) -> dict:
-        response = (client or ApiClient()).post("/bookings", json=booking_body(retreat, nb))
-        assert response.status == 201, response.body
-        return response.json()
-
-    def attach_payment(self, booking: dict, *, paid: bool) -> dict:
-        from lutea.domain.booking_lifecycle import attach_payment_intent
-
-        pi = self.fake.add_payment_intent(amount=round(booking["prixTotal"] * 100), metadata={"bookingId": booking["_id"]})
-        attach_payment_intent(booking["_id"], pi["id"])
-        return self.fake.succeed(pi["id"]) if paid else pi
-
-    def deliver(self, event_type: str, obj: dict, event_id: str) -> Any:
-        body, signature = self.fake.webhook(event_type, obj, event_id=event_id)
-        return ApiClient(origin=None).post(
-            "/stripe/webhook", body=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
-        )
-
-    def run_jobs(self) -> None:
-        """What the schedules run, past every grace period (as after a crash in AWS)."""
-        from lutea.domain.booking_lifecycle import expire_pending_bookings
-        from lutea.domain.owed_effects import retry_owed_effects
-        from lutea.domain.seat_reconciliation import reconcile_seats
-
-        for _ in range(2):
-            self.advance(minutes=7)
-            expire_pending_bookings()
-            retry_owed_effects()
-            reconcile_seats()
-
-    # --- the invariants ---------------------------------------------------------------------------
-    def assert_invariants(self) -> None:
-        db = self.db()
-        holding: Counter = Counter()
-        holders_of: dict[Any, set] = {}
-        for booking in db["bookings"].find({"seatsHeld": True}):
-            holding[booking["dateId"]] += int(booking["nbPlaces"])
-            holders_of.setdefault(booking["dateId"], set()).add(booking["_id"])
-        for counter in db["seatcounters"].find({}):
-            named = {h["bookingId"] for h in counter.get("holders") or []}
-            assert counter["held"] == holding[counter["_id"]], counter
-            assert counter["held"] == sum(h["n"] for h in counter.get("holders") or []), counter
-            assert named == holders_of.get(counter["_id"], set()), counter
-            assert counter["held"] <= counter["places"], counter
-        for pi in self.fake.payment_intents.values():
-            refunded = sum(r["amount"] for r in self.fake.refunds.values() if r["payment_intent"] == pi["id"])
-            if pi["status"] == "succeeded" and refunded < pi["amount"]:
-                owner = db["bookings"].find_one({"stripePaymentIntentId": pi["id"]})
-                assert owner is not None and (owner["statut"], owner["statutPaiement"]) == ("CONFIRMED", "PAID")
-                assert owner["seatsHeld"] is True
-        refunds = Counter(r["payment_intent"] for r in self.fake.refunds.values())
-        assert all(n == 1 for n in refunds.values()), refunds
-        assert db["bookings"].count_documents({"owed": {"$exists": True, "$ne": {}}}) == 0
-        keys = Counter(m.message["Subject"] + "|" + str(m.message["To"]) for m in read_outbox(self.outbox))
-        assert all(n == 1 for n in keys.values()), keys  # no email twice
+from tests.support.crash_walk import Rig, nothing, rigged, walk
 
 
 @pytest.fixture
 def rig(monkeypatch: pytest.MonkeyPatch, outbox_dir: Path) -> Any:
-    with use_fake_stripe(monkeypatch) as fake:
-        yield Rig(fake, outbox_dir)
-    clock.set_clock(None)
-
-
-def walk(
-    rig: Rig,
-    setup: Callable[[], Any],
-    operation: Callable[[Any], Any],
-    recover: Callable[[Any], Any],
-    check: Callable[[Any, int | None], None],
-) -> int:
-    """Run ``operation`` once to count its writes, then once per crash point (killed after write
-    k), each from ``setup()`` on a fresh state, followed by ``recover`` and the checks."""
-    rig.fresh()
-    state = setup()
-    with faulty_database() as db:
-        operation(state)
-        writes = db.writes
-    assert writes > 0
-    rig.run_jobs()
-    rig.assert_invariants()
-    check(state, None)
-    for k in range(1, writes + 1):
-        rig.fresh()
-        state = setup()
-        with faulty_database() as db:
-            db.kill_after_write(k)
-            with pytest.raises(Killed):
-                operation(state)
-            db.heal()
-        recover(state)
-        rig.run_jobs()
-        try:
-            rig.assert_invariants()
-            check(state, k)
-        except AssertionError as exc:
-            raise AssertionError(f"killed after write {k} of {writes} ({db.write_log[k - 1]}): {exc}") from exc
-    return writes
-
-
-def _nothing(_: Any) -> None:
-    return None
+    with rigged(Rig, monkeypatch, outbox_dir) as made:
+        yield made
 
 
 # --- book ----------------------------------------------------------------------------------------
@@ -186,7 +47,7 @@ def test_book(rig: Rig) -> None:
         counter = rig.db()["seatcounters"].find_one({"_id": state["retreat"]["dates"][0]["_id"]})
         assert counter["held"] in (0, 2)  # the booking exists and holds, or nothing is held
 
-    assert walk(rig, setup, operation, _nothing, check) >= 3  # rate limit, seats, booking
+    assert walk(rig, setup, operation, nothing, check) >= 3  # rate limit, seats, booking
 
 
 # --- pay (the webhook), and a late payment refunded ------------------------------------------------
@@ -198,12 +59,7 @@ def test_pay(rig: Rig) -> None:
         booking = rig.book(retreat)
         return {"booking": booking, "pi": rig.attach_payment(booking, paid=True)}
 
-    def operation(state: dict) -> None:
-        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_paid").status == 200
-
-    def recover(state: dict) -> None:
-        rig.advance(minutes=3)  # Stripe retries the unanswered delivery; the dead claim is stale
-        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_paid").status == 200
+    operation, recover = rig.delivery("payment_intent.succeeded", lambda state: state["pi"], "evt_paid")
 
     def check(state: dict, k: int | None) -> None:
         booking = rig.booking(state["booking"]["_id"])
@@ -223,12 +79,7 @@ def test_late_payment_refund(rig: Rig) -> None:
         rig.book(retreat)  # expires the late one on the spot and takes its seats
         return {"late": late, "pi": rig.fake.succeed(pi["id"])}
 
-    def operation(state: dict) -> None:
-        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_late").status == 200
-
-    def recover(state: dict) -> None:
-        rig.advance(minutes=3)
-        assert rig.deliver("payment_intent.succeeded", state["pi"], "evt_late").status == 200
+    operation, recover = rig.delivery("payment_intent.succeeded", lambda state: state["pi"], "evt_late")
 
     def check(state: dict, k: int | None) -> None:
         assert rig.booking(state["late"]["_id"])["statutPaiement"] == "REFUNDED"
@@ -258,7 +109,7 @@ def test_expire(rig: Rig) -> None:
         assert (booking["statut"], booking["statutPaiement"], booking["seatsHeld"]) == ("CANCELLED", "FAILED", False)
         assert rig.fake.payment_intents[state["pi"]["id"]]["status"] == "canceled"
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 # --- cancel (admin, a paid booking: refund) ----------------------------------------------------------
@@ -285,7 +136,7 @@ def test_admin_cancel_of_a_paid_booking(rig: Rig, make_client: Any) -> None:
         assert len(rig.fake.refunds) == 1
         assert len(rig.mails("booking_cancelled")) == 1
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 # --- refund made at Stripe (charge.refunded) ------------------------------------------------------
@@ -302,12 +153,7 @@ def test_refund_from_the_dashboard(rig: Rig) -> None:
         get_gateway().refund(pi["id"])
         return {"booking": booking, "charge": rig.fake.charge_of(pi["id"])}
 
-    def operation(state: dict) -> None:
-        assert rig.deliver("charge.refunded", state["charge"], "evt_refunded").status == 200
-
-    def recover(state: dict) -> None:
-        rig.advance(minutes=3)
-        assert rig.deliver("charge.refunded", state["charge"], "evt_refunded").status == 200
+    operation, recover = rig.delivery("charge.refunded", lambda state: state["charge"], "evt_refunded")
 
     def check(state: dict, k: int | None) -> None:
         booking = rig.booking(state["booking"]["_id"])
@@ -343,7 +189,7 @@ def test_admin_edit_of_date_blocks(rig: Rig, make_client: Any) -> None:
         for date_id, block in blocks.items():
             assert counters[date_id]["places"] == block["places"]
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 def _block_body(block: dict, *, places: int, with_id: bool = True) -> dict:
@@ -384,7 +230,7 @@ def test_account_deletion(rig: Rig, make_client: Any) -> None:
         assert db["refreshfamilies"].count_documents({"userId": str(user_id), "revoked": False}) == 0
         assert db["bookings"].count_documents({"userId": user_id}) == 0
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 # --- admin confirm of a pending booking (its payment checked at Stripe) ----------------------------
@@ -452,7 +298,7 @@ def test_admin_manual_booking(rig: Rig, make_client: Any, statut: str) -> None:
         assert rig.booking(booking["_id"])["statut"] == statut
         assert rig.db()["seatcounters"].find_one({"_id": counter["_id"]})["held"] == 2
 
-    assert walk(rig, setup, operation, _nothing, check) == 3  # rate limit, seats, booking
+    assert walk(rig, setup, operation, nothing, check) == 3  # rate limit, seats, booking
 
 
 # --- the customer cancels their PaymentIntent (POST /stripe/cancel-payment-intent) --------------------

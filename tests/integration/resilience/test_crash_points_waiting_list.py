@@ -1,5 +1,5 @@
 """The write paths of self-service cancellation and of the waiting list, killed after each of
-their database writes in turn (the rig of test_crash_points.py), then what runs after a crash
+their database writes in turn (tests/support/crash_walk.py), then what runs after a crash
 in AWS (the scheduled jobs, the waiting-list job included). After each:
 
 - seats held on every counter == the seats of the bookings AND of the waiting-list offers
@@ -17,69 +17,50 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from lutea import clock
 
-from tests.integration.resilience.test_crash_points import START, Rig, _nothing, walk
 from tests.support.catalogue import booking_body, insert_retreat
 from tests.support.client import ApiClient
-from tests.support.fake_stripe import use_fake_stripe
-
-
-def _run_jobs(rig: Rig) -> None:
-    from lutea.domain.waiting_list import run_offers
-
-    Rig.run_jobs(rig)
-    run_offers()
-
-
-def _assert_invariants(rig: Rig) -> None:
-    db = rig.db()
-    holding: Counter = Counter()
-    holders_of: dict[Any, set] = {}
-    for doc in [*db["bookings"].find({"seatsHeld": True}), *db["waitinglist"].find({"seatsHeld": True})]:
-        holding[doc["dateId"]] += int(doc["nbPlaces"])
-        holders_of.setdefault(doc["dateId"], set()).add(doc["_id"])
-    for counter in db["seatcounters"].find({}):
-        assert counter["held"] == holding[counter["_id"]], counter
-        assert counter["held"] == sum(h["n"] for h in counter.get("holders") or []), counter
-        assert {h["bookingId"] for h in counter.get("holders") or []} == holders_of.get(counter["_id"], set()), counter
-        assert counter["held"] <= counter["places"], counter
-    for pi in rig.fake.payment_intents.values():
-        if pi["status"] != "succeeded":
-            continue
-        refunded = sum(r["amount"] for r in rig.fake.refunds.values() if r["payment_intent"] == pi["id"])
-        owner = db["bookings"].find_one({"stripePaymentIntentId": pi["id"]})
-        assert owner is not None
-        if owner.get("annulePar") == "client":
-            assert refunded == int(owner["montantRembourseCents"]), (refunded, owner)
-        elif refunded < pi["amount"]:
-            assert (owner["statut"], owner["statutPaiement"], owner["seatsHeld"]) == ("CONFIRMED", "PAID", True)
-    assert all(n == 1 for n in Counter(r["payment_intent"] for r in rig.fake.refunds.values()).values())
-    assert db["bookings"].count_documents({"owed": {"$exists": True, "$ne": {}}}) == 0
-    keys = Counter(
-        f"{m.message['Subject']}|{m.message['To']}"
-        for m in rig.mails("booking_cancelled_by_customer")
-        + rig.mails("booking_cancelled_admin")
-        + rig.mails("waiting_list_offer")
-    )
-    assert all(n == 1 for n in keys.values()), keys
+from tests.support.crash_walk import START, Rig, nothing, rigged, walk
 
 
 class WaitingRig(Rig):
-    """The rig with the waiting list's job and its offers in the invariants."""
+    """The rig with the waiting list's job, its offers among the seat holders, and the money
+    and emails of a customer's own cancellation."""
 
     def run_jobs(self) -> None:
-        _run_jobs(self)
+        from lutea.domain.waiting_list import run_offers
 
-    def assert_invariants(self) -> None:
-        _assert_invariants(self)
+        super().run_jobs()
+        run_offers()
+
+    def seat_holders(self) -> list[dict]:
+        return [*super().seat_holders(), *self.db()["waitinglist"].find({"seatsHeld": True})]
+
+    def assert_money(self) -> None:
+        """Every succeeded PaymentIntent either pays a CONFIRMED booking holding its seats, or
+        belongs to a booking its owner cancelled and was refunded exactly the policy's share."""
+        db = self.db()
+        for pi in self.fake.payment_intents.values():
+            if pi["status"] != "succeeded":
+                continue
+            refunded = sum(r["amount"] for r in self.fake.refunds.values() if r["payment_intent"] == pi["id"])
+            owner = db["bookings"].find_one({"stripePaymentIntentId": pi["id"]})
+            assert owner is not None
+            if owner.get("annulePar") == "client":
+                assert refunded == int(owner["montantRembourseCents"]), (refunded, owner)
+            elif refunded < pi["amount"]:
+                assert (owner["statut"], owner["statutPaiement"], owner["seatsHeld"]) == ("CONFIRMED", "PAID", True)
+
+    def assert_emails_once(self) -> None:
+        kinds = ("booking_cancelled_by_customer", "booking_cancelled_admin", "waiting_list_offer")
+        keys = Counter(f"{m.message['Subject']}|{m.message['To']}" for kind in kinds for m in self.mails(kind))
+        assert all(n == 1 for n in keys.values()), keys
 
 
 @pytest.fixture
 def waiting_rig(monkeypatch: pytest.MonkeyPatch, outbox_dir: Any) -> Any:
-    with use_fake_stripe(monkeypatch) as fake:
-        yield WaitingRig(fake, outbox_dir)
-    clock.set_clock(None)
+    with rigged(WaitingRig, monkeypatch, outbox_dir) as made:
+        yield made
 
 
 def _confirmed(rig: Rig, retreat: dict, nb: int) -> dict:
@@ -133,7 +114,7 @@ def test_customer_cancellation_with_someone_waiting(waiting_rig: WaitingRig) -> 
         assert entry["statut"] == "OFFERED" and entry["seatsHeld"] is True  # the seats went to the list
         assert len(rig.mails("booking_cancelled_by_customer")) == 1 and len(rig.mails("waiting_list_offer")) == 1
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 def test_booking_through_an_offer(waiting_rig: WaitingRig) -> None:
@@ -167,7 +148,7 @@ def test_booking_through_an_offer(waiting_rig: WaitingRig) -> None:
         else:  # killed before the booking was stored: the offer holds its seats, or gave them back
             assert k is not None and entry["statut"] in ("OFFERED", "BOOKED")
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
 
 
 def test_an_offer_expiring_to_the_next_in_line(waiting_rig: WaitingRig) -> None:
@@ -195,4 +176,4 @@ def test_an_offer_expiring_to_the_next_in_line(waiting_rig: WaitingRig) -> None:
         assert entries["lea@example.test"]["statut"] == "EXPIRED"
         assert entries["max@example.test"]["statut"] == "OFFERED"
 
-    walk(rig, setup, operation, _nothing, check)
+    walk(rig, setup, operation, nothing, check)
