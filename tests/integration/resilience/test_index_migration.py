@@ -66,3 +66,25 @@ def test_make_deploy_migrates_the_stages_indexes_before_it_deploys():
     [deploy] = [i for i, line in enumerate(out) if "sam deploy --config-env prod" in line]
     assert migrate < deploy
     assert "STAGE=prod LUTEA_SECRET_MONGODB=lutea/prod/mongodb" in out[migrate]
+
+
+def test_make_migrate_alone_declares_every_repositorys_indexes():
+    # make migrate runs in a process of its own: the indexes it creates are those its imports
+    # register, not those a test session happened to import first.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    data = root / "layers" / "shared" / "lutea" / "data"
+    declared = {f"lutea.data.{p.stem}" for p in data.glob("*.py") if "@register_indexes" in p.read_text(encoding="utf-8")}
+    code = "from lutea.data.indexes import _all_builders; print(sorted({b.__module__ for b in _all_builders()}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env={"PYTHONPATH": str(root / "layers" / "shared")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == str(sorted(declared))

@@ -24,7 +24,8 @@ from lutea.clock import now
 from lutea.data.mongo import index_builders
 
 # Bump when an index is added, changed or dropped.
-VERSION = 3  # 3: one active waiting-list entry per address and date block (unique, partial)
+VERSION = 4  # 4: the waiting list's and contact consents' indexes, which make migrate had never imported
+# 3: one active waiting-list entry per address and date block (unique, partial)
 MIGRATIONS = "migrations"
 
 # Indexes of earlier versions that no query uses any more: (collection, index name).
@@ -102,14 +103,17 @@ def applied_version(db: Any) -> int | None:
 
 def _all_builders() -> list[Callable[[Any], None]]:
     # Importing the repositories registers their indexes.
+    # Every one of them: make migrate imports nothing else (test_index_migration checks).
     import lutea.data.bookings
+    import lutea.data.contact_consents
     import lutea.data.email_failures
     import lutea.data.payments
     import lutea.data.rate_limits
     import lutea.data.retreats
     import lutea.data.seats
     import lutea.data.sessions
-    import lutea.data.users  # noqa: F401
+    import lutea.data.users
+    import lutea.data.waiting_list  # noqa: F401
 
     return index_builders()
 
