@@ -456,6 +456,16 @@ def test_mysql_is_reached_over_verified_tls_in_aws_and_plain_tcp_under_make_dev(
     assert local_environment(TEMPLATE, gateway.functions(TEMPLATE))["MYSQL_TLS"] == "off"
 
 
+def test_sam_local_reaches_the_compose_mysql_without_tls():
+    # env.json (sam local, README) points MYSQL_HOST at the compose file's MySQL, whose
+    # certificate is self-signed for no such host: the template's MYSQL_TLS=verify refuses it.
+    import json
+
+    parameters = json.loads((ROOT / "env.json").read_text(encoding="utf-8"))["Parameters"]
+    assert parameters["MYSQL_HOST"] == "host.docker.internal"
+    assert parameters.get("MYSQL_TLS") == "off"
+
+
 def test_deleting_one_stage_leaves_the_regions_api_gateway_logging_role_in_place():
     # One setting per account and region, shared by the stages' stacks: none may delete it.
     for name in ("ApiGatewayCloudWatchRole", "ApiGatewayAccount"):
