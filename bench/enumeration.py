@@ -19,7 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.common import LAYER, ROOT, bench_env
 
@@ -37,7 +39,7 @@ def _setup(floor_ms: int | None, email_ms: float) -> None:
 
     deliver = service.OutboxBackend.deliver
 
-    def slow_deliver(self, message, sender):  # type: ignore[no-untyped-def]
+    def slow_deliver(self: Any, message: Any, sender: Any) -> Any:
         time.sleep(email_ms / 1000)
         return deliver(self, message, sender)
 
@@ -99,8 +101,8 @@ def main() -> None:
             client.post("/auth/register", json=_registration(f"attente{i}@example.test"))
         client.post("/auth/register", json=_registration("warmup@example.test"))  # imports, caches, indexes
 
-    def quietly(send):  # type: ignore[no-untyped-def]  # the functions print their EMF metrics on stdout
-        def call(email: str):  # type: ignore[no-untyped-def]
+    def quietly(send: Callable[[str], Any]) -> Callable[[str], Any]:  # the functions print their EMF metrics on stdout
+        def call(email: str) -> Any:
             with contextlib.redirect_stdout(io.StringIO()):
                 return send(email)
 

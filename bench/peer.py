@@ -39,7 +39,7 @@ def _wire(value: Any) -> Any:
 
 
 def _retreat_out(doc: dict[str, Any]) -> dict[str, Any]:
-    out = _wire(doc)
+    out: dict[str, Any] = _wire(doc)
     for block in out.get("dates", []):
         block["prix"] = block.pop("prixCents", 0) / 100
     return out

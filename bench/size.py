@@ -125,7 +125,8 @@ def _memory(group: str, tmp: Path) -> dict[str, Any]:
     )
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT ") :])
+            result: dict[str, Any] = json.loads(line[len("BENCH_RESULT ") :])
+            return result
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": tail}
 

@@ -298,7 +298,8 @@ def run() -> bool:
     def entry_point(method: str, path: str) -> Callable[..., Any]:
         route = gateway.match(table, method, path)[0]
         assert route is not None, f"no route for {method} {path}"
-        return route.function.entry_point()
+        handler: Callable[..., Any] = route.function.entry_point()
+        return handler
 
     retreats_handler = entry_point("GET", "/retreats/public")
     bookings_handler = entry_point("POST", "/bookings")

@@ -51,7 +51,8 @@ def _admin_token(base: str, outbox: Path) -> str:
         request = urllib.request.Request(
             base + path, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
         )
-        return urllib.request.urlopen(request, timeout=10)
+        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=10)
+        return response
 
     post("/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     [mail] = sorted(outbox.glob("*two_factor_code*.eml"))[-1:]

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, cast
 
 import schemathesis
 from hypothesis import strategies as st
-from schemathesis.transport import register_serializer  # type: ignore[import-not-found]
-from schemathesis.transport.serialization import Binary, serialize_json  # type: ignore[import-not-found]
+from schemathesis.transport import register_serializer
+from schemathesis.transport.serialization import Binary, serialize_json
 
 DEPTH = 3000
 RAW_MARK = "__lutea_raw_json__"
@@ -132,7 +132,7 @@ def json_with_raw_pieces(ctx: Any, value: Any) -> dict[str, Any]:
     surrogates as Python's encoder writes them (``requests`` refuses NaN), and marked raw
     pieces spliced in as they are."""
     if isinstance(value, bytes | Binary) or value is None:
-        return serialize_json(value)
+        return cast(dict[str, Any], serialize_json(value))
     return {"data": _encode(value).encode("utf-8")}
 
 

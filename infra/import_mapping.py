@@ -284,7 +284,8 @@ def map_user(doc: dict) -> dict:
 
 
 def last_active(user: dict) -> datetime:
-    return user.get("lastLogin") or user["updatedAt"]
+    last: datetime = user.get("lastLogin") or user["updatedAt"]
+    return last
 
 
 def resolve_email_collisions(users: list[dict]) -> tuple[list[dict], list[Collision]]:

@@ -29,7 +29,7 @@ def create_session(body: CreateSessionIn):
         analytics.NewSession(
             session_id=body.session_id,
             started_at=body.started_at,
-            browser=body.browser,  # type: ignore[arg-type]
+            browser=body.browser,
             device_type=body.device_type,
             is_login=bool(body.is_login),
         ),
@@ -47,7 +47,7 @@ def update_session(sessionId: str, body: UpdateSessionIn):  # the template's pat
     session = analytics.update_session(
         sessionId,
         ended_at=body.ended_at,
-        is_login=body.is_login,  # type: ignore[arg-type]
+        is_login=body.is_login,
         user_id=_signed_in_user(),
     )
     return to_wire(session)
@@ -71,7 +71,7 @@ def create_event(body: CreateEventIn):
         analytics.NewEvent(
             session_id=body.session_id,
             event_type_code=body.event_type_code,
-            event_ts=body.event_ts,  # type: ignore[arg-type]
+            event_ts=body.event_ts,
             page_path=body.page_path,
             event_data=body.event_data,
         )

@@ -45,7 +45,8 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        template: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return template
 
 
 @dataclass
@@ -221,4 +222,5 @@ class LambdaContext:
 
 def invoke(route: Route, event: dict[str, Any]) -> dict[str, Any]:
     with route.function.lock:
-        return route.function.entry_point()(event, LambdaContext(route.function.logical_id))
+        response: dict[str, Any] = route.function.entry_point()(event, LambdaContext(route.function.logical_id))
+        return response

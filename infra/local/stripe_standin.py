@@ -91,7 +91,8 @@ def form_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(obj))
+    copy: dict[str, Any] = json.loads(json.dumps(obj))
+    return copy
 
 
 @dataclass

@@ -95,7 +95,7 @@ def error_entries(exc: ValidationError | list[dict[str, Any]]) -> tuple[list[str
     return messages, fields
 
 
-def parse(model: type[BaseModel], data: Any) -> Any:
+def parse[M: BaseModel](model: type[M], data: Any) -> M:
     """Validate outside the resolver (domain entry points, jobs): InvalidInput on failure."""
     try:
         return model.model_validate(data)

@@ -71,3 +71,11 @@ def test_mypy_checks_the_functions_and_tools_not_only_the_layer():
     [hook] = [hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == "mypy"]
     assert hook["entry"] == ".venv/bin/mypy"  # the configured files, not a narrower list
     assert "\t$(VENV)/bin/mypy  #" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_mypy_is_strict_on_the_layer():
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    for flag in ("warn_return_any", "warn_unused_ignores", "no_implicit_reexport", "strict_equality"):
+        assert mypy[flag] is True, flag
+    [layer] = [o for o in mypy["overrides"] if o["module"] == ["lutea.*"]]
+    assert layer["disallow_untyped_defs"] and layer["disallow_incomplete_defs"]

@@ -88,7 +88,8 @@ PUBLIC_USER_FIELDS = (
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
     """The user as JSON, without password, code or token hashes, reset or lockout fields."""
-    return to_wire({k: doc[k] for k in PUBLIC_USER_FIELDS if k in doc})
+    out: dict[str, Any] = to_wire({k: doc[k] for k in PUBLIC_USER_FIELDS if k in doc})
+    return out
 
 
 def session_user(doc: dict[str, Any]) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def owe_once(collection: str, doc_id: Any, key: str, entry: dict[str, Any]) -> d
 
 
 def _delay(attempts: int) -> timedelta:
-    return min(MAX_DELAY, FIRST_DELAY * (2 ** max(0, attempts - 1)))
+    return min(MAX_DELAY, FIRST_DELAY * int(2 ** max(0, attempts - 1)))
 
 
 def _run(collection: str, doc_id: Any, key: str) -> bool | None:

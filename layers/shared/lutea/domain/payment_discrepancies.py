@@ -37,7 +37,7 @@ MESSAGE_NO_DISCREPANCY = "Aucune incohérence détectée"
 
 
 def _is_paid_and_kept(pi: dict[str, Any]) -> bool:
-    return pi["status"] == "succeeded" and pi["amount_received"] > 0 and pi["amount_refunded"] == 0
+    return bool(pi["status"] == "succeeded" and pi["amount_received"] > 0 and pi["amount_refunded"] == 0)
 
 
 def _day(value: Any) -> str:

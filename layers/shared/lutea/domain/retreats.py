@@ -75,7 +75,8 @@ def retreat_to_wire(doc: dict) -> dict:
 def find_date_block(retreat: dict, start: datetime) -> dict | None:
     """The block of ``retreat`` whose ``start`` is the same instant as ``start``."""
     wanted = as_utc(start)
-    for block in retreat.get("dates") or []:
+    blocks: list[dict[str, Any]] = retreat.get("dates") or []
+    for block in blocks:
         value = block.get("start")
         if isinstance(value, datetime) and as_utc(value) == wanted:
             return block

@@ -61,7 +61,7 @@ class LuteaResolver(GuardedResolver):
         set_principal(principal)
         check_proof(route.func, principal, self._headers)
 
-    def encode_result(self, result: Any) -> Response | None:
+    def encode_result(self, result: Any) -> Response[str] | None:
         """Routes return JSON-ready data (lutea.wire.to_wire): encoded once, here."""
         if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict | list):
             return json_body(result[1], result[0])
@@ -137,7 +137,7 @@ def _route_of(event: Mapping[str, Any]) -> str:
     return str(event.get("resource") or "unmatched")
 
 
-def _as_proxy(response: Response) -> dict[str, Any]:
+def _as_proxy(response: Response[Any]) -> dict[str, Any]:
     return {
         "statusCode": response.status_code,
         "headers": dict(response.headers),
@@ -182,16 +182,16 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
     app = LuteaResolver(enable_validation=True, serializer=encode_json)
 
     @app.exception_handler(RequestValidationError)
-    def _validation(exc: RequestValidationError) -> Response:
+    def _validation(exc: RequestValidationError) -> Response[str]:
         messages, fields = error_entries(list(exc.errors()))
         return error_response(400, messages, app.current_event.path, fields=fields)
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _media_type(_: RequestUnsupportedContentType) -> Response:
+    def _media_type(_: RequestUnsupportedContentType) -> Response[str]:
         return error_response(415, "Type de contenu non supporté : envoyez du JSON (application/json)", app.current_event.path)
 
     @app.exception_handler(LuteaError)
-    def _domain(exc: LuteaError) -> Response:
+    def _domain(exc: LuteaError) -> Response[str]:
         status = status_of(exc)
         path = app.current_event.path
         route = _route_of(app.current_event.raw_event)
@@ -202,7 +202,7 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
         return error_response(status, exc.message, path, fields=exc.fields if status == 400 else None, headers=exc.headers)
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[str]:
         if mongo.is_unavailable(exc):
             return unavailable_response(app.current_event.path, _route_of(app.current_event.raw_event))
         # Logged with its traceback for us; the client gets no stack, ever.
@@ -210,14 +210,14 @@ def create_app(*, title: str = "Lutea API") -> LuteaResolver:
         return error_response(500, "Erreur interne du serveur", app.current_event.path)
 
     @app.not_found
-    def _not_found(_: Exception) -> Response:
+    def _not_found(_: Exception) -> Response[str]:
         event = app.current_event
         return error_response(404, f"Cannot {event.http_method} {event.path}", event.path)
 
     return app
 
 
-def unavailable_response(path: str, route: str) -> Response:
+def unavailable_response(path: str, route: str) -> Response[str]:
     """503 with ``Retry-After``: the database is unreachable, failing over or too slow. The
     operation wrote nothing it can't recover from (single-document writes; see the reliability
     table in docs/reliability.md); the client may try again."""
@@ -226,7 +226,9 @@ def unavailable_response(path: str, route: str) -> Response:
     return error_response(503, Unavailable.default_message, path, headers={"Retry-After": str(mongo.RETRY_AFTER_SECONDS)})
 
 
-def json_body(status: int, payload: Any, *, cookies: list[Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+def json_body(
+    status: int, payload: Any, *, cookies: list[Any] | None = None, headers: dict[str, str] | None = None
+) -> Response[str]:
     """A JSON response with a status other than 200, or with cookies."""
     return Response(
         status_code=status,
@@ -254,13 +256,13 @@ def _encoded_reused(payload: Any) -> tuple[str, str]:
     return body, tag
 
 
-def json_body_reused(payload: Any) -> Response:
+def json_body_reused(payload: Any) -> Response[str]:
     """A 200 JSON response whose encoding is reused (see ``_encoded_reused``)."""
     body, _ = _encoded_reused(payload)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def cacheable_json_body(payload: Any, if_none_match: str | None, *, reuse: bool = False) -> Response:
+def cacheable_json_body(payload: Any, if_none_match: str | None, *, reuse: bool = False) -> Response[str]:
     """A public JSON answer with ``ETag`` and ``Cache-Control``, or 304 when ``If-None-Match``
     names the current body (lutea.http.caching). ``reuse``: the payload object is served again
     unchanged while its source is (the catalogue), so its encoding and digest are kept."""

@@ -37,7 +37,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def cacheable_json(body: str, etag: str, if_none_match: str | None, cache_control: str = PUBLIC_CACHE_CONTROL) -> Response:
+def cacheable_json(body: str, etag: str, if_none_match: str | None, cache_control: str = PUBLIC_CACHE_CONTROL) -> Response[str]:
     """200 with ``body``, or 304 without one when the client's copy is current."""
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": VARY}
     if matches(if_none_match, etag):

@@ -47,7 +47,7 @@ def error_body(status: int, message: Any, path: str, fields: list[dict[str, Any]
 
 def error_response(
     status: int, message: Any, path: str, *, fields: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
-) -> Response:
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

@@ -52,7 +52,7 @@ class GuardedResolver(APIGatewayRestResolver):
     def authorise(self, route: Route) -> None:
         """Check the caller against the route's guard; raise to refuse."""
 
-    def encode_result(self, result: Any) -> Response | None:
+    def encode_result(self, result: Any) -> Response[str] | None:
         """An encoded response for ``result``, or None to let Powertools convert it."""
         return None
 

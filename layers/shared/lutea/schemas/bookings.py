@@ -100,8 +100,8 @@ class AdminBookingIn(BookingIn):
     the booking to, the initial status (CONFIRMED by default) and, to record a booking for a
     date block that has already started, ``dateCommenceeAutorisee: true`` (refused otherwise)."""
 
-    userId: object_id("utilisateur") | None = None  # type: ignore[assignment,valid-type]
-    statut: BookingStatus | None = None  # type: ignore[assignment]
+    userId: object_id("utilisateur") | None = None  # type: ignore[valid-type]
+    statut: BookingStatus | None = None
     dateCommenceeAutorisee: StrictBool = False
 
 
@@ -153,4 +153,5 @@ def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
             shaped["montantRembourse"] = cents_to_euros(int(value))
         elif key not in HIDDEN_FIELDS:
             shaped[key] = value
-    return to_wire(shaped)
+    out: dict[str, Any] = to_wire(shaped)
+    return out

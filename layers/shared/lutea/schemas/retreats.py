@@ -99,7 +99,7 @@ class DateBlockIn(StrictModel):
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Self:
-        if not self.start < self.end:  # type: ignore[operator]
+        if not self.start < self.end:
             raise ValueError("La date de début doit être antérieure à la date de fin")
         return self
 
