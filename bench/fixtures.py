@@ -6,6 +6,7 @@ Import only after :func:`bench.common.use_bench_env` (or in a child started with
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -46,7 +47,7 @@ def retreat_body(i: int, *, places: int = 12, start: str | None = None, end: str
     }
 
 
-def create_retreat(body: dict[str, Any]) -> dict[str, Any]:
+def create_retreat(body: dict[str, Any]) -> Mapping[str, Any]:
     from lutea.domain.retreats import create_retreat as create
     from lutea.schemas.retreats import RetreatCreate
     from lutea.validation import parse

@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from bson import Decimal128, ObjectId, json_util
 from bson.errors import InvalidId
 from lutea.auth.passwords import is_bcrypt
 from lutea.clock import as_utc
+from lutea.data.documents import RetreatDoc
 from lutea.data.users import normalize_email
 from lutea.domain.booking_states import PAYMENT_WINDOW
 from lutea.domain.retreats import find_date_block
@@ -535,7 +536,7 @@ def plan_import(
             retreat_id = _object_id(doc.get("retreatId"), "retreatId")
             date_start = _instant(doc.get("dateStart"), "dateStart")
             found = by_id.get(retreat_id) or stored_retreat(retreat_id)
-            block = find_date_block(found, date_start) if found else None
+            block = find_date_block(cast(RetreatDoc, found), date_start) if found else None  # a retreat document
             owner = doc.get("userId")
             merged = merged_into.get(owner) if isinstance(owner, ObjectId) else None
             booking = map_booking(doc, block["_id"] if block else None, user_id=merged, notes=plan.notes)

@@ -16,6 +16,7 @@ and a handful of properties do not need a library (and the layer stays small).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ VTIMEZONE = (
 _HOUR = re.compile(r"^\s*(\d{1,2})\s*(?:[hH:.]\s*(\d{2})?)?\s*$")
 
 
-def uid(booking: dict) -> str:
+def uid(booking: Mapping[str, Any]) -> str:
     return f"booking-{booking['_id']}@lutea"
 
 
@@ -91,7 +92,7 @@ def parse_hour(value: Any) -> time | None:
     return time(hour, minute)
 
 
-def local_times(booking: dict) -> tuple[datetime, datetime]:
+def local_times(booking: Mapping[str, Any]) -> tuple[datetime, datetime]:
     """Naive Europe/Paris wall-clock start and end of the stay."""
     start = as_utc(booking["dateStart"]).astimezone(PARIS)
     end = as_utc(booking["dateEnd"]).astimezone(PARIS)
@@ -109,13 +110,15 @@ def _utc(value: datetime) -> str:
     return as_utc(value).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _hours_line(booking: dict) -> str:
+def _hours_line(booking: Mapping[str, Any]) -> str:
     arrival, departure = booking.get("retreatHeureArrivee"), booking.get("retreatHeureDepart")
     parts = [f"Arrivée : {arrival}" if arrival else "", f"Départ : {departure}" if departure else ""]
     return " — ".join(p for p in parts if p)
 
 
-def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_email: str, organizer_name: str = "Lutea") -> str:
+def booking_calendar(
+    booking: Mapping[str, Any], *, method: str, stamp: datetime, organizer_email: str, organizer_name: str = "Lutea"
+) -> str:
     """The ``.ics`` text of ``booking`` (CRLF lines). ``method``: PUBLISH (download), REQUEST
     (confirmation email) or CANCEL (cancellation email). ``stamp``: DTSTAMP, now."""
     cancelled = method == CANCEL or booking.get("statut") == "CANCELLED"
@@ -163,7 +166,7 @@ def booking_calendar(booking: dict, *, method: str, stamp: datetime, organizer_e
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def calendar_filename(booking: dict) -> tuple[str, str]:
+def calendar_filename(booking: Mapping[str, Any]) -> tuple[str, str]:
     """(ASCII, exact) ``reservation-<slug>-<dd-mm-yyyy>.ics``."""
     return download_filename("reservation", booking.get("retreatName"), booking.get("dateStart"), "ics")
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
+from pymongo.collection import Collection
 
 from lutea.clock import now
+from lutea.data.documents import BookingDoc
 from lutea.data.mongo import equalities, get_db, half_open_range, register_indexes
 from lutea.data.owed import OwedRepository, with_owed
 
@@ -92,48 +94,49 @@ NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 class BookingRepository:
     def __init__(self, db: Any = None) -> None:
         self._db = db or get_db()
-        self._col = self._db[COLLECTION]
+        self._col: Collection[BookingDoc] = self._db[COLLECTION]
+        self._rows: Collection[dict[str, Any]] = self._db[COLLECTION]  # its aggregations' rows
 
-    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def insert(self, doc: BookingDoc) -> BookingDoc:
         self._col.insert_one(doc)
         return doc
 
-    def get(self, booking_id: ObjectId) -> dict | None:
+    def get(self, booking_id: ObjectId) -> BookingDoc | None:
         return self._col.find_one({"_id": booking_id})
 
-    def find_by_payment_intent(self, pi_id: str) -> dict | None:
+    def find_by_payment_intent(self, pi_id: str) -> BookingDoc | None:
         return self._col.find_one({"stripePaymentIntentId": pi_id})
 
-    def list_for_user(self, user_id: ObjectId) -> list[dict]:
+    def list_for_user(self, user_id: ObjectId) -> list[BookingDoc]:
         return list(self._col.find({"userId": user_id}).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]))
 
-    def list_all(self) -> list[dict]:
+    def list_all(self) -> list[BookingDoc]:
         return list(self._col.find({}).sort(NEWEST_FIRST))
 
-    def list_filtered(self, where: BookingFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+    def list_filtered(self, where: BookingFilter, *, skip: int = 0, limit: int = 0) -> list[BookingDoc]:
         """Newest first (``_id`` breaks ties, so pages never overlap); ``limit`` 0: all."""
         return list(self._col.find(where.query()).sort(NEWEST_FIRST).skip(skip).limit(limit))
 
     def count_filtered(self, where: BookingFilter) -> int:
         return int(self._col.count_documents(where.query()))
 
-    def list_for_date_block(self, date_id: ObjectId, statuses: tuple[str, ...]) -> list[dict]:
+    def list_for_date_block(self, date_id: ObjectId, statuses: tuple[str, ...]) -> list[BookingDoc]:
         """A date block's bookings in these statuses, oldest first (the roster's order)."""
         return list(self._col.find({"dateId": date_id, "statut": {"$in": list(statuses)}}).sort([("createdAt", 1), ("_id", 1)]))
 
-    def list_created_since(self, since: datetime) -> list[dict]:
+    def list_created_since(self, since: datetime) -> list[BookingDoc]:
         return list(self._col.find({"createdAt": {"$gte": since}}).sort([("createdAt", DESCENDING)]))
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for row in self._col.aggregate([{"$group": {"_id": "$statut", "n": {"$sum": 1}}}]):
+        for row in self._rows.aggregate([{"$group": {"_id": "$statut", "n": {"$sum": 1}}}]):
             counts[str(row["_id"])] = int(row["n"])
         return counts
 
     def revenue_cents(self) -> int:
         """The total (cents) of the CONFIRMED and PAID bookings."""
         rows = list(
-            self._col.aggregate(
+            self._rows.aggregate(
                 [
                     {"$match": {"statut": CONFIRMED, "statutPaiement": PAID}},
                     {"$group": {"_id": None, "cents": {"$sum": "$prixTotalCents"}}},
@@ -146,7 +149,7 @@ class BookingRepository:
         """Seats of date block ``date_id`` held by PENDING bookings whose payment window closed
         by ``cutoff`` (they count as free: the next reservation expires them)."""
         rows = list(
-            self._col.aggregate(
+            self._rows.aggregate(
                 [
                     {"$match": {**_overdue_hold(cutoff), "dateId": date_id}},
                     {"$group": {"_id": None, "n": {"$sum": "$nbPlaces"}}},
@@ -155,7 +158,7 @@ class BookingRepository:
         )
         return int(rows[0]["n"]) if rows else 0
 
-    def unpaid_holds(self, hold_keys: list[str], at: datetime) -> list[dict[str, Any]]:
+    def unpaid_holds(self, hold_keys: list[str], at: datetime) -> list[BookingDoc]:
         """``{holdKeys, nbPlaces, expiresAt}`` of the PENDING bookings made by any of the clients
         ``hold_keys`` (lutea.domain.bookings.hold_keys) that still hold seats in their payment
         window at ``at``: one query for all of them."""
@@ -172,11 +175,11 @@ class BookingRepository:
         match = _overdue_hold(cutoff) if date_id is None else {**_overdue_hold(cutoff), "dateId": date_id}
         return [d["_id"] for d in self._col.find(match, {"_id": 1}).limit(limit)]
 
-    def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
+    def holding_seats_on(self, date_id: ObjectId) -> list[BookingDoc]:
         """Bookings holding seats of date block ``date_id`` (the seat reconciliation)."""
         return list(self._col.find({"dateId": date_id, "seatsHeld": True}, {"nbPlaces": 1, "updatedAt": 1, "dateId": 1}))
 
-    def states_of(self, booking_ids: list[ObjectId]) -> list[dict]:
+    def states_of(self, booking_ids: list[ObjectId]) -> list[BookingDoc]:
         return list(self._col.find({"_id": {"$in": booking_ids}}, {"seatsHeld": 1, "dateId": 1, "updatedAt": 1, "nbPlaces": 1}))
 
     def detach_user(self, user_id: ObjectId) -> int:
@@ -227,7 +230,7 @@ class BookingRepository:
         *,
         unset: tuple[str, ...] = (),
         owe: dict[str, dict[str, Any]] | None = None,
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """Apply ``changes`` if the booking still matches ``precondition``, atomically, and
         record the side effects it ``owe``s in the same update (lutea.domain.owed_effects).
 
@@ -244,7 +247,7 @@ class BookingRepository:
         *,
         unset: tuple[str, ...] = (),
         owe: dict[str, dict[str, Any]] | None = None,
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
@@ -261,14 +264,16 @@ class BookingRepository:
         payment_intent_id: str | None,
         changes: dict[str, Any],
         owe: dict[str, dict[str, Any]] | None = None,
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """``transition`` of a booking still an overdue hold at ``cutoff`` (see
         ``overdue_hold_ids``; on date block ``date_id`` when given) whose PaymentIntent is
         still ``payment_intent_id`` (None: it has none)."""
         match = _overdue_hold(cutoff) if date_id is None else {**_overdue_hold(cutoff), "dateId": date_id}
         return self._apply(booking_id, {**match, "stripePaymentIntentId": payment_intent_id}, changes, owe=owe)
 
-    def cancel_unpaid_hold(self, booking_id: ObjectId, *, payment_intent_id: str | None, changes: dict[str, Any]) -> dict | None:
+    def cancel_unpaid_hold(
+        self, booking_id: ObjectId, *, payment_intent_id: str | None, changes: dict[str, Any]
+    ) -> BookingDoc | None:
         """``transition`` of a PENDING booking, payment PENDING, holding its seats; with
         ``payment_intent_id``, only while that is its PaymentIntent or it has none (an older
         attempt can't touch a booking being paid by a newer one)."""
@@ -279,13 +284,13 @@ class BookingRepository:
 
     def mark_refunded_if_open(
         self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """``transition`` of a booking neither REFUNDED nor CANCELLED."""
         return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}}, changes, owe=owe)
 
     def mark_refunded_unless_refunded(
         self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """``transition`` of a booking whose payment is not REFUNDED yet (cancelled or not)."""
         return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
 
@@ -298,12 +303,12 @@ class BookingRepository:
         changes: dict[str, Any],
         owe: dict[str, dict[str, Any]] | None = None,
         otherwise_owe: dict[str, dict[str, Any]] | None = None,
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """Finish the owed refund ``key`` (lutea.data.owed.OwedRepository.complete): if the
         booking is still paid by ``payment_intent_id`` and not REFUNDED yet, apply ``changes``
         and owe ``owe`` in the same update; otherwise only ``otherwise_owe``. The booking as it
         was before, or None."""
-        return OwedRepository(COLLECTION, self._db).complete(
+        before = OwedRepository(COLLECTION, self._db).complete(
             booking_id,
             key,
             precondition={"stripePaymentIntentId": payment_intent_id},
@@ -312,6 +317,7 @@ class BookingRepository:
             owe=owe,
             otherwise_owe=otherwise_owe,
         )
+        return cast(BookingDoc | None, before)  # a document of this repository's collection
 
     def update_if(
         self,
@@ -320,7 +326,7 @@ class BookingRepository:
         changes: dict[str, Any],
         *,
         owe: dict[str, dict[str, Any]] | None = None,
-    ) -> dict | None:
+    ) -> BookingDoc | None:
         """As ``transition`` but returns the document AFTER the update (``None`` if no match)."""
         return self._col.find_one_and_update(
             {"_id": booking_id, **equalities(precondition)},

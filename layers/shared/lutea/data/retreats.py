@@ -15,7 +15,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.collection import Collection
 
+from lutea.data.documents import RetreatDoc
 from lutea.data.mongo import get_db, half_open_range, register_indexes
 
 COLLECTION = "retreats"
@@ -59,23 +61,23 @@ class RetreatFilter:
 
 class RetreatRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[RetreatDoc] = (db or get_db())[COLLECTION]
 
-    def get(self, retreat_id: ObjectId) -> dict | None:
+    def get(self, retreat_id: ObjectId) -> RetreatDoc | None:
         return self._col.find_one({"_id": retreat_id})
 
-    def list_all(self) -> list[dict]:
+    def list_all(self) -> list[RetreatDoc]:
         """Newest first, as the original's findAll."""
         return list(self._col.find({}).sort([("createdAt", -1), ("_id", -1)]))
 
-    def list_filtered(self, where: RetreatFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+    def list_filtered(self, where: RetreatFilter, *, skip: int = 0, limit: int = 0) -> list[RetreatDoc]:
         """As ``list_all`` (newest first), filtered; ``limit`` 0: all."""
         return list(self._col.find(where.query()).sort([("createdAt", -1), ("_id", -1)]).skip(skip).limit(limit))
 
     def count_filtered(self, where: RetreatFilter) -> int:
         return int(self._col.count_documents(where.query()))
 
-    def list_public(self, now: datetime) -> list[dict]:
+    def list_public(self, now: datetime) -> list[RetreatDoc]:
         """Active retreats that are "coming soon" or have a date block starting after ``now``,
         in one query. The original applied no sort (natural order): ``_id`` order is insertion
         order, deterministic on every server."""
@@ -93,7 +95,7 @@ class RetreatRepository:
         is_active: bool | None = None,
         min_cents: int | None = None,
         max_cents: int | None = None,
-    ) -> list[dict]:
+    ) -> list[RetreatDoc]:
         """``title``: case-insensitive substring of the literal text. Price bounds: the retreat
         has date blocks and none is priced outside ``[min_cents, max_cents]``."""
         query: dict[str, Any] = {}
@@ -116,7 +118,7 @@ class RetreatRepository:
             query["dates"] = {"$not": {"$elemMatch": {"$or": outside}}}
         return list(self._col.find(query).sort([("createdAt", -1), ("_id", -1)]))
 
-    def insert(self, doc: dict) -> dict:
+    def insert(self, doc: RetreatDoc) -> RetreatDoc:
         self._col.insert_one(doc)
         return doc
 
@@ -127,7 +129,7 @@ class RetreatRepository:
         unset_fields: list[str] | tuple = (),
         *,
         expected_updated_at: Any = MISSING,
-    ) -> dict | None:
+    ) -> RetreatDoc | None:
         """Apply ``$set``/``$unset`` in one update and return the new document; ``None`` when the
         retreat is gone or (with ``expected_updated_at``) was changed since it was read."""
         query: dict[str, Any] = {"_id": retreat_id}
@@ -138,7 +140,7 @@ class RetreatRepository:
             update["$unset"] = {name: "" for name in unset_fields}
         return self._col.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
 
-    def set_active(self, retreat_id: ObjectId, *, was_active: bool, active: bool, updated_at: datetime) -> dict | None:
+    def set_active(self, retreat_id: ObjectId, *, was_active: bool, active: bool, updated_at: datetime) -> RetreatDoc | None:
         """Flip ``isActive`` only if it still has the value read (absent counts as active)."""
         query = {"_id": retreat_id, "isActive": {"$ne": False} if was_active else False}
         return self._col.find_one_and_update(

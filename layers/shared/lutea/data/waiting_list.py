@@ -19,9 +19,11 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import as_utc, now
+from lutea.data.documents import WaitingListEntryDoc
 from lutea.data.mongo import equalities, get_db, register_indexes
 
 COLLECTION = "waitinglist"
@@ -46,14 +48,14 @@ def _indexes(db: Any) -> None:
 
 class WaitingListRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[WaitingListEntryDoc] = (db or get_db())[COLLECTION]
 
-    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def insert(self, doc: WaitingListEntryDoc) -> WaitingListEntryDoc:
         doc["active"] = doc.get("statut") in ACTIVE
         self._col.insert_one(doc)
         return doc
 
-    def insert_unless_active(self, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def insert_unless_active(self, doc: WaitingListEntryDoc) -> tuple[WaitingListEntryDoc, bool]:
         """``(entry, True)`` once ``doc`` is stored; ``(the address's active entry on that
         block, False)`` when one exists, even one a concurrent join has just inserted."""
         try:
@@ -64,10 +66,10 @@ class WaitingListRepository:
                 return self.insert(doc), True
             return existing, False
 
-    def get(self, entry_id: ObjectId) -> dict | None:
+    def get(self, entry_id: ObjectId) -> WaitingListEntryDoc | None:
         return self._col.find_one({"_id": entry_id})
 
-    def list_for_person(self, user_id: ObjectId, email: str) -> list[dict]:
+    def list_for_person(self, user_id: ObjectId, email: str) -> list[WaitingListEntryDoc]:
         """Every entry of one person: made while signed in, or under her address."""
         return list(self._col.find({"$or": [{"userId": user_id}, {"email": email}]}).sort("createdAt", ASCENDING))
 
@@ -75,11 +77,11 @@ class WaitingListRepository:
         """Delete an entry that no longer holds seats (left, expired, booked)."""
         return self._col.delete_one({"_id": entry_id, "statut": {"$nin": list(ACTIVE)}}).deleted_count == 1
 
-    def active_for(self, email: str, date_id: ObjectId) -> dict | None:
+    def active_for(self, email: str, date_id: ObjectId) -> WaitingListEntryDoc | None:
         """The person's entry still waiting or offered on this date block."""
         return self._col.find_one({"email": email, "dateId": date_id, "statut": {"$in": list(ACTIVE)}})
 
-    def first_fitting(self, date_id: ObjectId, free: int) -> dict | None:
+    def first_fitting(self, date_id: ObjectId, free: int) -> WaitingListEntryDoc | None:
         """The first in line (oldest) still waiting whose request fits in ``free`` seats."""
         found = (
             self._col.find({"dateId": date_id, "statut": WAITING, "nbPlaces": {"$lte": free}})
@@ -88,7 +90,7 @@ class WaitingListRepository:
         )
         return next(iter(found), None)
 
-    def waiting_ahead(self, entry: dict) -> int:
+    def waiting_ahead(self, entry: WaitingListEntryDoc) -> int:
         """How many entries of the same block were waiting before this one."""
         return self._col.count_documents(
             {
@@ -120,18 +122,20 @@ class WaitingListRepository:
             ).limit(limit)
         ]
 
-    def holding_seats_on(self, date_id: ObjectId) -> list[dict]:
+    def holding_seats_on(self, date_id: ObjectId) -> list[WaitingListEntryDoc]:
         """Offers holding seats of date block ``date_id`` (the seat reconciliation)."""
         return list(self._col.find({"dateId": date_id, "seatsHeld": True}, {"nbPlaces": 1, "updatedAt": 1}))
 
-    def list_for_retreat(self, retreat_id: ObjectId) -> list[dict]:
+    def list_for_retreat(self, retreat_id: ObjectId) -> list[WaitingListEntryDoc]:
         return list(self._col.find({"retreatId": retreat_id}).sort([("createdAt", ASCENDING), ("_id", ASCENDING)]))
 
-    def transition_live_offer(self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]) -> dict | None:
+    def transition_live_offer(self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]) -> WaitingListEntryDoc | None:
         """``transition`` of an offer still OFFERED, holding its seats, unexpired at ``at``."""
         return self._apply(entry_id, {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$gt": at}}, changes)
 
-    def transition_overdue_offer(self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]) -> dict | None:
+    def transition_overdue_offer(
+        self, entry_id: ObjectId, *, at: datetime, changes: dict[str, Any]
+    ) -> WaitingListEntryDoc | None:
         """``transition`` of an offer still OFFERED, holding its seats, expired by ``at``."""
         return self._apply(entry_id, {"statut": OFFERED, "seatsHeld": True, "offerExpiresAt": {"$lte": at}}, changes)
 
@@ -143,7 +147,7 @@ class WaitingListRepository:
         *,
         unset: tuple[str, ...] = (),
         inc: dict[str, int] | None = None,
-    ) -> dict | None:
+    ) -> WaitingListEntryDoc | None:
         """Apply ``changes`` if the entry still matches ``precondition`` (field equalities: any
         other condition is a named method), atomically; the entry as it was BEFORE, or None when
         someone else changed it first."""
@@ -157,7 +161,7 @@ class WaitingListRepository:
         *,
         unset: tuple[str, ...] = (),
         inc: dict[str, int] | None = None,
-    ) -> dict | None:
+    ) -> WaitingListEntryDoc | None:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if "statut" in changes:
             update["$set"]["active"] = changes["statut"] in ACTIVE

@@ -54,6 +54,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.domain import owed_effects
 from lutea.domain.booking_lookup import booking_oid, get_booking
 from lutea.domain.booking_states import (
@@ -262,13 +263,13 @@ def reserve_seats(retreat_id: ObjectId, date_id: ObjectId, seats: int, booking_i
 # --- payments (called by lutea payments code and the admin routes) ----------------------------
 
 
-def payable_booking(booking_id: str | ObjectId) -> dict:
+def payable_booking(booking_id: str | ObjectId) -> BookingDoc:
     """The booking if a payment may be started for it now: a Stripe booking, PENDING, holding
     its seats, within its payment window. ``NotFound`` when missing, ``Conflict`` (409) else."""
     return check_payable(get_booking(booking_id))
 
 
-def check_payable(booking: dict) -> dict:
+def check_payable(booking: BookingDoc) -> BookingDoc:
     """``booking`` (as just read) if a payment may be started for it now, else ``Conflict``."""
     if booking.get("statut") != PENDING or not booking.get("seatsHeld") or not booking.get("isStripeBooking"):
         raise Conflict(MSG_NOT_PAYABLE)
@@ -285,7 +286,7 @@ def block_started(start: datetime) -> bool:
     return now() >= as_utc(start)
 
 
-def payment_problem(booking: dict, payment: Mapping[str, Any]) -> str | None:
+def payment_problem(booking: BookingDoc, payment: Mapping[str, Any]) -> str | None:
     """Why ``payment`` (a PaymentIntent as lutea.payments.gateway returns it) does not pay for
     ``booking``, or None when it does. The one test of a payment, wherever one is accepted
     (webhook, admin confirm, expiry): it succeeded, in euros, names this booking in its metadata,
@@ -452,7 +453,7 @@ def mark_refunded(booking_id: str | ObjectId, *, email: bool = False) -> bool:
 # --- admin transitions ---------------------------------------------------------------------
 
 
-def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
+def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> BookingDoc:
     """PENDING -> CONFIRMED/PAID by an admin, once the PaymentIntent is checked at Stripe: it
     exists, passes ``payment_problem`` (succeeded, in euros, for this booking, the amount kept
     equal to the total), and pays for no other booking."""
@@ -483,7 +484,7 @@ def admin_confirm(booking_id: ObjectId, payment_intent_id: str) -> dict:
     return get_booking(booking["_id"])
 
 
-def admin_cancel(booking_id: ObjectId, reason: str | None) -> dict:
+def admin_cancel(booking_id: ObjectId, reason: str | None) -> BookingDoc:
     """Cancel (any status but CANCELLED): seats released once, and owed in the same update as
     the transition: for a PAID Stripe booking, its refund (then ``statutPaiement`` REFUNDED and
     the email saying so); for a PENDING one with a PaymentIntent, its cancellation at Stripe;

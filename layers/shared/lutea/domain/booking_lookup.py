@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.errors import NotFound
 from lutea.wire import is_object_id
 
@@ -25,7 +26,7 @@ def booking_oid(value: Any) -> ObjectId:
     raise NotFound(MSG_BOOKING_NOT_FOUND)
 
 
-def get_booking(booking_id: str | ObjectId) -> dict:
+def get_booking(booking_id: str | ObjectId) -> BookingDoc:
     """The stored booking document; ``NotFound`` (404 ``Booking non trouvé``) when there is none."""
     booking = BookingRepository().get(booking_oid(booking_id))
     if booking is None:

@@ -19,6 +19,7 @@ from lutea.auth.codes import hash_link_token, keyed_digest, matches_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter, BookingRepository
+from lutea.data.documents import BookingDoc, DateBlockDoc, ParticipantDoc, RetreatDoc
 from lutea.domain.booking_lifecycle import MSG_DATE_STARTED, block_started, reserve_seats
 from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, MSG_DATE_NOT_FOUND, get_booking
 from lutea.domain.booking_states import (
@@ -58,13 +59,13 @@ class BookingRequest(Protocol):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _retreat(retreat_id: ObjectId) -> dict | None:
+def _retreat(retreat_id: ObjectId) -> RetreatDoc | None:
     from lutea.data.retreats import RetreatRepository
 
     return RetreatRepository().get(retreat_id)
 
 
-def _date_block(retreat: dict, start: datetime) -> dict:
+def _date_block(retreat: RetreatDoc, start: datetime) -> DateBlockDoc:
     """The date block starting at the same instant as ``start``, else 404 (as the original)."""
     from lutea.domain.retreats import find_date_block
 
@@ -133,22 +134,22 @@ def _check_unpaid_holds(keys: list[str], seats: int) -> None:
             )
 
 
-def _participants(items: Iterable[Any]) -> list[dict[str, Any]]:
+def _participants(items: Iterable[Any]) -> list[ParticipantDoc]:
     return [{"_id": ObjectId(), "prenom": p.prenom, "nom": p.nom, "email": p.email} for p in items]
 
 
 def _new_booking(
     request: BookingRequest,
     *,
-    retreat: dict,
-    block: dict,
+    retreat: RetreatDoc,
+    block: DateBlockDoc,
     user_id: ObjectId | None,
     stripe: bool,
     status: str,
     payment_status: str,
-) -> dict[str, Any]:
+) -> BookingDoc:
     stamp = now()
-    doc: dict[str, Any] = {
+    doc: BookingDoc = {
         "_id": ObjectId(),
         "userId": user_id,
         "isGuest": user_id is None,
@@ -157,16 +158,14 @@ def _new_booking(
         "dateId": block["_id"],
         "retreatName": retreat.get("titreCard") or "",
     }
-    address = block.get("adresseRdv") or retreat.get("adresseRdv")
-    for key, value in (
-        ("retreatAddress", address),
-        ("retreatHeureArrivee", block.get("heureArrivee")),
-        ("retreatHeureDepart", block.get("heureDepart")),
-        # what was sold, kept with the booking for its PDF
-        ("retreatPrestationsIncluses", retreat.get("prestationsIncluses")),
-    ):
-        if value:
-            doc[key] = value
+    if address := block.get("adresseRdv") or retreat.get("adresseRdv"):
+        doc["retreatAddress"] = address
+    if arrival := block.get("heureArrivee"):
+        doc["retreatHeureArrivee"] = arrival
+    if departure := block.get("heureDepart"):
+        doc["retreatHeureDepart"] = departure
+    if included := retreat.get("prestationsIncluses"):  # what was sold, kept with the booking for its PDF
+        doc["retreatPrestationsIncluses"] = included
     doc.update(
         {
             "dateStart": as_utc(block["start"]),
@@ -190,7 +189,7 @@ def _new_booking(
     return doc
 
 
-def _insert_holding_seats(doc: dict[str, Any], block: dict) -> dict[str, Any]:
+def _insert_holding_seats(doc: BookingDoc, block: DateBlockDoc) -> BookingDoc:
     """Take the seats, then insert; if the insert fails, the seats go back — unless the booking
     was stored after all (a network error after the server applied the insert), whose own
     cancellation or expiry will release them: releasing twice could oversell the date."""
@@ -214,7 +213,9 @@ def _stored_anyway(repo: Any, booking_id: ObjectId) -> bool:
         return True
 
 
-def create_booking(request: BookingRequest, *, user_id: str | None, client_ip: str | None = None) -> tuple[dict, str | None]:
+def create_booking(
+    request: BookingRequest, *, user_id: str | None, client_ip: str | None = None
+) -> tuple[BookingDoc, str | None]:
     """A customer's booking (``POST /bookings``): PENDING/PENDING, holding its seats for the
     16-minute payment window. Returns ``(booking, guest_token)``: ``guest_token`` is the proof
     of a guest booking (``user_id`` None), shown once and stored hashed; None for a user.
@@ -258,7 +259,7 @@ class _OfferRequest:
     notes: str | None
 
 
-def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) -> tuple[dict, str | None]:
+def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) -> tuple[BookingDoc, str | None]:
     """Book the seats of a waiting-list offer (``POST /bookings/waiting-list/offer/book``): a
     PENDING booking at the server's price, paid like any other within its 16-minute window.
     The seats pass from the offer to the booking without leaving the counter: the offer is
@@ -299,7 +300,7 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
 
 def create_manual_booking(
     request: BookingRequest, *, user_id: str | None, status: str | None, allow_started: bool = False
-) -> dict:
+) -> BookingDoc:
     """An admin's booking (``POST /bookings/admin/create``), not paid through Stripe:
     CONFIRMED/PAID by default; PENDING holds its seats without a payment window (the admin
     confirms or cancels it); CANCELLED takes no seat. A date block that has started is refused
@@ -339,7 +340,7 @@ def create_manual_booking(
 # --- reading -------------------------------------------------------------------------------
 
 
-def check_booking_owner(booking: dict, principal: Any, guest_token: str | None) -> None:
+def check_booking_owner(booking: BookingDoc, principal: Any, guest_token: str | None) -> None:
     """Returns None when the caller may see ``booking``: ``principal`` (an object with
     ``user_id``, e.g. lutea.http.Principal) is its user, or ``guest_token`` is its guest proof,
     valid while the booking is PENDING and during its 16-minute payment window (so that the
@@ -356,13 +357,13 @@ def check_booking_owner(booking: dict, principal: Any, guest_token: str | None) 
     raise NotFound(MSG_BOOKING_NOT_FOUND)
 
 
-def owned_booking(booking_id: ObjectId, principal: Any) -> dict:
+def owned_booking(booking_id: ObjectId, principal: Any) -> BookingDoc:
     booking = get_booking(booking_id)
     check_booking_owner(booking, principal, None)
     return booking
 
 
-def user_bookings(user_id: str) -> list[dict]:
+def user_bookings(user_id: str) -> list[BookingDoc]:
     return BookingRepository().list_for_user(ObjectId(user_id))
 
 
@@ -388,19 +389,19 @@ def booking_calendar(booking_id: ObjectId, principal: Any, guest_token: str | No
     return text, ascii_name, utf8_name
 
 
-def _populate(bookings: list[dict]) -> list[dict]:
+def _populate(bookings: list[BookingDoc]) -> list[dict[str, Any]]:
     """As the original's populate: ``retreatId`` -> ``{_id, prix?}`` (the legacy top-level
     price, when the retreat still has one), ``userId`` -> ``{_id, firstName, lastName, email}``;
     a reference to a deleted document becomes None, as Mongoose did."""
     from lutea.data.users import UserRepository
 
-    retreats: dict[ObjectId, dict | None] = {}
+    retreats: dict[ObjectId, RetreatDoc | None] = {}
     for rid in {b["retreatId"] for b in bookings}:
         retreats[rid] = _retreat(rid)
-    users = UserRepository().find_by_ids({b["userId"] for b in bookings if b.get("userId") is not None})
+    users = UserRepository().find_by_ids({user_id for b in bookings if (user_id := b.get("userId")) is not None})
     populated = []
     for booking in bookings:
-        doc = dict(booking)
+        doc: dict[str, Any] = dict(booking)
         retreat = retreats.get(booking["retreatId"])
         if retreat is None:
             doc["retreatId"] = None
@@ -409,7 +410,7 @@ def _populate(bookings: list[dict]) -> list[dict]:
             if retreat.get("prix") is not None:
                 ref["prix"] = retreat["prix"]
             doc["retreatId"] = ref
-        user = users.get(booking["userId"]) if booking.get("userId") is not None else None
+        user = users.get(user_id) if (user_id := booking.get("userId")) is not None else None
         doc["userId"] = (
             None
             if user is None
@@ -424,7 +425,7 @@ def _populate(bookings: list[dict]) -> list[dict]:
     return populated
 
 
-def admin_list(where: BookingFilter | None = None, page: PageRequest | None = None) -> tuple[list[dict], int]:
+def admin_list(where: BookingFilter | None = None, page: PageRequest | None = None) -> tuple[list[dict[str, Any]], int]:
     """The admin's bookings, newest first, populated; with ``page``, that page and the total
     matching ``where``; without, all of them (the original's answer)."""
     repo = BookingRepository()
@@ -435,7 +436,7 @@ def admin_list(where: BookingFilter | None = None, page: PageRequest | None = No
     return _populate(repo.list_filtered(where, skip=page.skip, limit=page.limit)), repo.count_filtered(where)
 
 
-def admin_get(booking_id: ObjectId) -> dict:
+def admin_get(booking_id: ObjectId) -> dict[str, Any]:
     return _populate([get_booking(booking_id)])[0]
 
 

@@ -22,6 +22,7 @@ from bson import ObjectId
 from lutea.auth.codes import matches_link_token
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.domain import owed_effects
 from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, get_booking
 from lutea.domain.booking_states import CANCELLED, CONFIRMED, PAID, REFUNDED
@@ -43,7 +44,7 @@ REFUND_KEY, EMAIL_CUSTOMER_KEY, EMAIL_ADMIN_KEY = "refund_customer", "email_cust
 # --- who may cancel ------------------------------------------------------------------------
 
 
-def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dict:
+def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> BookingDoc:
     """The booking if the caller owns it: its signed-in user, or the holder of its guest token
     (kept by the guest since the booking was made). Anything else is the same 404 as a missing
     booking."""
@@ -57,7 +58,7 @@ def _owned(booking_id: ObjectId, principal: Any, guest_token: str | None) -> dic
     raise NotFound(MSG_BOOKING_NOT_FOUND)
 
 
-def _refusal(booking: dict) -> str | None:
+def _refusal(booking: BookingDoc) -> str | None:
     """Why the owner can't cancel ``booking`` now (None: she can)."""
     if booking.get("statut") != CONFIRMED or booking.get("statutPaiement") != PAID or not booking.get("seatsHeld"):
         return MSG_NOT_CONFIRMED
@@ -66,7 +67,7 @@ def _refusal(booking: dict) -> str | None:
     return None
 
 
-def _quote(booking: dict) -> Quote:
+def _quote(booking: BookingDoc) -> Quote:
     return quote(
         booking_policy(booking), start=booking["dateStart"], at=now(), paid_cents=int(booking.get("prixTotalCents") or 0)
     )
@@ -95,7 +96,7 @@ def cancellation_quote(booking_id: ObjectId, principal: Any, guest_token: str | 
     }
 
 
-def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None, reason: str | None = None) -> dict:
+def cancel_by_customer(booking_id: ObjectId, principal: Any, guest_token: str | None, reason: str | None = None) -> BookingDoc:
     """Cancel the caller's confirmed booking (``POST /bookings/:id/cancel``); returns the
     cancelled booking. 409 when it is not confirmed and paid, or its stay has started."""
     booking = _owned(booking_id, principal, guest_token)

@@ -21,6 +21,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.domain.booking_lifecycle import payment_problem
 from lutea.money import format_euros
 from lutea.observability import logger, metrics
@@ -171,6 +172,6 @@ def check_and_alert(grace_minutes: int = 0) -> dict[str, Any]:
     return {"message": MESSAGE_ALERT_SENT, "discrepancies": report["summary"]}
 
 
-def _contact(booking: dict[str, Any]) -> str:
+def _contact(booking: BookingDoc) -> str:
     participants = booking.get("participants") or []
     return str(participants[0].get("email") or NA) if participants else NA

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.domain import booking_lifecycle, bookings
 from lutea.domain.booking_lookup import get_booking
 from lutea.errors import Conflict, NotFound
@@ -32,7 +33,7 @@ def idempotency_key(booking_id: str) -> str:
     return f"booking-{booking_id}-pi"
 
 
-def payment_metadata(booking: dict[str, Any]) -> dict[str, str]:
+def payment_metadata(booking: BookingDoc) -> dict[str, str]:
     """What the Stripe dashboard and the discrepancy check need; no personal data."""
     start = booking.get("dateStart")
     return {
@@ -80,7 +81,7 @@ def start_payment(booking_id: str, principal: Any, guest_token: str | None) -> d
     return {"clientSecret": pi["client_secret"], "id": pi["id"]}
 
 
-def _owned_booking(pi_id: str, principal: Any, guest_token: str | None) -> dict[str, Any]:
+def _owned_booking(pi_id: str, principal: Any, guest_token: str | None) -> BookingDoc:
     """The booking paid by ``pi_id`` if the caller owns it; 404 otherwise (existence is not revealed)."""
     booking = BookingRepository().find_by_payment_intent(pi_id)
     if booking is None:

@@ -16,6 +16,7 @@ the account in place and a retry finishes the work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -49,13 +50,17 @@ def _analytics() -> Any:
     return analytics
 
 
-def collect(user_id: ObjectId, email: str) -> dict[str, list[dict[str, Any]]]:
+def _picked(doc: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    return {k: doc[k] for k in fields if k in doc}
+
+
+def collect(user_id: ObjectId, email: str) -> dict[str, Sequence[Mapping[str, Any]]]:
     """Stored documents about the person (bookings, waiting-list entries, contact consents,
     analytics sessions with their events), as stored; the caller shapes them for the wire."""
     sessions = _analytics().sessions_of_user(str(user_id))
     return {
         "bookings": BookingRepository().list_for_user(user_id),
-        "waitingList": [{k: e[k] for k in WAITING_LIST_FIELDS if k in e} for e in waiting_list.entries_of_person(user_id, email)],
+        "waitingList": [_picked(e, WAITING_LIST_FIELDS) for e in waiting_list.entries_of_person(user_id, email)],
         "contactConsents": [
             {"consentedAt": c["consentedAt"], "expiresAt": c.get("expiresAt")} for c in ContactConsentRepository().list_for(email)
         ],

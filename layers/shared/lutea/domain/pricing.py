@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from lutea.data.documents import DateBlockDoc, RetreatDoc
 from lutea.wire import euros_to_cents
 
 
-def unit_price_cents(retreat: dict, block: dict) -> int:
+def unit_price_cents(retreat: RetreatDoc, block: DateBlockDoc) -> int:
     """The block's price; older blocks kept euros in ``prix``, older retreats a top-level ``prix``
     (the original's fallback chain: block price, then the retreat's, then 0)."""
     if block.get("prixCents") is not None:

@@ -9,6 +9,7 @@ refuses to break its rule), the retreat document follows; a refusal undoes what 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
+from lutea.data.documents import DateBlockDoc, RetreatDoc
 from lutea.data.retreats import RetreatFilter, RetreatRepository
 from lutea.data.seats import SeatRepository
 from lutea.errors import Conflict, InvalidInput, NotFound
@@ -35,7 +37,7 @@ PARIS = ZoneInfo("Europe/Paris")
 # --- Wire ---------------------------------------------------------------------------------
 
 
-def date_block_to_wire(block: dict) -> dict:
+def date_block_to_wire(block: Mapping[str, Any]) -> dict[str, Any]:
     """A date block as the frontend knows it: ``prix`` in euros, never ``prixCents``."""
     out: dict[str, Any] = {}
     for key, value in block.items():
@@ -52,7 +54,7 @@ def date_block_to_wire(block: dict) -> dict:
     return out
 
 
-def retreat_to_wire(doc: dict) -> dict:
+def retreat_to_wire(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The stored retreat as JSON, in one pass (legacy top-level ``prix`` is euros, as stored)."""
     out: dict[str, Any] = {}
     for key, value in doc.items():
@@ -72,11 +74,10 @@ def retreat_to_wire(doc: dict) -> dict:
 # --- Date blocks --------------------------------------------------------------------------
 
 
-def find_date_block(retreat: dict, start: datetime) -> dict | None:
+def find_date_block(retreat: RetreatDoc, start: datetime) -> DateBlockDoc | None:
     """The block of ``retreat`` whose ``start`` is the same instant as ``start``."""
     wanted = as_utc(start)
-    blocks: list[dict[str, Any]] = retreat.get("dates") or []
-    for block in blocks:
+    for block in retreat.get("dates") or []:
         value = block.get("start")
         if isinstance(value, datetime) and as_utc(value) == wanted:
             return block
@@ -87,8 +88,8 @@ def _paris_day(value: datetime) -> str:
     return as_utc(value).astimezone(PARIS).strftime("%d/%m/%Y")
 
 
-def _block_doc(block: DateBlockIn, block_id: ObjectId) -> dict:
-    doc: dict[str, Any] = {"_id": block_id, "start": block.start, "end": block.end}
+def _block_doc(block: DateBlockIn, block_id: ObjectId) -> DateBlockDoc:
+    doc: DateBlockDoc = {"_id": block_id, "start": block.start, "end": block.end}
     if block.heureArrivee is not None:
         doc["heureArrivee"] = block.heureArrivee
     if block.heureDepart is not None:
@@ -99,7 +100,7 @@ def _block_doc(block: DateBlockIn, block_id: ObjectId) -> dict:
     return doc
 
 
-def _load(retreats: RetreatRepository, retreat_id: ObjectId) -> dict:
+def _load(retreats: RetreatRepository, retreat_id: ObjectId) -> RetreatDoc:
     doc = retreats.get(retreat_id)
     if doc is None:
         raise NotFound(NOT_FOUND)
@@ -116,14 +117,14 @@ class _Catalogue:
 
     def __init__(self) -> None:
         self.key: tuple[tuple[ObjectId, Any], ...] | None = None
-        self.retreats: list[dict] = []
+        self.retreats: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
 
 _catalogue = _Catalogue()
 
 
-def public_catalogue(*, retreats: RetreatRepository | None = None) -> list[dict]:
+def public_catalogue(*, retreats: RetreatRepository | None = None) -> list[dict[str, Any]]:
     """``GET /retreats/public`` in wire form: one light query per call, the full documents read
     and converted again only when the catalogue changed."""
     repo = retreats or RetreatRepository()
@@ -139,7 +140,7 @@ def public_catalogue(*, retreats: RetreatRepository | None = None) -> list[dict]
     return fresh
 
 
-def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> RetreatDoc:
     """Fix: a hidden (inactive) retreat is not found for the public."""
     doc = _load(retreats or RetreatRepository(), retreat_id)
     if doc.get("isActive", True) is False:
@@ -147,7 +148,7 @@ def get_public(retreat_id: ObjectId, *, retreats: RetreatRepository | None = Non
     return doc
 
 
-def list_all(*, retreats: RetreatRepository | None = None) -> list[dict]:
+def list_all(*, retreats: RetreatRepository | None = None) -> list[RetreatDoc]:
     return (retreats or RetreatRepository()).list_all()
 
 
@@ -157,7 +158,7 @@ def admin_list(
     period: Period | None = None,
     page: PageRequest | None = None,
     retreats: RetreatRepository | None = None,
-) -> tuple[list[dict], int]:
+) -> tuple[list[RetreatDoc], int]:
     """Every retreat, newest first, optionally only the active (or hidden) ones and those with a
     date block starting in ``period``; with ``page``, that page and the total matching."""
     repo = retreats or RetreatRepository()
@@ -169,7 +170,7 @@ def admin_list(
     return repo.list_filtered(where, skip=page.skip, limit=page.limit), repo.count_filtered(where)
 
 
-def get_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+def get_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> RetreatDoc:
     return _load(retreats or RetreatRepository(), retreat_id)
 
 
@@ -195,7 +196,7 @@ def search(
     min_price: str | None,
     max_price: str | None,
     retreats: RetreatRepository | None = None,
-) -> list[dict]:
+) -> list[RetreatDoc]:
     """Admin search (the query's ``titreCard``, ``statut``, ``prixMin``, ``prixMax``).
     ``status``: ``active`` -> active retreats, any other value -> inactive ones."""
     if title is not None and len(title) > 200:
@@ -223,7 +224,7 @@ def reserved_places(
         block = find_date_block(doc, instant)
         return seats.held(block["_id"]) if block else 0
     held = seats.held_by_date(retreat_id)
-    return sum(held.get(block.get("_id"), 0) for block in doc.get("dates") or [])
+    return sum(held.get(block_id, 0) for block in doc.get("dates") or [] if (block_id := block.get("_id")) is not None)
 
 
 # --- Writing ------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def reserved_places(
 
 def create_retreat(
     data: RetreatCreate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
-) -> dict:
+) -> RetreatDoc:
     """A new retreat; every date block gets a new id and its seat counter (counters first:
     a retreat is never visible with a block that cannot be booked)."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
@@ -239,7 +240,7 @@ def create_retreat(
     blocks = [_block_doc(b, ObjectId()) for b in data.dates]
     for block in blocks:
         seats.ensure(retreat_id=retreat_id, date_id=block["_id"], places=block["places"])
-    doc: dict[str, Any] = {
+    doc: RetreatDoc = {
         "_id": retreat_id,
         "titreCard": data.titreCard,
         "imageCard": data.imageCard,
@@ -281,12 +282,14 @@ class _SeatChanges:
             self.seats.delete_unheld(date_id)
 
 
-def _plan_blocks(current: list[dict], sent: list[DateBlockIn]) -> tuple[list[dict], list[dict], list[dict]]:
+def _plan_blocks(
+    current: list[DateBlockDoc], sent: list[DateBlockIn]
+) -> tuple[list[DateBlockDoc], list[DateBlockDoc], list[DateBlockDoc]]:
     """(new block list, blocks removed, blocks created). A block keeps its id when it was sent
     with the id of one of the retreat's blocks; any other block is new."""
     by_id = {b["_id"]: b for b in current if "_id" in b}
-    blocks: list[dict] = []
-    created: list[dict] = []
+    blocks: list[DateBlockDoc] = []
+    created: list[DateBlockDoc] = []
     kept: set[ObjectId] = set()
     for item in sent:
         block_id = ObjectId(item.id) if item.id else None
@@ -302,7 +305,12 @@ def _plan_blocks(current: list[dict], sent: list[DateBlockIn]) -> tuple[list[dic
 
 
 def _apply_seat_changes(
-    retreat_id: ObjectId, current: list[dict], blocks: list[dict], removed: list[dict], created: list[dict], seats: SeatRepository
+    retreat_id: ObjectId,
+    current: list[DateBlockDoc],
+    blocks: list[DateBlockDoc],
+    removed: list[DateBlockDoc],
+    created: list[DateBlockDoc],
+    seats: SeatRepository,
 ) -> _SeatChanges:
     held = seats.held_by_date(retreat_id)
     counted = {date_id: int(c["places"]) for date_id in held if (c := seats.get(date_id)) is not None}
@@ -350,14 +358,14 @@ def _apply_seat_changes(
     return changes
 
 
-def _resize_refused(block: dict, held: int) -> str:
+def _resize_refused(block: DateBlockDoc, held: int) -> str:
     return (
         f"Impossible de fixer {block['places']} place(s) pour la date du {_paris_day(block['start'])} : "
         f"{held} place(s) déjà réservée(s)"
     )
 
 
-def _removal_refused(block: dict, held: int) -> str:
+def _removal_refused(block: DateBlockDoc, held: int) -> str:
     start = block.get("start")
     day = _paris_day(start) if isinstance(start, datetime) else "?"
     return f"Impossible de supprimer la date du {day} : {held} place(s) déjà réservée(s)"
@@ -365,7 +373,7 @@ def _removal_refused(block: dict, held: int) -> str:
 
 def update_retreat(
     retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
-) -> dict:
+) -> RetreatDoc:
     """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel``,
     ``pdfUrl`` or ``prestationsIncluses``); ``dates`` replaces the block list, under the seat rules above."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
@@ -405,7 +413,7 @@ def update_retreat(
     return updated
 
 
-def _offer_added_places(current: list[dict], blocks: list[dict]) -> None:
+def _offer_added_places(current: list[DateBlockDoc], blocks: list[DateBlockDoc]) -> None:
     """Blocks whose places the admin raised: their waiting lists are offered the new seats
     (never failing the update: the waiting-list job makes any offer missed here)."""
     from lutea.domain.waiting_list import offer_freed_seats
@@ -419,7 +427,7 @@ def _offer_added_places(current: list[dict], blocks: list[dict]) -> None:
                 logger.exception("waiting list offer failed", extra={"dateId": str(block["_id"])})
 
 
-def toggle_active(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> dict:
+def toggle_active(retreat_id: ObjectId, *, retreats: RetreatRepository | None = None) -> RetreatDoc:
     retreats = retreats or RetreatRepository()
     for _ in range(5):
         doc = _load(retreats, retreat_id)

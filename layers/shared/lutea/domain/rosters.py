@@ -12,6 +12,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import BookingDoc
 from lutea.data.retreats import RetreatRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.domain.booking_states import CONFIRMED, PAID, PENDING
@@ -52,7 +53,7 @@ def _paris_minute(value: Any) -> str:
     return ""
 
 
-def paid_cents(booking: dict) -> int:
+def paid_cents(booking: BookingDoc) -> int:
     """What the customer has paid and kept paid: the total once PAID, nothing otherwise
     (pending, failed, refunded)."""
     if booking.get("statutPaiement") != PAID:
@@ -60,7 +61,7 @@ def paid_cents(booking: dict) -> int:
     return int(booking.get("prixTotalCents") or 0)
 
 
-def _rows(bookings: list[dict]) -> list[list[Any]]:
+def _rows(bookings: list[BookingDoc]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for booking in bookings:
         billing = booking.get("billingAddress") or {}

@@ -39,6 +39,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
+from lutea.data.documents import DateBlockDoc, RetreatDoc
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import WaitingListRepository
 from lutea.observability import count_metric, logger
@@ -76,7 +77,7 @@ def reconcile_seats() -> ReconciliationReport:
     seats, bookings = SeatRepository(), BookingRepository()
     report = ReconciliationReport()
     cutoff = now() - GRACE
-    blocks: dict[ObjectId, tuple[dict, dict]] = {}
+    blocks: dict[ObjectId, tuple[RetreatDoc, DateBlockDoc]] = {}
     for retreat in RetreatRepository().list_all():
         for block in retreat.get("dates") or []:
             if block.get("_id") is not None:
@@ -115,7 +116,7 @@ def reconcile_seats() -> ReconciliationReport:
 
 
 def _reconcile_counter(
-    seats: SeatRepository, bookings: Any, counter: dict, block: dict, cutoff: Any, report: ReconciliationReport
+    seats: SeatRepository, bookings: Any, counter: dict[str, Any], block: DateBlockDoc, cutoff: Any, report: ReconciliationReport
 ) -> None:
     date_id = counter["_id"]
     holders = {h["bookingId"]: h for h in counter.get("holders") or []}

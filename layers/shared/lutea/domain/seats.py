@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from lutea.data.documents import BookingDoc
 from lutea.data.seats import SeatRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.errors import Conflict, NotFound
@@ -60,7 +61,7 @@ def give_back(date_id: ObjectId, seats: int, booking_id: ObjectId) -> bool:
     return SeatRepository().release(date_id, seats, booking_id)
 
 
-def release_seats(booking: dict) -> None:
+def release_seats(booking: BookingDoc) -> None:
     """Give back the seats of ``booking``: called only by the winner of a transition that
     turned ``seatsHeld`` from true to false, hence once per booking."""
     if not SeatRepository().release(booking["dateId"], int(booking["nbPlaces"]), booking["_id"]):

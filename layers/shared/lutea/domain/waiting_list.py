@@ -36,6 +36,7 @@ from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
+from lutea.data.documents import DateBlockDoc, RetreatDoc, WaitingListEntryDoc
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, WaitingListRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
@@ -75,11 +76,11 @@ def _mac(entry_id: ObjectId, version: int) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def entry_token(entry: dict) -> str:
+def entry_token(entry: WaitingListEntryDoc) -> str:
     return f"{entry['_id']}.{_mac(entry['_id'], int(entry.get('tokenVersion') or 0))}"
 
 
-def _entry_by_token(token: str) -> dict:
+def _entry_by_token(token: str) -> WaitingListEntryDoc:
     """The entry a link names; 404 for a forged, outdated or unknown one (all alike)."""
     raw_id, _, mac = token.partition(".")
     entry = _repo().get(ObjectId(raw_id)) if ObjectId.is_valid(raw_id) else None
@@ -88,7 +89,7 @@ def _entry_by_token(token: str) -> dict:
     return entry
 
 
-def _links(entry: dict) -> tuple[str, str]:
+def _links(entry: WaitingListEntryDoc) -> tuple[str, str]:
     base = get_settings().frontend_url
     token = entry_token(entry)
     return f"{base}/liste-attente/offre?token={token}", f"{base}/liste-attente/quitter?token={token}"
@@ -97,7 +98,9 @@ def _links(entry: dict) -> tuple[str, str]:
 # --- the retreat and its block ---------------------------------------------------------------
 
 
-def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None, start: Any = None) -> tuple[dict, dict]:
+def _retreat_and_block(
+    retreat_id: ObjectId, *, date_id: ObjectId | None = None, start: Any = None
+) -> tuple[RetreatDoc, DateBlockDoc]:
     from lutea.data.retreats import RetreatRepository
 
     retreat = RetreatRepository().get(retreat_id)
@@ -115,7 +118,7 @@ def _retreat_and_block(retreat_id: ObjectId, *, date_id: ObjectId | None = None,
     return retreat, block
 
 
-def _price_cents(retreat: dict, block: dict, seats: int) -> int:
+def _price_cents(retreat: RetreatDoc, block: DateBlockDoc, seats: int) -> int:
     from lutea.domain.pricing import unit_price_cents
 
     return unit_price_cents(retreat, block) * seats
@@ -183,7 +186,7 @@ def leave(token: str) -> dict[str, str]:
     return {"message": MSG_LEFT}
 
 
-def _leave(entry: dict) -> None:
+def _leave(entry: WaitingListEntryDoc) -> None:
     repo = _repo()
     before = repo.transition(entry["_id"], {"statut": WAITING}, {"statut": LEFT})
     if before is None:
@@ -194,7 +197,7 @@ def _leave(entry: dict) -> None:
             _give_back(before)
 
 
-def entries_of_person(user_id: ObjectId, email: str) -> list[dict]:
+def entries_of_person(user_id: ObjectId, email: str) -> list[WaitingListEntryDoc]:
     """Every entry of one person (signed in, or under her address): her RGPD export."""
     return _repo().list_for_person(user_id, email)
 
@@ -249,7 +252,7 @@ def offer_freed_seats(date_id: ObjectId) -> int:
     return made
 
 
-def _give_back(entry: dict) -> None:
+def _give_back(entry: WaitingListEntryDoc) -> None:
     """Called only by the winner of a transition that turned the entry's ``seatsHeld`` off."""
     if not _seats().release(entry["dateId"], int(entry["nbPlaces"]), entry["_id"]):
         logger.warning("no seats held for this offer", extra={"entryId": str(entry["_id"])})
@@ -274,13 +277,15 @@ def offer_details(token: str) -> dict[str, Any]:
     }
 
 
-def _live_offer(entry: dict) -> dict:
+def _live_offer(entry: WaitingListEntryDoc) -> WaitingListEntryDoc:
     if entry["statut"] != OFFERED or not entry.get("seatsHeld") or now() >= as_utc(entry["offerExpiresAt"]):
         raise Conflict(MSG_OFFER_GONE)
     return entry
 
 
-def claim_offer(token: str, *, booking_id: ObjectId, participant_count: int) -> tuple[dict, dict, dict]:
+def claim_offer(
+    token: str, *, booking_id: ObjectId, participant_count: int
+) -> tuple[WaitingListEntryDoc, RetreatDoc, DateBlockDoc]:
     """Take the offer a link names for booking ``booking_id``: OFFERED -> BOOKED in one
     conditional update (unexpired, still holding its seats), the seats now the booking's.
     Returns ``(entry, retreat, block)``; 409 when the offer is gone, 400 when more participants
@@ -387,7 +392,7 @@ def admin_view(retreat_id: ObjectId) -> list[dict[str, Any]]:
                 "dateStart": iso(block["start"]) if block.get("start") else None,
                 "dateEnd": iso(block["end"]) if block.get("end") else None,
                 "places": int(counter["places"]) if counter else int(block.get("places") or 0),
-                "placesDisponibles": _free(date_id) if counter else 0,
+                "placesDisponibles": _free(date_id) if counter and date_id is not None else 0,
                 "placesOffertes": sum(int(e["nbPlaces"]) for e in mine if e["statut"] == OFFERED and e.get("seatsHeld")),
                 "inscriptions": shaped,
             }
@@ -398,7 +403,7 @@ def admin_view(retreat_id: ObjectId) -> list[dict[str, Any]]:
 # --- emails --------------------------------------------------------------------------------
 
 
-def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
+def _send_joined(entry: WaitingListEntryDoc, retreat: RetreatDoc, block: DateBlockDoc) -> None:
     from lutea.email.messages import notify, send_waiting_list_joined
 
     _, leave_link = _links(entry)
@@ -415,7 +420,7 @@ def _send_joined(entry: dict, retreat: dict, block: dict) -> None:
     )
 
 
-def _send_offer(entry_id: ObjectId, retreat: dict, block: dict) -> None:
+def _send_offer(entry_id: ObjectId, retreat: RetreatDoc, block: DateBlockDoc) -> None:
     """The offer email, owed since the offer was made: sent, then marked sent. A failed
     delivery, or a crash before it is sent, leaves it owed for ``run_offers`` (the copy kept
     by notify holds no live link, so the email retries drop it)."""

@@ -9,8 +9,10 @@ Latin-1 only ("€", "—", "Œ" would fail) and Lambda has no system fonts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lutea.clock import as_utc
@@ -51,7 +53,7 @@ def company() -> dict[str, str]:
 # --- File name ----------------------------------------------------------------------------
 
 
-def pdf_filename(booking: dict) -> tuple[str, str]:
+def pdf_filename(booking: Mapping[str, Any]) -> tuple[str, str]:
     """(ASCII ``filename``, exact UTF-8 name for RFC 6266 ``filename*``):
     ``confirmation-<slug>-<dd-mm-yyyy>.pdf`` (lutea.filenames)."""
     return download_filename("confirmation", booking.get("retreatName"), booking.get("dateStart"), "pdf")
@@ -65,7 +67,7 @@ def content_disposition(booking: dict) -> str:
 # --- Rendering ----------------------------------------------------------------------------
 
 
-def _schedule(booking: dict) -> str | None:
+def _schedule(booking: Mapping[str, Any]) -> str | None:
     arrival, departure = booking.get("retreatHeureArrivee"), booking.get("retreatHeureDepart")
     if arrival and departure:
         return f"Rendez-vous : {arrival} — Départ : {departure}"
@@ -76,7 +78,7 @@ def _schedule(booking: dict) -> str | None:
     return None
 
 
-def render_booking_pdf(booking: dict) -> bytes:
+def render_booking_pdf(booking: Mapping[str, Any]) -> bytes:
     """The confirmation of ``booking`` (a stored booking document) as PDF bytes."""
     from fpdf import FPDF  # heavy: imported only where a PDF is made
 

@@ -6,6 +6,7 @@ rejected, as everywhere else (the original's ``forbidNonWhitelisted``): only the
 are a compatibility concession, and a typo in a real field should still be a visible 400.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -139,7 +140,7 @@ HIDDEN_FIELDS = frozenset(
 )
 
 
-def booking_out(doc: dict[str, Any]) -> dict[str, Any]:
+def booking_out(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A stored booking as API.md's JSON: ids as strings, ISO dates, ``prixTotal`` in euros in
     place of ``prixTotalCents``, internal fields dropped. Works on populated documents too
     (``retreatId`` / ``userId`` as sub-documents)."""

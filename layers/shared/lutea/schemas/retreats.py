@@ -5,7 +5,7 @@ import math
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
@@ -72,8 +72,14 @@ def _euros(value: float) -> Decimal:
 ImageRef = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_image_ref)]
 OptionalLink = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_optional_link)]
 AltText = Annotated[str, StringConstraints(max_length=300)]
-Instant = Annotated[str, StringConstraints(max_length=40), AfterValidator(_instant)]
-Euros = Annotated[StrictFloat, AfterValidator(_euros)]  # an int is accepted, a string or bool is not
+# Validated as a string and as a number (the schema says so), they reach the domain as the
+# datetime and the Decimal their validators make: the type checker is told what the domain holds.
+if TYPE_CHECKING:
+    Instant = datetime
+    Euros = Decimal
+else:
+    Instant = Annotated[str, StringConstraints(max_length=40), AfterValidator(_instant)]
+    Euros = Annotated[StrictFloat, AfterValidator(_euros)]  # an int is accepted, a string or bool is not
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20000)]
 HourText = Annotated[str, StringConstraints(max_length=50)]

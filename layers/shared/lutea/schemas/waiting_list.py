@@ -1,5 +1,6 @@
 """Request and response models of the waiting list (docs/waiting-list.md)."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -84,7 +85,7 @@ class AdminBlockOut(OutModel):
     inscriptions: list[AdminEntryOut]
 
 
-def entry_out(entry: dict[str, Any], position: int | None) -> dict[str, Any]:
+def entry_out(entry: Mapping[str, Any], position: int | None) -> dict[str, Any]:
     from lutea.wire import iso
 
     return {

@@ -1,0 +1,128 @@
+"""The stored shapes of the core documents: what a repository hands back and takes in.
+
+Types for the type checker only (``TypedDict``: at runtime each document is the plain ``dict``
+pymongo returns). Every key is optional (``total=False``): documents written by older versions
+or by the import of the original lack some, and a projection (``find(..., {"nbPlaces": 1})``)
+returns a few. Money is integer cents; instants are timezone-aware ``datetime``.
+The domain reads them by these names (lutea.domain imports this module; this module imports
+nothing of the domain).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+from bson import ObjectId
+
+
+class ParticipantDoc(TypedDict, total=False):
+    _id: ObjectId
+    prenom: str
+    nom: str
+    email: str
+
+
+class BookingDoc(TypedDict, total=False):
+    """A ``bookings`` document (lutea.data.bookings)."""
+
+    _id: ObjectId
+    userId: ObjectId | None  # None: a guest booking (or an erased account)
+    isGuest: bool
+    isStripeBooking: bool
+    retreatId: ObjectId
+    dateId: ObjectId
+    retreatName: str
+    retreatAddress: str
+    retreatHeureArrivee: str
+    retreatHeureDepart: str
+    retreatPrestationsIncluses: str
+    dateStart: datetime
+    dateEnd: datetime
+    nbPlaces: int
+    prixTotalCents: int
+    participants: list[ParticipantDoc]
+    billingAddress: dict[str, Any]
+    notes: str
+    statut: str
+    statutPaiement: str
+    seatsHeld: bool
+    politiqueAnnulation: dict[str, Any]
+    guestTokenHash: str
+    expiresAt: datetime
+    holdKeys: list[str]
+    waitingListEntryId: ObjectId
+    stripePaymentIntentId: str
+    annulationDate: datetime
+    annulationRaison: str
+    annulePar: str
+    montantRembourseCents: int
+    pourcentageRembourse: int
+    refundedAt: datetime
+    cancellationEmailAt: datetime
+    anonymisedAt: datetime
+    owed: dict[str, dict[str, Any]]  # lutea.data.owed
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class DateBlockDoc(TypedDict, total=False):
+    """One of a retreat's ``dates``: a stay with its own price, places and meeting point."""
+
+    _id: ObjectId
+    start: datetime
+    end: datetime
+    heureArrivee: str
+    heureDepart: str
+    prixCents: int
+    prix: float  # blocks stored before prices moved to cents: euros
+    places: int
+    adresseRdv: str
+
+
+class RetreatDoc(TypedDict, total=False):
+    """A ``retreats`` document (lutea.data.retreats). Older documents may also carry the
+    top-level ``prix`` (euros), ``places`` and ``adresseRdv`` of the original."""
+
+    _id: ObjectId
+    titreCard: str
+    imageCard: str
+    altImageCard: str
+    imageModal: list[str]
+    altImageModal: list[str]
+    texteModal: str
+    boutonPdfLabel: str
+    pdfUrl: str
+    politiqueAnnulation: dict[str, Any]
+    prestationsIncluses: str  # what the price includes, printed on the booking's PDF
+    dates: list[DateBlockDoc]
+    aVenir: bool
+    isActive: bool
+    prix: float
+    places: int
+    adresseRdv: str
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class WaitingListEntryDoc(TypedDict, total=False):
+    """A ``waitinglist`` document (lutea.data.waiting_list)."""
+
+    _id: ObjectId
+    retreatId: ObjectId
+    dateId: ObjectId
+    nbPlaces: int
+    email: str
+    prenom: str
+    userId: ObjectId | None
+    statut: str
+    active: bool  # statut WAITING or OFFERED: one active entry per address and block (unique index)
+    seatsHeld: bool
+    tokenVersion: int
+    joinEmails: list[datetime]
+    offeredAt: datetime
+    offerExpiresAt: datetime
+    offerEmailOwed: bool
+    bookingId: ObjectId
+    createdAt: datetime
+    updatedAt: datetime
