@@ -83,6 +83,19 @@ def _optional_body[M: (CancelBookingIn, SelfCancelIn)](model: type[M]) -> M:
     return parse(model, data)
 
 
+def _party(body: BookingIn | OfferBookingIn) -> domain.Party:
+    """Who comes and who pays, as the domain takes them (lutea/domain/README.md, Inputs)."""
+    return domain.Party(
+        participants=tuple(domain.Participant(p.prenom, p.nom, p.email) for p in body.participants),
+        billing_address=body.billingAddress.model_dump(),
+        notes=body.notes,
+    )
+
+
+def _booking_request(body: BookingIn) -> domain.BookingRequest:
+    return domain.BookingRequest(retreat_id=body.retreatId, date_start=body.dateStart, seats=body.nbPlaces, party=_party(body))
+
+
 # --- public --------------------------------------------------------------------------------
 
 
@@ -129,7 +142,7 @@ def create_booking(body: BookingIn):
     X-Booking-Token to the /stripe routes. Not enough seats: 409 `Seulement N places disponibles`."""
     principal = current_principal()
     booking, guest_token = domain.create_booking(
-        body, user_id=principal.user_id if principal else None, client_ip=client_ip(app.current_event.raw_event)
+        _booking_request(body), user_id=principal.user_id if principal else None, client_ip=client_ip(app.current_event.raw_event)
     )
     payload = booking_out(booking)
     if guest_token is not None:
@@ -258,7 +271,9 @@ def book_waiting_list_offer(body: OfferBookingIn):
     A PENDING booking at the server's price for the offered block and seats, paid like any
     other; signed in, the user's. See docs/waiting-list.md."""
     principal = current_principal()
-    booking, guest_token = domain.book_waiting_list_offer(body.token, body, user_id=principal.user_id if principal else None)
+    booking, guest_token = domain.book_waiting_list_offer(
+        body.token, _party(body), user_id=principal.user_id if principal else None
+    )
     payload = booking_out(booking)
     if guest_token is not None:
         payload["guestToken"] = guest_token
@@ -361,7 +376,10 @@ def create_manual_booking(body: AdminBookingIn):
     `isStripeBooking: false`, CONFIRMED and PAID unless `statut` says otherwise; seats taken
     atomically, price from the date block."""
     booking = domain.create_manual_booking(
-        body, user_id=body.userId, status=body.statut.value if body.statut else None, allow_started=body.dateCommenceeAutorisee
+        _booking_request(body),
+        user_id=body.userId,
+        status=body.statut.value if body.statut else None,
+        allow_started=body.dateCommenceeAutorisee,
     )
     return json_body(201, booking_out(booking))
 

@@ -103,3 +103,21 @@ def booking_body(retreat: dict[str, Any], nb: int = 2, *, block: int = 0, **over
     }
     body.update(overrides)
     return body
+
+
+def booking_request(retreat: dict[str, Any], nb: int = 2, *, block: int = 0, notes: str | None = None) -> Any:
+    """What the bookings handler hands the domain for ``booking_body(retreat, nb, block=block)``
+    (lutea.domain.bookings.BookingRequest): for the suites that call the domain directly."""
+    from lutea.domain.bookings import BookingRequest, Participant, Party
+
+    body = booking_body(retreat, nb, block=block)
+    return BookingRequest(
+        retreat_id=body["retreatId"],
+        date_start=retreat["dates"][block]["start"],
+        seats=nb,
+        party=Party(
+            participants=tuple(Participant(p["prenom"], p["nom"], p["email"]) for p in body["participants"]),
+            billing_address=body["billingAddress"],
+            notes=notes,
+        ),
+    )

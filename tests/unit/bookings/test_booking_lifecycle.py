@@ -15,9 +15,8 @@ from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import booking_lookup, booking_states
 from lutea.domain import bookings as domain
 from lutea.errors import Conflict, NotFound
-from lutea.schemas.bookings import BookingIn
 
-from tests.support.catalogue import booking_body, insert_retreat
+from tests.support.catalogue import booking_request, insert_retreat
 from tests.support.outbox import read_outbox
 
 
@@ -60,7 +59,7 @@ def retreat():
 
 
 def _book(retreat, nb=2, user_id=None):
-    return domain.create_booking(BookingIn.model_validate(booking_body(retreat, nb=nb)), user_id=user_id)
+    return domain.create_booking(booking_request(retreat, nb=nb), user_id=user_id)
 
 
 def _succeeded(booking_id, pi_id, amount, **fields):

@@ -8,10 +8,9 @@ from typing import Any
 from lutea.data.documents import BookingDoc, DateBlockDoc, RetreatDoc, WaitingListEntryDoc
 from lutea.data.mongo import get_db
 from lutea.domain import bookings, retreats, waiting_list
-from lutea.schemas.bookings import AdminBookingIn, BookingIn
 from lutea.schemas.retreats import RetreatCreate
 
-from tests.support.catalogue import START, booking_body, insert_retreat
+from tests.support.catalogue import START, booking_request, insert_retreat
 
 
 def _undeclared(doc: dict[str, Any], shape: Any) -> set[str]:
@@ -51,11 +50,9 @@ def test_a_created_retreat_and_its_blocks_carry_only_declared_keys():
 
 def test_bookings_and_waiting_list_entries_carry_only_declared_keys():
     retreat = insert_retreat(places=2, prestationsIncluses="Repas")
-    guest, _ = bookings.create_booking(BookingIn.model_validate(booking_body(retreat, nb=1, notes="n")), user_id=None)
-    manual = bookings.create_manual_booking(
-        AdminBookingIn.model_validate(booking_body(retreat, nb=1)), user_id=None, status="CANCELLED"
-    )
-    bookings.create_manual_booking(AdminBookingIn.model_validate(booking_body(retreat, nb=1)), user_id=None, status=None)
+    guest, _ = bookings.create_booking(booking_request(retreat, nb=1, notes="n"), user_id=None)
+    manual = bookings.create_manual_booking(booking_request(retreat, nb=1), user_id=None, status="CANCELLED")
+    bookings.create_manual_booking(booking_request(retreat, nb=1), user_id=None, status=None)
     waiting_list.join(
         retreat_id=str(retreat["_id"]), date_start=START, seats=1, email="lea@example.test", first_name="Léa", user_id=None
     )

@@ -179,3 +179,48 @@ def test_the_operator_check_sees_the_ways_a_filter_is_written(tmp_path):
         encoding="utf-8",
     )
     assert [line.split(":")[0] for line in _operator_keys(sample)] == ["1", "4", "5"]
+
+
+# Domain functions that still take a request model of lutea.schemas (lutea/domain/README.md,
+# Inputs). The list only shrinks.
+KNOWN_REQUEST_MODEL_INPUTS = {
+    "lutea.domain.retreats.create_retreat",
+    "lutea.domain.retreats.update_retreat",
+    "lutea.domain.retreats._block_doc",
+    "lutea.domain.retreats._plan_blocks",
+}
+
+
+def _request_shapes(tree: ast.Module) -> set[str]:
+    """Names a module takes from lutea.schemas, and the Protocols it declares."""
+    names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and _under(node.module, ("lutea.schemas",))
+        for alias in node.names
+    }
+    names |= {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases)
+    }
+    return names
+
+
+def test_the_domain_takes_its_own_inputs_not_request_models():
+    """A use case takes plain values or a frozen dataclass of the domain; the handler builds it
+    from its validated pydantic model."""
+    found = set()
+    for name, path in _modules().items():
+        if not _under(name, ("lutea.domain",)):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        shapes = _request_shapes(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs, node.args.vararg, node.args.kwarg]
+            annotations = [a.annotation for a in args if a is not None and a.annotation is not None]
+            if any(isinstance(n, ast.Name) and n.id in shapes for ann in annotations for n in ast.walk(ann)):
+                found.add(f"{name}.{node.name}")
+    assert found <= KNOWN_REQUEST_MODEL_INPUTS, sorted(found - KNOWN_REQUEST_MODEL_INPUTS)

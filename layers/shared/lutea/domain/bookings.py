@@ -8,10 +8,10 @@ Money is integer cents (``prixTotalCents``); euros appear only on the wire (lute
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bson import ObjectId
 
@@ -45,15 +45,33 @@ NOTE_ADMIN = "Créé manuellement par l'admin"  # the original's default note fo
 MSG_DATE_STARTED_ADMIN = "Cette session a déjà commencé : pour l'enregistrer quand même, envoyez dateCommenceeAutorisee: true"
 
 
-class BookingRequest(Protocol):
-    """What creating a booking needs (lutea.schemas.bookings.BookingIn satisfies it)."""
+# --- inputs (lutea/domain/README.md: the handler builds them from its validated request) -----
 
-    retreatId: str
-    dateStart: datetime
-    nbPlaces: int
-    participants: list[Any]
-    billingAddress: Any
-    notes: str | None
+
+@dataclass(frozen=True)
+class Participant:
+    first_name: str
+    last_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who comes and who pays: what every way of booking carries."""
+
+    participants: tuple[Participant, ...]
+    billing_address: Mapping[str, str]  # stored as given: address, city, postalCode, country, phone
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """``seats`` on the date block of retreat ``retreat_id`` that starts at ``date_start``."""
+
+    retreat_id: str
+    date_start: datetime
+    seats: int
+    party: Party
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -134,13 +152,14 @@ def _check_unpaid_holds(keys: list[str], seats: int) -> None:
             )
 
 
-def _participants(items: Iterable[Any]) -> list[ParticipantDoc]:
-    return [{"_id": ObjectId(), "prenom": p.prenom, "nom": p.nom, "email": p.email} for p in items]
+def _participants(items: Iterable[Participant]) -> list[ParticipantDoc]:
+    return [{"_id": ObjectId(), "prenom": p.first_name, "nom": p.last_name, "email": p.email} for p in items]
 
 
 def _new_booking(
-    request: BookingRequest,
+    party: Party,
     *,
+    seats: int,
     retreat: RetreatDoc,
     block: DateBlockDoc,
     user_id: ObjectId | None,
@@ -170,19 +189,17 @@ def _new_booking(
         {
             "dateStart": as_utc(block["start"]),
             "dateEnd": as_utc(block["end"]),
-            "nbPlaces": request.nbPlaces,
-            "prixTotalCents": unit_price_cents(retreat, block) * request.nbPlaces,
-            "participants": _participants(request.participants),
-            "billingAddress": request.billingAddress.model_dump()
-            if hasattr(request.billingAddress, "model_dump")
-            else dict(request.billingAddress),
+            "nbPlaces": seats,
+            "prixTotalCents": unit_price_cents(retreat, block) * seats,
+            "participants": _participants(party.participants),
+            "billingAddress": dict(party.billing_address),
             "statut": status,
             "statutPaiement": payment_status,
             "seatsHeld": status != CANCELLED,
         }
     )
-    if request.notes is not None:
-        doc["notes"] = request.notes
+    if party.notes is not None:
+        doc["notes"] = party.notes
     # The refund terms in force now are the ones this booking is cancelled under.
     doc["politiqueAnnulation"] = retreat_policy(retreat).to_doc()
     doc.update({"createdAt": stamp, "updatedAt": stamp})
@@ -221,16 +238,23 @@ def create_booking(
     of a guest booking (``user_id`` None), shown once and stored hashed; None for a user.
     ``RateLimited`` (429) when the client (``client_ip``, the contact email) already holds too
     many unpaid seats (``_check_unpaid_holds``)."""
-    retreat_id = ObjectId(request.retreatId)
+    retreat_id = ObjectId(request.retreat_id)
     retreat = _retreat(retreat_id)
     if retreat is None or retreat.get("isActive") is False:
         raise NotFound(MSG_RETREAT_NOT_FOUND)
-    block = _date_block(retreat, request.dateStart)
+    block = _date_block(retreat, request.date_start)
     if block_started(block["start"]):
         raise Conflict(MSG_DATE_STARTED)
     owner = ObjectId(user_id) if user_id else None
     doc = _new_booking(
-        request, retreat=retreat, block=block, user_id=owner, stripe=True, status=PENDING, payment_status=PAY_PENDING
+        request.party,
+        seats=request.seats,
+        retreat=retreat,
+        block=block,
+        user_id=owner,
+        stripe=True,
+        status=PENDING,
+        payment_status=PAY_PENDING,
     )
     guest_token = None
     if owner is None:
@@ -247,19 +271,7 @@ def create_booking(
     return booking, guest_token
 
 
-@dataclass
-class _OfferRequest:
-    """A booking request whose block and seats come from a waiting-list offer."""
-
-    retreatId: str
-    dateStart: datetime
-    nbPlaces: int
-    participants: list[Any]
-    billingAddress: Any
-    notes: str | None
-
-
-def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) -> tuple[BookingDoc, str | None]:
+def book_waiting_list_offer(token: str, party: Party, *, user_id: str | None) -> tuple[BookingDoc, str | None]:
     """Book the seats of a waiting-list offer (``POST /bookings/waiting-list/offer/book``): a
     PENDING booking at the server's price, paid like any other within its 16-minute window.
     The seats pass from the offer to the booking without leaving the counter: the offer is
@@ -268,18 +280,17 @@ def book_waiting_list_offer(token: str, request: Any, *, user_id: str | None) ->
     from lutea.domain import waiting_list
 
     booking_id = ObjectId()
-    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id, participant_count=len(request.participants))
+    entry, retreat, block = waiting_list.claim_offer(token, booking_id=booking_id, participant_count=len(party.participants))
     owner = ObjectId(user_id) if user_id else None
-    offer = _OfferRequest(
-        str(retreat["_id"]),
-        block["start"],
-        int(entry["nbPlaces"]),
-        list(request.participants),
-        request.billingAddress,
-        request.notes,
-    )
     doc = _new_booking(
-        offer, retreat=retreat, block=block, user_id=owner, stripe=True, status=PENDING, payment_status=PAY_PENDING
+        party,
+        seats=int(entry["nbPlaces"]),
+        retreat=retreat,
+        block=block,
+        user_id=owner,
+        stripe=True,
+        status=PENDING,
+        payment_status=PAY_PENDING,
     )
     doc.update({"_id": booking_id, "waitingListEntryId": entry["_id"], "expiresAt": doc["createdAt"] + PAYMENT_WINDOW})
     guest_token = None
@@ -305,11 +316,11 @@ def create_manual_booking(
     CONFIRMED/PAID by default; PENDING holds its seats without a payment window (the admin
     confirms or cancels it); CANCELLED takes no seat. A date block that has started is refused
     (409) unless ``allow_started``: the admin says explicitly that the late booking is meant."""
-    retreat_id = ObjectId(request.retreatId)
+    retreat_id = ObjectId(request.retreat_id)
     retreat = _retreat(retreat_id)
     if retreat is None:
         raise NotFound(MSG_RETREAT_NOT_FOUND)
-    block = _date_block(retreat, request.dateStart)
+    block = _date_block(retreat, request.date_start)
     if block_started(block["start"]) and not allow_started:
         raise Conflict(MSG_DATE_STARTED_ADMIN)
     owner = None
@@ -321,7 +332,8 @@ def create_manual_booking(
             raise NotFound(MSG_USER_NOT_FOUND)
     status = status or CONFIRMED
     doc = _new_booking(
-        request,
+        request.party,
+        seats=request.seats,
         retreat=retreat,
         block=block,
         user_id=owner,
