@@ -126,7 +126,7 @@ class RetreatRepository:
         self,
         retreat_id: ObjectId,
         set_fields: dict[str, Any],
-        unset_fields: list[str] | tuple = (),
+        unset_fields: list[str] | tuple[str, ...] = (),
         *,
         expected_updated_at: Any = MISSING,
     ) -> RetreatDoc | None:

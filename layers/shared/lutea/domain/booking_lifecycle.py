@@ -126,7 +126,7 @@ def _settle(oid: ObjectId) -> None:
     owed_effects.settle(BOOKINGS, oid)
 
 
-def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _perform_email(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     """Hand one booking email to the email service, with the entry's idempotency key (a replay
     after a crash is not delivered twice). A delivery the provider refuses is queued in
     ``emailfailures`` and retried there (the email failure policy), which completes the entry;
@@ -136,7 +136,7 @@ def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
     deliver_owed(_send_booking_email, booking, key, args)
 
 
-def _send_booking_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _send_booking_email(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     from lutea.email import messages
 
     idem = owed_effects.idempotency_key(BOOKINGS, booking["_id"], key)
@@ -154,7 +154,7 @@ def _send_booking_email(booking: dict, key: str, args: dict[str, Any]) -> None:
         raise ValueError(f"unknown booking email {template!r}")
 
 
-def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _perform_refund(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     """Give the money of PaymentIntent ``args['pi']`` back, once (Stripe's idempotency key is
     derived from the PaymentIntent), then record it on the booking in the same update that
     removes the entry and owes the email that tells the customer:
@@ -207,7 +207,7 @@ def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
     count_metric("LatePaymentsRefunded")
 
 
-def _perform_cancel_payment_intent(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _perform_cancel_payment_intent(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     """Cancel the PaymentIntent of a booking that ended unpaid, so no payment can complete on
     it. Stripe refuses when it has just succeeded: after an expiry (``confirm_if_paid``) the
     customer paid in time, so the booking is confirmed now (seats re-taken while free, else the

@@ -145,7 +145,7 @@ def settle(booking_id: ObjectId) -> None:
     owed_effects.settle(BOOKINGS, booking_id)
 
 
-def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _perform_refund(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     """The quoted share back on the customer's payment, once: Stripe's idempotency key is
     fixed per PaymentIntent and amount, so a retry after a crash replays the same refund. Stripe
     forgets keys after 24 hours, so a retry first asks what the payment already gave back (this
@@ -164,7 +164,7 @@ def _perform_refund(booking: dict, key: str, args: dict[str, Any]) -> None:
         count_metric("BookingsRefunded")
 
 
-def _perform_email(booking: dict, key: str, args: dict[str, Any]) -> None:
+def _perform_email(booking: BookingDoc, key: str, args: dict[str, Any]) -> None:
     """One of the two cancellation emails, keyed at the provider (a replay is not delivered
     twice). A delivery the provider refuses is queued in ``emailfailures`` (the email failure
     policy) and the entry is done; a message that can't be built raises and stays owed."""

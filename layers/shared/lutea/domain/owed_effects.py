@@ -46,7 +46,7 @@ wire (``owed`` is internal, like ``seatsHeld``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -62,7 +62,8 @@ MAX_DELAY = timedelta(hours=1)
 ALERT_AFTER = 5  # failed attempts before the admin is told
 BATCH = 200
 
-Perform = Callable[[dict, str, dict[str, Any]], None]
+# Does one owed entry on the document that owes it (as read from the kind's collection).
+Perform = Callable[[Any, str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,12 @@ class _Kind:
 _kinds: dict[str, _Kind] = {}
 
 
-def register(kind: str, *, collection: str, perform: Perform, refund: bool = False) -> None:
+def register[D: Mapping[str, Any]](
+    kind: str, *, collection: str, perform: Callable[[D, str, dict[str, Any]], None], refund: bool = False
+) -> None:
     """Declare how an owed effect of ``kind`` on documents of ``collection`` is done;
-    ``refund``: it gives money back (its age is reported apart: ``oldest_owed_ages``)."""
+    ``refund``: it gives money back (its age is reported apart: ``oldest_owed_ages``).
+    ``perform`` is handed documents of ``collection`` only: it may declare their type (``D``)."""
     _kinds[kind] = _Kind(collection, perform, refund)
 
 
@@ -98,7 +102,7 @@ def owe_now(kind: str, **args: Any) -> dict[str, Any]:
     return owed_entry(kind, args, claimed_until=now() + LEASE)
 
 
-def perform_now(collection: str, doc: dict, key: str, entry: dict[str, Any]) -> bool:
+def perform_now(collection: str, doc: Mapping[str, Any], key: str, entry: dict[str, Any]) -> bool:
     """Do entry ``key`` (created by ``owe_now``) on ``doc`` as the caller's transition left it,
     without reading it again: one more write to record it done. False when it failed (it stays
     owed, retried by the job). For kinds that owe nothing in turn (use ``settle`` for those)."""
@@ -151,7 +155,7 @@ def _run(collection: str, doc_id: Any, key: str) -> bool | None:
     return _perform(repo, collection, doc, key, doc["owed"][key])
 
 
-def _perform(repo: OwedRepository, collection: str, doc: dict, key: str, entry: dict[str, Any]) -> bool:
+def _perform(repo: OwedRepository, collection: str, doc: Mapping[str, Any], key: str, entry: dict[str, Any]) -> bool:
     doc_id = doc["_id"]
     kind = _kinds.get(entry["kind"])
     try:

@@ -6,7 +6,7 @@ operation that triggered it; it is recorded for a retry)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -132,7 +132,7 @@ def _paris_day(value: object) -> str:
     return str(value)
 
 
-def _booking_values(booking: dict) -> dict[str, object]:
+def _booking_values(booking: Mapping[str, Any]) -> dict[str, object]:
     from lutea.clock import now
     from lutea.money import format_euros
 
@@ -152,19 +152,19 @@ def _booking_values(booking: dict) -> dict[str, object]:
     }
 
 
-def _policy_text(booking: dict) -> str:
+def _policy_text(booking: Mapping[str, Any]) -> str:
     """The booking's cancellation terms, from the same tiers as the PDF and the quote route."""
     from lutea.refund_policy import booking_policy_text
 
     return booking_policy_text(booking)
 
 
-def booking_contact(booking: dict) -> str:
+def booking_contact(booking: Mapping[str, Any]) -> str:
     """The first participant's email is the booking's contact, as in the original."""
     return str((booking.get("participants") or [{}])[0].get("email", ""))
 
 
-def calendar_attachments(booking: dict, method: str) -> tuple[Attachment, ...]:
+def calendar_attachments(booking: Mapping[str, Any], method: str) -> tuple[Attachment, ...]:
     """The booking's ``.ics`` (lutea.ical): the event on confirmation (REQUEST), its removal on
     cancellation (CANCEL, same UID). Empty when the booking has no stay dates to put in a
     calendar: the email itself must go out regardless."""
@@ -180,7 +180,7 @@ def calendar_attachments(booking: dict, method: str) -> tuple[Attachment, ...]:
     return (Attachment(ical.calendar_filename(booking)[1], text.encode("utf-8"), ical.content_type(method)),)
 
 
-def calendar_removal(booking: dict) -> tuple[Attachment, ...]:
+def calendar_removal(booking: Mapping[str, Any]) -> tuple[Attachment, ...]:
     """For a cancellation email: a booking that was paid had its event put in the customer's
     calendar by the confirmation, and this METHOD:CANCEL (same UID) removes it. Never paid:
     nothing to remove."""
@@ -219,7 +219,9 @@ def _send_with_admin_copy(message: EmailMessage) -> str:
         notify(_admin_copy, message)
 
 
-def send_booking_confirmation(booking: dict, pdf: bytes, filename: str, *, idempotency_key: str | None = None) -> str:
+def send_booking_confirmation(
+    booking: Mapping[str, Any], pdf: bytes, filename: str, *, idempotency_key: str | None = None
+) -> str:
     from lutea import ical
 
     subject, text, html = render("booking_confirmation", **_booking_values(booking))
@@ -236,7 +238,7 @@ def send_booking_confirmation(booking: dict, pdf: bytes, filename: str, *, idemp
     return _send_with_admin_copy(message)
 
 
-def send_booking_cancelled(booking: dict, *, refunded: bool, idempotency_key: str | None = None) -> str:
+def send_booking_cancelled(booking: Mapping[str, Any], *, refunded: bool, idempotency_key: str | None = None) -> str:
     if refunded:
         line = "Le montant payé vous a été remboursé intégralement ; il apparaîtra sous quelques jours."
     elif booking.get("statutPaiement") == "PAID":
@@ -253,7 +255,7 @@ def send_booking_cancelled(booking: dict, *, refunded: bool, idempotency_key: st
     )
 
 
-def _refund_line(booking: dict) -> str:
+def _refund_line(booking: Mapping[str, Any]) -> str:
     from lutea.money import format_euros
 
     cents = int(booking.get("montantRembourseCents") or 0)
@@ -269,7 +271,7 @@ def _refund_line(booking: dict) -> str:
     )
 
 
-def send_customer_cancellation(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
+def send_customer_cancellation(booking: Mapping[str, Any], *, policy_text: str, idempotency_key: str | None = None) -> str:
     """The owner cancelled her booking herself: what was refunded, and why (the policy)."""
     values = {**_booking_values(booking), "policyText": policy_text}
     return _send_attached(
@@ -281,7 +283,7 @@ def send_customer_cancellation(booking: dict, *, policy_text: str, idempotency_k
     )
 
 
-def send_cancellation_to_admin(booking: dict, *, policy_text: str, idempotency_key: str | None = None) -> str:
+def send_cancellation_to_admin(booking: Mapping[str, Any], *, policy_text: str, idempotency_key: str | None = None) -> str:
     from lutea.config import get_settings
     from lutea.money import format_euros
 
@@ -370,7 +372,7 @@ def send_waiting_list_offer(
     )
 
 
-def send_late_payment_refunded(booking: dict, *, idempotency_key: str | None = None) -> str:
+def send_late_payment_refunded(booking: Mapping[str, Any], *, idempotency_key: str | None = None) -> str:
     """A payment we refunded because it could not be kept: a second payment of a booking already
     paid, or one that arrived when the booking was no longer valid and its places were gone."""
     if booking.get("statutPaiement") == "PAID":
