@@ -6,11 +6,13 @@
   ``X-Amz-Target: secretsmanager.GetSecretValue``), for boto3 pointed at it with
   ``AWS_ENDPOINT_URL_SECRETS_MANAGER``.
 
-Both answer the same ``GetSecretValue`` document and record what they were asked."""
+Both answer the same ``GetSecretValue`` document and record what they were asked; ``delay``
+(seconds) holds each answer back, as Secrets Manager across the network would."""
 
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,13 +21,16 @@ from tests.support.fake_http import LocalServer, QuietHandler, send_json
 
 
 class _FakeSecrets(LocalServer):
-    def __init__(self, secrets: dict[str, dict[str, Any]], token: str = "session-token") -> None:
+    def __init__(self, secrets: dict[str, dict[str, Any]], token: str = "session-token", delay: float = 0.0) -> None:
         super().__init__()
         self.secrets = secrets
         self.token = token
+        self.delay = delay
         self.requests: list[dict[str, Any]] = []
 
     def _answer(self, handler: BaseHTTPRequestHandler, secret_id: str | None) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         if secret_id not in self.secrets:
             send_json(handler, 400, {"__type": "ResourceNotFoundException", "Message": "not found"})
             return

@@ -3,9 +3,10 @@
 The only module that knows environment variable names. Locally every value has an embedded
 default; in AWS the secrets come from Secrets Manager, one secret per need (``SECRET_SOURCES``:
 a function is given, and allowed to read, only the secrets it uses), fetched through Powertools
-Parameters (boto3), or through the Parameters and Secrets Lambda Extension on localhost with
-``LUTEA_SECRETS_VIA=extension`` (no boto3 at cold start), or resolved at deploy time into the
-environment (then no ``LUTEA_SECRET_*``); the defaults for secrets are refused in production.
+Parameters (boto3, one after the other), or through the Parameters and Secrets Lambda Extension
+on localhost with ``LUTEA_SECRETS_VIA=extension`` (no boto3 at cold start; all at once), or
+resolved at deploy time into the environment (then no ``LUTEA_SECRET_*``); the defaults for
+secrets are refused in production.
 
 Settings that hold secrets are re-read after ``SECRETS_MAX_AGE_SECONDS`` (a rotated secret takes
 effect without a redeploy), and at once (at most every ``SECRETS_REFRESH_MIN_INTERVAL_SECONDS``)
@@ -14,10 +15,11 @@ when a provider refuses our credentials (``refresh_secrets``).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,28 +199,57 @@ def _same_site(api_domain: str, origin: str) -> bool:
 
 def _load_secret_values(env: dict[str, str], *, force: bool = False) -> dict[str, str]:
     """The values of every secret this function is given (``SECRET_SOURCES`` variables set)."""
-    sources = {var: env.get(var, "").strip() for var in SECRET_SOURCES}
-    if not any(sources.values()):
+    sources = {var: secret_id for var in SECRET_SOURCES if (secret_id := env.get(var, "").strip())}
+    if not sources:
         return {}
-    via_extension = (env.get("LUTEA_SECRETS_VIA") or "").strip().lower() == "extension"
-    values: dict[str, str] = {}
-    for var, secret_id in sources.items():
-        if not secret_id:
-            continue
-        data: Any
-        if via_extension:
-            # The extension caches for its own SECRETS_MANAGER_TTL (template: the same 300 s).
-            data = _secret_via_extension(secret_id, env)
-        else:
-            # Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
-            from aws_lambda_powertools.utilities import parameters
+    fetched: dict[str, Any]
+    if (env.get("LUTEA_SECRETS_VIA") or "").strip().lower() == "extension":
+        # All at once: each is a GET on localhost that waits on the network (the extension's
+        # own call to Secrets Manager on a cold start), so n secrets cost about one wait, not n.
+        # The extension caches for its own SECRETS_MANAGER_TTL (template: the same 300 s).
+        fetched = _all_at_once({var: functools.partial(_secret_via_extension, sid, env) for var, sid in sources.items()})
+    else:
+        # One after the other: Powertools' get_secret creates its shared provider (a boto3
+        # Session and client) on first use without a lock, and boto3 Sessions are not thread
+        # safe. Imported here: only this path pays for Parameters (and boto3, ~110 ms cold).
+        from aws_lambda_powertools.utilities import parameters
 
-            data = parameters.get_secret(secret_id, transform="json", max_age=SECRETS_MAX_AGE_SECONDS, force_fetch=force)
+        fetched = {
+            var: parameters.get_secret(sid, transform="json", max_age=SECRETS_MAX_AGE_SECONDS, force_fetch=force)
+            for var, sid in sources.items()
+        }
+    values: dict[str, str] = {}
+    for var, data in fetched.items():
         if not isinstance(data, dict):
             raise RuntimeError(f"{var} must name a secret holding a JSON object")
         # Only the keys this secret is for: a misplaced key is ignored, not trusted.
         values.update({k: str(v) for k, v in data.items() if k in SECRET_SOURCES[var]})
     return values
+
+
+def _all_at_once(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Every call in its own thread, all waited for; results by key, in the calls' order. A
+    failure is raised after all have ended, the first in that order (as if run one by one)."""
+    if len(calls) == 1:
+        return {key: call() for key, call in calls.items()}
+    results: dict[str, Any] = {}
+    errors: dict[str, Exception] = {}
+
+    def run(key: str, call: Callable[[], Any]) -> None:
+        try:
+            results[key] = call()
+        except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+            errors[key] = exc
+
+    threads = [threading.Thread(target=run, args=item, name=f"lutea-secret-{item[0]}", daemon=True) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for key in calls:
+        if key in errors:
+            raise errors[key]
+    return {key: results[key] for key in calls}
 
 
 def _secret_via_extension(secret_id: str, env: dict[str, str]) -> Any:
