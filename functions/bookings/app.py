@@ -13,7 +13,6 @@ from lutea import listing
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
-from lutea.domain import cancellation, waiting_list
 from lutea.errors import InvalidInput
 from lutea.http import (
     CALENDAR,
@@ -184,6 +183,8 @@ def cancellation_quote(id: str):
 
     The owner (cookie or Bearer) or the guest token (X-Booking-Token); someone else's or unknown:
     404. See docs/cancellation.md."""
+    from lutea.domain import cancellation  # with the refund policy's quote: these two routes' only
+
     caller = _owner_or_guest()
     return quote_out(cancellation.cancellation_quote(parse_object_id(id, BOOKING), *caller))
 
@@ -195,6 +196,8 @@ def cancel_my_booking(id: str):
 
     The owner or the guest token; only a CONFIRMED and PAID booking whose stay has not started,
     else 409. See docs/cancellation.md."""
+    from lutea.domain import cancellation
+
     caller = _owner_or_guest()
     booking_id = parse_object_id(id, BOOKING)
     body = _optional_body(SelfCancelIn)
@@ -220,6 +223,8 @@ def join_waiting_list(body: WaitingListJoinIn):
     Public; signed in, the entry is the user's. The same 201 whether the address was already on
     this block's list or not; the confirmation (with a leave link) is emailed. See
     docs/waiting-list.md."""
+    from lutea.domain import waiting_list  # with its repository: the waiting list's routes only
+
     principal = current_principal()
     joined = waiting_list.join(
         retreat_id=body.retreatId,
@@ -240,6 +245,8 @@ def leave_waiting_list(body: WaitingListTokenIn):
     """Leave the waiting list with the token of an emailed link.
 
     An offer in progress gives its seats back to the next in line. See docs/waiting-list.md."""
+    from lutea.domain import waiting_list  # with its repository: the waiting list's routes only
+
     return waiting_list.leave(body.token)
 
 
@@ -250,6 +257,8 @@ def waiting_list_offer(body: WaitingListTokenIn):
     """The seats offered to a waiting-list entry, with the token of the offer email.
 
     409 when the entry holds no live offer. See docs/waiting-list.md."""
+    from lutea.domain import waiting_list  # with its repository: the waiting list's routes only
+
     offer = waiting_list.offer_details(body.token)
     return {
         "retreatId": str(offer["retreatId"]),
@@ -289,6 +298,8 @@ def admin_waiting_list(retreatId: str):
     """The waiting lists of a retreat's date blocks, with their offers (admin).
 
     See docs/waiting-list.md."""
+    from lutea.domain import waiting_list  # with its repository: the waiting list's routes only
+
     return waiting_list.admin_view(parse_object_id(retreatId, RETREAT))
 
 
