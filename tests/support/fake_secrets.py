@@ -7,7 +7,8 @@
   ``AWS_ENDPOINT_URL_SECRETS_MANAGER``.
 
 Both answer the same ``GetSecretValue`` document and record what they were asked; ``delay``
-(seconds) holds each answer back, as Secrets Manager across the network would."""
+(seconds) holds each answer back, as Secrets Manager across the network would, and ``spans``
+keeps when each request came and was answered (``time.monotonic``)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,14 @@ class _FakeSecrets(LocalServer):
         self.secrets = secrets
         self.token = token
         self.delay = delay
+        self.spans: list[tuple[float, float]] = []
         self.requests: list[dict[str, Any]] = []
 
     def _answer(self, handler: BaseHTTPRequestHandler, secret_id: str | None) -> None:
+        came = time.monotonic()
         if self.delay:
             time.sleep(self.delay)
+        self.spans.append((came, time.monotonic()))
         if secret_id not in self.secrets:
             send_json(handler, 400, {"__type": "ResourceNotFoundException", "Message": "not found"})
             return
