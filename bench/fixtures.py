@@ -52,7 +52,10 @@ def create_retreat(body: dict[str, Any]) -> Mapping[str, Any]:
     from lutea.schemas.retreats import RetreatCreate
     from lutea.validation import parse
 
-    return create(parse(RetreatCreate, body))
+    from infra.local.gateway import ROOT, load_function_module
+
+    handler = load_function_module(ROOT / "functions" / "retreats")  # its conversion of a body
+    return create(handler.retreat_draft(parse(RetreatCreate, body)))
 
 
 def seed_retreats(count: int, start_index: int = 0) -> None:

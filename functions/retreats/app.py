@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from lutea import listing
 from lutea.domain import retreats as domain
-from lutea.domain.retreats import retreat_to_wire
+from lutea.domain.retreats import KEEP, retreat_to_wire
+from lutea.errors import InvalidInput
 from lutea.http import (
     CACHEABLE,
     admin_required,
@@ -18,7 +19,7 @@ from lutea.http import (
 from lutea.http.docs import ok
 from lutea.http.guards import header
 from lutea.observability import logger, metrics
-from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
+from lutea.schemas.retreats import DateBlockIn, RetreatCreate, RetreatUpdate
 from lutea.wire import parse_object_id
 
 app = create_app()
@@ -31,6 +32,65 @@ def _query(name: str) -> str | None:
 
 def _if_none_match() -> str | None:
     return header(app.current_event.headers, "if-none-match")
+
+
+# --- The domain's inputs, built from the validated bodies (lutea/domain/README.md, Inputs) ---
+
+
+def _date_block(block: DateBlockIn) -> domain.DateBlockInput:
+    return domain.DateBlockInput(
+        start=block.start,
+        end=block.end,
+        price=block.prix,
+        places=block.places,
+        meeting_point=block.adresseRdv,
+        arrival_time=block.heureArrivee,
+        departure_time=block.heureDepart,
+        block_id=block.id,
+    )
+
+
+def retreat_draft(body: RetreatCreate) -> domain.RetreatDraft:
+    """The new retreat of a ``POST /retreats/admin`` body (also the seed's and the benches')."""
+    return domain.RetreatDraft(
+        title=body.titreCard,
+        card_image=body.imageCard,
+        card_image_alt=body.altImageCard,
+        modal_images=tuple(body.imageModal),
+        modal_image_alts=tuple(body.altImageModal),
+        text=body.texteModal,
+        pdf_label=body.boutonPdfLabel,
+        pdf_url=body.pdfUrl,
+        included=body.prestationsIncluses,
+        refund_tiers=None if body.politiqueAnnulation is None else tuple(body.politiqueAnnulation.pairs()),
+        dates=tuple(_date_block(b) for b in body.dates),
+        coming_soon=body.aVenir,
+        active=body.isActive,
+    )
+
+
+def retreat_changes(body: RetreatUpdate) -> domain.RetreatChanges:
+    """The fields a PATCH sent, and only those (the schema refused null where it may not be)."""
+    changes = body.changes()
+    policy = changes.get("politiqueAnnulation", KEEP)
+    dates = changes.get("dates", KEEP)
+    modal_images = changes.get("imageModal", KEEP)
+    modal_image_alts = changes.get("altImageModal", KEEP)
+    return domain.RetreatChanges(
+        title=changes.get("titreCard", KEEP),
+        card_image=changes.get("imageCard", KEEP),
+        card_image_alt=changes.get("altImageCard", KEEP),
+        modal_images=modal_images if modal_images is KEEP else tuple(modal_images),
+        modal_image_alts=modal_image_alts if modal_image_alts is KEEP else tuple(modal_image_alts),
+        text=changes.get("texteModal", KEEP),
+        pdf_label=changes.get("boutonPdfLabel", KEEP),
+        pdf_url=changes.get("pdfUrl", KEEP),
+        included=changes.get("prestationsIncluses", KEEP),
+        refund_tiers=policy if policy is KEEP or policy is None else tuple(policy.pairs()),
+        dates=dates if dates is KEEP else tuple(_date_block(b) for b in dates),
+        coming_soon=changes.get("aVenir", KEEP),
+        active=changes.get("isActive", KEEP),
+    )
 
 
 # The public catalogue is cacheable (ETag, Cache-Control, 304): see docs/catalogue-cache.md.
@@ -77,8 +137,14 @@ def search_retreats():
 
     `titreCard`: substring, case-insensitive; `statut`: `active` or anything else; `prixMin` /
     `prixMax` in euros: every date's price in range."""
+    title, status = _query("titreCard"), _query("statut")
+    if title is not None and len(title) > 200:
+        raise InvalidInput("titreCard ne doit pas dépasser 200 caractères")
     found = domain.search(
-        title=_query("titreCard"), status=_query("statut"), min_price=_query("prixMin"), max_price=_query("prixMax")
+        title=title or None,
+        is_active=None if not status else status == "active",
+        min_cents=listing.price_bound(_query("prixMin"), "prixMin", lower=True),
+        max_cents=listing.price_bound(_query("prixMax"), "prixMax", lower=False),
     )
     return [retreat_to_wire(doc) for doc in found]
 
@@ -98,7 +164,7 @@ def create_retreat(body: RetreatCreate):
     """Create a retreat (admin).
 
     Each date carries its own price (euros) and places."""
-    doc = domain.create_retreat(body)
+    doc = domain.create_retreat(retreat_draft(body))
     logger.info("retreat created", extra={"retreatId": str(doc["_id"]), "dates": len(doc["dates"])})
     metrics.add_metric(name="RetreatsCreated", unit=MetricUnit.Count, value=1)
     return json_body(201, retreat_to_wire(doc))
@@ -110,7 +176,7 @@ def update_retreat(id: str, body: RetreatUpdate):
     """Update a retreat (admin).
 
     Only the fields sent change."""
-    doc = domain.update_retreat(parse_object_id(id, LABEL), body)
+    doc = domain.update_retreat(parse_object_id(id, LABEL), retreat_changes(body))
     logger.info("retreat updated", extra={"retreatId": id, "fields": sorted(body.model_fields_set)})
     return retreat_to_wire(doc)
 

@@ -82,13 +82,17 @@ def seed_demo_data() -> list[str]:
     from lutea.schemas.retreats import RetreatCreate
     from lutea.validation import parse
 
+    from infra.local.gateway import ROOT, load_function_module
+
+    handler = load_function_module(ROOT / "functions" / "retreats")  # its conversion of a body
+
     email = os.environ.get("ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     password = os.environ.get("ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
     ensure_admin(email, password, "Admin", "Lutea")
     created = 0
     if get_db()["retreats"].count_documents({}) == 0:
         for spec in _RETREATS:
-            create_retreat(parse(RetreatCreate, _retreat_body(*spec)))
+            create_retreat(handler.retreat_draft(parse(RetreatCreate, _retreat_body(*spec))))
             created += 1
     return [
         f"Demo admin: {email} / {password} (2FA codes arrive in the outbox)",

@@ -121,3 +121,25 @@ def booking_request(retreat: dict[str, Any], nb: int = 2, *, block: int = 0, not
             notes=notes,
         ),
     )
+
+
+def _retreats_handler() -> Any:
+    from infra.local.gateway import ROOT, load_function_module
+
+    return load_function_module(ROOT / "functions" / "retreats")
+
+
+def retreat_draft(body: dict[str, Any]) -> Any:
+    """What the retreats handler hands the domain for a ``POST /retreats/admin`` body
+    (lutea.domain.retreats.RetreatDraft, built by the handler's own conversion)."""
+    from lutea.schemas.retreats import RetreatCreate
+
+    return _retreats_handler().retreat_draft(RetreatCreate.model_validate(body))
+
+
+def retreat_changes(body: dict[str, Any]) -> Any:
+    """What the retreats handler hands the domain for a ``PATCH /retreats/admin/:id`` body
+    (lutea.domain.retreats.RetreatChanges)."""
+    from lutea.schemas.retreats import RetreatUpdate
+
+    return _retreats_handler().retreat_changes(RetreatUpdate.model_validate(body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +92,22 @@ def choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
     if raw.strip() not in allowed:
         raise InvalidInput(f"{name} doit valoir {', '.join(allowed)}")
     return raw.strip()
+
+
+def price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
+    """A price bound in euros (``prixMin``, ``prixMax``) -> cents, rounded inwards (prices are
+    whole cents); absent or empty: no bound."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        euros = Decimal(raw.strip())
+    except InvalidOperation:
+        euros = Decimal("NaN")
+    if not euros.is_finite() or len(raw) > 20:
+        raise InvalidInput(f"{name} doit être un nombre")
+    # Clamped: prices are at most a million euros, and MongoDB integers have 64 bits.
+    cents = min(max(euros * 100, Decimal(-(10**12))), Decimal(10**12))
+    return int(cents.to_integral_value(rounding="ROUND_CEILING" if lower else "ROUND_FLOOR"))
 
 
 def object_id_filter(raw: str | None, label: str) -> ObjectId | None:

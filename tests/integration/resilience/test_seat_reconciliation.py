@@ -82,13 +82,14 @@ def test_two_admins_editing_the_same_places_leave_the_retreat_and_its_counter_ag
     from lutea.data.retreats import RetreatRepository
     from lutea.domain import retreats as domain
     from lutea.errors import Conflict
-    from lutea.schemas.retreats import RetreatUpdate
+
+    from tests.support.catalogue import retreat_changes
 
     retreat = insert_retreat(places=4)
     block = retreat["dates"][0]
 
     def update(places):
-        return RetreatUpdate.model_validate(
+        return retreat_changes(
             {
                 "dates": [
                     {

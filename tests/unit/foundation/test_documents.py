@@ -8,9 +8,8 @@ from typing import Any
 from lutea.data.documents import BookingDoc, DateBlockDoc, RetreatDoc, WaitingListEntryDoc
 from lutea.data.mongo import get_db
 from lutea.domain import bookings, retreats, waiting_list
-from lutea.schemas.retreats import RetreatCreate
 
-from tests.support.catalogue import START, booking_request, insert_retreat
+from tests.support.catalogue import START, booking_request, insert_retreat, retreat_draft
 
 
 def _undeclared(doc: dict[str, Any], shape: Any) -> set[str]:
@@ -28,7 +27,7 @@ def test_a_created_retreat_and_its_blocks_carry_only_declared_keys():
         "adresseRdv": "Mas",
     }
     created = retreats.create_retreat(
-        RetreatCreate.model_validate(
+        retreat_draft(
             {
                 "titreCard": "T",
                 "imageCard": "/c.jpg",

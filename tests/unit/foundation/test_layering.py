@@ -181,16 +181,6 @@ def test_the_operator_check_sees_the_ways_a_filter_is_written(tmp_path):
     assert [line.split(":")[0] for line in _operator_keys(sample)] == ["1", "4", "5"]
 
 
-# Domain functions that still take a request model of lutea.schemas (lutea/domain/README.md,
-# Inputs). The list only shrinks.
-KNOWN_REQUEST_MODEL_INPUTS = {
-    "lutea.domain.retreats.create_retreat",
-    "lutea.domain.retreats.update_retreat",
-    "lutea.domain.retreats._block_doc",
-    "lutea.domain.retreats._plan_blocks",
-}
-
-
 def _request_shapes(tree: ast.Module) -> set[str]:
     """Names a module takes from lutea.schemas, and the Protocols it declares."""
     names = {
@@ -223,4 +213,4 @@ def test_the_domain_takes_its_own_inputs_not_request_models():
             annotations = [a.annotation for a in args if a is not None and a.annotation is not None]
             if any(isinstance(n, ast.Name) and n.id in shapes for ann in annotations for n in ast.walk(ann)):
                 found.add(f"{name}.{node.name}")
-    assert found <= KNOWN_REQUEST_MODEL_INPUTS, sorted(found - KNOWN_REQUEST_MODEL_INPUTS)
+    assert not found, sorted(found)  # no exception left (lutea/domain/README.md, Inputs)

@@ -4,14 +4,17 @@ undo when a counter refuses a change half-way."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from bson import ObjectId
+from lutea import listing
 from lutea.data.retreats import RetreatRepository
 from lutea.data.seats import SeatRepository
 from lutea.domain import retreats as domain
 from lutea.errors import Conflict, InvalidInput, NotFound
-from lutea.schemas.retreats import RetreatCreate, RetreatUpdate
+
+from tests.support.catalogue import retreat_changes, retreat_draft
 
 START = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -96,17 +99,17 @@ def test_wire_shows_euros_never_cents_and_keeps_legacy_fields():
     ],
 )
 def test_price_bounds_round_inwards(raw, lower, cents):
-    assert domain._price_bound(raw, "prixMin", lower=lower) == cents
+    assert listing.price_bound(raw, "prixMin", lower=lower) == cents
 
 
 @pytest.mark.parametrize("raw", ["abc", "NaN", "Infinity", "-inf", "1" * 30])
 def test_price_bounds_must_be_finite_numbers(raw):
     with pytest.raises(InvalidInput):
-        domain._price_bound(raw, "prixMin", lower=True)
+        listing.price_bound(raw, "prixMin", lower=True)
 
 
 def test_create_then_reserved_places(frozen_clock):
-    doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5, places=3))))
+    doc = domain.create_retreat(retreat_draft(body(block(0), block(5, places=3))))
     first, second = doc["dates"]
     seats = SeatRepository()
     assert seats.try_reserve(second["_id"], 3, ObjectId())
@@ -134,9 +137,9 @@ class RefusingSeats(SeatRepository):
 
 
 def test_a_refused_counter_undoes_the_changes_already_made(frozen_clock):
-    doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5), block(9))))
+    doc = domain.create_retreat(retreat_draft(body(block(0), block(5), block(9))))
     a, b, c = doc["dates"]
-    sent = RetreatUpdate.model_validate(
+    sent = retreat_changes(
         {
             "dates": [
                 {**block(0, places=20), "_id": str(a["_id"])},  # resized first, then undone
@@ -158,9 +161,9 @@ def test_a_refused_counter_undoes_the_changes_already_made(frozen_clock):
 
 
 def test_a_block_taken_while_being_removed_is_kept(frozen_clock):
-    doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5))))
+    doc = domain.create_retreat(retreat_draft(body(block(0), block(5))))
     a, b = doc["dates"]
-    sent = RetreatUpdate.model_validate({"dates": [{**block(0), "_id": str(a["_id"])}]})
+    sent = retreat_changes({"dates": [{**block(0), "_id": str(a["_id"])}]})
 
     with pytest.raises(Conflict, match="Impossible de supprimer la date du 06/03/2027"):
         domain.update_retreat(doc["_id"], sent, seats=RefusingSeats(refuse=b["_id"]))
@@ -168,7 +171,7 @@ def test_a_block_taken_while_being_removed_is_kept(frozen_clock):
 
 
 def test_delete_restores_counters_when_one_is_taken_meanwhile(frozen_clock):
-    doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0), block(5, places=4))))
+    doc = domain.create_retreat(retreat_draft(body(block(0), block(5, places=4))))
     a, b = doc["dates"]
 
     with pytest.raises(Conflict):
@@ -181,7 +184,7 @@ def test_delete_restores_counters_when_one_is_taken_meanwhile(frozen_clock):
 
 
 def test_update_refuses_when_the_retreat_changed_since_it_was_read(frozen_clock):
-    doc = domain.create_retreat(RetreatCreate.model_validate(body(block(0))))
+    doc = domain.create_retreat(retreat_draft(body(block(0))))
     (a,) = doc["dates"]
 
     class Racing(RetreatRepository):
@@ -189,7 +192,7 @@ def test_update_refuses_when_the_retreat_changed_since_it_was_read(frozen_clock)
             super().update_fields(retreat_id, {"updatedAt": datetime(2030, 1, 1, tzinfo=UTC)})  # someone else
             return super().update_fields(retreat_id, set_fields, unset_fields, **kw)
 
-    sent = RetreatUpdate.model_validate({"dates": [{**block(0, places=15), "_id": str(a["_id"])}, block(3)]})
+    sent = retreat_changes({"dates": [{**block(0, places=15), "_id": str(a["_id"])}, block(3)]})
     with pytest.raises(Conflict, match="modifiée entre-temps"):
         domain.update_retreat(doc["_id"], sent, retreats=Racing())
 
@@ -205,3 +208,53 @@ def test_toggle_treats_a_missing_flag_as_active(frozen_clock):
     assert domain.toggle_active(rid)["isActive"] is True
     with pytest.raises(NotFound):
         domain.get_public(ObjectId())
+
+
+def test_a_patch_changes_only_what_it_sent_and_none_removes(frozen_clock):
+    """The domain's own inputs, built directly: KEEP leaves a field as stored, None removes a
+    nullable one, an empty ``included`` too."""
+    draft = domain.RetreatDraft(
+        title="T",
+        card_image="/c.jpg",
+        card_image_alt="c",
+        modal_images=("/m.jpg",),
+        modal_image_alts=("m",),
+        text="t",
+        pdf_label="Programme",
+        pdf_url="/p.pdf",
+        included="Repas",
+        refund_tiers=((30, 100), (7, 50)),
+        dates=(
+            domain.DateBlockInput(
+                start=START, end=START + timedelta(days=2), price=Decimal("99.9"), places=4, meeting_point="Mas"
+            ),
+        ),
+    )
+    doc = domain.create_retreat(draft)
+    assert doc["politiqueAnnulation"] == {
+        "paliers": [{"joursAvant": 30, "pourcentage": 100}, {"joursAvant": 7, "pourcentage": 50}]
+    }
+    assert doc["dates"][0]["prixCents"] == 9990
+
+    changes = domain.RetreatChanges(title="Nouveau", pdf_label=None, included="", modal_images=("/a.jpg", "/b.jpg"))
+    updated = domain.update_retreat(doc["_id"], changes)
+
+    assert updated["titreCard"] == "Nouveau"
+    assert updated["imageModal"] == ["/a.jpg", "/b.jpg"]
+    assert "boutonPdfLabel" not in updated and "prestationsIncluses" not in updated
+    kept = {
+        k: v for k, v in doc.items() if k not in {"titreCard", "imageModal", "boutonPdfLabel", "prestationsIncluses", "updatedAt"}
+    }
+    assert {k: updated[k] for k in kept} == kept
+
+    domain.update_retreat(doc["_id"], domain.RetreatChanges(refund_tiers=None))
+    assert "politiqueAnnulation" not in RetreatRepository().get(doc["_id"])
+
+
+def test_the_handler_hands_over_only_the_fields_a_patch_sent():
+    assert retreat_changes({}) == domain.RetreatChanges()
+    sent = retreat_changes(
+        {"titreCard": " X ", "pdfUrl": None, "politiqueAnnulation": {"paliers": [{"joursAvant": 3, "pourcentage": 20}]}}
+    )
+    assert sent == domain.RetreatChanges(title="X", pdf_url=None, refund_tiers=((3, 20),))
+    assert sent.dates is domain.KEEP and sent.pdf_label is domain.KEEP

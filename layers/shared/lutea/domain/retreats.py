@@ -12,8 +12,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
@@ -25,13 +26,106 @@ from lutea.data.seats import SeatRepository
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.listing import PageRequest, Period
 from lutea.observability import logger
-from lutea.schemas.retreats import NULLABLE_UPDATE_FIELDS, DateBlockIn, RetreatCreate, RetreatUpdate
 from lutea.wire import cents_to_euros, iso, parse_instant, to_wire
 
 NOT_FOUND = "Retraite non trouvée"
 DELETE_HELD = "Impossible de supprimer une retraite qui a des réservations en cours ou confirmées"
 CHANGED_MEANWHILE = "La retraite a été modifiée entre-temps, veuillez réessayer"
 PARIS = ZoneInfo("Europe/Paris")
+
+
+# --- Inputs -------------------------------------------------------------------------------
+# What the writing use cases take (lutea/domain/README.md, Inputs): the handler validates the
+# body with lutea.schemas.retreats and builds these from it.
+
+
+@dataclass(frozen=True)
+class DateBlockInput:
+    """One date block as sent. ``block_id``: the id it was sent with, if any (a PATCH keeps the
+    block of the retreat that has it; any other block gets a new id)."""
+
+    start: datetime
+    end: datetime
+    price: Decimal  # euros, at most 2 decimals
+    places: int
+    meeting_point: str
+    arrival_time: str | None = None
+    departure_time: str | None = None
+    block_id: str | None = None
+
+
+RefundTiers = tuple[tuple[int, int], ...]  # (days before the start, refunded percentage)
+
+
+@dataclass(frozen=True)
+class RetreatDraft:
+    """A new retreat. ``refund_tiers``: its cancellation policy; ``None``: the global default."""
+
+    title: str
+    card_image: str
+    card_image_alt: str
+    modal_images: tuple[str, ...]
+    modal_image_alts: tuple[str, ...]
+    text: str
+    pdf_label: str | None = None
+    pdf_url: str | None = None
+    included: str | None = None  # what the price includes; empty or None: nothing printed
+    refund_tiers: RefundTiers | None = None
+    dates: tuple[DateBlockInput, ...] = ()
+    coming_soon: bool = False
+    active: bool = True
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+"""A field of :class:`RetreatChanges` the PATCH did not send: left as stored."""
+Keep = Literal[_Keep.KEEP]
+
+
+@dataclass(frozen=True)
+class RetreatChanges:
+    """A PATCH: only the fields sent, the others at ``KEEP``. The nullable ones take ``None``
+    to be removed (``refund_tiers``: back to the global default); ``dates`` replaces the block list."""
+
+    title: str | Keep = KEEP
+    card_image: str | Keep = KEEP
+    card_image_alt: str | Keep = KEEP
+    modal_images: tuple[str, ...] | Keep = KEEP
+    modal_image_alts: tuple[str, ...] | Keep = KEEP
+    text: str | Keep = KEEP
+    pdf_label: str | Keep | None = KEEP
+    pdf_url: str | Keep | None = KEEP
+    included: str | Keep | None = KEEP
+    refund_tiers: RefundTiers | Keep | None = KEEP
+    dates: tuple[DateBlockInput, ...] | Keep = KEEP
+    coming_soon: bool | Keep = KEEP
+    active: bool | Keep = KEEP
+
+
+# The stored key of each field of a RetreatChanges but ``dates`` (in the order of RetreatDraft).
+_STORED_KEYS = {
+    "title": "titreCard",
+    "card_image": "imageCard",
+    "card_image_alt": "altImageCard",
+    "modal_images": "imageModal",
+    "modal_image_alts": "altImageModal",
+    "text": "texteModal",
+    "pdf_label": "boutonPdfLabel",
+    "pdf_url": "pdfUrl",
+    "included": "prestationsIncluses",
+    "refund_tiers": "politiqueAnnulation",
+    "coming_soon": "aVenir",
+    "active": "isActive",
+}
+_REMOVABLE = frozenset({"pdf_label", "pdf_url", "included", "refund_tiers"})
+
+
+def _policy_doc(tiers: RefundTiers) -> dict[str, Any]:
+    """``politiqueAnnulation`` as stored: ``{paliers: [{joursAvant, pourcentage}]}``."""
+    return {"paliers": [{"joursAvant": days, "pourcentage": percent} for days, percent in tiers]}
 
 
 # --- Wire ---------------------------------------------------------------------------------
@@ -88,15 +182,15 @@ def _paris_day(value: datetime) -> str:
     return as_utc(value).astimezone(PARIS).strftime("%d/%m/%Y")
 
 
-def _block_doc(block: DateBlockIn, block_id: ObjectId) -> DateBlockDoc:
+def _block_doc(block: DateBlockInput, block_id: ObjectId) -> DateBlockDoc:
     doc: DateBlockDoc = {"_id": block_id, "start": block.start, "end": block.end}
-    if block.heureArrivee is not None:
-        doc["heureArrivee"] = block.heureArrivee
-    if block.heureDepart is not None:
-        doc["heureDepart"] = block.heureDepart
-    doc["prixCents"] = int(Decimal(block.prix) * 100)  # exact: at most 2 decimals (schema)
+    if block.arrival_time is not None:
+        doc["heureArrivee"] = block.arrival_time
+    if block.departure_time is not None:
+        doc["heureDepart"] = block.departure_time
+    doc["prixCents"] = int(Decimal(block.price) * 100)  # exact: at most 2 decimals (schema)
     doc["places"] = block.places
-    doc["adresseRdv"] = block.adresseRdv
+    doc["adresseRdv"] = block.meeting_point
     return doc
 
 
@@ -174,39 +268,17 @@ def get_retreat(retreat_id: ObjectId, *, retreats: RetreatRepository | None = No
     return _load(retreats or RetreatRepository(), retreat_id)
 
 
-def _price_bound(raw: str | None, name: str, *, lower: bool) -> int | None:
-    """A price bound of the search in euros -> cents, rounded inwards (prices are whole cents)."""
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        euros = Decimal(raw.strip())
-    except InvalidOperation:
-        euros = Decimal("NaN")
-    if not euros.is_finite() or len(raw) > 20:
-        raise InvalidInput(f"{name} doit être un nombre")
-    # Clamped: prices are at most a million euros, and MongoDB integers have 64 bits.
-    cents = min(max(euros * 100, Decimal(-(10**12))), Decimal(10**12))
-    return int(cents.to_integral_value(rounding="ROUND_CEILING" if lower else "ROUND_FLOOR"))
-
-
 def search(
     *,
-    title: str | None,
-    status: str | None,
-    min_price: str | None,
-    max_price: str | None,
+    title: str | None = None,
+    is_active: bool | None = None,
+    min_cents: int | None = None,
+    max_cents: int | None = None,
     retreats: RetreatRepository | None = None,
 ) -> list[RetreatDoc]:
-    """Admin search (the query's ``titreCard``, ``statut``, ``prixMin``, ``prixMax``).
-    ``status``: ``active`` -> active retreats, any other value -> inactive ones."""
-    if title is not None and len(title) > 200:
-        raise InvalidInput("titreCard ne doit pas dépasser 200 caractères")
-    return (retreats or RetreatRepository()).search(
-        title=title or None,
-        is_active=None if not status else status == "active",
-        min_cents=_price_bound(min_price, "prixMin", lower=True),
-        max_cents=_price_bound(max_price, "prixMax", lower=False),
-    )
+    """Admin search: ``title`` a substring of the title (case-insensitive), ``is_active`` the
+    visibility, every date block's price within ``min_cents`` .. ``max_cents``; ``None``: any."""
+    return (retreats or RetreatRepository()).search(title=title, is_active=is_active, min_cents=min_cents, max_cents=max_cents)
 
 
 def reserved_places(
@@ -231,7 +303,7 @@ def reserved_places(
 
 
 def create_retreat(
-    data: RetreatCreate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+    data: RetreatDraft, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
 ) -> RetreatDoc:
     """A new retreat; every date block gets a new id and its seat counter (counters first:
     a retreat is never visible with a block that cannot be booked)."""
@@ -242,22 +314,22 @@ def create_retreat(
         seats.ensure(retreat_id=retreat_id, date_id=block["_id"], places=block["places"])
     doc: RetreatDoc = {
         "_id": retreat_id,
-        "titreCard": data.titreCard,
-        "imageCard": data.imageCard,
-        "altImageCard": data.altImageCard,
-        "imageModal": list(data.imageModal),
-        "altImageModal": list(data.altImageModal),
-        "texteModal": data.texteModal,
+        "titreCard": data.title,
+        "imageCard": data.card_image,
+        "altImageCard": data.card_image_alt,
+        "imageModal": list(data.modal_images),
+        "altImageModal": list(data.modal_image_alts),
+        "texteModal": data.text,
     }
-    if data.boutonPdfLabel is not None:
-        doc["boutonPdfLabel"] = data.boutonPdfLabel
-    if data.pdfUrl is not None:
-        doc["pdfUrl"] = data.pdfUrl
-    if data.politiqueAnnulation is not None:
-        doc["politiqueAnnulation"] = data.politiqueAnnulation.model_dump()
-    if data.prestationsIncluses:
-        doc["prestationsIncluses"] = data.prestationsIncluses
-    doc.update({"dates": blocks, "aVenir": data.aVenir, "isActive": data.isActive, "createdAt": stamp, "updatedAt": stamp})
+    if data.pdf_label is not None:
+        doc["boutonPdfLabel"] = data.pdf_label
+    if data.pdf_url is not None:
+        doc["pdfUrl"] = data.pdf_url
+    if data.refund_tiers is not None:
+        doc["politiqueAnnulation"] = _policy_doc(data.refund_tiers)
+    if data.included:
+        doc["prestationsIncluses"] = data.included
+    doc.update({"dates": blocks, "aVenir": data.coming_soon, "isActive": data.active, "createdAt": stamp, "updatedAt": stamp})
     return retreats.insert(doc)
 
 
@@ -283,7 +355,7 @@ class _SeatChanges:
 
 
 def _plan_blocks(
-    current: list[DateBlockDoc], sent: list[DateBlockIn]
+    current: list[DateBlockDoc], sent: tuple[DateBlockInput, ...]
 ) -> tuple[list[DateBlockDoc], list[DateBlockDoc], list[DateBlockDoc]]:
     """(new block list, blocks removed, blocks created). A block keeps its id when it was sent
     with the id of one of the retreat's blocks; any other block is new."""
@@ -292,7 +364,7 @@ def _plan_blocks(
     created: list[DateBlockDoc] = []
     kept: set[ObjectId] = set()
     for item in sent:
-        block_id = ObjectId(item.id) if item.id else None
+        block_id = ObjectId(item.block_id) if item.block_id else None
         if block_id is None or block_id not in by_id:
             block = _block_doc(item, ObjectId())
             created.append(block)
@@ -372,34 +444,35 @@ def _removal_refused(block: DateBlockDoc, held: int) -> str:
 
 
 def update_retreat(
-    retreat_id: ObjectId, data: RetreatUpdate, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
+    retreat_id: ObjectId, data: RetreatChanges, *, retreats: RetreatRepository | None = None, seats: SeatRepository | None = None
 ) -> RetreatDoc:
-    """PATCH: the fields sent replace the stored ones (``null`` removes ``boutonPdfLabel``,
-    ``pdfUrl`` or ``prestationsIncluses``); ``dates`` replaces the block list, under the seat rules above."""
+    """PATCH: the fields sent (not ``KEEP``) replace the stored ones (``None`` removes
+    ``boutonPdfLabel``, ``pdfUrl``, ``prestationsIncluses`` or ``politiqueAnnulation``); ``dates``
+    replaces the block list, under the seat rules above."""
     retreats, seats = retreats or RetreatRepository(), seats or SeatRepository()
     doc = _load(retreats, retreat_id)
-    changes = data.changes()
     set_fields: dict[str, Any] = {}
     unset_fields: list[str] = []
-    for name, value in changes.items():
-        if name == "dates":
+    for name, key in _STORED_KEYS.items():
+        value = getattr(data, name)
+        if value is KEEP:
             continue
-        # null removes an optional field; so does an empty prestationsIncluses (nothing to print)
-        if name in NULLABLE_UPDATE_FIELDS and (value is None or (value == "" and name == "prestationsIncluses")):
-            unset_fields.append(name)
-        elif hasattr(value, "model_dump"):
-            set_fields[name] = value.model_dump()
+        # None removes an optional field; so does an empty prestationsIncluses (nothing to print)
+        if name in _REMOVABLE and (value is None or (value == "" and name == "included")):
+            unset_fields.append(key)
+        elif name == "refund_tiers":
+            set_fields[key] = _policy_doc(value)
         else:
-            set_fields[name] = list(value) if isinstance(value, list) else value
+            set_fields[key] = list(value) if isinstance(value, tuple) else value
     set_fields["updatedAt"] = now()
-    if "dates" not in changes:
+    if data.dates is KEEP:
         updated = retreats.update_fields(retreat_id, set_fields, unset_fields)
         if updated is None:
             raise NotFound(NOT_FOUND)
         return updated
 
     current = list(doc.get("dates") or [])
-    blocks, removed, created = _plan_blocks(current, changes["dates"])
+    blocks, removed, created = _plan_blocks(current, data.dates)
     seat_changes = _apply_seat_changes(retreat_id, current, blocks, removed, created, seats)
     set_fields["dates"] = blocks
     # Conditional on the version read: the counters were adjusted against that block list.
@@ -462,6 +535,10 @@ def delete_retreat(
 
 
 __all__ = [
+    "KEEP",
+    "DateBlockInput",
+    "RetreatChanges",
+    "RetreatDraft",
     "create_retreat",
     "date_block_to_wire",
     "delete_retreat",
