@@ -20,8 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Where each secret value may come from in AWS: the environment variable that names a Secrets
 # Manager secret (a JSON object) -> the keys that secret may hold. template.yaml gives a function
@@ -79,8 +78,7 @@ def _mysql_tls(raw: str) -> bool:
     return value == "verify"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     stage: str = "local"
     service_name: str = "lutea"
     frontend_urls: tuple[str, ...] = ("http://localhost:3000",)
@@ -139,7 +137,6 @@ class Settings:
     # Register and forgot-password answer no sooner than this, whatever the address (timing
     # must not tell an existing account from an unknown one; see lutea.auth.timing).
     uniform_answer_ms: int = 700
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:

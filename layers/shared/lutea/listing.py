@@ -7,10 +7,9 @@ applied); with either, it answers ``{items, total, page, limit, pages}``."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
@@ -24,8 +23,7 @@ MAX_PAGE = 100_000
 PARIS = ZoneInfo("Europe/Paris")
 
 
-@dataclass(frozen=True)
-class PageRequest:
+class PageRequest(NamedTuple):
     page: int
     limit: int
 
@@ -34,8 +32,7 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     """``[start, end)`` in UTC; either bound may be open."""
 
     start: datetime | None = None

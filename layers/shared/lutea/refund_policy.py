@@ -17,9 +17,8 @@ The text printed on the PDF and in the emails is generated here from the same ti
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lutea.clock import as_utc
 
@@ -27,14 +26,12 @@ MAX_TIERS = 10
 MAX_DAYS = 730
 
 
-@dataclass(frozen=True)
-class Tier:
+class Tier(NamedTuple):
     days_before: int
     percent: int
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Tiers sorted from the most days before the start to the fewest, at most one per day count."""
 
     tiers: tuple[Tier, ...]
@@ -44,8 +41,7 @@ class Policy:
         return {"paliers": [{"joursAvant": t.days_before, "pourcentage": t.percent} for t in self.tiers]}
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     """What cancelling now would give back."""
 
     percent: int

@@ -3,7 +3,6 @@ to clear text, and verified (certificate and host name)."""
 
 from __future__ import annotations
 
-import dataclasses
 import ssl
 
 import pymysql
@@ -16,7 +15,7 @@ from tests.support.mysql import HOST, PASSWORD, PORT, USER
 
 def _settings(**over: object) -> Settings:
     base = Settings(mysql_host=HOST, mysql_port=PORT, mysql_user=USER, mysql_password=PASSWORD)
-    return dataclasses.replace(base, **over)
+    return base._replace(**over)
 
 
 @pytest.mark.mysql

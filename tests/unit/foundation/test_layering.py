@@ -198,7 +198,7 @@ def _request_shapes(tree: ast.Module) -> set[str]:
 
 
 def test_the_domain_takes_its_own_inputs_not_request_models():
-    """A use case takes plain values or a frozen dataclass of the domain; the handler builds it
+    """A use case takes plain values or an immutable record of the domain; the handler builds it
     from its validated pydantic model."""
     found = set()
     for name, path in _modules().items():

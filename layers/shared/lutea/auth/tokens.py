@@ -8,9 +8,8 @@ logout or a detected refresh-token reuse also ends the access tokens of that ses
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lutea.clock import now
 from lutea.config import get_settings
@@ -25,8 +24,7 @@ _ALGORITHM = "HS256"
 ISSUER = "lutea"
 
 
-@dataclass(frozen=True)
-class AccessClaims:
+class AccessClaims(NamedTuple):
     user_id: str
     email: str
     role: str
@@ -34,8 +32,7 @@ class AccessClaims:
     mfa: bool
 
 
-@dataclass(frozen=True)
-class RefreshClaims:
+class RefreshClaims(NamedTuple):
     user_id: str
     family_id: str
     jti: str

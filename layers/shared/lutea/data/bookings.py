@@ -14,9 +14,8 @@ is ever written outside this package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
@@ -58,8 +57,7 @@ def _indexes(db: Any) -> None:
     col.create_index([("createdAt", DESCENDING), ("retreatId", 1), ("dateStart", 1)])  # discrepancy check
 
 
-@dataclass(frozen=True)
-class BookingFilter:
+class BookingFilter(NamedTuple):
     """The admin's filters; ``None`` means any. ``start_from`` / ``start_before``: the stay's
     ``dateStart`` in ``[start_from, start_before)``."""
 

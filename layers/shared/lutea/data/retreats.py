@@ -9,9 +9,8 @@ top-level ``prix`` in euros, ``places``, ``adresseRdv``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -41,8 +40,7 @@ def _public_query(now: datetime) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class RetreatFilter:
+class RetreatFilter(NamedTuple):
     """The admin's filters; ``None`` means any. ``is_active``: visible or hidden retreats;
     a date block starting in ``[start_from, start_before)``."""
 

@@ -24,11 +24,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lutea.clock import as_utc, now
 from lutea.config import Settings, get_settings
@@ -47,8 +46,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{3,}_[A-Za-z0-9_]+?)(?:\.(mysql|sqlite))?\.sq
 _DB_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     rowcount: int
     lastrowid: int | None
 
@@ -415,8 +413,7 @@ def reset_sql() -> None:
 # --- migrations ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):
     version: str
     path: Path
 

@@ -8,9 +8,8 @@ quotas) is one conditional single-document update; the thresholds come from the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -79,8 +78,7 @@ def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
     return doc
 
 
-@dataclass(frozen=True)
-class UserFilter:
+class UserFilter(NamedTuple):
     """The admin's filters; ``None`` means any. Registered (``createdAt``) in
     ``[created_from, created_before)``."""
 

@@ -9,9 +9,8 @@ the answer (a 502 for known addresses only would tell them apart).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bson import ObjectId
 
@@ -129,8 +128,7 @@ def current_user(principal_user_id: str) -> dict[str, Any]:
 # --- Registration -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Registration:
+class Registration(NamedTuple):
     email: str
     firstName: str
     lastName: str
@@ -402,8 +400,7 @@ def validate_current_password(principal_user_id: str, password: str) -> dict[str
     return {"isValid": check_password(current_user(principal_user_id), password)}
 
 
-@dataclass(frozen=True)
-class ProfileUpdate:
+class ProfileUpdate(NamedTuple):
     user: dict[str, Any]  # the stored document, updated
     password_changed: bool
 

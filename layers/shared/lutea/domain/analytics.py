@@ -10,10 +10,9 @@ import json
 import math
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from lutea.clock import now
 from lutea.data.analytics import AnalyticsRepository
@@ -26,8 +25,7 @@ STEPS = (1, 2, 3, 4, 5)
 # --- sessions and events -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NewSession:
+class NewSession(NamedTuple):
     session_id: str
     started_at: datetime
     browser: str | None = None
@@ -35,8 +33,7 @@ class NewSession:
     is_login: bool = False
 
 
-@dataclass(frozen=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     session_id: str
     event_type_code: str
     event_ts: datetime | None = None
@@ -236,8 +233,7 @@ def _js_parse_int(text: str) -> int | None:
 # --- statistics ------------------------------------------------------------------------------
 
 
-@dataclass
-class SessionJourney:
+class SessionJourney(NamedTuple):
     completed: bool
     last_step: int
     step_times: dict[int, int]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 
@@ -48,15 +47,13 @@ MSG_DATE_STARTED_ADMIN = "Cette session a déjà commencé : pour l'enregistrer 
 # --- inputs (lutea/domain/README.md: the handler builds them from its validated request) -----
 
 
-@dataclass(frozen=True)
-class Participant:
+class Participant(NamedTuple):
     first_name: str
     last_name: str
     email: str
 
 
-@dataclass(frozen=True)
-class Party:
+class Party(NamedTuple):
     """Who comes and who pays: what every way of booking carries."""
 
     participants: tuple[Participant, ...]
@@ -64,8 +61,7 @@ class Party:
     notes: str | None = None
 
 
-@dataclass(frozen=True)
-class BookingRequest:
+class BookingRequest(NamedTuple):
     """``seats`` on the date block of retreat ``retreat_id`` that starts at ``date_start``."""
 
     retreat_id: str

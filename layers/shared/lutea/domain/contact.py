@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from lutea.email import messages
 from lutea.email.recaptcha import verify_recaptcha
@@ -15,8 +15,7 @@ FAILED_MESSAGE = "Erreur lors de l'envoi du message. Veuillez réessayer."
 RECAPTCHA_FAILED = "Échec de la vérification reCAPTCHA"
 
 
-@dataclass(frozen=True)
-class ContactForm:
+class ContactForm(NamedTuple):
     last_name: str
     first_name: str
     email: str

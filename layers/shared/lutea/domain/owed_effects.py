@@ -47,9 +47,8 @@ wire (``owed`` is internal, like ``seatsHeld``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lutea.clock import as_utc, now
 from lutea.data.owed import OwedRepository, owed_entry
@@ -66,8 +65,7 @@ BATCH = 200
 Perform = Callable[[Any, str, dict[str, Any]], None]
 
 
-@dataclass(frozen=True)
-class _Kind:
+class _Kind(NamedTuple):
     collection: str
     perform: Perform
     refund: bool

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
@@ -39,8 +38,7 @@ PARIS = ZoneInfo("Europe/Paris")
 # body with lutea.schemas.retreats and builds these from it.
 
 
-@dataclass(frozen=True)
-class DateBlockInput:
+class DateBlockInput(NamedTuple):
     """One date block as sent. ``block_id``: the id it was sent with, if any (a PATCH keeps the
     block of the retreat that has it; any other block gets a new id)."""
 
@@ -57,8 +55,7 @@ class DateBlockInput:
 RefundTiers = tuple[tuple[int, int], ...]  # (days before the start, refunded percentage)
 
 
-@dataclass(frozen=True)
-class RetreatDraft:
+class RetreatDraft(NamedTuple):
     """A new retreat. ``refund_tiers``: its cancellation policy; ``None``: the global default."""
 
     title: str
@@ -85,8 +82,7 @@ KEEP: Final = _Keep.KEEP
 Keep = Literal[_Keep.KEEP]
 
 
-@dataclass(frozen=True)
-class RetreatChanges:
+class RetreatChanges(NamedTuple):
     """A PATCH: only the fields sent, the others at ``KEEP``. The nullable ones take ``None``
     to be removed (``refund_tiers``: back to the global default); ``dates`` replaces the block list."""
 
@@ -333,15 +329,15 @@ def create_retreat(
     return retreats.insert(doc)
 
 
-@dataclass
 class _SeatChanges:
     """Counter changes made for one update, so that a refusal can undo them."""
 
-    seats: SeatRepository
-    retreat_id: ObjectId
-    removed: list[tuple[ObjectId, int]] = field(default_factory=list)  # (date id, places)
-    resized: list[tuple[ObjectId, int, int]] = field(default_factory=list)  # (date id, old places, new places)
-    created: list[ObjectId] = field(default_factory=list)
+    def __init__(self, seats: SeatRepository, retreat_id: ObjectId) -> None:
+        self.seats = seats
+        self.retreat_id = retreat_id
+        self.removed: list[tuple[ObjectId, int]] = []  # (date id, places)
+        self.resized: list[tuple[ObjectId, int, int]] = []  # (date id, old places, new places)
+        self.created: list[ObjectId] = []
 
     def undo(self) -> None:
         for date_id, places in self.removed:

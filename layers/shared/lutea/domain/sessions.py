@@ -8,9 +8,8 @@ them too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from bson import ObjectId
@@ -39,8 +38,7 @@ TWO_FACTOR_TTL = timedelta(minutes=10)
 TWO_FACTOR_MAX_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     """A signed-in session: the tokens for the cookies and the answer's body."""
 
     access_token: str
@@ -48,8 +46,7 @@ class Session:
     body: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class CodeRequired:
+class CodeRequired(NamedTuple):
     """An admin's password was right: a code was emailed, no session yet."""
 
     body: dict[str, Any]
@@ -167,8 +164,7 @@ def refresh(refresh_token: str | None) -> Session:
     )
 
 
-@dataclass(frozen=True)
-class ProfileUpdated:
+class ProfileUpdated(NamedTuple):
     """PUT /users/profile: the updated user, and a fresh session when the password changed."""
 
     body: dict[str, Any]
