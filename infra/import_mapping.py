@@ -33,12 +33,12 @@ from typing import Any, cast
 from bson import Decimal128, ObjectId, json_util
 from bson.errors import InvalidId
 from lutea.auth.passwords import is_bcrypt
+from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.clock import as_utc
 from lutea.data.documents import RetreatDoc
 from lutea.data.users import normalize_email
 from lutea.domain.booking_states import PAYMENT_WINDOW
 from lutea.domain.retreats import find_date_block
-from lutea.schemas.bookings import BookingStatus, PaymentStatus
 from lutea.wire import euros_to_cents, iso, parse_instant
 
 USERS, RETREATS, BOOKINGS = "users", "retreats", "bookings"

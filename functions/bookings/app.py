@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from lutea import listing
+from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.data.bookings import BookingFilter
 from lutea.domain import booking_lifecycle as lifecycle
 from lutea.domain import bookings as domain
@@ -34,10 +35,8 @@ from lutea.schemas.bookings import (
     AdminBookingIn,
     AvailablePlacesIn,
     BookingIn,
-    BookingStatus,
     CancelBookingIn,
     ConfirmBookingIn,
-    PaymentStatus,
     booking_out,
 )
 from lutea.schemas.cancellation import CancellationOut, CancellationQuoteOut, SelfCancelIn, quote_out

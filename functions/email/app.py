@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from lutea.domain import contact
-from lutea.email import EmailDeliveryError
+from lutea.email.service import EmailDeliveryError
 from lutea.http import create_app, json_body, make_handler
 from lutea.http.docs import ok
 from lutea.observability import metrics

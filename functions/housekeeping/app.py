@@ -4,11 +4,13 @@ emails. The jobs that talk to Stripe live in functions/scheduled/."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from lutea.observability import instrumented, logger, metrics
+
+if TYPE_CHECKING:  # a type only: its module is not needed at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @instrumented

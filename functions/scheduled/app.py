@@ -3,10 +3,12 @@ job; those that need neither Stripe nor fpdf2 live in functions/housekeeping/.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from lutea.observability import instrumented, logger
+
+if TYPE_CHECKING:  # a type only: its module is not needed at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @instrumented

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from bson import ObjectId
+from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.clock import now
 from lutea.data.bookings import BookingRepository
 from lutea.data.owed import OwedRepository, owed_entry
 from lutea.data.waiting_list import OFFERED, WaitingListRepository
-from lutea.schemas.bookings import BookingStatus, PaymentStatus
 
 
 def _booking(**fields):

@@ -21,15 +21,16 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 
+from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.clock import now
 from lutea.data.documents import BookingDoc
 from lutea.data.mongo import equalities, get_db, half_open_range, register_indexes
 from lutea.data.owed import OwedRepository, with_owed
 
 COLLECTION = "bookings"
-# Stored status values (lutea.schemas.bookings names them for the wire).
-PENDING, CANCELLED, CONFIRMED = "PENDING", "CANCELLED", "CONFIRMED"
-PAYMENT_PENDING, PAID, REFUNDED = "PENDING", "PAID", "REFUNDED"
+# Stored status values (lutea.booking_status).
+PENDING, CANCELLED, CONFIRMED = BookingStatus.PENDING.value, BookingStatus.CANCELLED.value, BookingStatus.CONFIRMED.value
+PAYMENT_PENDING, PAID, REFUNDED = PaymentStatus.PENDING.value, PaymentStatus.PAID.value, PaymentStatus.REFUNDED.value
 
 
 def _overdue_hold(cutoff: datetime) -> dict[str, Any]:

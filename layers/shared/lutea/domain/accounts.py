@@ -19,7 +19,7 @@ from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.sessions import SessionFamilyRepository
 from lutea.data.users import TemporaryUserRepository, UserFilter, UserRepository, normalize_email
-from lutea.email import failures, messages
+from lutea.email import fresh_secrets
 from lutea.email.recaptcha import verify_recaptcha
 from lutea.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from lutea.observability import logger
@@ -170,6 +170,8 @@ def register(reg: Registration) -> dict[str, Any]:
 
 
 def _registration_attempt_on(user: dict[str, Any]) -> None:
+    from lutea.email import messages  # on the first email: not at every account route's cold start
+
     if UserRepository().record_registration_attempt(
         user["_id"], looks_pending_until=now() + REGISTRATION_TTL, window=timedelta(hours=1), limit=NOTICES_PER_HOUR
     ):
@@ -179,6 +181,8 @@ def _registration_attempt_on(user: dict[str, Any]) -> None:
 
 
 def _store_registration(reg: Registration, email: str, password_hash: str) -> None:
+    from lutea.email import messages
+
     temporaries = TemporaryUserRepository()
     pending = temporaries.find_by_email(email)
     if pending is not None:
@@ -342,6 +346,8 @@ def request_password_reset(email: str) -> dict[str, str]:
             limit=RESET_EMAILS_PER_HOUR,
         )
         if allowed:
+            from lutea.email import messages
+
             messages.notify(
                 messages.send_password_reset, user["email"], user.get("firstName", ""), _frontend_link("/reset-password", token)
             )
@@ -372,8 +378,8 @@ def _fresh_reset_link(email: str, failed_at: datetime) -> str | None:
 
 
 # A failed email that held a link is stored without it; its retry gets a fresh one from here.
-failures.register_fresh_secret("validation_link", _fresh_validation_link)
-failures.register_fresh_secret("password_reset", _fresh_reset_link)
+fresh_secrets.register("validation_link", _fresh_validation_link)
+fresh_secrets.register("password_reset", _fresh_reset_link)
 
 
 def reset_password(token: str, new_password: str) -> dict[str, str]:

@@ -1,12 +1,12 @@
 """A booking's vocabulary, shared by the modules that create, transition and read bookings:
-the status names (the values of the wire enums of lutea.schemas.bookings), the payment window
+the status names (lutea.booking_status), the payment window
 and the default cancellation reason."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from lutea.schemas.bookings import BookingStatus, PaymentStatus
+from lutea.booking_status import BookingStatus, PaymentStatus
 
 PAYMENT_WINDOW = timedelta(minutes=16)
 

@@ -19,7 +19,6 @@ from lutea.clock import now
 from lutea.data.sessions import SessionFamilyRepository, is_live
 from lutea.data.users import UserRepository
 from lutea.domain import accounts
-from lutea.email import messages
 from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.observability import logger, metrics
 from lutea.wire import is_object_id
@@ -84,6 +83,8 @@ def sign_in(email: str, password: str) -> Session | CodeRequired:
 
 
 def _send_two_factor_code(user: dict[str, Any]) -> None:
+    from lutea.email import messages  # admins only: not at every sign-in's cold start
+
     code = codes.new_two_factor_code()
     UserRepository().set_two_factor_code(user["_id"], codes.hash_two_factor_code(code), now() + TWO_FACTOR_TTL)
     messages.send_two_factor_code(user["email"], user.get("firstName", ""), code)

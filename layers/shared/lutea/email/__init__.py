@@ -1,5 +1,3 @@
-"""Outgoing email: one service, two backends (Resend, or .eml files in a local outbox)."""
+"""Outgoing email: one service, two backends (Resend, or .eml files in a local outbox).
 
-from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
-
-__all__ = ["Attachment", "EmailDeliveryError", "EmailMessage", "send"]
+The package imports nothing itself: a function imports the modules it sends with, when it sends."""

@@ -6,7 +6,7 @@ at Resend. Documents expire after ``RETENTION`` (they carry addresses: personal 
 
 A message that carries a one-time secret (a validation or reset link, a sign-in code) is stored
 without it: whoever reads the database must not find a live link there. Its retry asks the
-module that issued the secret for a fresh one (``register_fresh_secret``); when there is none
+module that issued the secret for a fresh one (lutea.email.fresh_secrets); when there is none
 to give (the secret was used or superseded, or its kind has no provider) the message is dropped.
 """
 
@@ -14,26 +14,16 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
 from lutea.data.email_failures import EmailFailureRepository
+from lutea.email.fresh_secrets import fresh_secret
 from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
 
 # Stands for the secret in a stored message; replaced by a fresh secret on retry.
 SECRET_PLACEHOLDER = "\u2063LUTEA-SECRET\u2063"
-# kind -> f(recipient, failed_at) -> a fresh secret for that recipient, or None when the
-# message must not be sent any more (the secret was used, or a newer message was sent since).
-FreshSecret = Callable[[str, datetime], "str | None"]
-_fresh_secrets: dict[str, FreshSecret] = {}
-
-
-def register_fresh_secret(kind: str, provider: FreshSecret) -> None:
-    """The module that issues the secrets of ``kind`` says how to issue a fresh one on retry."""
-    _fresh_secrets[kind] = provider
 
 
 def _without(secret: str, text: str) -> str:
@@ -65,8 +55,7 @@ def document_to_message(doc: dict[str, Any]) -> EmailMessage | None:
     """The message to send again; None when it held a secret that can't be issued afresh."""
     subject, body_html, body_text, key = doc["subject"], doc["html"], doc["text"], doc["idempotencyKey"]
     if doc.get("needsFreshSecret"):
-        provider = _fresh_secrets.get(doc["kind"])
-        secret = provider(doc["to"][0], doc["createdAt"]) if provider is not None and doc["to"] else None
+        secret = fresh_secret(doc["kind"], doc["to"][0], doc["createdAt"]) if doc["to"] else None
         if not secret:
             return None
         subject = subject.replace(SECRET_PLACEHOLDER, secret)
@@ -123,4 +112,4 @@ def retry_failed_emails(*, limit: int = 50) -> dict[str, int]:
     return counts
 
 
-__all__ = ["record_failure", "register_fresh_secret", "retry_failed_emails"]
+__all__ = ["record_failure", "retry_failed_emails"]

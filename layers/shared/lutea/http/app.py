@@ -7,12 +7,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lutea.config import get_settings
 from lutea.data import mongo
@@ -28,6 +27,9 @@ from lutea.http.powertools_seams import GuardedResolver
 from lutea.http.screen import body_problem, params_problem
 from lutea.observability import count_metric, instrumented, logger
 from lutea.validation import error_entries
+
+if TYPE_CHECKING:  # a type only: its module is not needed at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # The equivalent of the original's helmet defaults that make sense for a JSON API.
 SECURITY_HEADERS = {

@@ -8,27 +8,13 @@ are a compatibility concession, and a typo in a real field should still be a vis
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, model_validator
 
+from lutea.booking_status import BookingStatus
 from lutea.validation import Email, StrictModel, object_id
 from lutea.wire import parse_instant
-
-
-class BookingStatus(StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    CANCELLED = "CANCELLED"
-
-
-class PaymentStatus(StrEnum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
-
 
 MAX_PLACES = 20
 
