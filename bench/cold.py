@@ -208,6 +208,7 @@ def _run(
     specs = [s for s in specs if s.group not in broken]
     samples: dict[str, list[float]] = {"baseline": [], "floor": []}
     paired: dict[str, list[float]] = {}
+    paired_usual: dict[str, list[float]] = {}  # the same without the collector's deferral
     walls: dict[str, list[float]] = {"baseline": [], "floor": []}
     requests: dict[str, list[float]] = {}
     secrets: dict[str, list[float]] = {way: [] for way in secret_envs}
@@ -232,6 +233,8 @@ def _run(
             samples["floor"].append(floor_now["init_ms"])
             result, wall, _ = _child(["cold", s.group], envs[s.group])
             paired.setdefault(s.group, []).append(result["init_ms"] / floor_now["init_ms"])
+            usual, _, _ = _child(["cold", s.group, "usual-collector"], envs[s.group])
+            paired_usual.setdefault(s.group, []).append(usual["init_ms"] / floor_now["init_ms"])
             samples.setdefault(s.group, []).append(result["init_ms"])
             walls.setdefault(s.group, []).append(wall)
             requests.setdefault(s.group, []).append(result["request_ms"])
@@ -267,6 +270,7 @@ def _run(
             "-",
             "-",
             "-",
+            "-",
             fmt(median(walls["baseline"]), 0),
             "-",
             "-",
@@ -280,6 +284,7 @@ def _run(
             "1.00x",
             "1.00x",
             "1.00x",
+            "-",
             "-",
             "-",
             "-",
@@ -304,6 +309,7 @@ def _run(
                     "-",
                     "-",
                     f"≤ {TARGET_RATIO}x",
+                    "-",
                     "MISS" if spec.present else "-",
                     "-",
                     "-",
@@ -336,6 +342,7 @@ def _run(
                 f"{min_ratio:.2f}x",
                 f"{ratio:.2f}x",
                 f"≤ {TARGET_RATIO}x",
+                f"{median(paired_usual[spec.group]):.2f}x",
                 verdict(passed),
                 fmt(median(requests[spec.group]), 1),
                 fmt(median(walls[spec.group]), 0),
@@ -355,6 +362,7 @@ def _run(
             "min / floor's min",
             "paired: median of fn / floor (judged)",
             "target",
+            "paired, usual collector (informative)",
             "result",
             "of which request",
             "process wall ms",
@@ -369,6 +377,9 @@ def _run(
             "judged on the paired ratio: in each round, the function's init over the floor's run just before it "
             "(the same load on both), the median over the rounds; the machine's load drifts over minutes and "
             "moves each side's own median and minimum (bench/README.md).",
+            "usual collector = the same function, paired with the same floor run, without lutea.coldstart's "
+            "deferral of the cyclic garbage collector during init (the floor has none): what our code costs "
+            "beside what the function costs.",
             "process wall = the whole child seen from outside (interpreter start, harness, exit): both sides pay it.",
             "db commands = MongoDB commands of that first request, createIndexes among them (each one a round trip "
             "on the request path); global rate limit at the WAF, as deployed.",

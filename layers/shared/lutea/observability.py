@@ -57,10 +57,13 @@ def traced[F: Callable[..., Any]](handler: F) -> F:
 def instrumented[F: Callable[..., Any]](handler: F, *, correlation_id_path: str | None = None) -> F:
     """Every Lambda entry point: structured logs with the Lambda context (and a correlation id
     when the event has one), EMF metrics flushed at the end, X-Ray when recording."""
+    from lutea import coldstart
     from lutea.snapstart import register_hooks
 
     register_hooks()  # SnapStart (opt-in): no connection, secret or random state outlives a snapshot
     logged = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(handler)
     # Powertools prints the cold-start metric even with metrics disabled (make dev's console).
     cold_start = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() not in ("1", "true", "yes")
-    return traced(metrics.log_metrics(capture_cold_start_metric=cold_start)(logged))  # type: ignore[no-any-return]
+    entry = traced(metrics.log_metrics(capture_cold_start_metric=cold_start)(logged))
+    coldstart.init_done()  # the entry point is the last thing init builds
+    return entry  # type: ignore[no-any-return]

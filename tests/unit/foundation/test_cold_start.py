@@ -15,6 +15,8 @@ structure rather than timings (the bench measures; tests only count):
 - The email machinery (service, templates, messages: about 3 % of the floor) is imported when a
   route sends, except by the contact form's function, whose one route always sends.
 - A type used only in annotations is imported for the type checker only.
+- The cyclic garbage collector waits while init builds (lutea.coldstart): every function's init
+  ends with the usual thresholds and what it built frozen out of later scans.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ EMAIL_MACHINERY = ("lutea.email.service", "lutea.email.messages", "lutea.email.t
 TYPES_ONLY = ("aws_lambda_powertools.utilities.typing",)
 
 _PROBE = """
-import ast, dataclasses, importlib, inspect, json, sys
+import ast, dataclasses, gc, importlib, inspect, json, sys
+normal = gc.get_threshold()
 from infra.local import gateway
 fn = next(f for f in gateway.functions().values() if f.code_uri.name == sys.argv[1])
 module_file = fn.handler.rsplit(".", 1)[0]
@@ -68,6 +71,7 @@ print(json.dumps({
     "own_schemas": own_schemas,
     "dataclasses": sorted(dataclass_names),
     "records": sorted(records),
+    "collector": {"normal": normal, "after": gc.get_threshold(), "frozen": gc.get_freeze_count(), "enabled": gc.isenabled()},
 }))
 """
 
@@ -111,3 +115,11 @@ def test_the_email_machinery_waits_for_the_first_email(inits, function):
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_types_only_modules_are_not_imported(inits, function):
     assert not [m for m in inits[function]["modules"] if m.startswith(TYPES_ONLY)]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_init_ends_with_the_collector_as_usual_and_its_objects_frozen(inits, function):
+    collector = inits[function]["collector"]
+    assert collector["enabled"]
+    assert collector["after"] == collector["normal"]
+    assert collector["frozen"] > 10_000  # the modules, classes and models init built
