@@ -471,3 +471,35 @@ def test_deleting_one_stage_leaves_the_regions_api_gateway_logging_role_in_place
     for name in ("ApiGatewayCloudWatchRole", "ApiGatewayAccount"):
         assert RESOURCES[name].get("DeletionPolicy") == "Retain", name
         assert RESOURCES[name].get("UpdateReplacePolicy") == "Retain", name
+
+
+def test_no_pydantic_plugin_discovery_at_a_deployed_cold_start():
+    """pydantic looks for plugins in every installed distribution's entry points when it builds
+    its first model, unless told there are none: the deployed environment tells it."""
+    import json
+    import subprocess
+    import sys
+
+    global_env = gateway.load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    plain = {k: v for k, v in global_env.items() if isinstance(v, str)}
+    probe = (
+        "import importlib.metadata as md, json\n"
+        "calls = []\n"
+        "real = md.entry_points\n"
+        "md.entry_points = lambda **kw: calls.append(kw) or real(**kw)\n"
+        "from pydantic import BaseModel\n"
+        "class Body(BaseModel):\n"
+        "    name: str\n"
+        "print(json.dumps(len(calls)))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    for env, expected in ((plain, 0), ({}, 1)):
+        out = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**env, "PATH": "/usr/bin:/bin"},
+        )
+        assert json.loads(out.stdout) == expected, env
