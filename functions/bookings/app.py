@@ -5,7 +5,6 @@ and reading) and lutea.domain.booking_lifecycle (confirming, cancelling, expirin
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
@@ -39,28 +38,15 @@ from lutea.schemas.bookings import (
     ConfirmBookingIn,
     booking_out,
 )
-from lutea.schemas.cancellation import CancellationOut, CancellationQuoteOut, SelfCancelIn, quote_out
+from lutea.schemas.cancellation import SelfCancelIn, quote_out
 from lutea.schemas.listing import CSV
-from lutea.schemas.waiting_list import (
-    AdminBlockOut,
-    MessageOut,
-    OfferBookingIn,
-    OfferOut,
-    WaitingListJoinIn,
-    WaitingListJoinOut,
-    WaitingListTokenIn,
-)
+from lutea.schemas.waiting_list import OfferBookingIn, WaitingListJoinIn, WaitingListTokenIn
 from lutea.validation import parse
 from lutea.wire import cents_to_euros, iso, parse_instant, parse_object_id
 
 app = create_app()
 BOOKING = "booking"  # -> "ID de booking invalide", as the original
 RETREAT = "retraite"  # -> "ID de retraite invalide"
-
-
-def _json(model: Any, description: str, status: int = 200) -> dict:
-    """A documented response whose body is ``model``."""
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def _owner_or_guest() -> tuple[object, str | None]:
@@ -174,7 +160,7 @@ def get_my_booking(id: str):
 
 @app.get(
     "/bookings/<id>/cancellation-quote",
-    responses=ok(None, errors=(404,), merge=_json(CancellationQuoteOut, "What cancelling now would refund")),
+    responses=ok("CancellationQuoteOut", errors=(404,), description="What cancelling now would refund"),
 )
 @owner_or_guest_required
 def cancellation_quote(id: str):
@@ -188,7 +174,7 @@ def cancellation_quote(id: str):
     return quote_out(cancellation.cancellation_quote(parse_object_id(id, BOOKING), *caller))
 
 
-@app.post("/bookings/<id>/cancel", responses=ok(None, errors=(404, 409), merge=_json(CancellationOut, "The cancelled booking")))
+@app.post("/bookings/<id>/cancel", responses=ok("CancellationOut", errors=(404, 409), description="The cancelled booking"))
 @owner_or_guest_required
 def cancel_my_booking(id: str):
     """Cancel one's confirmed booking, refunded by the retreat's policy.
@@ -209,10 +195,10 @@ def cancel_my_booking(id: str):
 @app.post(
     "/bookings/waiting-list",
     responses=ok(
-        None,
+        "WaitingListJoinOut",
         201,
         errors=(404, 409),
-        merge=_json(WaitingListJoinOut, "On the list (the same answer if the address already was)", 201),
+        description="On the list (the same answer if the address already was)",
     ),
 )
 @optional_auth
@@ -238,7 +224,7 @@ def join_waiting_list(body: WaitingListJoinIn):
 
 @app.post(
     "/bookings/waiting-list/leave",
-    responses=ok(None, errors=(404,), merge=_json(MessageOut, "Off the list (also when already off)")),
+    responses=ok("MessageOut", errors=(404,), description="Off the list (also when already off)"),
 )
 def leave_waiting_list(body: WaitingListTokenIn):
     """Leave the waiting list with the token of an emailed link.
@@ -249,9 +235,7 @@ def leave_waiting_list(body: WaitingListTokenIn):
     return waiting_list.leave(body.token)
 
 
-@app.post(
-    "/bookings/waiting-list/offer", responses=ok(None, errors=(404, 409), merge=_json(OfferOut, "The offer the link names"))
-)
+@app.post("/bookings/waiting-list/offer", responses=ok("OfferOut", errors=(404, 409), description="The offer the link names"))
 def waiting_list_offer(body: WaitingListTokenIn):
     """The seats offered to a waiting-list entry, with the token of the offer email.
 
@@ -290,7 +274,7 @@ def book_waiting_list_offer(body: OfferBookingIn):
 
 @app.get(
     "/bookings/admin/waiting-list/<retreatId>",
-    responses=ok(None, errors=(404,), merge=_json(list[AdminBlockOut], "Each date block's list and offers")),
+    responses=ok(["AdminBlockOut"], errors=(404,), description="Each date block's list and offers"),
 )
 @admin_required
 def admin_waiting_list(retreatId: str):

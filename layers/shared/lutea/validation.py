@@ -18,12 +18,6 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=5000, strict=False, populate_by_name=True, defer_build=True)
 
 
-class OutModel(BaseModel):
-    """A response's shape, for the OpenAPI document: built on first use, not at import."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
 class LenientModel(BaseModel):
     """For bodies whose extra fields API.md says are ignored for compatibility."""
 

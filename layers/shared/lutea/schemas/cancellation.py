@@ -6,7 +6,7 @@ from typing import Annotated, Self
 from pydantic import Field, StrictInt, StringConstraints, model_validator
 
 from lutea.refund_policy import MAX_DAYS, MAX_TIERS
-from lutea.validation import OutModel, StrictModel
+from lutea.validation import StrictModel
 
 
 class TierIn(StrictModel):
@@ -38,45 +38,9 @@ class SelfCancelIn(StrictModel):
     raison: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
-# --- responses (documented in the OpenAPI document) ------------------------------------------
-
-
-class TierOut(OutModel):
-    joursAvant: int
-    pourcentage: int
-
-
-class PolicyOut(OutModel):
-    paliers: list[TierOut]
-    texte: str = Field(description="the policy in words, as printed on the PDF and in the emails")
-
-
-class CancellationQuoteOut(OutModel):
-    bookingId: str
-    annulable: bool = Field(description="false when the booking can't be cancelled by its owner now")
-    motif: str | None = Field(None, description="why it can't be cancelled, when annulable is false")
-    montantPaye: float = Field(description="euros")
-    pourcentageRembourse: int
-    montantRembourse: float = Field(description="euros, what cancelling now would refund")
-    changementLe: str | None = Field(None, description="ISO instant when the percentage drops next")
-    politique: PolicyOut
-    calculeLe: str = Field(description="the server's clock when the quote was made (ISO)")
-
-
-class CancellationOut(OutModel):
-    """The cancelled booking (as ``GET /bookings/:id``) with what was refunded."""
-
-    id_: str = Field(alias="_id")
-    statut: str
-    statutPaiement: str
-    montantRembourse: float
-    pourcentageRembourse: int
-    annulationRaison: str | None = None
-    annulationDate: str | None = None
-
-
 def quote_out(result: dict) -> dict:
-    """lutea.domain.cancellation.cancellation_quote's result as the wire's CancellationQuoteOut."""
+    """lutea.domain.cancellation.cancellation_quote's result as the wire's CancellationQuoteOut
+    (lutea.schemas.responses)."""
     from lutea.wire import cents_to_euros, iso
 
     return {

@@ -1,25 +1,5 @@
-"""Response models of the admin lists' paginated form and of the CSV roster, for the OpenAPI
-document (docs/admin-lists.md). Items are the documents each list already returns."""
-
-from typing import Any
-
-from pydantic import Field
-
-from lutea.validation import OutModel
-
-
-class PageOut(OutModel):
-    items: list[dict[str, Any]] = Field(description="This page's documents, in the list's order")
-    total: int = Field(description="How many documents match the filters, over all pages")
-    page: int = Field(description="This page's number, from 1")
-    limit: int = Field(description="Documents per page (at most 100)")
-    pages: int = Field(description="Number of pages (0 when nothing matches)")
-
-
-def list_or_page(description: str) -> dict[int, Any]:
-    """The 200 of an admin list: the original array without ``page``/``limit``, else a page."""
-    return {200: {"description": description, "content": {"application/json": {"model": list[dict[str, Any]] | PageOut}}}}
-
+"""The documented response of the CSV roster (docs/admin-lists.md). The paginated form of the
+admin lists is ``PageOut`` in lutea.schemas.responses, named by ``lutea.http.docs.ok(paged=True)``."""
 
 CSV = {
     200: {
@@ -28,4 +8,4 @@ CSV = {
     }
 }
 
-__all__ = ["CSV", "PageOut", "list_or_page"]
+__all__ = ["CSV"]

@@ -5,13 +5,14 @@ document's components. Not imported by the functions at run time: cold starts st
 the shapes are checked against real answers by the tests and the schemathesis run.
 
 Field names are the wire's (French where API.md is). Models allow extra fields: a shape
-documents what the frontend may rely on, not everything a stored document may carry."""
+documents what the frontend may rely on, not everything a stored document may carry. The
+shapes of the newer routes (admin list pages, self-service cancellation, the waiting list) are
+``OutModel``s, which don't say so: they list every field those routes answer. A docstring here
+becomes the component's description; the functions that build a body are named in comments."""
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from lutea.schemas.listing import PageOut
 
 
 class _Out(BaseModel):
@@ -321,6 +322,112 @@ class PersonalDataExport(_Out):
     sessionsAnalytiques: list[AnalyticsSessionHeld]
 
 
+# --- the newer routes' shapes: every field listed, none written as a null default ------------
+
+
+def _no_null_default(schema: dict[str, Any]) -> None:
+    """Powertools wrote these components while the routes handed it the classes, and it leaves
+    a null ``default`` out; openapi-typescript types a property with a ``default`` as always
+    present, so writing one would change the TypeScript client's types."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+class OutModel(BaseModel):
+    model_config = ConfigDict(defer_build=True, json_schema_extra=_no_null_default)
+
+
+# A page of an admin list (docs/admin-lists.md).
+class PageOut(OutModel):
+    items: list[dict[str, Any]] = Field(description="This page's documents, in the list's order")
+    total: int = Field(description="How many documents match the filters, over all pages")
+    page: int = Field(description="This page's number, from 1")
+    limit: int = Field(description="Documents per page (at most 100)")
+    pages: int = Field(description="Number of pages (0 when nothing matches)")
+
+
+class TierOut(OutModel):
+    joursAvant: int
+    pourcentage: int
+
+
+class PolicyOut(OutModel):
+    paliers: list[TierOut]
+    texte: str = Field(description="the policy in words, as printed on the PDF and in the emails")
+
+
+# Built by lutea.schemas.cancellation.quote_out.
+class CancellationQuoteOut(OutModel):
+    bookingId: str
+    annulable: bool = Field(description="false when the booking can't be cancelled by its owner now")
+    motif: str | None = Field(None, description="why it can't be cancelled, when annulable is false")
+    montantPaye: float = Field(description="euros")
+    pourcentageRembourse: int
+    montantRembourse: float = Field(description="euros, what cancelling now would refund")
+    changementLe: str | None = Field(None, description="ISO instant when the percentage drops next")
+    politique: PolicyOut
+    calculeLe: str = Field(description="the server's clock when the quote was made (ISO)")
+
+
+class CancellationOut(OutModel):
+    """The cancelled booking (as ``GET /bookings/:id``) with what was refunded."""
+
+    id_: str = Field(alias="_id")
+    statut: str
+    statutPaiement: str
+    montantRembourse: float
+    pourcentageRembourse: int
+    annulationRaison: str | None = None
+    annulationDate: str | None = None
+
+
+class WaitingListJoinOut(OutModel):
+    message: str
+    email: str
+    nbPlaces: int
+
+
+class MessageOut(OutModel):
+    message: str
+
+
+class OfferOut(OutModel):
+    retreatId: str
+    retreatName: str
+    dateStart: str
+    dateEnd: str
+    nbPlaces: int
+    prixTotal: float = Field(description="euros, at the server's price")
+    offreExpireLe: str = Field(description="ISO instant until which the seats are held")
+    politiqueAnnulation: str = Field(description="the refund policy in words")
+
+
+# Built by lutea.schemas.waiting_list.entry_out.
+class AdminEntryOut(OutModel):
+    id_: str = Field(alias="_id")
+    email: str
+    prenom: str
+    nbPlaces: int
+    statut: str = Field(description="WAITING, OFFERED, BOOKED, LEFT or EXPIRED")
+    position: int | None = Field(None, description="1 for the first in line; null once not waiting")
+    userId: str | None
+    createdAt: str
+    offreEnvoyeeLe: str | None = None
+    offreExpireLe: str | None = None
+    bookingId: str | None = None
+
+
+class AdminBlockOut(OutModel):
+    id_: str = Field(alias="_id", description="the date block's _id (as in the retreat's dates[])")
+    dateStart: str | None
+    dateEnd: str | None
+    places: int
+    placesDisponibles: int
+    placesOffertes: int = Field(description="seats held for offers not yet taken")
+    inscriptions: list[AdminEntryOut]
+
+
 MODELS: tuple[type[BaseModel], ...] = (
     Message,
     SessionUser,
@@ -361,4 +468,13 @@ MODELS: tuple[type[BaseModel], ...] = (
     ContactConsent,
     AnalyticsSessionHeld,
     PersonalDataExport,
+    TierOut,
+    PolicyOut,
+    CancellationQuoteOut,
+    CancellationOut,
+    WaitingListJoinOut,
+    MessageOut,
+    OfferOut,
+    AdminEntryOut,
+    AdminBlockOut,
 )

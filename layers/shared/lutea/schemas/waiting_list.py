@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from lutea.schemas.bookings import MAX_PLACES, BillingAddressIn, IsoInstant, Notes, ParticipantIn, Places, Text
-from lutea.validation import Email, OutModel, StrictModel, object_id
+from lutea.validation import Email, StrictModel, object_id
 
 # <entry id>.<HMAC-SHA256, base64url without padding>: lutea.domain.waiting_list.entry_token
 Token = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$", max_length=68)]
@@ -35,54 +35,6 @@ class OfferBookingIn(StrictModel):
     participants: Annotated[list[ParticipantIn], Field(min_length=1, max_length=MAX_PLACES)]
     billingAddress: BillingAddressIn
     notes: Notes | None = None
-
-
-# --- responses -------------------------------------------------------------------------------
-
-
-class WaitingListJoinOut(OutModel):
-    message: str
-    email: str
-    nbPlaces: int
-
-
-class MessageOut(OutModel):
-    message: str
-
-
-class OfferOut(OutModel):
-    retreatId: str
-    retreatName: str
-    dateStart: str
-    dateEnd: str
-    nbPlaces: int
-    prixTotal: float = Field(description="euros, at the server's price")
-    offreExpireLe: str = Field(description="ISO instant until which the seats are held")
-    politiqueAnnulation: str = Field(description="the refund policy in words")
-
-
-class AdminEntryOut(OutModel):
-    id_: str = Field(alias="_id")
-    email: str
-    prenom: str
-    nbPlaces: int
-    statut: str = Field(description="WAITING, OFFERED, BOOKED, LEFT or EXPIRED")
-    position: int | None = Field(None, description="1 for the first in line; null once not waiting")
-    userId: str | None
-    createdAt: str
-    offreEnvoyeeLe: str | None = None
-    offreExpireLe: str | None = None
-    bookingId: str | None = None
-
-
-class AdminBlockOut(OutModel):
-    id_: str = Field(alias="_id", description="the date block's _id (as in the retreat's dates[])")
-    dateStart: str | None
-    dateEnd: str | None
-    places: int
-    placesDisponibles: int
-    placesOffertes: int = Field(description="seats held for offers not yet taken")
-    inscriptions: list[AdminEntryOut]
 
 
 def entry_out(entry: Mapping[str, Any], position: int | None) -> dict[str, Any]:
