@@ -28,18 +28,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bson import Decimal128, ObjectId, json_util
 from bson.errors import InvalidId
 from lutea.auth.passwords import is_bcrypt
 from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.clock import as_utc
-from lutea.data.documents import RetreatDoc
 from lutea.data.users import normalize_email
 from lutea.domain.booking_states import PAYMENT_WINDOW
 from lutea.domain.retreats import find_date_block
 from lutea.wire import euros_to_cents, iso, parse_instant
+
+if TYPE_CHECKING:
+    from lutea.data.documents import RetreatDoc
 
 USERS, RETREATS, BOOKINGS = "users", "retreats", "bookings"
 ROLES = ("client", "admin")
@@ -536,7 +538,7 @@ def plan_import(
             retreat_id = _object_id(doc.get("retreatId"), "retreatId")
             date_start = _instant(doc.get("dateStart"), "dateStart")
             found = by_id.get(retreat_id) or stored_retreat(retreat_id)
-            block = find_date_block(cast(RetreatDoc, found), date_start) if found else None  # a retreat document
+            block = find_date_block(cast("RetreatDoc", found), date_start) if found else None  # a retreat document
             owner = doc.get("userId")
             merged = merged_into.get(owner) if isinstance(owner, ObjectId) else None
             booking = map_booking(doc, block["_id"] if block else None, user_id=merged, notes=plan.notes)

@@ -14,7 +14,10 @@ structure rather than timings (the bench measures; tests only count):
   payments function imported all of them for two enums).
 - The email machinery (service, templates, messages: about 3 % of the floor) is imported when a
   route sends, except by the contact form's function, whose one route always sends.
-- A type used only in annotations is imported for the type checker only.
+- A type used only in annotations is imported for the type checker only (``if TYPE_CHECKING``):
+  Powertools' typing module, and the stored documents' TypedDicts (five classes, each a
+  ``TypedDict`` class creation at import, reached by the bookings, payments and retreats
+  functions through their repositories).
 - The cyclic garbage collector waits while init builds (lutea.coldstart): every function's init
   ends with the usual thresholds and what it built frozen out of later scans.
 - A route documents its success body by name (``lutea.http.docs.ok("Booking")``): the classes
@@ -44,7 +47,11 @@ ALLOWED_DATACLASSES = {
 # Functions whose every request sends an email: they may import the email service at init.
 SENDS_ON_EVERY_REQUEST = {"email"}
 EMAIL_MACHINERY = ("lutea.email.service", "lutea.email.messages", "lutea.email.templates", "lutea.email.failures")
-TYPES_ONLY = ("aws_lambda_powertools.utilities.typing",)
+TYPES_ONLY = (
+    "aws_lambda_powertools.utilities.typing",
+    # The stored documents' TypedDicts: annotations of lutea.data and lutea.domain only.
+    "lutea.data.documents",
+)
 
 _PROBE = """
 import ast, dataclasses, gc, importlib, inspect, json, sys

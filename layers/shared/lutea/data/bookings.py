@@ -15,7 +15,7 @@ is ever written outside this package.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
@@ -23,9 +23,11 @@ from pymongo.collection import Collection
 
 from lutea.booking_status import BookingStatus, PaymentStatus
 from lutea.clock import now
-from lutea.data.documents import BookingDoc
 from lutea.data.mongo import equalities, get_db, half_open_range, register_indexes
 from lutea.data.owed import OwedRepository, with_owed
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 COLLECTION = "bookings"
 # Stored status values (lutea.booking_status).
@@ -316,7 +318,7 @@ class BookingRepository:
             owe=owe,
             otherwise_owe=otherwise_owe,
         )
-        return cast(BookingDoc | None, before)  # a document of this repository's collection
+        return cast("BookingDoc | None", before)  # a document of this repository's collection
 
     def update_if(
         self,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 
-from lutea.data.documents import RetreatDoc
 from lutea.data.mongo import get_db, half_open_range, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import RetreatDoc
 
 COLLECTION = "retreats"
 # ``updatedAt`` of the document as read, for a conditional update; MISSING skips the check.

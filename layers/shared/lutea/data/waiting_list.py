@@ -15,7 +15,7 @@ callers race, one wins and only the winner touches the seat counter or sends an 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
@@ -23,8 +23,10 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import as_utc, now
-from lutea.data.documents import WaitingListEntryDoc
 from lutea.data.mongo import equalities, get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import WaitingListEntryDoc
 
 COLLECTION = "waitinglist"
 WAITING, OFFERED, BOOKED, LEFT, EXPIRED = "WAITING", "OFFERED", "BOOKED", "LEFT", "EXPIRED"

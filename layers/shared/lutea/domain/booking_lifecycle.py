@@ -48,13 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.domain import owed_effects
 from lutea.domain.booking_lookup import booking_oid, get_booking
 from lutea.domain.booking_states import (
@@ -72,6 +71,9 @@ from lutea.domain.seats import give_back, hold_seats, release_seats, retry_hold,
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 EXPIRY_BATCH = 200
 

@@ -3,14 +3,16 @@ not-found messages (a missing booking, a missing date block)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.errors import NotFound
 from lutea.wire import is_object_id
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 MSG_BOOKING_NOT_FOUND = "Booking non trouvé"
 MSG_DATE_NOT_FOUND = "Date de retraite non trouvée"

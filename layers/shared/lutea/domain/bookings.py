@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bson import ObjectId
 
@@ -18,7 +18,6 @@ from lutea.auth.codes import hash_link_token, keyed_digest, matches_link_token
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
 from lutea.data.bookings import BookingFilter, BookingRepository
-from lutea.data.documents import BookingDoc, DateBlockDoc, ParticipantDoc, RetreatDoc
 from lutea.domain.booking_lifecycle import MSG_DATE_STARTED, block_started, reserve_seats
 from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, MSG_DATE_NOT_FOUND, get_booking
 from lutea.domain.booking_states import (
@@ -36,6 +35,9 @@ from lutea.errors import Conflict, NotFound, RateLimited
 from lutea.listing import PageRequest
 from lutea.observability import count_metric, logger
 from lutea.refund_policy import retreat_policy
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc, DateBlockDoc, ParticipantDoc, RetreatDoc
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 MSG_USER_NOT_FOUND = "Utilisateur non trouvé"

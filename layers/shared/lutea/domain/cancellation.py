@@ -15,14 +15,13 @@ exactly once (Stripe's idempotency key is fixed per PaymentIntent and amount), e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.auth.codes import matches_link_token
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.domain import owed_effects
 from lutea.domain.booking_lookup import MSG_BOOKING_NOT_FOUND, get_booking
 from lutea.domain.booking_states import CANCELLED, CONFIRMED, PAID, REFUNDED
@@ -31,6 +30,9 @@ from lutea.errors import Conflict, NotFound
 from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
 from lutea.refund_policy import Quote, booking_policy, booking_policy_text, policy_text, quote
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 MSG_NOT_CONFIRMED = "Seule une réservation confirmée et payée peut être annulée"
 MSG_STARTED = "Le séjour a déjà commencé : la réservation ne peut plus être annulée"

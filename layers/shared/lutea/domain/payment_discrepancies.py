@@ -14,19 +14,21 @@ booking's ``prixTotal`` in euros for a booking, as the original sent them.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.domain.booking_lifecycle import payment_problem
 from lutea.money import format_euros
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
 from lutea.wire import cents_to_euros, is_object_id, iso
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 WINDOW = timedelta(days=5)
 SCHEDULED_GRACE_MINUTES = 5  # the scheduled check leaves webhooks a moment to arrive

@@ -7,18 +7,20 @@ Plain Python: the routes of functions/payments call these; the gateway hides Str
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.domain import booking_lifecycle, bookings
 from lutea.domain.booking_lookup import get_booking
 from lutea.errors import Conflict, NotFound
 from lutea.observability import logger, metrics
 from lutea.payments.gateway import get_gateway
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 CURRENCY = "eur"
 METADATA_SOURCE = "lutea-booking"

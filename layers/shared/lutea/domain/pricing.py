@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from lutea.data.documents import DateBlockDoc, RetreatDoc
+from typing import TYPE_CHECKING
+
 from lutea.wire import euros_to_cents
+
+if TYPE_CHECKING:
+    from lutea.data.documents import DateBlockDoc, RetreatDoc
 
 
 def unit_price_cents(retreat: RetreatDoc, block: DateBlockDoc) -> int:

@@ -13,19 +13,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
-from lutea.data.documents import DateBlockDoc, RetreatDoc
 from lutea.data.retreats import RetreatFilter, RetreatRepository
 from lutea.data.seats import SeatRepository
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.listing import PageRequest, Period
 from lutea.observability import logger
 from lutea.wire import cents_to_euros, iso, parse_instant, to_wire
+
+if TYPE_CHECKING:
+    from lutea.data.documents import DateBlockDoc, RetreatDoc
 
 NOT_FOUND = "Retraite non trouvée"
 DELETE_HELD = "Impossible de supprimer une retraite qui a des réservations en cours ou confirmées"

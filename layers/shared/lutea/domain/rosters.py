@@ -6,19 +6,21 @@ column gives the block's takings."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.clock import as_utc
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import BookingDoc
 from lutea.data.retreats import RetreatRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.domain.booking_states import CONFIRMED, PAID, PENDING
 from lutea.errors import NotFound
 from lutea.filenames import PARIS, download_filename
 from lutea.spreadsheet import amount, french_excel_csv
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 MSG_RETREAT_NOT_FOUND = "Retraite non trouvée"
 # The bookings that hold seats on the block: the people expected.

@@ -33,16 +33,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.data.bookings import BookingRepository
-from lutea.data.documents import DateBlockDoc, RetreatDoc
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import WaitingListRepository
 from lutea.observability import count_metric, logger
+
+if TYPE_CHECKING:
+    from lutea.data.documents import DateBlockDoc, RetreatDoc
 
 GRACE = timedelta(minutes=5)
 

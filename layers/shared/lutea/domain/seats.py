@@ -10,13 +10,17 @@ transition that turned ``seatsHeld`` from true to false, hence once per booking.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 
-from lutea.data.documents import BookingDoc
 from lutea.data.seats import SeatRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.errors import Conflict, NotFound
 from lutea.observability import logger
+
+if TYPE_CHECKING:
+    from lutea.data.documents import BookingDoc
 
 
 def hold_seats(date_id: ObjectId, seats: int, booking_id: ObjectId) -> bool:

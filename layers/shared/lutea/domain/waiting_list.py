@@ -30,18 +30,20 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from lutea.clock import as_utc, now
 from lutea.config import get_settings
-from lutea.data.documents import DateBlockDoc, RetreatDoc, WaitingListEntryDoc
 from lutea.data.seats import SeatRepository
 from lutea.data.waiting_list import BOOKED, EXPIRED, LEFT, OFFERED, WAITING, WaitingListRepository
 from lutea.domain.booking_lookup import MSG_DATE_NOT_FOUND
 from lutea.errors import Conflict, InvalidInput, NotFound
 from lutea.observability import logger
+
+if TYPE_CHECKING:
+    from lutea.data.documents import DateBlockDoc, RetreatDoc, WaitingListEntryDoc
 
 MSG_JOINED = (
     "Votre inscription sur la liste d'attente est enregistrée. Un email de confirmation vous a été envoyé "
