@@ -3,11 +3,29 @@ declared there would be read untyped (a typo, or a field the types forgot)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from lutea.data.documents import BookingDoc, DateBlockDoc, RetreatDoc, WaitingListEntryDoc
+from lutea.auth import codes, tokens
+from lutea.clock import now
+from lutea.data.documents import (
+    BookingDoc,
+    DateBlockDoc,
+    OwedEntryDoc,
+    RetreatDoc,
+    SeatCounterDoc,
+    SeatHolderDoc,
+    SessionFamilyDoc,
+    StripeEventDoc,
+    TemporaryUserDoc,
+    UserDoc,
+    WaitingListEntryDoc,
+)
 from lutea.data.mongo import get_db
-from lutea.domain import bookings, retreats, waiting_list
+from lutea.data.owed import OwedRepository
+from lutea.data.payments import ProcessedEventRepository
+from lutea.data.users import TemporaryUserRepository
+from lutea.domain import accounts, bookings, owed_effects, retreats, sessions, waiting_list
 
 from tests.support.catalogue import START, booking_request, insert_retreat, retreat_draft
 
@@ -60,3 +78,85 @@ def test_bookings_and_waiting_list_entries_carry_only_declared_keys():
         assert _undeclared(col.find_one({"_id": booking["_id"]}), BookingDoc) == set()
     [entry] = get_db()["waitinglist"].find({})
     assert _undeclared(entry, WaitingListEntryDoc) == set()
+
+
+def _registration(email: str) -> accounts.Registration:
+    return accounts.Registration(
+        email=email,
+        firstName="Léa",
+        lastName="Martin",
+        password="Password1!",
+        phone="0600000000",
+        address="1 rue de la Paix",
+        city="Montpellier",
+        postalCode="34000",
+        country="France",
+    )
+
+
+def test_users_pending_registrations_and_sessions_carry_only_declared_keys():
+    db = get_db()
+    accounts.register(_registration("lea@example.test"))
+    accounts.register(_registration("lea@example.test"))  # a pending one replaced (its email quota)
+    pending = db["temporaryusers"].find_one({})
+    assert _undeclared(pending, TemporaryUserDoc) == set()
+
+    token = codes.new_link_token()
+    TemporaryUserRepository().renew_token(
+        pending["_id"], old_hash=pending["verificationToken"], new_hash=codes.hash_link_token(token)
+    )
+    session = sessions.validate_email(token)  # the account, and a session
+    accounts.register(_registration("lea@example.test"))  # a registration attempt on the account
+    assert accounts.check_sign_in("lea@example.test", "Password1!") is not None  # lastLogin
+    for _ in range(accounts.LOCK_THRESHOLD):
+        accounts.check_sign_in("lea@example.test", "wrong")  # lockUntil
+    accounts.request_password_reset("lea@example.test")
+    user = db["users"].find_one({})
+    sessions._send_two_factor_code(user)
+    sessions._use_two_factor_code(user, "not a code")
+    accounts.ensure_admin("admin@example.test", "Password1!", "Ada", "Lovelace")  # an upsert
+    for stored in db["users"].find({}):
+        assert _undeclared(stored, UserDoc) == set()
+    assert {"lockUntil", "lastLogin", "passwordResetToken", "verificationCode", "registrationNoticesSent"} <= set(
+        db["users"].find_one({"email": "lea@example.test"})
+    )
+
+    family_id = tokens.decode_refresh(session.refresh_token).family_id
+    sessions.refresh(session.refresh_token)  # rotatedAt
+    sessions.sign_out(family_id)  # revokedAt
+    family = db["refreshfamilies"].find_one({"_id": family_id})
+    assert {"rotatedAt", "revokedAt", "endsAt"} <= set(family)
+    assert _undeclared(family, SessionFamilyDoc) == set()
+
+
+def test_stripe_events_carry_only_declared_keys():
+    events = ProcessedEventRepository()
+    events.insert_claim("evt_1", "payment_intent.succeeded")
+    events.mark_failed("evt_1", "RuntimeError")
+    failed = get_db()["stripeevents"].find_one({"eventId": "evt_1"})
+    events.reclaim("evt_1", stale_before=now())
+    events.mark_done("evt_1")
+    for stored in (failed, get_db()["stripeevents"].find_one({"eventId": "evt_1"})):
+        assert _undeclared(stored, StripeEventDoc) == set()
+    assert {"error", "failedAt"} <= set(failed)
+
+
+def test_seat_counters_and_owed_entries_carry_only_declared_keys():
+    retreat = insert_retreat(places=2)
+    booking, _ = bookings.create_booking(booking_request(retreat, nb=1), user_id=None)  # a holder
+    [counter] = get_db()["seatcounters"].find({})
+    assert _undeclared(counter, SeatCounterDoc) == set()
+    assert [_undeclared(h, SeatHolderDoc) for h in counter["holders"]] == [set()]
+
+    owed = OwedRepository("bookings")
+    owed.owe_once(booking["_id"], "later", owed_effects.owe("booking_email", template="confirmation"))
+    owed.owe_once(booking["_id"], "now", owed_effects.owe_now("booking_email", template="confirmation"))
+    owed.claim(booking["_id"], "later", lease_until=now() + timedelta(minutes=2))
+    owed.reschedule(booking["_id"], "later", next_attempt=now(), error="RuntimeError")
+    owed.mark_alerted(booking["_id"], "later")
+    stored = get_db()["bookings"].find_one({"_id": booking["_id"]})
+    assert {"lastError", "alertedAt"} <= set(stored["owed"]["later"])
+    assert {key: _undeclared(entry, OwedEntryDoc) for key, entry in stored["owed"].items()} == {
+        "later": set(),
+        "now": set(),
+    }

@@ -27,7 +27,7 @@ from lutea.data.mongo import equalities, get_db, half_open_range, register_index
 from lutea.data.owed import OwedRepository, with_owed
 
 if TYPE_CHECKING:
-    from lutea.data.documents import BookingDoc
+    from lutea.data.documents import BookingDoc, OwedEntryDoc
 
 COLLECTION = "bookings"
 # Stored status values (lutea.booking_status).
@@ -230,7 +230,7 @@ class BookingRepository:
         changes: dict[str, Any],
         *,
         unset: tuple[str, ...] = (),
-        owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
     ) -> BookingDoc | None:
         """Apply ``changes`` if the booking still matches ``precondition``, atomically, and
         record the side effects it ``owe``s in the same update (lutea.domain.owed_effects).
@@ -247,7 +247,7 @@ class BookingRepository:
         changes: dict[str, Any],
         *,
         unset: tuple[str, ...] = (),
-        owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
     ) -> BookingDoc | None:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": now()}}
         if unset:
@@ -264,7 +264,7 @@ class BookingRepository:
         date_id: ObjectId | None,
         payment_intent_id: str | None,
         changes: dict[str, Any],
-        owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
     ) -> BookingDoc | None:
         """``transition`` of a booking still an overdue hold at ``cutoff`` (see
         ``overdue_hold_ids``; on date block ``date_id`` when given) whose PaymentIntent is
@@ -284,13 +284,13 @@ class BookingRepository:
         return self._apply(booking_id, match, changes)
 
     def mark_refunded_if_open(
-        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
+        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, OwedEntryDoc] | None = None
     ) -> BookingDoc | None:
         """``transition`` of a booking neither REFUNDED nor CANCELLED."""
         return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}, "statut": {"$ne": CANCELLED}}, changes, owe=owe)
 
     def mark_refunded_unless_refunded(
-        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, dict[str, Any]] | None = None
+        self, booking_id: ObjectId, changes: dict[str, Any], *, owe: dict[str, OwedEntryDoc] | None = None
     ) -> BookingDoc | None:
         """``transition`` of a booking whose payment is not REFUNDED yet (cancelled or not)."""
         return self._apply(booking_id, {"statutPaiement": {"$ne": REFUNDED}}, changes, owe=owe)
@@ -302,8 +302,8 @@ class BookingRepository:
         *,
         payment_intent_id: str,
         changes: dict[str, Any],
-        owe: dict[str, dict[str, Any]] | None = None,
-        otherwise_owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
+        otherwise_owe: dict[str, OwedEntryDoc] | None = None,
     ) -> BookingDoc | None:
         """Finish the owed refund ``key`` (lutea.data.owed.OwedRepository.complete): if the
         booking is still paid by ``payment_intent_id`` and not REFUNDED yet, apply ``changes``
@@ -326,7 +326,7 @@ class BookingRepository:
         precondition: dict[str, Any],
         changes: dict[str, Any],
         *,
-        owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
     ) -> BookingDoc | None:
         """As ``transition`` but returns the document AFTER the update (``None`` if no match)."""
         return self._col.find_one_and_update(

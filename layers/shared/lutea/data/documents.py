@@ -1,4 +1,4 @@
-"""The stored shapes of the core documents: what a repository hands back and takes in.
+"""The stored shapes of the documents: what a repository hands back and takes in.
 
 Types for the type checker only (``TypedDict``: at runtime each document is the plain ``dict``
 pymongo returns). Every key is optional (``total=False``): documents written by older versions
@@ -21,6 +21,18 @@ class ParticipantDoc(TypedDict, total=False):
     prenom: str
     nom: str
     email: str
+
+
+class OwedEntryDoc(TypedDict, total=False):
+    """One side effect a document owes, under ``owed.<key>`` (lutea.data.owed)."""
+
+    kind: str
+    args: dict[str, Any]  # the effect's own arguments (lutea.domain.owed_effects)
+    attempts: int
+    nextAttemptAt: datetime
+    createdAt: datetime
+    lastError: str
+    alertedAt: datetime
 
 
 class BookingDoc(TypedDict, total=False):
@@ -61,7 +73,7 @@ class BookingDoc(TypedDict, total=False):
     refundedAt: datetime
     cancellationEmailAt: datetime
     anonymisedAt: datetime
-    owed: dict[str, dict[str, Any]]  # lutea.data.owed
+    owed: dict[str, OwedEntryDoc]  # lutea.data.owed
     createdAt: datetime
     updatedAt: datetime
 
@@ -124,5 +136,113 @@ class WaitingListEntryDoc(TypedDict, total=False):
     offerExpiresAt: datetime
     offerEmailOwed: bool
     bookingId: ObjectId
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class UserDoc(TypedDict, total=False):
+    """A ``users`` document (lutea.data.users). Secrets (``password`` and the code and token
+    hashes) and bookkeeping never reach the wire: lutea.domain.accounts.PUBLIC_USER_FIELDS."""
+
+    _id: ObjectId
+    email: str  # lower-cased, trimmed (lutea.data.users.normalize_email)
+    password: str  # bcrypt hash
+    firstName: str
+    lastName: str
+    role: str  # client or admin
+    isEmailVerified: bool
+    phone: str
+    address: str
+    city: str
+    postalCode: str
+    country: str
+    lastLogin: datetime
+    failedLoginAttempts: int
+    lockUntil: datetime
+    verificationCode: str  # the admin's sign-in code, hashed
+    verificationCodeExpires: datetime
+    verificationCodeAttempts: int
+    passwordResetToken: str  # hashed
+    passwordResetExpires: datetime
+    passwordResetAttempts: int
+    passwordResetLastAttempt: datetime
+    registrationLooksPendingUntil: datetime
+    registrationNoticesSent: int
+    registrationNoticeLastSent: datetime
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class TemporaryUserDoc(TypedDict, total=False):
+    """A ``temporaryusers`` document: a registration awaiting its email validation."""
+
+    _id: ObjectId
+    email: str
+    password: str  # bcrypt hash
+    firstName: str
+    lastName: str
+    role: str
+    phone: str
+    address: str
+    city: str
+    postalCode: str
+    country: str
+    verificationToken: str  # hashed
+    expiresAt: datetime
+    registeredAt: datetime
+    linkEmailsSent: int
+    linkEmailLastSent: datetime
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class SessionFamilyDoc(TypedDict, total=False):
+    """A ``refreshfamilies`` document: one sign-in's refresh tokens (lutea.data.sessions)."""
+
+    _id: str  # the family id the tokens name
+    userId: str
+    currentJti: str
+    mfa: bool
+    revoked: bool
+    createdAt: datetime
+    expiresAt: datetime  # sliding
+    endsAt: datetime  # absolute; families from before it have none
+    rotatedAt: datetime
+    revokedAt: datetime
+
+
+class StripeEventDoc(TypedDict, total=False):
+    """A ``stripeevents`` document: a webhook event claimed once (lutea.data.payments)."""
+
+    _id: ObjectId
+    eventId: str
+    type: str
+    status: str  # processing, done or failed
+    attempts: int
+    claimedAt: datetime
+    processedAt: datetime
+    failedAt: datetime
+    error: str
+    createdAt: datetime
+    expiresAt: datetime
+
+
+class SeatHolderDoc(TypedDict, total=False):
+    """Who holds seats on a counter: a booking (or a waiting-list offer) and how many."""
+
+    bookingId: ObjectId
+    n: int
+    at: datetime
+
+
+class SeatCounterDoc(TypedDict, total=False):
+    """A ``seatcounters`` document, one per date block (lutea.data.seats). Counters from before
+    holders existed have no ``holders``."""
+
+    _id: ObjectId  # the date block's id
+    retreatId: ObjectId
+    places: int
+    held: int
+    holders: list[SeatHolderDoc]
     createdAt: datetime
     updatedAt: datetime

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 
 from lutea.clock import now
 from lutea.data.mongo import equalities, get_db
 
+if TYPE_CHECKING:
+    from lutea.data.documents import OwedEntryDoc
+
 FIELD = "owed"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
 
 
-def owed_entry(kind: str, args: dict[str, Any] | None = None, *, claimed_until: datetime | None = None) -> dict[str, Any]:
+def owed_entry(kind: str, args: dict[str, Any] | None = None, *, claimed_until: datetime | None = None) -> OwedEntryDoc:
     """A new entry, due now; with ``claimed_until``, already claimed by the caller that owes it
     (it does the effect right after the transition; the job takes it only past that time)."""
     stamp = now()
@@ -38,7 +41,7 @@ def owed_entry(kind: str, args: dict[str, Any] | None = None, *, claimed_until: 
     }
 
 
-def with_owed(update: dict[str, Any], owed: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+def with_owed(update: dict[str, Any], owed: dict[str, OwedEntryDoc] | None) -> dict[str, Any]:
     """``update`` (a MongoDB update document) that also records the ``owed`` entries, by key."""
     if not owed:
         return update
@@ -67,7 +70,7 @@ class OwedRepository:
     def get(self, doc_id: Any) -> dict | None:
         return self._col.find_one({"_id": doc_id})
 
-    def owe_once(self, doc_id: Any, key: str, entry: dict[str, Any]) -> dict | None:
+    def owe_once(self, doc_id: Any, key: str, entry: OwedEntryDoc) -> dict | None:
         """Record entry ``key`` unless the document already owes one under that key (a
         redelivered event owes it once). The document after, or None when it was already owed
         or there is no such document."""
@@ -95,8 +98,8 @@ class OwedRepository:
         precondition: dict[str, Any] | None = None,
         unless: dict[str, Any] | None = None,
         changes: dict[str, Any] | None = None,
-        owe: dict[str, dict[str, Any]] | None = None,
-        otherwise_owe: dict[str, dict[str, Any]] | None = None,
+        owe: dict[str, OwedEntryDoc] | None = None,
+        otherwise_owe: dict[str, OwedEntryDoc] | None = None,
     ) -> dict | None:
         """Remove entry ``key`` and, in the same update, apply ``changes`` and owe the next
         entries, if the document still matches ``precondition`` (field equalities) and none of
@@ -118,7 +121,7 @@ class OwedRepository:
         return before
 
     @staticmethod
-    def _completion(path: str, changes: dict[str, Any] | None, owe: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    def _completion(path: str, changes: dict[str, Any] | None, owe: dict[str, OwedEntryDoc] | None) -> dict[str, Any]:
         update: dict[str, Any] = {"$unset": {path: ""}}
         if changes or owe:
             update["$set"] = {**(changes or {}), "updatedAt": now()}

@@ -9,12 +9,16 @@ Stripe's next retry; a successful one never can.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import StripeEventDoc
 
 COLLECTION = "stripeevents"
 # Stripe retries a delivery for up to 3 days: remember event ids well beyond that.
@@ -34,7 +38,7 @@ def _indexes(db: Any) -> None:
 
 class ProcessedEventRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[StripeEventDoc] = (db or get_db())[COLLECTION]
 
     def insert_claim(self, event_id: str, event_type: str) -> bool:
         """Claim a never-seen event; False when the event id is already known."""
@@ -78,5 +82,5 @@ class ProcessedEventRepository:
             {"eventId": event_id, "status": PROCESSING}, {"$set": {"status": FAILED, "error": error[:200], "failedAt": now()}}
         )
 
-    def get(self, event_id: str) -> dict | None:
+    def get(self, event_id: str) -> StripeEventDoc | None:
         return self._col.find_one({"eventId": event_id})

@@ -18,12 +18,16 @@ reconciliation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from pymongo.collection import Collection
 
 from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import SeatCounterDoc
 
 COLLECTION = "seatcounters"
 
@@ -35,7 +39,7 @@ def _indexes(db: Any) -> None:
 
 class SeatRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[SeatCounterDoc] = (db or get_db())[COLLECTION]
 
     def ensure(self, *, retreat_id: ObjectId, date_id: ObjectId, places: int) -> None:
         """Create the counter of a new date block (``held`` starts at 0)."""
@@ -111,10 +115,10 @@ class SeatRepository:
 
     # --- the reconciliation (lutea.domain.seat_reconciliation) ---------------------------------
 
-    def all_counters(self) -> list[dict]:
+    def all_counters(self) -> list[SeatCounterDoc]:
         return list(self._col.find({}).sort("_id", 1))
 
-    def adopt_holder(self, counter: dict, booking_id: ObjectId, seats: int, *, already_counted: bool) -> bool:
+    def adopt_holder(self, counter: SeatCounterDoc, booking_id: ObjectId, seats: int, *, already_counted: bool) -> bool:
         """Name ``booking_id`` as the holder of ``seats``: seats already in ``held`` but unnamed
         (a counter from before holders), or not counted at all (then taken if free). Conditional
         on the counter as read (``updatedAt``), so a concurrent change makes it retry later."""
@@ -132,7 +136,7 @@ class SeatRepository:
             update["$inc"] = {"held": seats}
         return self._col.update_one(query, update).modified_count == 1
 
-    def set_held(self, counter: dict, held: int) -> bool:
+    def set_held(self, counter: SeatCounterDoc, held: int) -> bool:
         """Correct ``held`` to ``held`` (the sum of its holders), if the counter is as read."""
         result = self._col.update_one(
             {"_id": counter["_id"], "updatedAt": counter.get("updatedAt"), "held": counter["held"]},
@@ -140,7 +144,7 @@ class SeatRepository:
         )
         return result.modified_count == 1
 
-    def restore_places(self, counter: dict, places: int) -> bool:
+    def restore_places(self, counter: SeatCounterDoc, places: int) -> bool:
         """The retreat's capacity back on a counter left with another by a crash, if it is as
         read and holds no more than ``places``."""
         result = self._col.update_one(
@@ -149,7 +153,7 @@ class SeatRepository:
         )
         return result.modified_count == 1
 
-    def get(self, date_id: ObjectId) -> dict | None:
+    def get(self, date_id: ObjectId) -> SeatCounterDoc | None:
         return self._col.find_one({"_id": date_id})
 
     def held(self, date_id: ObjectId) -> int:

@@ -8,10 +8,15 @@ revokes the family.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pymongo.collection import Collection
 
 from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import SessionFamilyDoc
 
 COLLECTION = "refreshfamilies"
 
@@ -22,7 +27,7 @@ def _indexes(db: Any) -> None:
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
 
-def is_live(doc: dict | None, *, user_id: str | None = None) -> bool:
+def is_live(doc: SessionFamilyDoc | None, *, user_id: str | None = None) -> bool:
     """A family that exists, is not revoked, has not expired (sliding) nor ended (absolute),
     and, when ``user_id`` is given, is that user's."""
     if doc is None or doc["revoked"] or as_utc(doc["expiresAt"]) <= now():
@@ -34,13 +39,13 @@ def is_live(doc: dict | None, *, user_id: str | None = None) -> bool:
 
 class SessionFamilyRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[SessionFamilyDoc] = (db or get_db())[COLLECTION]
 
     def create(
         self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime, ends_at: datetime | None = None
     ) -> None:
         """``expires_at`` slides at each rotation; ``ends_at`` never moves (the absolute end)."""
-        doc = {
+        doc: SessionFamilyDoc = {
             "_id": family_id,
             "userId": user_id,
             "currentJti": jti,
@@ -53,7 +58,7 @@ class SessionFamilyRepository:
             doc["endsAt"] = ends_at
         self._col.insert_one(doc)
 
-    def get(self, family_id: str) -> dict | None:
+    def get(self, family_id: str) -> SessionFamilyDoc | None:
         return self._col.find_one({"_id": family_id})
 
     def is_active(self, family_id: str, *, user_id: str) -> bool:
@@ -63,7 +68,7 @@ class SessionFamilyRepository:
 
     def rotate(
         self, *, family_id: str, user_id: str, old_jti: str, new_jti: str, expires_at: datetime, ends_at: datetime
-    ) -> dict | None:
+    ) -> SessionFamilyDoc | None:
         """The family as it was, when it is live, belongs to ``user_id`` and ``old_jti`` was its
         current token (now replaced); None otherwise (nothing changed). One round trip.
         ``ends_at`` only ever moves earlier: a family from before absolute ends gets this one."""

@@ -7,16 +7,20 @@ quotas) is one conditional single-document update; the thresholds come from the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast, overload
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import TemporaryUserDoc, UserDoc
 
 USERS = "users"
 TEMPORARY_USERS = "temporaryusers"
@@ -33,15 +37,19 @@ def _indexes(db: Any) -> None:
     db[TEMPORARY_USERS].create_index("expiresAt")
 
 
-def normalize_email(email: Any) -> str | None:
+@overload
+def normalize_email(email: str) -> str: ...
+@overload
+def normalize_email(email: object) -> str | None: ...
+def normalize_email(email: object) -> str | None:
     """The stored form of an address; None for anything that is not a string."""
     if not isinstance(email, str):
         return None
     return email.strip().lower()
 
 
-def _claim_email_slot(
-    col: Any,
+def _claim_email_slot[D: (UserDoc, TemporaryUserDoc)](  # the two collections keyed by a unique email
+    col: Collection[D],
     doc_id: ObjectId,
     *,
     at: datetime,
@@ -49,7 +57,7 @@ def _claim_email_slot(
     limit: int,
     count_field: str,
     last_field: str,
-    extra: dict[str, Any],
+    extra: Mapping[str, Any],
 ) -> bool:
     """Count one email against a quota of ``limit`` per ``window`` (the window restarts after
     ``window`` without any email) and apply ``extra`` when allowed. Two conditional updates:
@@ -67,15 +75,15 @@ def _claim_email_slot(
     return counted.modified_count == 1
 
 
-def _insert_unique_email(collection: Any, doc: dict[str, Any]) -> dict | None:
+def _insert_unique_email[D: (UserDoc, TemporaryUserDoc)](collection: Collection[D], doc: D) -> D | None:
     """Insert with timestamps and the normalised email; None when the unique email index refuses."""
     stamp = now()
-    doc = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
+    stored: D = {"createdAt": stamp, "updatedAt": stamp, **doc, "email": normalize_email(doc["email"])}
     try:
-        collection.insert_one(doc)
+        collection.insert_one(stored)
     except DuplicateKeyError:
         return None
-    return doc
+    return stored
 
 
 class UserFilter(NamedTuple):
@@ -106,30 +114,30 @@ def _range(start: datetime | None, end: datetime | None) -> dict[str, datetime]:
 
 class UserRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[USERS]
+        self._col: Collection[UserDoc] = (db or get_db())[USERS]
 
     # --- reads ---------------------------------------------------------------------------
-    def get(self, user_id: ObjectId) -> dict | None:
+    def get(self, user_id: ObjectId) -> UserDoc | None:
         if not isinstance(user_id, ObjectId):
             return None
         return self._col.find_one({"_id": user_id})
 
-    def find_by_ids(self, ids: Iterable[ObjectId]) -> dict[ObjectId, dict]:
+    def find_by_ids(self, ids: Iterable[ObjectId]) -> dict[ObjectId, UserDoc]:
         wanted = list({i for i in ids if isinstance(i, ObjectId)})
         if not wanted:
             return {}
         return {doc["_id"]: doc for doc in self._col.find({"_id": {"$in": wanted}})}
 
-    def find_by_email(self, email: str) -> dict | None:
+    def find_by_email(self, email: str) -> UserDoc | None:
         normalized = normalize_email(email)
         if not normalized:
             return None
         return self._col.find_one({"email": normalized})
 
-    def list_all(self) -> list[dict]:
+    def list_all(self) -> list[UserDoc]:
         return list(self._col.find({}).sort("_id", 1))
 
-    def list_filtered(self, where: UserFilter, *, skip: int = 0, limit: int = 0) -> list[dict]:
+    def list_filtered(self, where: UserFilter, *, skip: int = 0, limit: int = 0) -> list[UserDoc]:
         """As ``list_all`` (oldest first), filtered; ``limit`` 0: all."""
         return list(self._col.find(where.query()).sort("_id", 1).skip(skip).limit(limit))
 
@@ -137,20 +145,21 @@ class UserRepository:
         return int(self._col.count_documents(where.query()))
 
     # --- writes --------------------------------------------------------------------------
-    def create(self, doc: dict[str, Any]) -> dict | None:
+    def create(self, doc: UserDoc) -> UserDoc | None:
         """Insert a user; None when the email is already taken."""
         return _insert_unique_email(self._col, doc)
 
-    def upsert_by_email(self, email: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> dict:
+    def upsert_by_email(self, email: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> UserDoc:
         stamp = now()
-        return self._col.find_one_and_update(
+        upserted = self._col.find_one_and_update(
             {"email": normalize_email(email)},
             {"$set": {**fields, "updatedAt": stamp}, "$setOnInsert": {**on_insert, "createdAt": stamp}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        return cast("UserDoc", upserted)  # an upsert returning the document after: never None
 
-    def update_fields(self, user_id: ObjectId, fields: dict[str, Any]) -> dict | None:
+    def update_fields(self, user_id: ObjectId, fields: dict[str, Any]) -> UserDoc | None:
         return self._col.find_one_and_update(
             {"_id": user_id},
             {"$set": {**fields, "updatedAt": now()}},
@@ -185,7 +194,7 @@ class UserRepository:
 
     def reserve_login_attempt_by_email(
         self, email: str, *, threshold: int, lock_for: timedelta
-    ) -> tuple[dict | None, str | None]:
+    ) -> tuple[UserDoc | None, str | None]:
         """As ``reserve_login_attempt``, for the account of ``email``, in the same single
         command that finds it: (the account as updated, ``"counted"`` or ``"locking"``), or
         (None, None) when there is no such account or it is locked: one round trip either way."""
@@ -196,7 +205,7 @@ class UserRepository:
 
     def _reserve_login_attempt(
         self, where: dict[str, Any], *, threshold: int, lock_for: timedelta
-    ) -> tuple[dict | None, str | None]:
+    ) -> tuple[UserDoc | None, str | None]:
         """One conditional update of an unlocked account: the count goes up by one, or, at the
         ``threshold``-th consecutive attempt, back to 0 with ``lockUntil`` set (an update
         pipeline: which of the two is decided on the stored count, atomically)."""
@@ -307,7 +316,7 @@ class UserRepository:
             extra={},
         )
 
-    def find_by_reset_token(self, token_hash: str) -> dict | None:
+    def find_by_reset_token(self, token_hash: str) -> UserDoc | None:
         return self._col.find_one({"passwordResetToken": token_hash, "passwordResetExpires": {"$gt": now()}})
 
     def consume_reset_token(self, user_id: ObjectId, token_hash: str, new_password_hash: str) -> bool:
@@ -327,22 +336,22 @@ class TemporaryUserRepository:
     """Registrations awaiting email validation (24 h)."""
 
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[TEMPORARY_USERS]
+        self._col: Collection[TemporaryUserDoc] = (db or get_db())[TEMPORARY_USERS]
 
-    def create(self, doc: dict[str, Any]) -> dict | None:
+    def create(self, doc: TemporaryUserDoc) -> TemporaryUserDoc | None:
         """Insert; None when a registration for this email is already pending."""
         return _insert_unique_email(self._col, doc)
 
-    def find_by_email(self, email: str) -> dict | None:
+    def find_by_email(self, email: str) -> TemporaryUserDoc | None:
         normalized = normalize_email(email)
         if not normalized:
             return None
         return self._col.find_one({"email": normalized})
 
-    def find_by_token(self, token_hash: str) -> dict | None:
+    def find_by_token(self, token_hash: str) -> TemporaryUserDoc | None:
         return self._col.find_one({"verificationToken": token_hash})
 
-    def register(self, email: str, fields: dict[str, Any], *, window: timedelta, limit: int) -> bool:
+    def register(self, email: str, fields: TemporaryUserDoc, *, window: timedelta, limit: int) -> bool:
         """Store a registration for ``email``: a pending one for the same address is replaced
         whole (its token dies with it). True when its link may be emailed: at most ``limit``
         links per ``window`` per address; past that the registration is still replaced, silently
@@ -353,7 +362,8 @@ class TemporaryUserRepository:
         for _ in range(2):  # a concurrent first registration of the address: retry as a replacement
             pending = self._col.find_one({"email": normalized}, {"_id": 1})
             if pending is None:
-                if _insert_unique_email(self._col, {**fields, "linkEmailsSent": 1, "linkEmailLastSent": at}):
+                first: TemporaryUserDoc = {**fields, "linkEmailsSent": 1, "linkEmailLastSent": at}
+                if _insert_unique_email(self._col, first):
                     return True
                 continue
             if _claim_email_slot(

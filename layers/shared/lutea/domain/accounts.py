@@ -9,6 +9,7 @@ the answer (a 502 for known addresses only would tell them apart).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,6 +27,7 @@ from lutea.observability import logger
 from lutea.wire import is_object_id, to_wire
 
 if TYPE_CHECKING:
+    from lutea.data.documents import UserDoc
     from lutea.listing import PageRequest, Period
 
 CLIENT, ADMIN = "client", "admin"
@@ -85,13 +87,13 @@ PUBLIC_USER_FIELDS = (
 # --- Wire shapes ------------------------------------------------------------------------
 
 
-def public_user(doc: dict[str, Any]) -> dict[str, Any]:
+def public_user(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The user as JSON, without password, code or token hashes, reset or lockout fields."""
     out: dict[str, Any] = to_wire({k: doc[k] for k in PUBLIC_USER_FIELDS if k in doc})
     return out
 
 
-def session_user(doc: dict[str, Any]) -> dict[str, Any]:
+def session_user(doc: UserDoc) -> dict[str, Any]:
     """The original's session user (login, 2FA finalize, refresh, email validation)."""
     user_id = str(doc["_id"])
     return {
@@ -117,7 +119,7 @@ def user_id_of(principal_user_id: str) -> ObjectId:
     return ObjectId(principal_user_id)
 
 
-def current_user(principal_user_id: str) -> dict[str, Any]:
+def current_user(principal_user_id: str) -> UserDoc:
     """The signed-in user's document; a deleted account gets 401."""
     user = UserRepository().get(user_id_of(principal_user_id))
     if user is None:
@@ -169,7 +171,7 @@ def register(reg: Registration) -> dict[str, Any]:
     return {"message": MSG_REGISTERED, "email": email, "requiresEmailValidation": True}
 
 
-def _registration_attempt_on(user: dict[str, Any]) -> None:
+def _registration_attempt_on(user: UserDoc) -> None:
     from lutea.email import messages  # on the first email: not at every account route's cold start
 
     if UserRepository().record_registration_attempt(
@@ -195,7 +197,11 @@ def _store_registration(reg: Registration, email: str, password_hash: str) -> No
             "firstName": reg.firstName,
             "lastName": reg.lastName,
             "role": CLIENT,
-            **{name: (getattr(reg, name) or "").strip() for name, _ in CONTACT_FIELDS},
+            "phone": (reg.phone or "").strip(),  # CONTACT_FIELDS
+            "address": (reg.address or "").strip(),
+            "city": (reg.city or "").strip(),
+            "postalCode": (reg.postalCode or "").strip(),
+            "country": (reg.country or "").strip(),
             "verificationToken": codes.hash_link_token(token),
             "expiresAt": registered_at + REGISTRATION_TTL,
             "registeredAt": registered_at,
@@ -232,7 +238,7 @@ def _fresh_validation_link(email: str, failed_at: datetime) -> str | None:
     return _frontend_link("/validate-email", token)
 
 
-def validate_registration(token: str) -> dict[str, Any]:
+def validate_registration(token: str) -> UserDoc:
     """Turn a pending registration into a user (email verified); the token works once."""
     temporaries = TemporaryUserRepository()
     pending = temporaries.find_by_token(codes.hash_link_token(token))
@@ -250,7 +256,11 @@ def validate_registration(token: str) -> dict[str, Any]:
             "role": CLIENT,
             "isEmailVerified": True,
             "failedLoginAttempts": 0,
-            **{name: pending.get(name, "") for name, _ in CONTACT_FIELDS},
+            "phone": pending.get("phone", ""),  # CONTACT_FIELDS
+            "address": pending.get("address", ""),
+            "city": pending.get("city", ""),
+            "postalCode": pending.get("postalCode", ""),
+            "country": pending.get("country", ""),
         }
     )
     # Either way the registration is done with; a concurrent validation of the same token
@@ -290,7 +300,7 @@ def cleanup_expired_registrations() -> int:
 # --- Passwords and lockout --------------------------------------------------------------
 
 
-def check_password(user: dict[str, Any] | None, password: str) -> bool:
+def check_password(user: UserDoc | None, password: str) -> bool:
     """The one password check of a signed-in user (profile, password change, erasure): a locked
     account never matches, every attempt counts towards the lockout until a success resets it
     (and upgrades an old hash)."""
@@ -302,7 +312,7 @@ def check_password(user: dict[str, Any] | None, password: str) -> bool:
     return _checked(user, attempt, password, signing_in=False)
 
 
-def check_sign_in(email: str, password: str) -> dict[str, Any] | None:
+def check_sign_in(email: str, password: str) -> UserDoc | None:
     """The account of ``email`` if ``password`` is its password, else None (unknown address,
     wrong password and locked account alike). The account is found and its attempt counted in
     one command, whatever the address: an unknown one costs the same round trip and the same
@@ -311,7 +321,7 @@ def check_sign_in(email: str, password: str) -> dict[str, Any] | None:
     return user if _checked(user, attempt, password, signing_in=True) else None
 
 
-def _checked(user: dict[str, Any] | None, attempt: str | None, password: str, *, signing_in: bool) -> bool:
+def _checked(user: UserDoc | None, attempt: str | None, password: str, *, signing_in: bool) -> bool:
     """The password check after its attempt was reserved. The attempt is counted (and the lock
     taken at the threshold) before the password is checked: parallel guesses each need their
     own reservation, so at most LOCK_THRESHOLD of them are ever checked."""
@@ -407,7 +417,7 @@ def validate_current_password(principal_user_id: str, password: str) -> dict[str
 
 
 class ProfileUpdate(NamedTuple):
-    user: dict[str, Any]  # the stored document, updated
+    user: UserDoc  # the stored document, updated
     password_changed: bool
 
 
@@ -533,7 +543,7 @@ def search_by_email(email: str | None) -> dict[str, Any]:
     return {"found": True, "user": public_user(user)} if user else {"found": False, "user": None}
 
 
-def ensure_admin(email: str, password: str, first_name: str, last_name: str) -> dict[str, Any]:
+def ensure_admin(email: str, password: str, first_name: str, last_name: str) -> UserDoc:
     """Create the admin account, or make the existing account of this address an admin with
     this password and name (idempotent; for deployment and the local demo seed)."""
     normalized = normalize_email(email)

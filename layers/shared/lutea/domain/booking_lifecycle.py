@@ -73,7 +73,7 @@ from lutea.observability import count_metric, logger
 from lutea.payments.gateway import get_gateway
 
 if TYPE_CHECKING:
-    from lutea.data.documents import BookingDoc
+    from lutea.data.documents import BookingDoc, OwedEntryDoc
 
 EXPIRY_BATCH = 200
 
@@ -116,7 +116,7 @@ EMAIL_CONFIRMATION = "email_confirmation"
 EMAIL_CANCELLED = "email_cancelled"
 
 
-def _owe_email(template: str) -> dict[str, Any]:
+def _owe_email(template: str) -> OwedEntryDoc:
     return owed_effects.owe("booking_email", template=template)
 
 
@@ -396,7 +396,7 @@ def confirm_paid(booking_id: str | ObjectId, payment: Mapping[str, Any]) -> str:
     return "needs_refund"
 
 
-def _confirmed(booking: dict[str, Any], email: dict[str, Any]) -> str:
+def _confirmed(booking: dict[str, Any], email: OwedEntryDoc) -> str:
     """``booking`` as the winning transition left it (its state before, plus the changes);
     ``email`` the confirmation entry that transition owed, done now from that document."""
     count_metric("BookingsConfirmed")
@@ -503,7 +503,7 @@ def admin_cancel(booking_id: ObjectId, reason: str | None) -> BookingDoc:
             again = True
             break
         pi_id = current.get("stripePaymentIntentId")
-        owe: dict[str, dict[str, Any]] = {}
+        owe: dict[str, OwedEntryDoc] = {}
         if current["statutPaiement"] == PAID and current.get("isStripeBooking") and pi_id:
             owe[_refund_key(pi_id)] = owed_effects.owe("booking_refund", pi=pi_id, reason="cancel")
         else:

@@ -48,11 +48,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lutea.clock import as_utc, now
 from lutea.data.owed import OwedRepository, owed_entry
 from lutea.observability import count_metric, logger
+
+if TYPE_CHECKING:
+    from lutea.data.documents import OwedEntryDoc
 
 # A claimed entry is hidden this long from other workers (longer than any function runs).
 LEASE = timedelta(minutes=2)
@@ -83,7 +86,7 @@ def register[D: Mapping[str, Any]](
     _kinds[kind] = _Kind(collection, perform, refund)
 
 
-def owe(kind: str, **args: Any) -> dict[str, Any]:
+def owe(kind: str, **args: Any) -> OwedEntryDoc:
     """An entry to record in a transition's update (lutea.data.owed.with_owed does it)."""
     if kind not in _kinds:
         _load_kinds()
@@ -92,7 +95,7 @@ def owe(kind: str, **args: Any) -> dict[str, Any]:
     return owed_entry(kind, args)
 
 
-def owe_now(kind: str, **args: Any) -> dict[str, Any]:
+def owe_now(kind: str, **args: Any) -> OwedEntryDoc:
     """As ``owe``, for an effect the caller does itself right after the transition, from the
     document it already has (``perform_now``): the entry is born claimed, so the job leaves it
     alone unless the caller dies (then the job does it once the claim has lapsed)."""
@@ -100,7 +103,7 @@ def owe_now(kind: str, **args: Any) -> dict[str, Any]:
     return owed_entry(kind, args, claimed_until=now() + LEASE)
 
 
-def perform_now(collection: str, doc: Mapping[str, Any], key: str, entry: dict[str, Any]) -> bool:
+def perform_now(collection: str, doc: Mapping[str, Any], key: str, entry: OwedEntryDoc) -> bool:
     """Do entry ``key`` (created by ``owe_now``) on ``doc`` as the caller's transition left it,
     without reading it again: one more write to record it done. False when it failed (it stays
     owed, retried by the job). For kinds that owe nothing in turn (use ``settle`` for those)."""
@@ -120,8 +123,8 @@ def complete(
     precondition: dict[str, Any] | None = None,
     unless: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
-    owe: dict[str, dict[str, Any]] | None = None,
-    otherwise_owe: dict[str, dict[str, Any]] | None = None,
+    owe: dict[str, OwedEntryDoc] | None = None,
+    otherwise_owe: dict[str, OwedEntryDoc] | None = None,
 ) -> dict | None:
     """Finish entry ``key``: removed, and in the same update ``changes`` applied and ``owe``
     owed if the document matches ``precondition`` (field equalities) and none of the fields
@@ -133,7 +136,7 @@ def complete(
     )
 
 
-def owe_once(collection: str, doc_id: Any, key: str, entry: dict[str, Any]) -> dict | None:
+def owe_once(collection: str, doc_id: Any, key: str, entry: OwedEntryDoc) -> dict | None:
     """Owe ``entry`` under ``key`` on its own (no transition with it), unless the document
     already owes one under that key: recording twice owes once. The document after, or None
     when it was already owed or there is no such document."""
@@ -153,7 +156,7 @@ def _run(collection: str, doc_id: Any, key: str) -> bool | None:
     return _perform(repo, collection, doc, key, doc["owed"][key])
 
 
-def _perform(repo: OwedRepository, collection: str, doc: Mapping[str, Any], key: str, entry: dict[str, Any]) -> bool:
+def _perform(repo: OwedRepository, collection: str, doc: Mapping[str, Any], key: str, entry: OwedEntryDoc) -> bool:
     doc_id = doc["_id"]
     kind = _kinds.get(entry["kind"])
     try:

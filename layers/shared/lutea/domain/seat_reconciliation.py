@@ -44,7 +44,7 @@ from lutea.data.waiting_list import WaitingListRepository
 from lutea.observability import count_metric, logger
 
 if TYPE_CHECKING:
-    from lutea.data.documents import DateBlockDoc, RetreatDoc
+    from lutea.data.documents import DateBlockDoc, RetreatDoc, SeatCounterDoc
 
 GRACE = timedelta(minutes=5)
 
@@ -118,7 +118,7 @@ def reconcile_seats() -> ReconciliationReport:
 
 
 def _reconcile_counter(
-    seats: SeatRepository, bookings: Any, counter: dict[str, Any], block: DateBlockDoc, cutoff: Any, report: ReconciliationReport
+    seats: SeatRepository, bookings: Any, counter: SeatCounterDoc, block: DateBlockDoc, cutoff: Any, report: ReconciliationReport
 ) -> None:
     date_id = counter["_id"]
     holders = {h["bookingId"]: h for h in counter.get("holders") or []}

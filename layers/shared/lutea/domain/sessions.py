@@ -9,7 +9,7 @@ them too.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from bson import ObjectId
@@ -22,6 +22,9 @@ from lutea.domain import accounts
 from lutea.errors import InvalidInput, NotAuthenticated
 from lutea.observability import logger, metrics
 from lutea.wire import is_object_id
+
+if TYPE_CHECKING:
+    from lutea.data.documents import UserDoc
 
 MSG_BAD_CREDENTIALS = "Email ou mot de passe incorrect"
 MSG_SIGNED_IN = "Connexion réussie. Tokens stockés en cookies sécurisés."
@@ -51,7 +54,7 @@ class CodeRequired(NamedTuple):
     body: dict[str, Any]
 
 
-def start_session(user: dict[str, Any], *, mfa: bool, message: str) -> Session:
+def start_session(user: UserDoc, *, mfa: bool, message: str) -> Session:
     family_id, jti = tokens.new_id(), tokens.new_id()
     user_id = str(user["_id"])
     started = now()
@@ -82,7 +85,7 @@ def sign_in(email: str, password: str) -> Session | CodeRequired:
     return start_session(user, mfa=False, message=MSG_SIGNED_IN)
 
 
-def _send_two_factor_code(user: dict[str, Any]) -> None:
+def _send_two_factor_code(user: UserDoc) -> None:
     from lutea.email import messages  # admins only: not at every sign-in's cold start
 
     code = codes.new_two_factor_code()
@@ -90,7 +93,7 @@ def _send_two_factor_code(user: dict[str, Any]) -> None:
     messages.send_two_factor_code(user["email"], user.get("firstName", ""), code)
 
 
-def _use_two_factor_code(user: dict[str, Any], code: str) -> bool:
+def _use_two_factor_code(user: UserDoc, code: str) -> bool:
     """The code works once, for 10 minutes, and is compared at most 5 times: each comparison
     first reserves an attempt (one conditional update), so parallel guesses can't exceed it.
     After the 5th wrong code it is void."""
