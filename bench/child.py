@@ -96,10 +96,19 @@ def baseline_validated() -> dict[str, Any]:
     }
 
 
+def without_deferral() -> None:
+    """The collector as if the layer did not defer it (the "usual collector" column): the
+    layer's package imported before the clock starts, the usual thresholds put back, and
+    nothing left for the entry point to freeze."""
+    from lutea import coldstart
+
+    coldstart.cancel()
+
+
 def cold(group: str, usual_collector: bool = False) -> dict[str, Any]:
     """``usual_collector``: the function's init without lutea.coldstart's deferral of the cyclic
-    collector (the layer's package is imported before the clock starts, then the usual
-    thresholds put back): what the code costs, shown beside what the function costs."""
+    collector (``without_deferral``, before the clock starts): what the code costs, shown
+    beside what the function costs."""
     spec = SPECS[group]
     fn = gateway.functions()[spec.logical_id]
     module_file, handler_name = fn.handler.rsplit(".", 1)
@@ -111,12 +120,7 @@ def cold(group: str, usual_collector: bool = False) -> dict[str, Any]:
         event = proxy_event(p.method, p.path, body=p.body, headers=p.headers)
     context = gateway.LambdaContext(spec.logical_id)
     if usual_collector:
-        import gc
-
-        usual = gc.get_threshold()
-        import lutea  # noqa: F401 - defers the collector (lutea.coldstart)
-
-        gc.set_threshold(*usual)
+        without_deferral()
 
     _mark("start")
     t0 = time.process_time()

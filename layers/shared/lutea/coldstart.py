@@ -42,3 +42,12 @@ def init_done() -> None:
         gc.freeze()
         gc.set_threshold(*_normal)
         _normal = None
+
+
+def cancel() -> None:
+    """The thresholds as they were, and nothing to freeze: the deferral undone, for a process
+    that measures init without it (the bench's "usual collector" column)."""
+    global _normal
+    if _normal is not None:
+        gc.set_threshold(*_normal)
+        _normal = None

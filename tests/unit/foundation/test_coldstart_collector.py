@@ -54,3 +54,24 @@ print(json.dumps({"tracked": len(gc.get_objects()), "enabled": gc.isenabled()}))
     assert found["enabled"]
     # 600,000 objects in cycles were made; the collector kept up with them in larger batches
     assert found["tracked"] < 250_000
+
+
+def test_the_benchs_usual_collector_run_neither_defers_nor_freezes():
+    """bench.child's "usual collector" column is the function's init without the deferral: the
+    usual thresholds all along, and nothing frozen when the entry point is built (a freeze
+    would spare the charged import and the first request some scans)."""
+    code = """
+import gc, json
+normal, permanent = gc.get_threshold(), gc.get_freeze_count()  # the interpreter's own
+from bench import child
+child.without_deferral()
+during = gc.get_threshold()
+from lutea.observability import instrumented
+entry = instrumented(lambda event, context: {})
+print(json.dumps({"normal": normal, "during": during, "after": gc.get_threshold(),
+                  "frozen": gc.get_freeze_count() - permanent}))
+"""
+    found = _run(code)
+    assert found["during"] == found["normal"]
+    assert found["after"] == found["normal"]
+    assert found["frozen"] == 0
