@@ -11,8 +11,10 @@ the last step of every function's init), restores them and freezes what init bui
 (``init_done``): moved to the permanent generation, those objects are never scanned again, by
 init or by the collections of later requests. The collector is never switched off: a process
 that imports ``lutea`` and builds no handler (a tool, the tests) still collects, in larger
-batches. Reference cycles init makes stay in memory (frozen): init makes few, and a container
-runs one function (about 300 unreachable objects after a function's init, measured).
+batches: cycles that die young every DEFERRED[0] new objects, those that outlive one such
+collection every DEFERRED[0] * DEFERRED[1] (5 million). Reference cycles init makes stay in
+memory (frozen): init makes few, and a container runs one function (about 300 unreachable
+objects after a function's init, measured).
 """
 
 from __future__ import annotations
