@@ -27,18 +27,32 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lutea.config import get_settings
 from lutea.snapstart import on_snapshot
 
+if TYPE_CHECKING:
+    from pymongo import MongoClient
+    from pymongo.collection import Collection
+    from pymongo.database import Database
+
+    # The stand-in serves pymongo's API (mongomock mirrors it, the lock wraps each call): the
+    # type checker reads its database and collections as pymongo's, so the repositories are
+    # checked against the driver that runs in production. At run time they subclass nothing.
+    _CollectionBase = Collection[Any]
+    _DatabaseBase = Database[Any]
+else:
+    _CollectionBase = _DatabaseBase = object
+
 _lock = threading.RLock()
-_db: Any = None
+# A collection's document type is its repository's (lutea.data.documents): Database[Any].
+_db: Database[Any] | None = None
 _db_uri: str | None = None  # the URI _db was opened with: a rotated one (re-read) reconnects
 # One Lambda container serves one request at a time: two connections per server are enough
 # (README "Connections" has the arithmetic against the cluster's limit).
 MAX_POOL_SIZE = 2
-_index_builders: list[Callable[[Any], None]] = []
+_index_builders: list[Callable[[Database[Any]], None]] = []
 
 
 class _LockedCursor:
@@ -69,13 +83,14 @@ class _LockedCursor:
             return next(self._cursor)
 
 
-class _LockedCollection:
+class _LockedCollection(_CollectionBase):
     def __init__(self, collection: Any) -> None:
         self._collection = collection
 
     @property
     def name(self) -> str:
-        return self._collection.name
+        name: str = self._collection.name
+        return name
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
@@ -93,7 +108,7 @@ class _LockedCollection:
         return call
 
 
-class _LockedDatabase:
+class _LockedDatabase(_DatabaseBase):
     def __init__(self, database: Any) -> None:
         self._database = database
         self._collections: dict[str, _LockedCollection] = {}
@@ -106,11 +121,13 @@ class _LockedDatabase:
 
     __getattr__ = __getitem__
 
-    def list_collection_names(self) -> list[str]:
+    def list_collection_names(self, *args: Any, **kwargs: Any) -> list[str]:
         with _lock:
-            return self._database.list_collection_names()
+            names: list[str] = self._database.list_collection_names(*args, **kwargs)
+        return names
 
-    def drop_collection(self, name: str) -> None:
+    # mongomock answers None where a server answers its reply (nothing here reads either).
+    def drop_collection(self, name: str) -> None:  # type: ignore[override]
         with _lock:
             self._database.drop_collection(name)
 
@@ -125,7 +142,7 @@ OPERATION_TIMEOUT_MS = 4000
 # What a client should wait before trying again after an outage (an election takes ~12 s).
 RETRY_AFTER_SECONDS = 5
 
-_client: Any = None
+_client: MongoClient[dict[str, Any]] | None = None
 
 
 def client_options() -> dict[str, Any]:
@@ -143,7 +160,7 @@ def client_options() -> dict[str, Any]:
     }
 
 
-def _connect() -> Any:
+def _connect() -> Database[Any]:
     global _client
     settings = get_settings()
     if settings.mongodb_uri:
@@ -156,7 +173,7 @@ def _connect() -> Any:
     return _LockedDatabase(mongomock.MongoClient(tz_aware=True)[settings.mongodb_db])
 
 
-def register_indexes(builder: Callable[[Any], None]) -> Callable[[Any], None]:
+def register_indexes(builder: Callable[[Database[Any]], None]) -> Callable[[Database[Any]], None]:
     """Repositories register their index definitions; ``make migrate`` (lutea.data.indexes)
     creates them, never a request."""
     _index_builders.append(builder)
@@ -168,11 +185,11 @@ def _rotated(uri: str | None) -> bool:
     return bool(uri and _db_uri and uri != _db_uri)
 
 
-def index_builders() -> list[Callable[[Any], None]]:
+def index_builders() -> list[Callable[[Database[Any]], None]]:
     return list(_index_builders)
 
 
-def get_db() -> Any:
+def get_db() -> Database[Any]:
     global _db, _db_uri
     uri = get_settings().mongodb_uri
     if _db is None or _rotated(uri):

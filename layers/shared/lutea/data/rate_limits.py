@@ -4,7 +4,7 @@ minute), incremented atomically, removed by a TTL index once the window has pass
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -33,7 +33,7 @@ class RateLimitRepository:
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )
-                return int(doc["count"])
+                return int(cast("dict[str, Any]", doc)["count"])  # an upsert returning the document after: never None
             except DuplicateKeyError:
                 continue
         raise RuntimeError("rate-limit counter unavailable")
