@@ -2,8 +2,10 @@
 
 Init builds modules, classes, models and settings that live as long as the container: none of
 it is garbage, yet the cyclic collector keeps scanning it while it is built (a collection every
-700 new objects, the older ones rescanned in turn). Measured by instruction count, that was
-about a tenth of a function's init, and as much of the floor ``make bench`` compares it with.
+700 new objects, the older ones rescanned in turn). Counted in instructions, the collector's
+work was about a tenth of a function's init and of the floor ``make bench`` compares it with;
+what the deferral removes (from the first import of ``lutea`` on) is 3.5-5 % of the floor's
+count, more in CPU time (README, Performance).
 
 So importing ``lutea`` (the first of our modules any function imports) raises the collector's
 thresholds (``defer``), and the entry point, once built (``lutea.observability.instrumented``,
