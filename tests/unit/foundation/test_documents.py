@@ -8,10 +8,15 @@ from typing import Any
 
 from lutea.auth import codes, tokens
 from lutea.clock import now
+from lutea.data.contact_consents import ContactConsentRepository
 from lutea.data.documents import (
     BookingDoc,
+    ContactConsentDoc,
     DateBlockDoc,
+    EmailAttachmentDoc,
+    EmailFailureDoc,
     OwedEntryDoc,
+    RateLimitCounterDoc,
     RetreatDoc,
     SeatCounterDoc,
     SeatHolderDoc,
@@ -21,11 +26,15 @@ from lutea.data.documents import (
     UserDoc,
     WaitingListEntryDoc,
 )
+from lutea.data.email_failures import MAX_ATTEMPTS, EmailFailureRepository
 from lutea.data.mongo import get_db
 from lutea.data.owed import OwedRepository
 from lutea.data.payments import ProcessedEventRepository
+from lutea.data.rate_limits import RateLimitRepository
 from lutea.data.users import TemporaryUserRepository
-from lutea.domain import accounts, bookings, owed_effects, retreats, sessions, waiting_list
+from lutea.domain import accounts, bookings, contact, owed_effects, retreats, sessions, waiting_list
+from lutea.email.failures import record_failure
+from lutea.email.service import Attachment, EmailMessage
 
 from tests.support.catalogue import START, booking_request, insert_retreat, retreat_draft
 
@@ -160,3 +169,42 @@ def test_seat_counters_and_owed_entries_carry_only_declared_keys():
         "later": set(),
         "now": set(),
     }
+
+
+def test_email_failures_carry_only_declared_keys():
+    with_all = EmailMessage(
+        to=("lea@example.test",),
+        subject="Votre lien",
+        html="<p>s3cret</p>",
+        text="s3cret",
+        kind="password_reset",
+        attachments=(Attachment("programme.pdf", b"%PDF-1.4"),),
+        reply_to="equipe@example.test",
+        secret="s3cret",
+    )
+    record_failure(with_all, "EmailDeliveryError")
+    repo = EmailFailureRepository()
+    assert repo.claim_due() is None  # not due yet
+    [recorded] = repo.list()
+    get_db()["emailfailures"].update_one({"_id": recorded["_id"]}, {"$set": {"nextAttemptAt": now()}})
+    claimed = repo.claim_due()
+    assert claimed is not None
+    repo.mark_failed(claimed["_id"], MAX_ATTEMPTS, "RuntimeError")  # abandoned
+    [abandoned] = repo.list("abandoned")
+    for stored in (recorded, claimed, abandoned):
+        assert _undeclared(stored, EmailFailureDoc) == set()
+        assert [_undeclared(a, EmailAttachmentDoc) for a in stored["attachments"]] == [set()]
+    assert {"replyTo", "needsFreshSecret", "lastError", "nextAttemptAt", "expiresAt"} <= set(abandoned)
+
+
+def test_contact_consents_and_rate_limit_counters_carry_only_declared_keys():
+    contact._record_consent("Lea@Example.test")
+    [consent] = get_db()["contactconsents"].find({})
+    assert consent["email"] == "lea@example.test"
+    assert _undeclared(consent, ContactConsentDoc) == set()
+    assert ContactConsentRepository().list_for("lea@example.test") == [consent]
+
+    limits = RateLimitRepository()
+    assert [limits.hit("global:203.0.113.9:0", now()) for _ in range(2)] == [1, 2]  # an upsert, then an increment
+    [counter] = get_db()["ratelimits"].find({})
+    assert _undeclared(counter, RateLimitCounterDoc) == set()

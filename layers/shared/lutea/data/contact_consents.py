@@ -6,11 +6,15 @@ stored (it is emailed). ``{_id, email, consentedAt, expiresAt}``; MongoDB delete
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from pymongo.collection import Collection
 
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import ContactConsentDoc
 
 COLLECTION = "contactconsents"
 
@@ -24,12 +28,12 @@ def _indexes(db: Any) -> None:
 
 class ContactConsentRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[ContactConsentDoc] = (db or get_db())[COLLECTION]
 
     def record(self, email: str, *, at: datetime, expires_at: datetime) -> None:
         self._col.insert_one({"_id": ObjectId(), "email": email, "consentedAt": at, "expiresAt": expires_at})
 
-    def list_for(self, email: str) -> list[dict]:
+    def list_for(self, email: str) -> list[ContactConsentDoc]:
         return list(self._col.find({"email": email}).sort("consentedAt", 1))
 
     def delete_for(self, email: str) -> int:

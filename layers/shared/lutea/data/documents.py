@@ -246,3 +246,52 @@ class SeatCounterDoc(TypedDict, total=False):
     holders: list[SeatHolderDoc]
     createdAt: datetime
     updatedAt: datetime
+
+
+class EmailAttachmentDoc(TypedDict, total=False):
+    """One of a stored message's ``attachments``."""
+
+    filename: str
+    content: bytes
+    contentType: str
+
+
+class EmailFailureDoc(TypedDict, total=False):
+    """An ``emailfailures`` document (lutea.data.email_failures): the rendered message, as
+    lutea.email.failures.message_to_document wrote it, and its retries."""
+
+    _id: ObjectId
+    kind: str
+    to: list[str]
+    subject: str
+    html: str
+    text: str
+    replyTo: str | None
+    idempotencyKey: str
+    needsFreshSecret: bool  # a one-time secret was taken out: a retry asks for a fresh one
+    attachments: list[EmailAttachmentDoc]
+    status: str  # pending or abandoned (a sent message is deleted)
+    attempts: int
+    lastError: str
+    nextAttemptAt: datetime
+    createdAt: datetime
+    updatedAt: datetime
+    expiresAt: datetime
+
+
+class ContactConsentDoc(TypedDict, total=False):
+    """A ``contactconsents`` document (lutea.data.contact_consents)."""
+
+    _id: ObjectId
+    email: str
+    consentedAt: datetime
+    expiresAt: datetime
+
+
+class RateLimitCounterDoc(TypedDict, total=False):
+    """A ``ratelimits`` document: one bucket's requests from one client in one minute
+    (lutea.data.rate_limits)."""
+
+    _id: str  # the bucket, the client and the window (lutea.http.ratelimit)
+    count: int
+    expiresAt: datetime

@@ -9,12 +9,16 @@ personal data).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from pymongo.collection import Collection
 
 from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import EmailFailureDoc
 
 COLLECTION = "emailfailures"
 RETENTION = timedelta(days=30)
@@ -30,17 +34,18 @@ def _indexes(db: Any) -> None:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return BASE_DELAY * (3 ** max(0, attempts - 1))
+    factor: int = 3 ** max(0, attempts - 1)  # a non-negative exponent: an int
+    return BASE_DELAY * factor
 
 
 class EmailFailureRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[EmailFailureDoc] = (db or get_db())[COLLECTION]
 
-    def record(self, message_document: dict[str, Any], error: str) -> ObjectId:
+    def record(self, message_document: EmailFailureDoc, error: str) -> ObjectId:
         """Keep a message (as lutea.email.failures.message_to_document wrote it) for a retry."""
         stamp = now()
-        doc = {
+        doc: EmailFailureDoc = {
             **message_document,
             "status": "pending",
             "attempts": 1,
@@ -50,9 +55,10 @@ class EmailFailureRepository:
             "nextAttemptAt": stamp + _backoff(1),
             "expiresAt": stamp + RETENTION,
         }
-        return self._col.insert_one(doc).inserted_id
+        inserted: ObjectId = self._col.insert_one(doc).inserted_id  # pymongo gives it an ObjectId
+        return inserted
 
-    def claim_due(self) -> dict[str, Any] | None:
+    def claim_due(self) -> EmailFailureDoc | None:
         """Take one due message: one conditional update, so two workers never send the same one."""
         stamp = now()
         return self._col.find_one_and_update(
@@ -82,7 +88,7 @@ class EmailFailureRepository:
         )
         return abandoned
 
-    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+    def list(self, status: str | None = None) -> list[EmailFailureDoc]:
         query = {} if status is None else {"status": status}
         return list(self._col.find(query).sort("createdAt", 1))
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
+from pymongo.collection import Collection
 
 from lutea.clock import now
 from lutea.data.mongo import equalities, get_db
@@ -54,12 +55,15 @@ def with_owed(update: dict[str, Any], owed: dict[str, OwedEntryDoc] | None) -> d
 
 
 class OwedRepository:
-    """Claims, completes and reschedules the owed entries of one collection's documents."""
+    """Claims, completes and reschedules the owed entries of one collection's documents.
+
+    It serves any collection (bookings, waiting-list entries): the documents it hands back are
+    whatever that collection holds, ``dict[str, Any]``; the caller knows which."""
 
     def __init__(self, collection: str, db: Any = None) -> None:
-        self._col = (db or get_db())[collection]
+        self._col: Collection[dict[str, Any]] = (db or get_db())[collection]
 
-    def documents_owing(self, limit: int = 200) -> list[dict]:
+    def documents_owing(self, limit: int = 200) -> list[dict[str, Any]]:
         """Documents with an ``owed`` field (oldest first): ``{_id, owed}`` only. The field may
         be an empty map (its last entry completed): ``forget_empty`` removes it."""
         return list(self._col.find({FIELD: {"$exists": True}}, {FIELD: 1}).sort("_id", 1).limit(limit))
@@ -67,10 +71,10 @@ class OwedRepository:
     def forget_empty(self, doc_id: Any) -> None:
         self._col.update_one({"_id": doc_id, FIELD: {}}, {"$unset": {FIELD: ""}})
 
-    def get(self, doc_id: Any) -> dict | None:
+    def get(self, doc_id: Any) -> dict[str, Any] | None:
         return self._col.find_one({"_id": doc_id})
 
-    def owe_once(self, doc_id: Any, key: str, entry: OwedEntryDoc) -> dict | None:
+    def owe_once(self, doc_id: Any, key: str, entry: OwedEntryDoc) -> dict[str, Any] | None:
         """Record entry ``key`` unless the document already owes one under that key (a
         redelivered event owes it once). The document after, or None when it was already owed
         or there is no such document."""
@@ -80,7 +84,7 @@ class OwedRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def claim(self, doc_id: Any, key: str, *, lease_until: datetime) -> dict | None:
+    def claim(self, doc_id: Any, key: str, *, lease_until: datetime) -> dict[str, Any] | None:
         """Take entry ``key`` if it is due: one conditional update, so two workers never run the
         same entry at once. Returns the whole document after the claim, or None."""
         path = f"{FIELD}.{key}"
@@ -100,7 +104,7 @@ class OwedRepository:
         changes: dict[str, Any] | None = None,
         owe: dict[str, OwedEntryDoc] | None = None,
         otherwise_owe: dict[str, OwedEntryDoc] | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Remove entry ``key`` and, in the same update, apply ``changes`` and owe the next
         entries, if the document still matches ``precondition`` (field equalities) and none of
         the fields of ``unless`` holds the value given there. Returns the document BEFORE the

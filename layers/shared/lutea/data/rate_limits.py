@@ -4,12 +4,16 @@ minute), incremented atomically, removed by a TTL index once the window has pass
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pymongo import ReturnDocument
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from lutea.data.mongo import get_db, register_indexes
+
+if TYPE_CHECKING:
+    from lutea.data.documents import RateLimitCounterDoc
 
 COLLECTION = "ratelimits"
 
@@ -21,7 +25,7 @@ def _indexes(db: Any) -> None:
 
 class RateLimitRepository:
     def __init__(self, db: Any = None) -> None:
-        self._col = (db or get_db())[COLLECTION]
+        self._col: Collection[RateLimitCounterDoc] = (db or get_db())[COLLECTION]
 
     def hit(self, key: str, window_end: datetime) -> int:
         """Count one request in the window ending at ``window_end``; returns the new count."""
@@ -33,7 +37,7 @@ class RateLimitRepository:
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )
-                return int(cast("dict[str, Any]", doc)["count"])  # an upsert returning the document after: never None
+                return cast("RateLimitCounterDoc", doc)["count"]  # an upsert returning the document after: never None
             except DuplicateKeyError:
                 continue
         raise RuntimeError("rate-limit counter unavailable")

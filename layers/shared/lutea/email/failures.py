@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import html
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bson import ObjectId
 
 from lutea.data.email_failures import EmailFailureRepository
 from lutea.email.fresh_secrets import fresh_secret
 from lutea.email.service import Attachment, EmailDeliveryError, EmailMessage, send
+
+if TYPE_CHECKING:
+    from lutea.data.documents import EmailFailureDoc
 
 # Stands for the secret in a stored message; replaced by a fresh secret on retry.
 SECRET_PLACEHOLDER = "\u2063LUTEA-SECRET\u2063"
@@ -30,7 +33,7 @@ def _without(secret: str, text: str) -> str:
     return text.replace(secret, SECRET_PLACEHOLDER).replace(html.escape(secret, quote=True), SECRET_PLACEHOLDER)
 
 
-def message_to_document(message: EmailMessage) -> dict[str, Any]:
+def message_to_document(message: EmailMessage) -> EmailFailureDoc:
     subject, body_html, body_text = message.subject, message.html, message.text
     if message.secret:
         subject, body_html, body_text = (_without(message.secret, part) for part in (subject, body_html, body_text))
@@ -51,7 +54,7 @@ def message_to_document(message: EmailMessage) -> dict[str, Any]:
     }
 
 
-def document_to_message(doc: dict[str, Any]) -> EmailMessage | None:
+def document_to_message(doc: EmailFailureDoc) -> EmailMessage | None:
     """The message to send again; None when it held a secret that can't be issued afresh."""
     subject, body_html, body_text, key = doc["subject"], doc["html"], doc["text"], doc["idempotencyKey"]
     if doc.get("needsFreshSecret"):
