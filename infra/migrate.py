@@ -17,6 +17,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "shared"))
@@ -25,7 +29,7 @@ from lutea.data import sql  # noqa: E402
 from lutea.errors import Unavailable  # noqa: E402
 
 
-def migrate_mongo(status: bool, db: object = None) -> int:
+def migrate_mongo(status: bool, db: Database[Any] | None = None) -> int:
     from lutea.config import get_settings
     from lutea.data import indexes
     from lutea.data.mongo import get_db, is_unavailable

@@ -27,7 +27,10 @@ from lutea.data.mongo import equalities, get_db, half_open_range, register_index
 from lutea.data.owed import OwedRepository, with_owed
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import BookingDoc, OwedEntryDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "bookings"
 # Stored status values (lutea.booking_status).
@@ -41,7 +44,7 @@ def _overdue_hold(cutoff: datetime) -> dict[str, Any]:
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     col = db[COLLECTION]
     col.create_index("userId")
     col.create_index("retreatId")
@@ -93,8 +96,8 @@ NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 
 
 class BookingRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._db = db or get_db()
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._db = db if db is not None else get_db()
         self._col: Collection[BookingDoc] = self._db[COLLECTION]
         self._rows: Collection[dict[str, Any]] = self._db[COLLECTION]  # its aggregations' rows
 

@@ -14,21 +14,24 @@ from pymongo.collection import Collection
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import ContactConsentDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "contactconsents"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     col = db[COLLECTION]
     col.create_index("email")
     col.create_index("expiresAt", expireAfterSeconds=0)
 
 
 class ContactConsentRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[ContactConsentDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[ContactConsentDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def record(self, email: str, *, at: datetime, expires_at: datetime) -> None:
         self._col.insert_one({"_id": ObjectId(), "email": email, "consentedAt": at, "expiresAt": expires_at})

@@ -18,7 +18,10 @@ from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import EmailFailureDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "emailfailures"
 RETENTION = timedelta(days=30)
@@ -28,7 +31,7 @@ BASE_DELAY = timedelta(minutes=5)
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     db[COLLECTION].create_index([("status", 1), ("nextAttemptAt", 1)])
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
@@ -39,8 +42,8 @@ def _backoff(attempts: int) -> timedelta:
 
 
 class EmailFailureRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[EmailFailureDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[EmailFailureDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def record(self, message_document: EmailFailureDoc, error: str) -> ObjectId:
         """Keep a message (as lutea.email.failures.message_to_document wrote it) for a retry."""

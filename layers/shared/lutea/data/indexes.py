@@ -18,10 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lutea.clock import now
 from lutea.data.mongo import index_builders
+
+if TYPE_CHECKING:
+    from pymongo.collection import Collection
+    from pymongo.database import Database
+
+    from lutea.data.mongo import IndexTarget
 
 # Bump when an index is added, changed or dropped.
 VERSION = 4  # 4: the waiting list's and contact consents' indexes, which make migrate had never imported
@@ -52,7 +58,7 @@ class IndexReport:
 class _RecordingDatabase:
     """Hands the builders collections whose ``create_index`` reports instead of raising."""
 
-    def __init__(self, db: Any, report: IndexReport) -> None:
+    def __init__(self, db: Database[Any], report: IndexReport) -> None:
         self._db = db
         self._report = report
 
@@ -61,7 +67,7 @@ class _RecordingDatabase:
 
 
 class _RecordingCollection:
-    def __init__(self, collection: Any, name: str, report: IndexReport) -> None:
+    def __init__(self, collection: Collection[Any], name: str, report: IndexReport) -> None:
         self._collection = collection
         self._name = name
         self._report = report
@@ -81,7 +87,7 @@ class _RecordingCollection:
         return str(created)
 
 
-def migrate_indexes(db: Any, builders: list[Callable[[Any], None]] | None = None) -> IndexReport:
+def migrate_indexes(db: Database[Any], builders: list[Callable[[IndexTarget], None]] | None = None) -> IndexReport:
     """Create every declared index, drop the obsolete ones, record the version."""
     report = IndexReport()
     recording = _RecordingDatabase(db, report)
@@ -96,12 +102,12 @@ def migrate_indexes(db: Any, builders: list[Callable[[Any], None]] | None = None
     return report
 
 
-def applied_version(db: Any) -> int | None:
+def applied_version(db: Database[Any]) -> int | None:
     doc = db[MIGRATIONS].find_one({"_id": "indexes"})
     return int(doc["version"]) if doc else None
 
 
-def _all_builders() -> list[Callable[[Any], None]]:
+def _all_builders() -> list[Callable[[IndexTarget], None]]:
     # Importing the repositories registers their indexes.
     # Every one of them: make migrate imports nothing else (test_index_migration checks).
     import lutea.data.bookings

@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lutea.config import get_settings
 from lutea.snapstart import on_snapshot
@@ -42,6 +42,16 @@ if TYPE_CHECKING:
     # checked against the driver that runs in production. At run time they subclass nothing.
     _CollectionBase = Collection[Any]
     _DatabaseBase = Database[Any]
+
+    class IndexedCollection(Protocol):
+        def create_index(self, keys: Any, **options: Any) -> str | None: ...
+
+    class IndexTarget(Protocol):
+        """What an index builder is handed: collections by name, and their ``create_index``
+        (lutea.data.indexes hands a database whose collections report a conflict instead of
+        raising it; a pymongo ``Database`` serves the same)."""
+
+        def __getitem__(self, name: str, /) -> IndexedCollection: ...
 else:
     _CollectionBase = _DatabaseBase = object
 
@@ -52,7 +62,7 @@ _db_uri: str | None = None  # the URI _db was opened with: a rotated one (re-rea
 # One Lambda container serves one request at a time: two connections per server are enough
 # (README "Connections" has the arithmetic against the cluster's limit).
 MAX_POOL_SIZE = 2
-_index_builders: list[Callable[[Database[Any]], None]] = []
+_index_builders: list[Callable[[IndexTarget], None]] = []
 
 
 class _LockedCursor:
@@ -173,7 +183,7 @@ def _connect() -> Database[Any]:
     return _LockedDatabase(mongomock.MongoClient(tz_aware=True)[settings.mongodb_db])
 
 
-def register_indexes(builder: Callable[[Database[Any]], None]) -> Callable[[Database[Any]], None]:
+def register_indexes(builder: Callable[[IndexTarget], None]) -> Callable[[IndexTarget], None]:
     """Repositories register their index definitions; ``make migrate`` (lutea.data.indexes)
     creates them, never a request."""
     _index_builders.append(builder)
@@ -185,7 +195,7 @@ def _rotated(uri: str | None) -> bool:
     return bool(uri and _db_uri and uri != _db_uri)
 
 
-def index_builders() -> list[Callable[[Database[Any]], None]]:
+def index_builders() -> list[Callable[[IndexTarget], None]]:
     return list(_index_builders)
 
 

@@ -23,6 +23,8 @@ from lutea.clock import now
 from lutea.data.mongo import equalities, get_db
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import OwedEntryDoc
 
 FIELD = "owed"
@@ -60,8 +62,8 @@ class OwedRepository:
     It serves any collection (bookings, waiting-list entries): the documents it hands back are
     whatever that collection holds, ``dict[str, Any]``; the caller knows which."""
 
-    def __init__(self, collection: str, db: Any = None) -> None:
-        self._col: Collection[dict[str, Any]] = (db or get_db())[collection]
+    def __init__(self, collection: str, db: Database[Any] | None = None) -> None:
+        self._col: Collection[dict[str, Any]] = (db if db is not None else get_db())[collection]
 
     def documents_owing(self, limit: int = 200) -> list[dict[str, Any]]:
         """Documents with an ``owed`` field (oldest first): ``{_id, owed}`` only. The field may

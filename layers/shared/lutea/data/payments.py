@@ -18,7 +18,10 @@ from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import StripeEventDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "stripeevents"
 # Stripe retries a delivery for up to 3 days: remember event ids well beyond that.
@@ -30,15 +33,15 @@ FAILED = "failed"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     col = db[COLLECTION]
     col.create_index("eventId", unique=True)
     col.create_index("expiresAt", expireAfterSeconds=0)
 
 
 class ProcessedEventRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[StripeEventDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[StripeEventDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def insert_claim(self, event_id: str, event_type: str) -> bool:
         """Claim a never-seen event; False when the event id is already known."""

@@ -13,19 +13,22 @@ from pymongo.errors import DuplicateKeyError
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import RateLimitCounterDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "ratelimits"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
 
 class RateLimitRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[RateLimitCounterDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[RateLimitCounterDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def hit(self, key: str, window_end: datetime) -> int:
         """Count one request in the window ending at ``window_end``; returns the new count."""

@@ -19,7 +19,10 @@ from pymongo.collection import Collection
 from lutea.data.mongo import get_db, half_open_range, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import RetreatDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "retreats"
 # ``updatedAt`` of the document as read, for a conditional update; MISSING skips the check.
@@ -27,7 +30,7 @@ MISSING: Any = object()
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     col = db[COLLECTION]
     col.create_index([("isActive", 1), ("aVenir", 1)])
     col.create_index("dates.start")
@@ -60,8 +63,8 @@ class RetreatFilter(NamedTuple):
 
 
 class RetreatRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[RetreatDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[RetreatDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def get(self, retreat_id: ObjectId) -> RetreatDoc | None:
         return self._col.find_one({"_id": retreat_id})

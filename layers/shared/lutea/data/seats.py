@@ -27,19 +27,22 @@ from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import SeatCounterDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "seatcounters"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     db[COLLECTION].create_index("retreatId")
 
 
 class SeatRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[SeatCounterDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[SeatCounterDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def ensure(self, *, retreat_id: ObjectId, date_id: ObjectId, places: int) -> None:
         """Create the counter of a new date block (``held`` starts at 0)."""

@@ -16,13 +16,16 @@ from lutea.clock import as_utc, now
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import SessionFamilyDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "refreshfamilies"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     db[COLLECTION].create_index("userId")
     db[COLLECTION].create_index("expiresAt", expireAfterSeconds=0)
 
@@ -38,8 +41,8 @@ def is_live(doc: SessionFamilyDoc | None, *, user_id: str | None = None) -> bool
 
 
 class SessionFamilyRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[SessionFamilyDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[SessionFamilyDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def create(
         self, *, family_id: str, user_id: str, jti: str, mfa: bool, expires_at: datetime, ends_at: datetime | None = None

@@ -20,14 +20,17 @@ from lutea.clock import now
 from lutea.data.mongo import get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import TemporaryUserDoc, UserDoc
+    from lutea.data.mongo import IndexTarget
 
 USERS = "users"
 TEMPORARY_USERS = "temporaryusers"
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     db[USERS].create_index("email", unique=True)
     db[USERS].create_index("role")
     db[USERS].create_index([("createdAt", -1)])
@@ -113,8 +116,8 @@ def _range(start: datetime | None, end: datetime | None) -> dict[str, datetime]:
 
 
 class UserRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[UserDoc] = (db or get_db())[USERS]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[UserDoc] = (db if db is not None else get_db())[USERS]
 
     # --- reads ---------------------------------------------------------------------------
     def get(self, user_id: ObjectId) -> UserDoc | None:
@@ -335,8 +338,8 @@ class UserRepository:
 class TemporaryUserRepository:
     """Registrations awaiting email validation (24 h)."""
 
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[TemporaryUserDoc] = (db or get_db())[TEMPORARY_USERS]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[TemporaryUserDoc] = (db if db is not None else get_db())[TEMPORARY_USERS]
 
     def create(self, doc: TemporaryUserDoc) -> TemporaryUserDoc | None:
         """Insert; None when a registration for this email is already pending."""

@@ -26,7 +26,10 @@ from lutea.clock import as_utc, now
 from lutea.data.mongo import equalities, get_db, register_indexes
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from lutea.data.documents import WaitingListEntryDoc
+    from lutea.data.mongo import IndexTarget
 
 COLLECTION = "waitinglist"
 WAITING, OFFERED, BOOKED, LEFT, EXPIRED = "WAITING", "OFFERED", "BOOKED", "LEFT", "EXPIRED"
@@ -34,7 +37,7 @@ ACTIVE = (WAITING, OFFERED)
 
 
 @register_indexes
-def _indexes(db: Any) -> None:
+def _indexes(db: IndexTarget) -> None:
     col = db[COLLECTION]
     col.create_index([("dateId", ASCENDING), ("statut", ASCENDING), ("createdAt", ASCENDING), ("_id", ASCENDING)])
     col.create_index([("statut", ASCENDING), ("offerExpiresAt", ASCENDING)])
@@ -49,8 +52,8 @@ def _indexes(db: Any) -> None:
 
 
 class WaitingListRepository:
-    def __init__(self, db: Any = None) -> None:
-        self._col: Collection[WaitingListEntryDoc] = (db or get_db())[COLLECTION]
+    def __init__(self, db: Database[Any] | None = None) -> None:
+        self._col: Collection[WaitingListEntryDoc] = (db if db is not None else get_db())[COLLECTION]
 
     def insert(self, doc: WaitingListEntryDoc) -> WaitingListEntryDoc:
         doc["active"] = doc.get("statut") in ACTIVE
