@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast, overload
 
 from bson import Decimal128, ObjectId, json_util
 from bson.errors import InvalidId
@@ -41,7 +41,7 @@ from lutea.domain.retreats import find_date_block
 from lutea.wire import euros_to_cents, iso, parse_instant
 
 if TYPE_CHECKING:
-    from lutea.data.documents import RetreatDoc
+    from lutea.data.documents import RetreatDoc, UserDoc
 
 USERS, RETREATS, BOOKINGS = "users", "retreats", "bookings"
 ROLES = ("client", "admin")
@@ -53,7 +53,8 @@ MAX_EMAIL = 254
 _JSON_OPTIONS = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=UTC)
 
 # Fields of the original kept as they are (after a type check): everything else is dropped.
-_USER_TEXT = ("firstName", "lastName", "phone", "address", "city", "postalCode", "country")
+_USER_TEXT: Final = ("firstName", "lastName", "phone", "address", "city", "postalCode", "country")
+_USER_INSTANTS: Final = ("lockUntil", "lastLogin")
 _RETREAT_TEXT = ("titreCard", "imageCard", "altImageCard", "texteModal", "boutonPdfLabel", "pdfUrl", "adresseRdv")
 _RETREAT_TEXT_LISTS = ("imageModal", "altImageModal")
 _BOOKING_TEXT = ("retreatAddress", "retreatHeureArrivee", "retreatHeureDepart")
@@ -98,7 +99,7 @@ class UnmatchedBooking:
 
 @dataclass
 class ImportPlan:
-    users: list[dict] = field(default_factory=list)
+    users: list[UserDoc] = field(default_factory=list)
     retreats: list[dict] = field(default_factory=list)
     bookings: list[dict] = field(default_factory=list)
     # One per date block of ``retreats``: ``{_id: dateId, retreatId, places, held}``.
@@ -212,6 +213,10 @@ def _cents(value: Any, name: str, where: str, notes: list[str]) -> int:
     return cents
 
 
+@overload
+def _text(value: Any, name: str, *, required: Literal[True], limit: int = 10_000) -> str: ...
+@overload
+def _text(value: Any, name: str, *, required: bool = False, limit: int = 10_000) -> str | None: ...
 def _text(value: Any, name: str, *, required: bool = False, limit: int = 10_000) -> str | None:
     if value is None and not required:
         return None
@@ -252,7 +257,7 @@ def _timestamps(doc: dict, doc_id: ObjectId) -> tuple[datetime, datetime]:
 # --- Users -----------------------------------------------------------------------------------
 
 
-def map_user(doc: dict) -> dict:
+def map_user(doc: dict) -> UserDoc:
     """A user of the original as this project stores it (see the module docstring)."""
     user_id = _object_id(doc.get("_id"), "_id")
     raw_email = _text(doc.get("email"), "email", required=True, limit=MAX_EMAIL + 50)
@@ -267,34 +272,33 @@ def map_user(doc: dict) -> dict:
     if role not in ROLES:
         raise InvalidDocument("role is neither client nor admin")
     created, updated = _timestamps(doc, user_id)
-    out: dict[str, Any] = {"_id": user_id, "email": email, "password": password}
-    for name in ("firstName", "lastName"):
+    out: UserDoc = {"_id": user_id, "email": email, "password": password}
+    for name in _USER_TEXT[:2]:
         out[name] = _text(doc.get(name), name, required=True, limit=200)
     out["role"] = role
     out["isEmailVerified"] = _bool(doc, "isEmailVerified", False)
     attempts = doc.get("failedLoginAttempts")
     out["failedLoginAttempts"] = 0 if attempts is None else _whole(attempts, "failedLoginAttempts", 0)
-    for name in ("lockUntil", "lastLogin"):
-        instant = _optional_instant(doc, name)
+    for instant_name in _USER_INSTANTS:
+        instant = _optional_instant(doc, instant_name)
         if instant is not None:
-            out[name] = instant
-    for name in _USER_TEXT[2:]:
-        text = _text(doc.get(name), name, limit=500)
+            out[instant_name] = instant
+    for text_name in _USER_TEXT[2:]:
+        text = _text(doc.get(text_name), text_name, limit=500)
         if text is not None:
-            out[name] = text
+            out[text_name] = text
     out["createdAt"], out["updatedAt"] = created, updated
     return out
 
 
-def last_active(user: dict) -> datetime:
-    last: datetime = user.get("lastLogin") or user["updatedAt"]
-    return last
+def last_active(user: UserDoc) -> datetime:
+    return user.get("lastLogin") or user["updatedAt"]
 
 
-def resolve_email_collisions(users: list[dict]) -> tuple[list[dict], list[Collision]]:
+def resolve_email_collisions(users: list[UserDoc]) -> tuple[list[UserDoc], list[Collision]]:
     """One account per address: the most recently active (``lastLogin``, else ``updatedAt``;
     a tie goes to the newest ``_id``). The order of ``users`` is otherwise kept."""
-    by_email: dict[str, list[dict]] = {}
+    by_email: dict[str, list[UserDoc]] = {}
     for user in users:
         by_email.setdefault(user["email"], []).append(user)
     collisions: list[Collision] = []

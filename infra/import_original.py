@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -93,7 +94,7 @@ def read_export(path: Path | None, collection: str) -> tuple[list[dict], list[mi
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def upsert(col: Any, doc: dict) -> str:
+def upsert(col: Any, doc: Mapping[str, Any]) -> str:
     """Write ``doc`` whole unless the stored one is newer (changed here since the import).
 
     One replace by ``_id`` whose filter also requires the stored ``updatedAt`` to be no later
@@ -113,7 +114,7 @@ def upsert(col: Any, doc: dict) -> str:
     return UPDATED if result.modified_count else UNCHANGED
 
 
-def _write(db: Any, report: ImportReport, collection: str, docs: list[dict]) -> None:
+def _write(db: Any, report: ImportReport, collection: str, docs: Sequence[Mapping[str, Any]]) -> None:
     col = db[TARGETS[collection]]
     counts = dict.fromkeys(OUTCOMES, 0)
     for doc in docs:

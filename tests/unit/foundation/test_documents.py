@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import bcrypt
+from bson import ObjectId
 from lutea.auth import codes, tokens
 from lutea.clock import now
 from lutea.data.contact_consents import ContactConsentRepository
@@ -36,6 +38,7 @@ from lutea.domain import accounts, bookings, contact, owed_effects, retreats, se
 from lutea.email.failures import record_failure
 from lutea.email.service import Attachment, EmailMessage
 
+from infra.import_mapping import map_user
 from tests.support.catalogue import START, booking_request, insert_retreat, retreat_draft
 
 
@@ -208,3 +211,29 @@ def test_contact_consents_and_rate_limit_counters_carry_only_declared_keys():
     assert [limits.hit("global:203.0.113.9:0", now()) for _ in range(2)] == [1, 2]  # an upsert, then an increment
     [counter] = get_db()["ratelimits"].find({})
     assert _undeclared(counter, RateLimitCounterDoc) == set()
+
+
+def test_a_user_imported_from_the_original_carries_only_declared_keys():
+    original = {
+        "_id": ObjectId(),
+        "email": " Lea@Example.TEST ",
+        "password": bcrypt.hashpw(b"x", bcrypt.gensalt(rounds=4)).decode(),
+        "firstName": "Léa",
+        "lastName": "Martin",
+        "role": "client",
+        "isEmailVerified": True,
+        "failedLoginAttempts": 2,
+        "lockUntil": "2025-03-01T08:00:00.000Z",
+        "lastLogin": "2025-02-01T08:00:00.000Z",
+        "phone": "0600000000",
+        "address": "1 rue de la Paix",
+        "city": "Montpellier",
+        "postalCode": "34000",
+        "country": "France",
+        "verificationCode": "123456",  # dropped on the way
+        "createdAt": "2025-01-01T08:00:00.000Z",
+        "updatedAt": "2025-02-01T08:00:00.000Z",
+    }
+    mapped = map_user(original)
+    assert set(mapped) == set(original) - {"verificationCode"}
+    assert _undeclared(dict(mapped), UserDoc) == set()
