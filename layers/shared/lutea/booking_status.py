@@ -23,3 +23,10 @@ class PaymentStatus(StrEnum):
     PAID = "PAID"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+
+
+# The same values as plain strings, for stored documents and query conditions: one definition
+# for the repositories and the domain (lutea.domain.booking_states re-exports them).
+PENDING, CONFIRMED, CANCELLED = BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value, BookingStatus.CANCELLED.value
+PAY_PENDING, PAID = PaymentStatus.PENDING.value, PaymentStatus.PAID.value
+FAILED, REFUNDED = PaymentStatus.FAILED.value, PaymentStatus.REFUNDED.value

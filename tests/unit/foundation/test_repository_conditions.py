@@ -72,7 +72,7 @@ def test_the_repository_stores_the_wire_status_values():
         PaymentStatus.PENDING.value,
         PaymentStatus.PAID.value,
         PaymentStatus.REFUNDED.value,
-    ) == (bookings.PAYMENT_PENDING, bookings.PAID, bookings.REFUNDED)
+    ) == (bookings.PAY_PENDING, bookings.PAID, bookings.REFUNDED)
 
 
 def test_completing_a_debt_states_its_condition_as_equalities_and_exclusions():

@@ -21,7 +21,7 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 
-from lutea.booking_status import BookingStatus, PaymentStatus
+from lutea.booking_status import CANCELLED, CONFIRMED, PAID, PAY_PENDING, PENDING, REFUNDED
 from lutea.clock import now
 from lutea.data.mongo import equalities, get_db, half_open_range, register_indexes
 from lutea.data.owed import OwedRepository, with_owed
@@ -33,14 +33,11 @@ if TYPE_CHECKING:
     from lutea.data.mongo import IndexTarget
 
 COLLECTION = "bookings"
-# Stored status values (lutea.booking_status).
-PENDING, CANCELLED, CONFIRMED = BookingStatus.PENDING.value, BookingStatus.CANCELLED.value, BookingStatus.CONFIRMED.value
-PAYMENT_PENDING, PAID, REFUNDED = PaymentStatus.PENDING.value, PaymentStatus.PAID.value, PaymentStatus.REFUNDED.value
 
 
 def _overdue_hold(cutoff: datetime) -> dict[str, Any]:
     """PENDING bookings still holding seats whose payment window closed by ``cutoff``."""
-    return {"statut": PENDING, "statutPaiement": PAYMENT_PENDING, "seatsHeld": True, "expiresAt": {"$lte": cutoff}}
+    return {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True, "expiresAt": {"$lte": cutoff}}
 
 
 @register_indexes
@@ -281,7 +278,7 @@ class BookingRepository:
         """``transition`` of a PENDING booking, payment PENDING, holding its seats; with
         ``payment_intent_id``, only while that is its PaymentIntent or it has none (an older
         attempt can't touch a booking being paid by a newer one)."""
-        match: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAYMENT_PENDING, "seatsHeld": True}
+        match: dict[str, Any] = {"statut": PENDING, "statutPaiement": PAY_PENDING, "seatsHeld": True}
         if payment_intent_id is not None:
             match["stripePaymentIntentId"] = {"$in": [payment_intent_id, None]}
         return self._apply(booking_id, match, changes)

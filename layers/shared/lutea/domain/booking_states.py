@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lutea.booking_status import BookingStatus, PaymentStatus
+from lutea.booking_status import CANCELLED as CANCELLED
+from lutea.booking_status import CONFIRMED as CONFIRMED
+from lutea.booking_status import FAILED as FAILED
+from lutea.booking_status import PAID as PAID
+from lutea.booking_status import PAY_PENDING as PAY_PENDING
+from lutea.booking_status import PENDING as PENDING
+from lutea.booking_status import REFUNDED as REFUNDED
 
 PAYMENT_WINDOW = timedelta(minutes=16)
 
 REASON_DEFAULT = "Annulation"  # the original's default
-
-PENDING, CONFIRMED = BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value
-CANCELLED = BookingStatus.CANCELLED.value
-PAY_PENDING, PAID = PaymentStatus.PENDING.value, PaymentStatus.PAID.value
-FAILED, REFUNDED = PaymentStatus.FAILED.value, PaymentStatus.REFUNDED.value
